@@ -1,0 +1,153 @@
+// A keyed work queue in the style of client-go's: a key is processed by at most one worker at
+// a time (per-key serialization); adding a key that is already queued is a no-op, and adding
+// one that is being processed makes it run once more afterwards, so no change is ever lost.
+// A handler that throws is retried after an exponential, per-key backoff with jitter.
+
+export interface WorkQueueOptions {
+  /** How many keys are processed concurrently. */
+  workers: number;
+  /** First retry delay; doubles per consecutive failure of the same key. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Called when a handler throws; `delayMs` is when the key will be tried again. */
+  onError?: (key: string, err: unknown, delayMs: number) => void;
+  /** Injected for tests: returns a number in [0, 1). */
+  random?: () => number;
+}
+
+export type KeyHandler = (key: string) => Promise<void>;
+
+/** The retry delay after `failures` consecutive failures (1-based), jittered by ±20%. */
+export function backoffDelay(failures: number, baseMs: number, maxMs: number, random: () => number): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(exp * (0.8 + 0.4 * random()));
+}
+
+export class WorkQueue {
+  readonly #handler: KeyHandler;
+  readonly #workers: number;
+  readonly #baseDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #onError: WorkQueueOptions['onError'];
+  readonly #random: () => number;
+  /** Keys waiting for a worker, in arrival order; `#queued` mirrors it for O(1) membership. */
+  #order: string[] = [];
+  #head = 0;
+  readonly #queued = new Set<string>();
+  readonly #processing = new Set<string>();
+  /** Keys added while being processed: re-queued when their handler returns. */
+  readonly #dirty = new Set<string>();
+  readonly #failures = new Map<string, number>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #idleWaiters: (() => void)[] = [];
+  #stopped = false;
+
+  constructor(handler: KeyHandler, options: WorkQueueOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) throw new Error('workers must be a positive integer');
+    this.#handler = handler;
+    this.#workers = options.workers;
+    this.#baseDelayMs = options.baseDelayMs ?? 100;
+    this.#maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.#onError = options.onError;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Queues `key` now (cancelling a pending delayed add of it). */
+  add(key: string): void {
+    if (this.#stopped) return;
+    const timer = this.#timers.get(key);
+    if (timer) {
+      clearTimeout(timer);
+      this.#timers.delete(key);
+    }
+    if (this.#processing.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
+    if (this.#queued.has(key)) return;
+    this.#queued.add(key);
+    this.#order.push(key);
+    this.#pump();
+  }
+
+  /** Queues `key` after `delayMs`, unless it is added sooner. An earlier pending add wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.#stopped || this.#timers.has(key) || this.#queued.has(key)) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.#timers.set(key, timer);
+  }
+
+  /** Keys queued or being processed (delayed keys are not counted). */
+  get pending(): number {
+    return this.#queued.size + this.#processing.size;
+  }
+
+  /** Consecutive failures of `key` so far (0 after a success). */
+  failures(key: string): number {
+    return this.#failures.get(key) ?? 0;
+  }
+
+  /** Resolves when nothing is queued or processing (delayed retries may still be waiting). */
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops taking work; handlers already running finish. */
+  shutdown(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#order = [];
+    this.#head = 0;
+    this.#queued.clear();
+  }
+
+  #pump(): void {
+    while (this.#processing.size < this.#workers && this.#head < this.#order.length) {
+      const key = this.#order[this.#head++]!;
+      this.#queued.delete(key);
+      this.#processing.add(key);
+      void this.#run(key);
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  async #run(key: string): Promise<void> {
+    try {
+      await this.#handler(key);
+      this.#failures.delete(key);
+    } catch (err) {
+      const failures = (this.#failures.get(key) ?? 0) + 1;
+      this.#failures.set(key, failures);
+      const delay = backoffDelay(failures, this.#baseDelayMs, this.#maxDelayMs, this.#random);
+      this.#onError?.(key, err, delay);
+      this.#processing.delete(key);
+      // A change that arrived while failing is retried after the backoff too: the failure
+      // (API down, throttled) is about the backend, not about the change.
+      this.#dirty.delete(key);
+      this.addAfter(key, delay);
+      this.#afterRun();
+      return;
+    }
+    this.#processing.delete(key);
+    if (this.#dirty.delete(key)) this.add(key);
+    this.#afterRun();
+  }
+
+  #afterRun(): void {
+    this.#pump();
+    if (this.pending === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+}
