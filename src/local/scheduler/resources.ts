@@ -1,0 +1,90 @@
+// Resource arithmetic the way kube-scheduler's NodeResourcesFit sees it: a pod's effective
+// request, a node's allocatable, and what the pods already bound to it use up.
+import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
+import { cpuMillis, memoryBytes } from '../../provider/translate/quantity.ts';
+
+/** Resource name → amount: millicores for `cpu`, whole units (bytes, counts) for the rest. */
+export type Resources = Map<string, bigint>;
+
+type QuantityMap = { [name: string]: string } | undefined;
+
+/** kube-scheduler compares CPU by MilliValue() and everything else by Value(). */
+export function amount(name: string, raw: string): bigint {
+  return name === 'cpu' ? cpuMillis(raw) : memoryBytes(raw);
+}
+
+function toResources(map: QuantityMap): Resources {
+  const out: Resources = new Map();
+  for (const [name, raw] of Object.entries(map ?? {})) out.set(name, amount(name, raw));
+  return out;
+}
+
+function add(into: Resources, more: Resources): void {
+  for (const [name, value] of more) into.set(name, (into.get(name) ?? 0n) + value);
+}
+
+function maxInto(into: Resources, other: Resources): void {
+  for (const [name, value] of other) if (value > (into.get(name) ?? 0n)) into.set(name, value);
+}
+
+/** What scoring assumes for a container that requests no cpu or memory (schedutil defaults). */
+const NON_ZERO_DEFAULTS: ReadonlyArray<[string, bigint]> = [
+  ['cpu', 100n],
+  ['memory', 200n * 1024n * 1024n],
+];
+
+/** A container's requests; a resource with only a limit requests the limit (API defaulting). */
+function containerRequests(container: V1Container, nonZero: boolean): Resources {
+  const requests = toResources(container.resources?.requests);
+  for (const [name, value] of toResources(container.resources?.limits)) {
+    if (!requests.has(name)) requests.set(name, value);
+  }
+  if (nonZero) for (const [name, value] of NON_ZERO_DEFAULTS) if (!requests.has(name)) requests.set(name, value);
+  return requests;
+}
+
+/**
+ * The pod's effective request: max(sum of app containers + sidecars, each regular init
+ * container + the sidecars started before it) + overhead. Sidecars are init containers
+ * with restartPolicy Always; they keep running beside the app containers. With `nonZero`,
+ * containers without a cpu/memory request count as 100m/200Mi, as scoring does.
+ */
+export function podRequests(pod: V1Pod, { nonZero = false } = {}): Resources {
+  const total: Resources = new Map();
+  for (const c of pod.spec?.containers ?? []) add(total, containerRequests(c, nonZero));
+  const sidecars: Resources = new Map();
+  const initPeak: Resources = new Map();
+  for (const c of pod.spec?.initContainers ?? []) {
+    const requests = containerRequests(c, nonZero);
+    if (c.restartPolicy === 'Always') {
+      add(sidecars, requests);
+      continue;
+    }
+    const during: Resources = new Map(sidecars);
+    add(during, requests);
+    maxInto(initPeak, during);
+  }
+  add(total, sidecars);
+  maxInto(total, initPeak);
+  add(total, toResources(pod.spec?.overhead));
+  return total;
+}
+
+/** The node's allocatable (capacity when allocatable is absent). */
+export function nodeAllocatable(node: V1Node): Resources {
+  return toResources(node.status?.allocatable ?? node.status?.capacity);
+}
+
+/** A pod that is bound and not finished holds its requests on the node. */
+export function holdsResources(pod: V1Pod): boolean {
+  const phase = pod.status?.phase;
+  return Boolean(pod.spec?.nodeName) && phase !== 'Succeeded' && phase !== 'Failed';
+}
+
+/** What pods already on a node request, plus their number (the `pods` resource). */
+export function requestedOn(pods: readonly V1Pod[], options: { nonZero?: boolean } = {}): Resources {
+  const used: Resources = new Map();
+  for (const pod of pods) add(used, podRequests(pod, options));
+  used.set('pods', BigInt(pods.length));
+  return used;
+}
