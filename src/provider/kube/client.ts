@@ -1,0 +1,165 @@
+// A lean Kubernetes REST client for the virtual node: one keep-alive connection pool to the
+// API server, JSON in and out, typed errors, and a hook that counts every request (the
+// benchmark's "API writes per pod" and the Prometheus metrics come from it). The generated
+// client of @kubernetes/client-node builds a new TLS agent per call; at a thousand pods that
+// is a thousand handshakes, so only its kubeconfig loading is used here.
+import { KubeConfig } from '@kubernetes/client-node';
+import type https from 'node:https';
+import { createInterface } from 'node:readline';
+import { Agent, request, type Dispatcher } from 'undici';
+
+export class KubeError extends Error {
+  override name = 'KubeError';
+  readonly status: number;
+  readonly reason: string;
+  constructor(status: number, reason: string, message: string) {
+    super(message);
+    this.status = status;
+    this.reason = reason;
+  }
+  /** Worth retrying: throttling, server errors, timeouts and broken connections (status 0). */
+  get transient(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+type TlsMaterial = Pick<https.RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'>;
+
+export type RequestObserver = (method: string, path: string, status: number, ms: number) => void;
+
+export interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  contentType?: string;
+  timeoutMs?: number;
+}
+
+/** Loads a kubeconfig file, or the in-cluster service-account config when `path` is "". */
+export function loadKubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path !== '') kc.loadFromFile(path);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else throw new Error('no --kubeconfig given and not running in a cluster (KUBERNETES_SERVICE_HOST is unset); pass --kubeconfig=<file>');
+  if (!kc.getCurrentCluster()) throw new Error('the kubeconfig has no current cluster; set current-context');
+  return kc;
+}
+
+export class KubeClient {
+  readonly server: string;
+  readonly #kc: KubeConfig;
+  readonly #dispatcher: Dispatcher;
+  readonly #observer: RequestObserver | undefined;
+  /** Auth headers, re-read every 30 s so that a rotated service-account token is picked up. */
+  #auth: { headers: Record<string, string>; at: number } = { headers: {}, at: -Infinity };
+
+  private constructor(kc: KubeConfig, tls: TlsMaterial, observer: RequestObserver | undefined) {
+    this.server = kc.getCurrentCluster()!.server.replace(/\/$/, '');
+    this.#kc = kc;
+    this.#observer = observer;
+    this.#dispatcher = new Agent({ connections: 32, keepAliveTimeout: 30_000, connect: tls });
+  }
+
+  static async create(kc: KubeConfig, observer?: RequestObserver): Promise<KubeClient> {
+    const opts: https.RequestOptions = {};
+    await kc.applyToHTTPSOptions(opts);
+    const tls: TlsMaterial = {};
+    if (opts.ca) tls.ca = opts.ca;
+    if (opts.cert) tls.cert = opts.cert;
+    if (opts.key) tls.key = opts.key;
+    if (opts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = opts.rejectUnauthorized;
+    return new KubeClient(kc, tls, observer);
+  }
+
+  async #headers(contentType?: string): Promise<Record<string, string>> {
+    if (performance.now() - this.#auth.at > 30_000) {
+      const opts: https.RequestOptions = {};
+      await this.#kc.applyToHTTPSOptions(opts);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = String(v);
+      this.#auth = { headers, at: performance.now() };
+    }
+    return { accept: 'application/json', ...this.#auth.headers, ...(contentType ? { 'content-type': contentType } : {}) };
+  }
+
+  #url(path: string, query: RequestOptions['query']): string {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.set(k, v);
+    const qs = params.toString();
+    return `${this.server}${path}${qs ? `?${qs}` : ''}`;
+  }
+
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts: RequestOptions = {}): Promise<T> {
+    const started = performance.now();
+    let status = 0;
+    try {
+      const res = await request(this.#url(path, opts.query), {
+        method,
+        dispatcher: this.#dispatcher,
+        headers: await this.#headers(opts.body === undefined ? undefined : (opts.contentType ?? 'application/json')),
+        body: opts.body === undefined ? null : JSON.stringify(opts.body),
+        headersTimeout: opts.timeoutMs ?? 30_000,
+        bodyTimeout: opts.timeoutMs ?? 30_000,
+      });
+      status = res.statusCode;
+      const text = await res.body.text();
+      if (status >= 400) throw errorFrom(status, text);
+      return (text === '' ? undefined : JSON.parse(text)) as T;
+    } catch (err) {
+      if (err instanceof KubeError) throw err;
+      throw new KubeError(0, 'ConnectionError', `${method} ${path}: ${(err as Error).message}`);
+    } finally {
+      this.#observer?.(method, path, status, performance.now() - started);
+    }
+  }
+
+  /**
+   * Streams a watch: calls `onEvent` per event until the server ends the stream (resolves) or
+   * the request fails (rejects with a KubeError; 410 Gone means relist).
+   */
+  async watch<T>(path: string, query: Record<string, string | undefined>, onEvent: (type: string, object: T) => void, signal: AbortSignal): Promise<void> {
+    const res = await request(this.#url(path, { ...query, watch: 'true', allowWatchBookmarks: 'true' }), {
+      method: 'GET',
+      dispatcher: this.#dispatcher,
+      headers: await this.#headers(),
+      signal,
+      headersTimeout: 30_000,
+      bodyTimeout: 0,
+    }).catch((err: Error) => {
+      throw new KubeError(0, 'ConnectionError', `watch ${path}: ${err.message}`);
+    });
+    this.#observer?.('WATCH', path, res.statusCode, 0);
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, await res.body.text());
+    const lines = createInterface({ input: res.body, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        if (line === '') continue;
+        const event = JSON.parse(line) as { type: string; object: T & { code?: number; message?: string } };
+        if (event.type === 'ERROR') {
+          const code = event.object.code ?? 500;
+          throw new KubeError(code, code === 410 ? 'Expired' : 'WatchError', event.object.message ?? 'watch error');
+        }
+        onEvent(event.type, event.object);
+      }
+    } catch (err) {
+      if (err instanceof KubeError || signal.aborted) throw err;
+      throw new KubeError(0, 'ConnectionError', `watch ${path}: ${(err as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+}
+
+function errorFrom(status: number, text: string): KubeError {
+  let reason = 'Unknown';
+  let message = text.slice(0, 500);
+  try {
+    const body = JSON.parse(text) as { reason?: string; message?: string };
+    reason = body.reason ?? reason;
+    message = body.message ?? message;
+  } catch {
+    // not a Status object: keep the raw text
+  }
+  return new KubeError(status, reason, message);
+}

@@ -1,0 +1,155 @@
+// What the Kubernetes pod's status should say, as pure functions: from the CCI pod (status
+// sync), while waiting for a missing ConfigMap/Secret, or after a refusal. `statusPatch`
+// compares with the current status so that the API is written only when something changed.
+import type { CciPod } from '../../cci/types.ts';
+import { asWire, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from '../kube/wire.ts';
+import { qosClass } from './qos.ts';
+
+/** The networking sidecar burstlet may inject: never shown in the Kubernetes pod. */
+export const SIDECAR_CONTAINER = 'burstlet-network';
+
+export interface StatusContext {
+  /** The node's address, used as hostIP when CCI reports none. */
+  nodeIP: string;
+  /** RFC 3339 now, for conditions burstlet itself sets. */
+  now: string;
+}
+
+function scheduledCondition(pod: Pod, now: string): PodCondition {
+  return pod.status?.conditions?.find((c) => c.type === 'PodScheduled') ?? { type: 'PodScheduled', status: 'True', lastTransitionTime: now };
+}
+
+/** The kubelet shows a container it has not started as waiting: ContainerCreating (or a reason given). */
+function waitingStatuses(names: { name: string; image?: string }[], reason: string, message?: string): ContainerStatus[] {
+  return names.map((c) => ({
+    name: c.name,
+    image: c.image ?? '',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    started: false,
+    state: { waiting: message === undefined ? { reason } : { reason, message } },
+  }));
+}
+
+/** Orders statuses as the spec lists the containers and drops the sidecar's. */
+function visibleStatuses(statuses: ContainerStatus[] | undefined, spec: { name: string }[]): ContainerStatus[] | undefined {
+  if (!statuses) return undefined;
+  const order = new Map(spec.map((c, i) => [c.name, i]));
+  return statuses
+    .filter((s) => s.name !== SIDECAR_CONTAINER && order.has(s.name))
+    .sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+}
+
+/** The status the Kubernetes pod should have while its CCI pod exists. */
+export function statusFromCci(pod: Pod, cci: CciPod, ctx: StatusContext): PodStatus {
+  const s = asWire(cci.status) ?? { phase: 'Pending' as const };
+  const containers = pod.spec?.containers ?? [];
+  const inits = pod.spec?.initContainers ?? [];
+  const conditions = [scheduledCondition(pod, ctx.now), ...(s.conditions ?? []).filter((c) => c.type !== 'PodScheduled')];
+  const hostIP = s.hostIP ?? ctx.nodeIP;
+  const status: PodStatus = {
+    phase: s.phase,
+    conditions,
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
+    qosClass: qosClass(pod),
+    containerStatuses: visibleStatuses(s.containerStatuses, containers) ?? waitingStatuses(containers, 'ContainerCreating'),
+  };
+  const initStatuses = visibleStatuses(s.initContainerStatuses, inits);
+  if (inits.length > 0) status.initContainerStatuses = initStatuses ?? waitingStatuses(inits, 'PodInitializing');
+  if (s.reason) status.reason = s.reason;
+  if (s.message) status.message = s.message;
+  if (s.podIP) {
+    status.podIP = s.podIP;
+    status.podIPs = [{ ip: s.podIP }];
+  }
+  const startTime = s.startTime ?? pod.status?.startTime;
+  if (startTime) status.startTime = startTime;
+  return status;
+}
+
+/** Pending, not retrying yet: a ConfigMap/Secret the pod needs is missing (as the kubelet's CreateContainerConfigError). */
+export function configErrorStatus(pod: Pod, message: string, ctx: StatusContext): PodStatus {
+  const containers = pod.spec?.containers ?? [];
+  return {
+    phase: 'Pending',
+    conditions: [scheduledCondition(pod, ctx.now)],
+    hostIP: ctx.nodeIP,
+    hostIPs: [{ ip: ctx.nodeIP }],
+    qosClass: qosClass(pod),
+    containerStatuses: waitingStatuses(containers, 'CreateContainerConfigError', message),
+    startTime: pod.status?.startTime ?? ctx.now,
+  };
+}
+
+/** Failed for good: burstlet refused the pod, or its CCI pod vanished after it ran. */
+export function failedStatus(pod: Pod, reason: string, message: string, ctx: StatusContext): PodStatus {
+  const status: PodStatus = {
+    ...(pod.status ?? {}),
+    phase: 'Failed',
+    reason,
+    message,
+    conditions: [
+      scheduledCondition(pod, ctx.now),
+      ...['Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'False', reason, lastTransitionTime: ctx.now })),
+    ],
+    hostIP: pod.status?.hostIP ?? ctx.nodeIP,
+    hostIPs: pod.status?.hostIPs ?? [{ ip: ctx.nodeIP }],
+    qosClass: qosClass(pod),
+    startTime: pod.status?.startTime ?? ctx.now,
+  };
+  status.containerStatuses = (pod.spec?.containers ?? []).map((c) => {
+    const previous = pod.status?.containerStatuses?.find((s) => s.name === c.name);
+    const running = previous?.state?.running;
+    return {
+      name: c.name,
+      image: c.image ?? '',
+      imageID: previous?.imageID ?? '',
+      ready: false,
+      started: false,
+      restartCount: previous?.restartCount ?? 0,
+      ...(previous?.containerID ? { containerID: previous.containerID } : {}),
+      state: previous?.state?.terminated
+        ? previous.state
+        : { terminated: { exitCode: 137, reason, message, ...(running?.startedAt ? { startedAt: running.startedAt } : {}), finishedAt: ctx.now } },
+    };
+  });
+  return status;
+}
+
+const STATUS_FIELDS = [
+  'phase', 'reason', 'message', 'conditions', 'hostIP', 'hostIPs', 'podIP', 'podIPs',
+  'startTime', 'qosClass', 'containerStatuses', 'initContainerStatuses',
+] as const satisfies readonly (keyof PodStatus)[];
+
+/** JSON with keys sorted and null/undefined dropped, so that equal statuses compare equal. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v === null) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) return v;
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)));
+  });
+}
+
+/**
+ * The JSON merge patch that turns the pod's status into `desired` (fields burstlet owns only;
+ * lists are replaced whole, fields to clear are null), or undefined when nothing changed.
+ * Conditions compare without their probe/transition times unless the status itself changed.
+ */
+export function statusPatch(pod: Pod, desired: PodStatus): { status: Record<string, unknown> } | undefined {
+  const current = (pod.status ?? {}) as Record<string, unknown>;
+  const want = desired as Record<string, unknown>;
+  const patch: Record<string, unknown> = {};
+  for (const field of STATUS_FIELDS) {
+    const a = field === 'conditions' ? conditionsKey(current[field]) : canonical(current[field]);
+    const b = field === 'conditions' ? conditionsKey(want[field]) : canonical(want[field]);
+    if (a !== b) patch[field] = want[field] ?? null;
+  }
+  return Object.keys(patch).length === 0 ? undefined : { status: patch };
+}
+
+function conditionsKey(value: unknown): string {
+  const list = (value as PodCondition[] | undefined) ?? [];
+  return canonical([...list].sort((a, b) => (a.type < b.type ? -1 : 1)).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })));
+}
