@@ -3,6 +3,7 @@
 // compares with the current status so that the API is written only when something changed.
 import type { CciPod } from '../../cci/types.ts';
 import { asWire, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from '../kube/wire.ts';
+import { canonical } from '../kube/canonical.ts';
 import { qosClass } from './qos.ts';
 
 /** The networking sidecar burstlet may inject: never shown in the Kubernetes pod. */
@@ -122,15 +123,6 @@ const STATUS_FIELDS = [
   'phase', 'reason', 'message', 'conditions', 'hostIP', 'hostIPs', 'podIP', 'podIPs',
   'startTime', 'qosClass', 'containerStatuses', 'initContainerStatuses',
 ] as const satisfies readonly (keyof PodStatus)[];
-
-/** JSON with keys sorted and null/undefined dropped, so that equal statuses compare equal. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v === null) return undefined;
-    if (typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)));
-  });
-}
 
 /**
  * The JSON merge patch that turns the pod's status into `desired` (fields burstlet owns only;

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { CciNetwork, CciQuota } from '../../../src/cci/types.ts';
+import {
+  DEFAULT_TAINT, KUBELET_VERSION, nodeObject, nodeResources, nodeStatus, nodeStatusChanged, parseTaint, type NodeConfig,
+} from '../../../src/provider/node/node-object.ts';
+
+const cfg: NodeConfig = { name: 'burst-1', labels: { team: 'a' }, taints: [DEFAULT_TAINT], zone: 'z1', nodeIP: '10.0.0.9', kubeletPort: 10250 };
+
+function quota(hard: Record<string, string>): CciQuota {
+  return { apiVersion: 'cci/v2', kind: 'ResourceQuota', metadata: { name: 'q' }, status: { hard, used: {} } };
+}
+function network(freeIPs: number): CciNetwork {
+  return { apiVersion: 'cci/v2', kind: 'Network', metadata: { name: 'n' }, spec: { cidr: '198.18.0.0/24', gateway: '198.18.0.1' }, status: { totalIPs: 253, usedIPs: 253 - freeIPs, freeIPs } };
+}
+
+describe('nodeObject', () => {
+  it('has the DESIGN.md labels, zone, extra labels and taint', () => {
+    const n = nodeObject(cfg);
+    expect(n.metadata!.labels).toMatchObject({
+      type: 'virtual-kubelet', 'kubernetes.io/role': 'agent', 'kubernetes.io/hostname': 'burst-1',
+      'virtual-kubelet.io/provider': 'cci', 'topology.kubernetes.io/zone': 'z1', team: 'a',
+    });
+    expect(n.spec!.taints).toEqual([{ key: 'virtual-kubelet.io/provider', value: 'cci', effect: 'NoSchedule' }]);
+  });
+});
+
+describe('nodeResources', () => {
+  it.each([
+    ['quota is the limit', { cpu: '100', memory: '400Gi', pods: '50' }, 200, 0, '50'],
+    ['free IPs are the limit', { cpu: '100', memory: '400Gi', pods: '500' }, 30, 0, '30'],
+    ['IPs our pods hold count as ours', { cpu: '100', memory: '400Gi', pods: '500' }, 30, 20, '50'],
+    ['no pods quota: IPs alone', { cpu: '8' }, 12, 1, '13'],
+  ] as const)('%s', (_n, hard, free, ours, pods) => {
+    const r = nodeResources({ quota: quota({ ...hard }), network: network(free), ourPods: ours });
+    expect(r.capacity.pods).toBe(pods);
+    expect(r.allocatable).toEqual(r.capacity);
+    expect(r.capacity.cpu).toBe(hard.cpu);
+  });
+});
+
+describe('nodeStatus', () => {
+  const room = { quota: quota({ cpu: '100', memory: '400Gi', pods: '100' }), network: network(200), ourPods: 0 };
+
+  it('is Ready with addresses, daemon endpoint and a burstlet kubeletVersion', () => {
+    const s = nodeStatus(cfg, room, { reachable: true }, undefined, 't0');
+    expect(s.conditions!.map((c) => [c.type, c.status])).toEqual([
+      ['Ready', 'True'], ['MemoryPressure', 'False'], ['DiskPressure', 'False'], ['PIDPressure', 'False'], ['NetworkUnavailable', 'False'],
+    ]);
+    expect(s.addresses).toEqual([{ type: 'InternalIP', address: '10.0.0.9' }, { type: 'Hostname', address: 'burst-1' }]);
+    expect(s.daemonEndpoints!.kubeletEndpoint!.Port).toBe(10250);
+    expect(s.nodeInfo!.kubeletVersion).toBe(KUBELET_VERSION);
+    expect(KUBELET_VERSION).toMatch(/^v1\.33\.0-burstlet-/);
+  });
+
+  it('turns Ready=False CCIUnreachable keeping the last capacity, and back, with transition times', () => {
+    const ok = nodeStatus(cfg, room, { reachable: true }, undefined, 't0');
+    const down = nodeStatus(cfg, undefined, { reachable: false, message: 'connect ECONNREFUSED' }, ok, 't1');
+    const ready = down.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready).toMatchObject({ status: 'False', reason: 'CCIUnreachable', lastTransitionTime: 't1' });
+    expect(ready.message).toContain('ECONNREFUSED');
+    expect(down.capacity).toEqual(ok.capacity);
+    expect(down.conditions!.find((c) => c.type === 'MemoryPressure')!.lastTransitionTime).toBe('t0');
+    const back = nodeStatus(cfg, room, { reachable: true }, down, 't2');
+    expect(back.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: 't2' });
+  });
+
+  it('nodeStatusChanged ignores heartbeats only', () => {
+    const a = nodeStatus(cfg, room, { reachable: true }, undefined, 't0');
+    const b = nodeStatus(cfg, room, { reachable: true }, a, 't5');
+    expect(nodeStatusChanged(a, b)).toBe(false);
+    const c = nodeStatus(cfg, { ...room, network: network(10) }, { reachable: true }, a, 't5');
+    expect(nodeStatusChanged(a, c)).toBe(true);
+  });
+});
+
+describe('parseTaint', () => {
+  it.each([
+    ['a=b:NoSchedule', { key: 'a', value: 'b', effect: 'NoSchedule' }],
+    ['a:NoExecute', { key: 'a', effect: 'NoExecute' }],
+    ['virtual-kubelet.io/provider=cci:PreferNoSchedule', { key: 'virtual-kubelet.io/provider', value: 'cci', effect: 'PreferNoSchedule' }],
+  ])('%s', (raw, taint) => expect(parseTaint(raw)).toEqual(taint));
+  it.each(['a=b', 'a=b:Sometimes', ':NoSchedule'])('rejects %s', (raw) => expect(() => parseTaint(raw)).toThrow(/key=value:Effect/));
+});
