@@ -1,11 +1,80 @@
-// `burstlet sidecar`: the networking proxy inside each burst pod.
-import { defineSubcommand } from './flags.ts';
+// `burstlet sidecar`: the networking proxy inside each burst pod. It follows the service
+// directory streamed by burstlet and makes every ClusterIP:port reachable in the pod.
+import { readFileSync } from 'node:fs';
+import { createLogger, LOG_LEVELS } from '../log/logger.ts';
+import { loopbackAddresses } from '../sidecar/addresses.ts';
+import { startSidecar } from '../sidecar/sidecar.ts';
+import { defineSubcommand, durationFlag, enumFlag, intFlag, stringFlag, UsageError, type FlagDef } from './flags.ts';
+
+/** The env var burstlet's injection puts the pod's credential in; never logged. */
+export const CREDENTIAL_ENV = 'BURSTLET_SIDECAR_CREDENTIAL';
+export const DEFAULT_HEALTH_PORT = 15020;
+
+const directoryUrl: FlagDef<string> = {
+  help: "The service directory's WebSocket URL (served by burstlet node).",
+  accepted: 'a ws:// or wss:// URL',
+  default: '',
+  parse: (raw) => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error('not a URL');
+    }
+    if (url.protocol !== 'wss:' && url.protocol !== 'ws:') throw new Error(`scheme ${url.protocol} is not ws: or wss:`);
+    return raw;
+  },
+};
+
+function readFileFlag(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new UsageError(`burstlet sidecar: cannot read --${flag} ${JSON.stringify(path)}: ${(err as Error).message}`);
+  }
+}
 
 export default defineSubcommand({
   name: 'sidecar',
   summary: 'Proxy ClusterIP Services and cluster DNS inside a burst pod.',
-  flags: {},
-  run() {
-    throw new Error('burstlet sidecar: not built yet');
+  flags: {
+    'directory-url': directoryUrl,
+    'pod-uid': stringFlag('The uid of the Kubernetes pod this sidecar serves.', '', 'a pod uid'),
+    'credential-file': stringFlag(`File holding the pod's directory credential (else $${CREDENTIAL_ENV}).`, '', 'a file path'),
+    'ca-file': stringFlag("PEM file of the CA that signed the directory's certificate (wss).", '', 'a file path'),
+    'log-level': enumFlag('Log level.', 'info', LOG_LEVELS),
+    'health-port': intFlag('Port of the health endpoint for the readiness probe (0 turns it off).', DEFAULT_HEALTH_PORT, 0, 65535),
+    'udp-idle-timeout': durationFlag('A UDP flow without traffic for this long is closed.', 30_000),
+  },
+  async run(flags) {
+    if (flags['directory-url'] === '') throw new UsageError('burstlet sidecar: --directory-url is required; expected a ws:// or wss:// URL');
+    if (flags['pod-uid'] === '') throw new UsageError('burstlet sidecar: --pod-uid is required; expected a pod uid');
+    const credential = flags['credential-file'] !== ''
+      ? readFileFlag('credential-file', flags['credential-file'])
+      : (process.env[CREDENTIAL_ENV] ?? '');
+    if (credential === '') {
+      throw new UsageError(`burstlet sidecar: no credential; pass --credential-file or set ${CREDENTIAL_ENV}`);
+    }
+    const ca = flags['ca-file'] !== '' ? readFileFlag('ca-file', flags['ca-file']) : undefined;
+    const log = createLogger(flags['log-level'], 'sidecar');
+    const sidecar = await startSidecar({
+      directoryUrl: flags['directory-url'],
+      podUid: flags['pod-uid'],
+      credential,
+      ...(ca ? { ca } : {}),
+      addresses: loopbackAddresses(),
+      log,
+      health: flags['health-port'] === 0 ? null : { host: '0.0.0.0', port: flags['health-port'] },
+      udpIdleTimeoutMs: flags['udp-idle-timeout'],
+    });
+    log.info({ directory: flags['directory-url'], podUid: flags['pod-uid'], healthPort: sidecar.healthPort }, 'sidecar started');
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        log.info('stopping: closing listeners and removing ClusterIP addresses');
+        void sidecar.stop().finally(resolve);
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
   },
 });

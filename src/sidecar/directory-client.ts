@@ -1,0 +1,145 @@
+// The sidecar's end of the service directory: one WebSocket to burstlet, authenticated by the
+// pod's credential, resumed from the last revision after any disconnect (with backoff), and
+// the forwarding table recomputed after each message. Meanwhile the last table keeps serving.
+import { WebSocket } from 'ws';
+import type { Logger } from '../log/logger.ts';
+import {
+  decodeDirectoryMessage, directoryHeaders, type DirectoryMessage, type DirService, type DirSlice,
+} from '../network/service-directory/protocol.ts';
+import { forwardingTable, type ForwardingEntry } from './rules.ts';
+
+export interface DirectoryClientOptions {
+  url: string;
+  podUid: string;
+  credential: string;
+  /** PEM of the CA that signed the directory's certificate (wss). */
+  ca?: string;
+  log: Logger;
+  onTable(table: Map<string, ForwardingEntry>): void;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** The directory as the sidecar holds it; applying a message returns false when it does not fit. */
+export class DirectoryReplica {
+  epoch = '';
+  revision = -1;
+  readonly services = new Map<string, DirService>();
+  readonly slices = new Map<string, DirSlice>();
+
+  get hasState(): boolean {
+    return this.revision >= 0;
+  }
+
+  apply(msg: DirectoryMessage): boolean {
+    if (msg.type === 'snapshot') {
+      this.services.clear();
+      this.slices.clear();
+      for (const s of msg.services) this.services.set(`${s.namespace}/${s.name}`, s);
+      for (const s of msg.slices) this.slices.set(`${s.namespace}/${s.name}`, s);
+    } else {
+      if (msg.epoch !== this.epoch || msg.revision !== this.revision + 1) return false;
+      const c = msg.change;
+      if (c.kind === 'Service') {
+        if (c.service) this.services.set(c.key, c.service);
+        else this.services.delete(c.key);
+      } else if (c.slice) this.slices.set(c.key, c.slice);
+      else this.slices.delete(c.key);
+    }
+    this.epoch = msg.epoch;
+    this.revision = msg.revision;
+    return true;
+  }
+
+  table(): Map<string, ForwardingEntry> {
+    return forwardingTable(this.services.values(), this.slices.values());
+  }
+}
+
+export class DirectoryClient {
+  readonly replica = new DirectoryReplica();
+  readonly #opts: DirectoryClientOptions;
+  #ws: WebSocket | null = null;
+  #backoff: number;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #connected = false;
+  #pending = false;
+
+  constructor(opts: DirectoryClientOptions) {
+    this.#opts = opts;
+    this.#backoff = opts.minBackoffMs ?? 250;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  start(): void {
+    this.#connect();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#ws?.terminate();
+  }
+
+  #connect(): void {
+    const { log, url } = this.#opts;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.#opts.credential}`,
+      [directoryHeaders.podUid]: this.#opts.podUid,
+    };
+    if (this.replica.hasState) headers[directoryHeaders.resumeFrom] = `${this.replica.epoch}:${this.replica.revision}`;
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false, ...(this.#opts.ca ? { ca: this.#opts.ca } : {}) });
+    this.#ws = ws;
+    ws.on('open', () => {
+      this.#connected = true;
+      this.#backoff = this.#opts.minBackoffMs ?? 250;
+      log.info({ url, resumeFrom: headers[directoryHeaders.resumeFrom] }, 'connected to the service directory');
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      log.error({ url, status: res.statusCode }, res.statusCode === 401
+        ? 'the service directory refused this pod\'s credential; check --pod-uid and the credential'
+        : 'the service directory answered without upgrading');
+      ws.terminate();
+    });
+    ws.on('message', (data) => this.#onMessage(ws, data.toString()));
+    ws.on('error', (err) => log.warn({ url, err: err.message }, 'service directory connection error'));
+    ws.on('close', () => {
+      this.#connected = false;
+      if (this.#ws === ws) this.#ws = null;
+      if (this.#stopped) return;
+      const delay = Math.round(this.#backoff * (0.75 + Math.random() / 2));
+      this.#backoff = Math.min(this.#backoff * 2, this.#opts.maxBackoffMs ?? 10_000);
+      log.info({ delayMs: delay }, 'reconnecting to the service directory');
+      this.#timer = setTimeout(() => this.#connect(), delay);
+    });
+  }
+
+  #onMessage(ws: WebSocket, text: string): void {
+    let msg: DirectoryMessage;
+    try {
+      msg = decodeDirectoryMessage(text);
+    } catch (err) {
+      this.#opts.log.error({ err: (err as Error).message }, 'bad message from the service directory; reconnecting');
+      ws.terminate();
+      return;
+    }
+    if (!this.replica.apply(msg)) {
+      // A gap: forget the resume point so the reconnect brings a fresh snapshot.
+      this.#opts.log.warn({ have: this.replica.revision, got: msg.revision }, 'directory revision gap; resyncing');
+      this.replica.epoch = '';
+      ws.terminate();
+      return;
+    }
+    // A burst of deltas (a catch-up) recomputes the table once.
+    if (this.#pending) return;
+    this.#pending = true;
+    setImmediate(() => {
+      this.#pending = false;
+      this.#opts.onTable(this.replica.table());
+    });
+  }
+}

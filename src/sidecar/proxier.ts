@@ -1,0 +1,120 @@
+// The listener set, reconciled to the forwarding table after every directory update: new
+// ClusterIP:ports get an address and a listener, removed ones lose both, and existing ones
+// only get their balancer updated (established connections and flows are left alone).
+import type { Logger } from '../log/logger.ts';
+import type { AddressManager } from './addresses.ts';
+import { Balancer } from './balancer.ts';
+import type { ForwardingEntry } from './rules.ts';
+import { TcpServicePort } from './tcp-proxy.ts';
+import { UdpServicePort } from './udp-proxy.ts';
+
+export interface ProxierOptions {
+  addresses: AddressManager;
+  log: Logger;
+  dialTimeoutMs?: number;
+  udpIdleTimeoutMs?: number;
+}
+
+interface Active {
+  entry: ForwardingEntry;
+  balancer: Balancer;
+  listener: TcpServicePort | UdpServicePort;
+}
+
+export class Proxier {
+  readonly #active = new Map<string, Active>();
+  /** Entries whose listener could not start, retried on the next reconcile. */
+  readonly #failed = new Set<string>();
+  /** ClusterIPs this proxier added to the namespace. */
+  readonly #addresses = new Set<string>();
+  readonly #opts: Required<ProxierOptions>;
+  #desired: Map<string, ForwardingEntry> | null = null;
+  #running: Promise<void> | null = null;
+
+  constructor(opts: ProxierOptions) {
+    this.#opts = { dialTimeoutMs: 1000, udpIdleTimeoutMs: 30_000, ...opts };
+  }
+
+  /** True when every entry of the last applied table has its listener up. */
+  get ready(): boolean {
+    return this.#desired !== null && this.#running === null && this.#failed.size === 0;
+  }
+
+  get listenerCount(): number {
+    return this.#active.size;
+  }
+
+  /** Applies a table; calls are coalesced, and the returned promise settles when it is in place. */
+  apply(table: Map<string, ForwardingEntry>): Promise<void> {
+    this.#desired = table;
+    this.#running ??= this.#drain().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  async close(): Promise<void> {
+    await this.apply(new Map());
+  }
+
+  async #drain(): Promise<void> {
+    for (let applied: Map<string, ForwardingEntry> | null = null; applied !== this.#desired; ) {
+      applied = this.#desired!;
+      await this.#reconcile(applied);
+    }
+  }
+
+  async #reconcile(table: Map<string, ForwardingEntry>): Promise<void> {
+    const { log } = this.#opts;
+    for (const [key, active] of this.#active) {
+      if (table.has(key)) continue;
+      this.#active.delete(key);
+      await active.listener.close();
+      log.info({ servicePort: active.entry.servicePort, key }, 'listener removed');
+    }
+    const wanted = new Set([...table.values()].map((e) => e.clusterIP));
+    for (const ip of [...this.#addresses]) if (!wanted.has(ip)) await this.#removeAddress(ip);
+    this.#failed.clear();
+    for (const [key, entry] of table) {
+      const active = this.#active.get(key);
+      if (active) {
+        active.entry = entry;
+        active.balancer.update(entry.backends, entry.affinitySeconds);
+        if (active.listener instanceof UdpServicePort) active.listener.backendsChanged();
+        continue;
+      }
+      try {
+        await this.#start(key, entry);
+      } catch (err) {
+        this.#failed.add(key);
+        log.error({ key, err: (err as Error).message }, 'could not start a listener; retrying on the next update');
+      }
+    }
+  }
+
+  async #removeAddress(ip: string): Promise<void> {
+    this.#addresses.delete(ip);
+    try {
+      await this.#opts.addresses.remove(ip);
+    } catch (err) {
+      this.#opts.log.warn({ ip, err: (err as Error).message }, 'could not remove a ClusterIP address');
+    }
+  }
+
+  async #start(key: string, entry: ForwardingEntry): Promise<void> {
+    const { log, dialTimeoutMs, udpIdleTimeoutMs } = this.#opts;
+    if (!this.#addresses.has(entry.clusterIP)) {
+      await this.#opts.addresses.add(entry.clusterIP);
+      this.#addresses.add(entry.clusterIP);
+    }
+    const balancer = new Balancer();
+    balancer.update(entry.backends, entry.affinitySeconds);
+    const listener =
+      entry.protocol === 'TCP'
+        ? new TcpServicePort(entry.servicePort, balancer, { dialTimeoutMs, log })
+        : new UdpServicePort(entry.servicePort, entry.clusterIP, balancer, { idleTimeoutMs: udpIdleTimeoutMs, log });
+    await listener.listen(entry.clusterIP, entry.port);
+    this.#active.set(key, { entry, balancer, listener });
+    log.info({ servicePort: entry.servicePort, key, backends: entry.backends.length }, 'listener added');
+  }
+}

@@ -1,0 +1,114 @@
+// One ClusterIP:port/TCP: accept, dial a backend in the balancer's order (a failed dial moves
+// on to the next), then splice both ways with half-close kept and noDelay on both legs. With
+// no backend the client is reset at once. Connections own their sockets, so Service and
+// endpoint updates never touch an established connection.
+import net from 'node:net';
+import type { Logger } from '../log/logger.ts';
+import type { Balancer } from './balancer.ts';
+import type { Backend } from './rules.ts';
+
+export interface TcpProxyOptions {
+  /** How long one dial may take before the next backend is tried. */
+  dialTimeoutMs: number;
+  log: Logger;
+}
+
+export class TcpServicePort {
+  readonly #server: net.Server;
+  readonly #balancer: Balancer;
+  readonly #opts: TcpProxyOptions;
+  readonly #name: string;
+  #active = 0;
+
+  constructor(name: string, balancer: Balancer, opts: TcpProxyOptions) {
+    this.#name = name;
+    this.#balancer = balancer;
+    this.#opts = opts;
+    this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (c) => this.#accept(c));
+  }
+
+  /** Connections currently spliced or dialing. */
+  get activeConnections(): number {
+    return this.#active;
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.#server.once('error', onError);
+      this.#server.listen({ host, port, exclusive: true }, () => {
+        this.#server.off('error', onError);
+        this.#server.on('error', (err) => this.#opts.log.error({ err, servicePort: this.#name }, 'listener error'));
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting; established connections carry on until their peers close them. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      // close() waits for every connection; the caller only needs the listener gone.
+      setImmediate(resolve);
+    });
+  }
+
+  #accept(client: net.Socket): void {
+    const clientIP = client.remoteAddress ?? '';
+    const order = this.#balancer.order(clientIP);
+    if (order.length === 0) {
+      client.resetAndDestroy();
+      return;
+    }
+    this.#active++;
+    client.once('close', () => this.#active--);
+    client.on('error', () => {});
+    this.#dial(client, clientIP, order, 0);
+  }
+
+  #dial(client: net.Socket, clientIP: string, order: Backend[], i: number): void {
+    const backend = order[i];
+    if (!backend || client.destroyed) {
+      if (!client.destroyed) {
+        this.#opts.log.warn({ servicePort: this.#name, tried: order.length }, 'no backend accepted the connection');
+        client.resetAndDestroy();
+      }
+      return;
+    }
+    const upstream = net.connect({ host: backend.address, port: backend.port, allowHalfOpen: true, noDelay: true });
+    const timer = setTimeout(() => upstream.destroy(new Error('dial timeout')), this.#opts.dialTimeoutMs);
+    const abandon = (): void => {
+      upstream.destroy();
+    };
+    client.once('close', abandon);
+    const failed = (err: Error): void => {
+      clearTimeout(timer);
+      client.off('close', abandon);
+      this.#opts.log.debug({ servicePort: this.#name, backend, err: err.message }, 'dial failed; trying the next backend');
+      this.#dial(client, clientIP, order, i + 1);
+    };
+    upstream.once('error', failed);
+    upstream.once('connect', () => {
+      clearTimeout(timer);
+      client.off('close', abandon);
+      upstream.off('error', failed);
+      this.#balancer.connected(clientIP, backend);
+      splice(client, upstream);
+    });
+  }
+}
+
+/** Both directions, half-close kept: a FIN from one side becomes end() on the other. */
+function splice(client: net.Socket, upstream: net.Socket): void {
+  // A reset on one leg is passed on as a reset; a clean close lets the other leg drain.
+  client.on('close', (hadError) => {
+    if (hadError && !upstream.destroyed) upstream.resetAndDestroy();
+  });
+  upstream.on('error', () => {});
+  upstream.on('close', (hadError) => {
+    if (hadError && !client.destroyed) client.resetAndDestroy();
+  });
+  client.pipe(upstream);
+  upstream.pipe(client);
+  client.resume();
+}

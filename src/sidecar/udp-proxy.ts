@@ -1,0 +1,109 @@
+// One ClusterIP:port/UDP: a flow per client address:port, each with its own upstream socket
+// to the backend the balancer chose, so replies go back to the right client. Flows end after
+// an idle timeout, or at once when their backend leaves the Service (as kube-proxy flushes
+// conntrack), so the next datagram picks a live backend.
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Logger } from '../log/logger.ts';
+import type { Balancer } from './balancer.ts';
+import type { Backend } from './rules.ts';
+
+export interface UdpProxyOptions {
+  idleTimeoutMs: number;
+  log: Logger;
+}
+
+interface Flow {
+  upstream: dgram.Socket;
+  backend: Backend;
+  lastActive: number;
+}
+
+export class UdpServicePort {
+  readonly #socket: dgram.Socket;
+  readonly #flows = new Map<string, Flow>();
+  readonly #balancer: Balancer;
+  readonly #opts: UdpProxyOptions;
+  readonly #name: string;
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(name: string, clusterIP: string, balancer: Balancer, opts: UdpProxyOptions) {
+    this.#name = name;
+    this.#balancer = balancer;
+    this.#opts = opts;
+    this.#socket = dgram.createSocket(isIPv6(clusterIP) ? 'udp6' : 'udp4');
+    this.#socket.on('message', (msg, rinfo) => this.#fromClient(msg, rinfo));
+  }
+
+  get flowCount(): number {
+    return this.#flows.size;
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.#socket.once('error', onError);
+      this.#socket.bind({ address: host, port, exclusive: true }, () => {
+        this.#socket.off('error', onError);
+        this.#socket.on('error', (err) => this.#opts.log.error({ err, servicePort: this.#name }, 'udp listener error'));
+        const every = Math.max(100, Math.floor(this.#opts.idleTimeoutMs / 2));
+        this.#sweeper = setInterval(() => this.#sweep(), every).unref();
+        resolve();
+      });
+    });
+  }
+
+  /** Called after the balancer's backends changed: flows to backends that left are ended. */
+  backendsChanged(): void {
+    const alive = new Set(this.#balancer.backends.map((b) => `${b.address}|${b.port}`));
+    for (const [key, flow] of this.#flows) {
+      if (!alive.has(`${flow.backend.address}|${flow.backend.port}`)) this.#end(key, flow);
+    }
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    for (const [key, flow] of this.#flows) this.#end(key, flow);
+    return new Promise((resolve) => this.#socket.close(() => resolve()));
+  }
+
+  #fromClient(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const key = `${rinfo.address}|${rinfo.port}`;
+    let flow = this.#flows.get(key);
+    if (!flow) {
+      const backend = this.#balancer.order(rinfo.address)[0];
+      if (!backend) return; // No endpoints: the datagram is dropped, as kube-proxy rejects it.
+      flow = this.#open(key, backend, rinfo);
+    }
+    flow.lastActive = Date.now();
+    flow.upstream.send(msg, flow.backend.port, flow.backend.address);
+  }
+
+  #open(key: string, backend: Backend, client: dgram.RemoteInfo): Flow {
+    const upstream = dgram.createSocket(isIPv6(backend.address) ? 'udp6' : 'udp4');
+    const flow: Flow = { upstream, backend, lastActive: Date.now() };
+    upstream.on('message', (reply, from) => {
+      if (from.address !== backend.address || from.port !== backend.port) return;
+      flow.lastActive = Date.now();
+      this.#socket.send(reply, client.port, client.address);
+    });
+    upstream.on('error', (err) => {
+      this.#opts.log.debug({ servicePort: this.#name, backend, err: err.message }, 'udp flow error');
+      this.#end(key, flow);
+    });
+    this.#flows.set(key, flow);
+    this.#balancer.connected(client.address, backend);
+    return flow;
+  }
+
+  #end(key: string, flow: Flow): void {
+    if (this.#flows.get(key) !== flow) return;
+    this.#flows.delete(key);
+    flow.upstream.close();
+  }
+
+  #sweep(): void {
+    const deadline = Date.now() - this.#opts.idleTimeoutMs;
+    for (const [key, flow] of this.#flows) if (flow.lastActive < deadline) this.#end(key, flow);
+  }
+}
