@@ -1,0 +1,42 @@
+// The kubelet's per-container events, derived from what CCI reports: CCI does its own image
+// pulls and starts and reports only container states, so a container instance seen for the
+// first time (first start, or restartCount grew) yields Pulled (first start only), Created
+// and Started; entering CrashLoopBackOff yields the kubelet's BackOff warning.
+import type { ContainerStatus } from '../kube/wire.ts';
+
+export interface ContainerEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** spec.containers{name} or spec.initContainers{name} */
+  fieldPath: string;
+}
+
+function started(s: ContainerStatus | undefined): boolean {
+  return Boolean(s?.state?.running || s?.state?.terminated);
+}
+
+export function containerEvents(
+  before: readonly ContainerStatus[] | undefined,
+  after: readonly ContainerStatus[] | undefined,
+  field: 'containers' | 'initContainers',
+): ContainerEvent[] {
+  const events: ContainerEvent[] = [];
+  for (const now of after ?? []) {
+    const was = before?.find((s) => s.name === now.name);
+    const fieldPath = `spec.${field}{${now.name}}`;
+    const newInstance = started(now) && (!started(was) || (now.restartCount ?? 0) > (was?.restartCount ?? 0));
+    if (newInstance) {
+      if ((now.restartCount ?? 0) === 0 && !started(was)) {
+        events.push({ type: 'Normal', reason: 'Pulled', message: `Container image "${now.image}" pulled by CCI`, fieldPath });
+      }
+      events.push({ type: 'Normal', reason: 'Created', message: `Created container: ${now.name}`, fieldPath });
+      events.push({ type: 'Normal', reason: 'Started', message: `Started container ${now.name}`, fieldPath });
+    }
+    const backOff = now.state?.waiting?.reason === 'CrashLoopBackOff';
+    if (backOff && was?.state?.waiting?.reason !== 'CrashLoopBackOff') {
+      events.push({ type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${now.name}`, fieldPath });
+    }
+  }
+  return events;
+}
