@@ -2,13 +2,11 @@
 // directory streamed by burstlet and makes every ClusterIP:port reachable in the pod.
 import { readFileSync } from 'node:fs';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
+import { SIDECAR_CA_ENV, SIDECAR_CREDENTIAL_ENV, SIDECAR_HEALTH_PORT } from '../network/sidecar-injection.ts';
 import { loopbackAddresses } from '../sidecar/addresses.ts';
 import { startSidecar } from '../sidecar/sidecar.ts';
 import { defineSubcommand, durationFlag, enumFlag, intFlag, stringFlag, UsageError, type FlagDef } from './flags.ts';
 
-/** The env var burstlet's injection puts the pod's credential in; never logged. */
-export const CREDENTIAL_ENV = 'BURSTLET_SIDECAR_CREDENTIAL';
-export const DEFAULT_HEALTH_PORT = 15020;
 
 const directoryUrl: FlagDef<string> = {
   help: "The service directory's WebSocket URL (served by burstlet node).",
@@ -40,10 +38,10 @@ export default defineSubcommand({
   flags: {
     'directory-url': directoryUrl,
     'pod-uid': stringFlag('The uid of the Kubernetes pod this sidecar serves.', '', 'a pod uid'),
-    'credential-file': stringFlag(`File holding the pod's directory credential (else $${CREDENTIAL_ENV}).`, '', 'a file path'),
-    'ca-file': stringFlag("PEM file of the CA that signed the directory's certificate (wss).", '', 'a file path'),
+    'credential-file': stringFlag(`File holding the pod's directory credential (else $${SIDECAR_CREDENTIAL_ENV}).`, '', 'a file path'),
+    'ca-file': stringFlag(`PEM file of the CA that signed the directory's certificate (else $${SIDECAR_CA_ENV}, else the system CAs).`, '', 'a file path'),
     'log-level': enumFlag('Log level.', 'info', LOG_LEVELS),
-    'health-port': intFlag('Port of the health endpoint for the readiness probe (0 turns it off).', DEFAULT_HEALTH_PORT, 0, 65535),
+    'health-port': intFlag('Port of the health endpoint for the readiness probe (0 turns it off).', SIDECAR_HEALTH_PORT, 0, 65535),
     'udp-idle-timeout': durationFlag('A UDP flow without traffic for this long is closed.', 30_000),
   },
   async run(flags) {
@@ -51,11 +49,11 @@ export default defineSubcommand({
     if (flags['pod-uid'] === '') throw new UsageError('burstlet sidecar: --pod-uid is required; expected a pod uid');
     const credential = flags['credential-file'] !== ''
       ? readFileFlag('credential-file', flags['credential-file'])
-      : (process.env[CREDENTIAL_ENV] ?? '');
+      : (process.env[SIDECAR_CREDENTIAL_ENV] ?? '');
     if (credential === '') {
-      throw new UsageError(`burstlet sidecar: no credential; pass --credential-file or set ${CREDENTIAL_ENV}`);
+      throw new UsageError(`burstlet sidecar: no credential; pass --credential-file or set ${SIDECAR_CREDENTIAL_ENV}`);
     }
-    const ca = flags['ca-file'] !== '' ? readFileFlag('ca-file', flags['ca-file']) : undefined;
+    const ca = flags['ca-file'] !== '' ? readFileFlag('ca-file', flags['ca-file']) : process.env[SIDECAR_CA_ENV] || undefined;
     const log = createLogger(flags['log-level'], 'sidecar');
     const sidecar = await startSidecar({
       directoryUrl: flags['directory-url'],

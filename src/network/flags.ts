@@ -1,0 +1,11 @@
+// The networking flags of `burstlet node`; the node command spreads `networkFlags` into its own.
+import { boolFlag, stringFlag } from '../cli/flags.ts';
+
+export const DEFAULT_SIDECAR_IMAGE = 'burstlet/network:0.1.0';
+
+export const networkFlags = {
+  'enable-networking': boolFlag(
+    'Inject the burstlet-network sidecar into every burst pod, making ClusterIP Services and cluster DNS reachable from it',
+  ),
+  'sidecar-image': stringFlag('Image of the burstlet-network sidecar', DEFAULT_SIDECAR_IMAGE, 'an image reference'),
+} as const;

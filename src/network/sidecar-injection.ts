@@ -1,0 +1,74 @@
+// What --enable-networking adds to a burst pod, as pure functions: the `burstlet-network`
+// container the translator puts first in the CCI pod (never in the Kubernetes pod's spec),
+// and the events that tell users what the sidecar cannot do for their pod.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { CciContainer } from '../cci/types.ts';
+
+export const SIDECAR_CONTAINER_NAME = 'burstlet-network';
+export const SIDECAR_HEALTH_PORT = 15020;
+/** Env vars the sidecar reads its secrets from (so they never appear in its command line). */
+export const SIDECAR_CREDENTIAL_ENV = 'BURSTLET_SIDECAR_CREDENTIAL';
+export const SIDECAR_CA_ENV = 'BURSTLET_SIDECAR_CA';
+
+export interface SidecarParams {
+  image: string;
+  /** wss:// URL of the service directory served by burstlet node. */
+  directoryUrl: string;
+  podUid: string;
+  /** podCredential(nodeSecret, podUid). */
+  credential: string;
+  /** PEM of the CA behind the directory's certificate, when it is not publicly trusted. */
+  caPem?: string;
+}
+
+export function sidecarContainer(p: SidecarParams): CciContainer {
+  const env = [{ name: SIDECAR_CREDENTIAL_ENV, value: p.credential }];
+  if (p.caPem) env.push({ name: SIDECAR_CA_ENV, value: p.caPem });
+  return {
+    name: SIDECAR_CONTAINER_NAME,
+    image: p.image,
+    command: ['burstlet', 'sidecar'],
+    args: [`--directory-url=${p.directoryUrl}`, `--pod-uid=${p.podUid}`, `--health-port=${SIDECAR_HEALTH_PORT}`],
+    env,
+    ports: [{ name: 'bl-net-health', containerPort: SIDECAR_HEALTH_PORT, protocol: 'TCP' }],
+    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
+    readinessProbe: {
+      httpGet: { path: '/healthz', port: SIDECAR_HEALTH_PORT },
+      periodSeconds: 2,
+      timeoutSeconds: 1,
+      failureThreshold: 3,
+    },
+    // Adding ClusterIPs to the pod's loopback needs NET_ADMIN in the pod's own network namespace.
+    securityContext: { runAsUser: 0, capabilities: { add: ['NET_ADMIN'] } },
+  };
+}
+
+export interface NetworkingEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/** The documented limitations that apply to this pod, as events to post on it. */
+export function networkingEvents(pod: V1Pod): NetworkingEvent[] {
+  const events: NetworkingEvent[] = [];
+  const inits = (pod.spec?.initContainers ?? []).map((c) => c.name);
+  if (inits.length > 0) {
+    events.push({
+      type: 'Warning',
+      reason: 'NetworkUnavailableToInitContainers',
+      message: `network is not available to init containers (${inits.join(', ')}): on a burst node ClusterIP Services and cluster DNS ` +
+        'are served by the burstlet-network sidecar, which starts with the app containers; move Service calls to an app container',
+    });
+  }
+  const hooked = (pod.spec?.containers ?? []).filter((c) => c.lifecycle?.postStart).map((c) => c.name);
+  if (hooked.length > 0) {
+    events.push({
+      type: 'Warning',
+      reason: 'PostStartHookBeforeNetwork',
+      message: `postStart hooks of ${hooked.join(', ')} may run before the burstlet-network sidecar is ready: a hook that blocks on ` +
+        'a ClusterIP Service or cluster DNS can hold the pod in ContainerCreating until it times out',
+    });
+  }
+  return events;
+}
