@@ -32,7 +32,10 @@ export interface CciObjectMeta {
 
 export interface CciEnvVar {
   name: string;
+  /** Kubernetes semantics: the backend expands $(VAR) in order; literal values arrive with $ doubled. */
   value: string;
+  /** Only fields the backend alone knows (the pod's and host's IPs); value is then "". */
+  valueFrom?: { fieldRef: { fieldPath: 'status.podIP' | 'status.podIPs' | 'status.hostIP' | 'status.hostIPs' } };
 }
 
 export interface CciVolumeMount {
@@ -170,6 +173,8 @@ export interface CciStatus {
   code: number;
   reason?: string;
   message?: string;
+  /** Which object the error is about (e.g. the existing pod of a 409 AlreadyExists). */
+  details?: { name?: string; kind?: string; uid?: string };
 }
 
 /** A namespace's network: the VPC subnet its pods take IPs from. */
