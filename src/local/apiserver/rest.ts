@@ -1,0 +1,223 @@
+// The HTTP face of the API: authentication, authorization, and dispatch of each verb to the
+// registry, encoding answers the way the client asked. Registered as catch-all routes, so
+// the more specific routes extensions add (pods/{name}/exec, ...) take precedence.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { LocalPki, UserInfo } from '../pki.ts';
+import { reviewAccess, reviewToken, type AuthzAttributes, type Policy } from './auth.ts';
+import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, type OpenApiV3 } from './discovery.ts';
+import {
+  deleteOptionsOf,
+  encodeList,
+  encodeObject,
+  isDryRun,
+  negotiate,
+  queryValue,
+  selectorFilter,
+  type Query,
+} from './encoding.ts';
+import { ApiError, badRequest, forbidden, methodNotAllowed, success, unauthorized, unsupportedMediaType } from './errors.ts';
+import { checkUnknownFields, type FieldValidation } from './field-validation.ts';
+import { isObject, type JsonObject } from './patch.ts';
+import { parseBody } from './body.ts';
+import type { PatchType, Registry } from './registry.ts';
+import { EXTENSION_SUBRESOURCES, type ResourceDef } from './resources.ts';
+import { parseApiPath, verbOf, type ApiPath } from './routes.ts';
+import type { KubeObject } from './store.ts';
+import { toTable } from './table.ts';
+import { serveWatch } from './watch.ts';
+
+export interface RestContext {
+  registry: Registry;
+  pki: LocalPki;
+  policy: Policy;
+  authenticate(req: FastifyRequest['raw']): UserInfo | null;
+  openapi: OpenApiV3;
+  serverAddress(): string;
+  bookmarkIntervalMs: number;
+}
+
+const PATCH_TYPES: Record<string, PatchType> = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+  'application/apply-patch+cbor': 'apply',
+};
+
+function sendJson(reply: FastifyReply, code: number, body: unknown): FastifyReply {
+  return reply.code(code).header('content-type', 'application/json').send(JSON.stringify(body));
+}
+
+export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
+  return sendJson(reply, err.status.code, err.status);
+}
+
+function requireUser(ctx: RestContext, req: FastifyRequest): UserInfo {
+  const user = ctx.authenticate(req.raw);
+  if (!user) throw unauthorized();
+  return user;
+}
+
+export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void {
+  const discovery = (handler: (req: FastifyRequest) => unknown) => async (req: FastifyRequest, reply: FastifyReply) => {
+    requireUser(ctx, req);
+    const body = handler(req);
+    if (body === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    return sendJson(reply, 200, body);
+  };
+  app.get('/version', discovery(() => SERVER_VERSION));
+  app.get('/api', discovery(() => apiVersions(ctx.serverAddress())));
+  app.get('/apis', discovery(() => apiGroupList()));
+  app.get('/apis/:group', discovery((req) => apiGroupDoc((req.params as { group: string }).group)));
+  app.get('/openapi/v3', discovery(() => ctx.openapi.root));
+  app.get('/openapi/v3/*', async (req, reply) => {
+    requireUser(ctx, req);
+    const key = (req.params as { '*': string })['*'];
+    const doc = ctx.openapi.docs.get(key);
+    if (doc === undefined) throw new ApiError(404, 'NotFound', `no OpenAPI v3 document for ${key}`);
+    return reply.code(200).header('content-type', 'application/json').send(doc);
+  });
+  for (const path of ['/healthz', '/livez', '/readyz']) app.get(path, async (_req, reply) => reply.code(200).header('content-type', 'text/plain').send('ok'));
+
+  const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const user = requireUser(ctx, req);
+    const url = new URL(req.url, 'https://local');
+    const path = parseApiPath(url.pathname);
+    if (!path) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    if (!path.def && path.unknownResource === undefined) {
+      const list = req.method === 'GET' ? apiResourceList(path.group, path.version) : undefined;
+      if (!list) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      return sendJson(reply, 200, list);
+    }
+    if (!path.def) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    const q = req.query as Query;
+    const verb = verbOf(req.method, path, queryValue(q, 'watch'));
+    const sub = path.subresource;
+    if (sub !== undefined && EXTENSION_SUBRESOURCES[`${path.def.plural}/${sub}`]) {
+      throw new ApiError(503, 'ServiceUnavailable', `${path.def.plural}/${sub} is not served: no node proxy extension is installed`);
+    }
+    if (sub !== undefined && !path.def.subresources.includes(sub)) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${path.def.plural}/${sub})`);
+    const attrs: AuthzAttributes = { verb, resource: path.def.plural, subresource: sub, namespace: path.namespace, name: path.name };
+    if (!ctx.policy.allows(user, attrs)) throw forbidden(user.username, verb, path.def, path.namespace, path.name, sub);
+    return dispatch(ctx, req, reply, path as ApiPath & { def: ResourceDef }, verb, q, user);
+  };
+  app.all('/api/*', handler);
+  app.all('/apis/*', handler);
+}
+
+async function dispatch(
+  ctx: RestContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  path: ApiPath & { def: ResourceDef },
+  verb: string,
+  q: Query,
+  user: UserInfo,
+): Promise<FastifyReply | undefined> {
+  const { def, name } = path;
+  const ns = path.namespace ?? '';
+  if (def.namespaced && ns === '' && !['list', 'watch'].includes(verb)) {
+    if (verb !== 'create' || !def.review) throw badRequest(`${def.plural} is namespaced: use /namespaces/{namespace}/${def.plural}`);
+  }
+  const rep = negotiate(req.headers.accept);
+  const registry = ctx.registry;
+  const sub = path.subresource as 'status' | undefined;
+  switch (verb) {
+    case 'get':
+      return sendJson(reply, 200, encodeObject(def, registry.get(def, ns, name!), rep, q));
+    case 'list': {
+      const filter = selectorFilter(def, q);
+      const { items, resourceVersion } = registry.store.list(def.storage, path.namespace);
+      return sendJson(reply, 200, encodeList(def, items.filter(filter), resourceVersion, rep, q));
+    }
+    case 'watch': {
+      const selected = selectorFilter(def, q);
+      const filter = name === undefined ? selected : (o: KubeObject) => o.metadata.name === name && selected(o);
+      const timeout = Number(queryValue(q, 'timeoutSeconds') ?? 1800);
+      reply.hijack();
+      serveWatch(registry.store, reply.raw, {
+        def,
+        namespace: path.namespace,
+        resourceVersion: queryValue(q, 'resourceVersion'),
+        filter,
+        plain: rep === 'json',
+        encode: (o, first) => (rep === 'table' ? toTable(def.kind, [o], includeFor(q), { resourceVersion: o.metadata.resourceVersion }, first) : encodeObject(def, o, rep, q)),
+        allowBookmarks: queryValue(q, 'allowWatchBookmarks') === 'true',
+        bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+        timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
+      });
+      return undefined;
+    }
+    case 'create': {
+      const body = readBody(req, def, q, reply);
+      if (def.review) return sendJson(reply, 201, review(ctx, def, body, user));
+      const dryRun = isDryRun(q);
+      if (sub === ('binding' as string)) {
+        registry.bind(ns, name!, body, def);
+        return sendJson(reply, 201, success(201));
+      }
+      if (sub === ('eviction' as string)) {
+        const opts = deleteOptionsOf(isObject(body) ? body.deleteOptions : undefined, {});
+        registry.delete(def, ns, name!, opts, dryRun);
+        return sendJson(reply, 201, success(201));
+      }
+      if (name !== undefined) throw methodNotAllowed(`POST is not allowed on a named ${def.singular}`);
+      return sendJson(reply, 201, encodeObject(def, registry.create(def, ns, body, dryRun), rep, q));
+    }
+    case 'update':
+      return sendJson(reply, 200, encodeObject(def, registry.update(def, ns, name!, readBody(req, def, q, reply), sub, isDryRun(q)), rep, q));
+    case 'patch': {
+      const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+      const type = PATCH_TYPES[contentType];
+      if (!type) throw unsupportedMediaType(contentType);
+      const existed = registry.store.get(def.storage, ns, name!) !== undefined;
+      const patched = registry.patch(def, ns, name!, type, parseBody(req.body, contentType), sub, isDryRun(q));
+      return sendJson(reply, existed ? 200 : 201, encodeObject(def, patched, rep, q));
+    }
+    case 'delete': {
+      const result = registry.delete(def, ns, name!, deleteOptionsOf(optionalBody(req), q), isDryRun(q));
+      return sendJson(reply, result.removed ? 200 : 202, encodeObject(def, result.object, rep, q));
+    }
+    case 'deletecollection': {
+      const filter = selectorFilter(def, q);
+      const opts = deleteOptionsOf(optionalBody(req), q);
+      const dryRun = isDryRun(q);
+      const deleted = registry.store
+        .list(def.storage, path.namespace)
+        .items.filter(filter)
+        .map((o) => registry.delete(def, o.metadata.namespace ?? '', o.metadata.name ?? '', opts, dryRun).object);
+      return sendJson(reply, 200, encodeList(def, deleted, registry.store.resourceVersion(), rep, q));
+    }
+    default:
+      throw methodNotAllowed(`${req.method} is not supported`);
+  }
+}
+
+function includeFor(q: Query): 'None' | 'Metadata' | 'Object' {
+  const v = queryValue(q, 'includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+function optionalBody(req: FastifyRequest): unknown {
+  const raw = req.body;
+  if (raw === undefined || raw === null || (Buffer.isBuffer(raw) && raw.length === 0)) return undefined;
+  return parseBody(raw, 'application/json');
+}
+
+/** Parses a create/update body and applies fieldValidation (Strict: 400, Warn: Warning headers). */
+function readBody(req: FastifyRequest, def: ResourceDef, q: Query, reply: FastifyReply): unknown {
+  const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+  if (contentType !== 'application/json' && contentType !== 'application/yaml') throw unsupportedMediaType(contentType);
+  const body = parseBody(req.body, contentType);
+  const mode = (queryValue(q, 'fieldValidation') ?? 'Warn') as FieldValidation;
+  const unknown = isObject(body) ? checkUnknownFields(def.kind, body) : [];
+  if (unknown.length > 0 && mode === 'Strict') throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+  if (unknown.length > 0 && mode === 'Warn') reply.header('warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`));
+  return body;
+}
+
+function review(ctx: RestContext, def: ResourceDef, body: unknown, user: UserInfo): JsonObject {
+  const b: JsonObject = isObject(body) ? body : {};
+  if (def.kind === 'TokenReview') return reviewToken(ctx.pki, b);
+  return reviewAccess(ctx.policy, b, def.kind === 'SelfSubjectAccessReview' ? user : undefined);
+}

@@ -1,0 +1,179 @@
+// Validation with kube-apiserver's field paths and messages (k8s.io/kubernetes/pkg/apis/core/validation),
+// for object metadata and the pod fields burstlet relies on. Pure: object in, causes out.
+import { isIP } from 'node:net';
+import type { StatusCause } from './errors.ts';
+import { isObject, type JsonObject } from './patch.ts';
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+export const required = (field: string, detail = ''): StatusCause => ({
+  reason: 'FieldValueRequired',
+  message: detail ? `Required value: ${detail}` : 'Required value',
+  field,
+});
+export const invalidValue = (field: string, value: unknown, detail: string): StatusCause => ({
+  reason: 'FieldValueInvalid',
+  message: `Invalid value: ${JSON.stringify(value)}: ${detail}`,
+  field,
+});
+const notFoundField = (field: string, value: unknown): StatusCause => ({ reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(value)}`, field });
+const duplicate = (field: string, value: unknown): StatusCause => ({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(value)}`, field });
+const unsupported = (field: string, value: unknown, allowed: string[]): StatusCause => ({
+  reason: 'FieldValueNotSupported',
+  message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`,
+  field,
+});
+export const forbiddenField = (field: string, detail: string): StatusCause => ({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field });
+
+export function validateName(name: string, field: string, label: boolean): StatusCause[] {
+  const max = label ? 63 : 253;
+  const re = label ? DNS1123_LABEL : DNS1123_SUBDOMAIN;
+  if (name.length > max) return [invalidValue(field, name, `must be no more than ${max} characters`)];
+  if (!re.test(name)) {
+    const kind = label ? 'RFC 1123 label' : 'RFC 1123 subdomain';
+    return [invalidValue(field, name, `a lowercase ${kind} must consist of lower case alphanumeric characters, '-'${label ? '' : " or '.'"}, and must start and end with an alphanumeric character`)];
+  }
+  return [];
+}
+
+function validateLabels(labels: unknown, field: string): StatusCause[] {
+  if (labels === undefined) return [];
+  if (!isObject(labels)) return [invalidValue(field, labels, 'must be a map of string keys to string values')];
+  const out: StatusCause[] = [];
+  for (const [k, v] of Object.entries(labels)) {
+    if (!QUALIFIED_NAME.test(k) || k.length > 316) out.push(invalidValue(field, k, 'name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character'));
+    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v)) out.push(invalidValue(`${field}[${k}]`, v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+  }
+  return out;
+}
+
+/** Metadata rules for every kind; `labelNames` for kinds whose names are DNS labels (namespaces, services). */
+export function validateMeta(obj: JsonObject, labelNames: boolean): StatusCause[] {
+  const meta = isObject(obj.metadata) ? obj.metadata : {};
+  const out: StatusCause[] = [];
+  if (typeof meta.name !== 'string' || meta.name === '') out.push(required('metadata.name', 'name or generateName is required'));
+  else out.push(...validateName(meta.name, 'metadata.name', labelNames));
+  out.push(...validateLabels(meta.labels, 'metadata.labels'));
+  if (meta.annotations !== undefined && (!isObject(meta.annotations) || Object.values(meta.annotations).some((v) => typeof v !== 'string'))) {
+    out.push(invalidValue('metadata.annotations', meta.annotations, 'must be a map of string keys to string values'));
+  }
+  return out;
+}
+
+/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) =>
+    isObject(val) ? Object.fromEntries(Object.keys(val).sort().map((k) => [k, val[k]])) : val,
+  );
+}
+
+const list = (v: unknown): JsonObject[] => (Array.isArray(v) ? v.filter(isObject) : []);
+
+function validateContainers(containers: JsonObject[], field: string, volumes: Set<string>, names: Set<string>): StatusCause[] {
+  const out: StatusCause[] = [];
+  containers.forEach((c, i) => {
+    const at = `${field}[${i}]`;
+    if (typeof c.name !== 'string' || c.name === '') out.push(required(`${at}.name`));
+    else {
+      out.push(...validateName(c.name, `${at}.name`, true));
+      if (names.has(c.name)) out.push(duplicate(`${at}.name`, c.name));
+      names.add(c.name);
+    }
+    if (typeof c.image !== 'string' || c.image.trim() === '') out.push(required(`${at}.image`));
+    list(c.ports).forEach((p, j) => {
+      const port = p.containerPort;
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+        out.push(invalidValue(`${at}.ports[${j}].containerPort`, port, 'must be between 1 and 65535, inclusive'));
+      }
+      if (p.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(String(p.protocol))) out.push(unsupported(`${at}.ports[${j}].protocol`, p.protocol, ['SCTP', 'TCP', 'UDP']));
+    });
+    list(c.env).forEach((e, j) => {
+      if (typeof e.name !== 'string' || e.name === '') out.push(required(`${at}.env[${j}].name`));
+    });
+    list(c.volumeMounts).forEach((m, j) => {
+      if (typeof m.name !== 'string' || !volumes.has(m.name)) out.push(notFoundField(`${at}.volumeMounts[${j}].name`, m.name));
+      if (typeof m.mountPath !== 'string' || m.mountPath === '') out.push(required(`${at}.volumeMounts[${j}].mountPath`));
+    });
+  });
+  return out;
+}
+
+function validateDns(spec: JsonObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const policies = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
+  if (spec.dnsPolicy !== undefined && !policies.includes(String(spec.dnsPolicy))) out.push(unsupported('spec.dnsPolicy', spec.dnsPolicy, policies));
+  const cfg = spec.dnsConfig;
+  if (spec.dnsPolicy === 'None' && !isObject(cfg)) out.push(required('spec.dnsConfig', 'must provide `dnsConfig` when `dnsPolicy` is None'));
+  if (!isObject(cfg)) return out;
+  const nameservers = Array.isArray(cfg.nameservers) ? cfg.nameservers : [];
+  const searches = Array.isArray(cfg.searches) ? cfg.searches : [];
+  if (nameservers.length > 3) out.push(invalidValue('spec.dnsConfig.nameservers', nameservers, 'must not have more than 3 nameservers'));
+  nameservers.forEach((ns, i) => {
+    if (typeof ns !== 'string' || isIP(ns) === 0) out.push(invalidValue(`spec.dnsConfig.nameservers[${i}]`, ns, 'must be valid IP address'));
+  });
+  if (spec.dnsPolicy === 'None' && nameservers.length === 0) out.push(required('spec.dnsConfig.nameservers', 'must provide at least one DNS nameserver when `dnsPolicy` is None'));
+  if (searches.length > 32) out.push(invalidValue('spec.dnsConfig.searches', searches, 'must not have more than 32 search paths'));
+  if (searches.join(' ').length > 2048) out.push(invalidValue('spec.dnsConfig.searches', searches, 'must not have more than 2048 characters (including spaces) in the search list'));
+  searches.forEach((s, i) => {
+    const domain = typeof s === 'string' ? s.replace(/\.$/, '') : '';
+    if (domain === '' || !DNS1123_SUBDOMAIN.test(domain)) out.push(invalidValue(`spec.dnsConfig.searches[${i}]`, s, 'must be a valid DNS subdomain'));
+  });
+  return out;
+}
+
+function validateTolerations(spec: JsonObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  list(spec.tolerations).forEach((t, i) => {
+    const at = `spec.tolerations[${i}]`;
+    if (t.operator !== undefined && !['Exists', 'Equal'].includes(String(t.operator))) out.push(unsupported(`${at}.operator`, t.operator, ['Equal', 'Exists']));
+    if (t.operator === 'Exists' && t.value !== undefined && t.value !== '') out.push(invalidValue(`${at}.operator`, t.value, 'value must be empty when `operator` is \'Exists\''));
+    if ((t.key === undefined || t.key === '') && t.operator !== 'Exists') out.push(invalidValue(`${at}.operator`, t.operator, 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
+    if (t.effect !== undefined && t.effect !== '' && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(String(t.effect))) {
+      out.push(unsupported(`${at}.effect`, t.effect, ['NoExecute', 'NoSchedule', 'PreferNoSchedule']));
+    }
+  });
+  return out;
+}
+
+export function validatePodSpec(spec: JsonObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const volumes = new Set<string>();
+  list(spec.volumes).forEach((v, i) => {
+    if (typeof v.name !== 'string' || v.name === '') out.push(required(`spec.volumes[${i}].name`));
+    else {
+      out.push(...validateName(v.name, `spec.volumes[${i}].name`, true));
+      if (volumes.has(v.name)) out.push(duplicate(`spec.volumes[${i}].name`, v.name));
+      volumes.add(v.name);
+    }
+  });
+  const containers = list(spec.containers);
+  if (containers.length === 0) out.push(required('spec.containers'));
+  const names = new Set<string>();
+  out.push(...validateContainers(containers, 'spec.containers', volumes, names));
+  out.push(...validateContainers(list(spec.initContainers), 'spec.initContainers', volumes, names));
+  const restart = ['Always', 'OnFailure', 'Never'];
+  if (spec.restartPolicy !== undefined && !restart.includes(String(spec.restartPolicy))) out.push(unsupported('spec.restartPolicy', spec.restartPolicy, restart));
+  const grace = spec.terminationGracePeriodSeconds;
+  if (grace !== undefined && (typeof grace !== 'number' || grace < 0)) out.push(invalidValue('spec.terminationGracePeriodSeconds', grace, 'must be greater than or equal to 0'));
+  out.push(...validateDns(spec), ...validateTolerations(spec));
+  return out;
+}
+
+/** Pod spec fields an update may change (kube-apiserver's list, minus the alpha ones). */
+function mutableMasked(spec: JsonObject): JsonObject {
+  const mask = (cs: unknown): unknown => list(cs).map((c) => ({ ...c, image: '' }));
+  return { ...spec, containers: mask(spec.containers), initContainers: mask(spec.initContainers), activeDeadlineSeconds: 0, tolerations: [], terminationGracePeriodSeconds: 0 };
+}
+
+export function validatePodUpdate(spec: JsonObject, oldSpec: JsonObject): StatusCause[] {
+  if (canonicalJson(mutableMasked(spec)) === canonicalJson(mutableMasked(oldSpec))) return [];
+  return [
+    forbiddenField(
+      'spec',
+      'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+    ),
+  ];
+}

@@ -1,0 +1,94 @@
+// Watch over HTTP: a chunked stream of JSON lines ({"type","object"}), resumable from a
+// resourceVersion, with BOOKMARK events when asked for and an ERROR event carrying a 410
+// Status when history no longer reaches back (the way the watch cache answers).
+import type { ServerResponse } from 'node:http';
+import { gone } from './errors.ts';
+import { apiVersionOf, type ResourceDef } from './resources.ts';
+import { ExpiredError, type KubeObject, type ObjectStore, type StoreEvent, type WatchEventType } from './store.ts';
+
+export interface WatchRequest {
+  def: ResourceDef;
+  namespace?: string;
+  resourceVersion?: string;
+  filter(o: KubeObject): boolean;
+  /** Turns an object into what this client asked for (plain object or a one-row Table). */
+  encode(o: KubeObject, first: boolean): unknown;
+  /** Whether `encode` returns the stored object itself, so its serialization can be shared. */
+  plain: boolean;
+  allowBookmarks: boolean;
+  bookmarkIntervalMs: number;
+  timeoutMs: number;
+}
+
+const serialized = new WeakMap<KubeObject, string>();
+
+function jsonOf(o: KubeObject): string {
+  let s = serialized.get(o);
+  if (s === undefined) serialized.set(o, (s = JSON.stringify(o)));
+  return s;
+}
+
+/** Maps a store event through a filter: a change that enters the filter is ADDED, one that leaves it DELETED. */
+export function filteredType(ev: StoreEvent, filter: (o: KubeObject) => boolean): WatchEventType | undefined {
+  const now = filter(ev.object);
+  if (ev.type === 'ADDED') return now ? 'ADDED' : undefined;
+  const before = ev.previous ? filter(ev.previous) : false;
+  if (ev.type === 'DELETED') return now || before ? 'DELETED' : undefined;
+  if (now && before) return 'MODIFIED';
+  if (now) return 'ADDED';
+  return before ? 'DELETED' : undefined;
+}
+
+export function serveWatch(store: ObjectStore, res: ServerResponse, w: WatchRequest): void {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+  let first = true;
+  let closed = false;
+  const write = (type: string, o: KubeObject): void => {
+    if (closed) return;
+    const body = w.plain ? jsonOf(o) : JSON.stringify(w.encode(o, first));
+    first = false;
+    res.write(`{"type":"${type}","object":${body}}\n`);
+  };
+  const timers: { timeout?: NodeJS.Timeout; bookmark?: NodeJS.Timeout } = {};
+  let handle: { stop(): void } | undefined;
+  const finish = (): void => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(timers.timeout);
+    clearTimeout(timers.bookmark);
+    handle?.stop();
+    res.end();
+  };
+  res.on('close', finish);
+  try {
+    handle = store.watch(
+      w.def.storage,
+      { namespace: w.namespace, resourceVersion: w.resourceVersion },
+      (ev) => {
+        const type = filteredType(ev, w.filter);
+        if (type) write(type, ev.object);
+      },
+      finish,
+    );
+  } catch (err) {
+    if (!(err instanceof ExpiredError)) throw err;
+    res.write(`${JSON.stringify({ type: 'ERROR', object: gone(err.message).status })}\n`);
+    finish();
+    return;
+  }
+  if (closed) {
+    handle.stop();
+    return;
+  }
+  timers.timeout = setTimeout(finish, w.timeoutMs);
+  if (w.allowBookmarks) {
+    const bookmark = (): void => {
+      if (closed) return;
+      const object = { kind: w.def.kind, apiVersion: apiVersionOf(w.def), metadata: { resourceVersion: String(store.resourceVersion()) } };
+      res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+      timers.bookmark = setTimeout(bookmark, w.bookmarkIntervalMs).unref();
+    };
+    timers.bookmark = setTimeout(bookmark, w.bookmarkIntervalMs).unref();
+  }
+}
