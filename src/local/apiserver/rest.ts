@@ -18,6 +18,7 @@ import {
 import { ApiError, badRequest, forbidden, methodNotAllowed, success, unauthorized, unsupportedMediaType } from './errors.ts';
 import { checkUnknownFields, type FieldValidation } from './field-validation.ts';
 import { isObject, type JsonObject } from './patch.ts';
+import { buildOpenApiV2 } from './openapi-v2.ts';
 import { parseBody } from './body.ts';
 import type { PatchType, Registry } from './registry.ts';
 import { EXTENSION_SUBRESOURCES, type ResourceDef } from './resources.ts';
@@ -70,6 +71,11 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
   app.get('/apis', discovery(() => apiGroupList()));
   app.get('/apis/:group', discovery((req) => apiGroupDoc((req.params as { group: string }).group)));
   app.get('/openapi/v3', discovery(() => ctx.openapi.root));
+  const openApiV2 = buildOpenApiV2(SERVER_VERSION.gitVersion);
+  app.get('/openapi/v2', async (req, reply) => {
+    requireUser(ctx, req);
+    return reply.code(200).header('content-type', 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf').send(openApiV2);
+  });
   app.get('/openapi/v3/*', async (req, reply) => {
     requireUser(ctx, req);
     const key = (req.params as { '*': string })['*'];

@@ -38,7 +38,8 @@ export class ServiceIpAllocator {
     for (let tries = 0; tries < SIZE; tries++) {
       const off = this.next;
       this.next = this.next + 1 >= SIZE - 1 ? STATIC_BAND : this.next + 1;
-      if (!this.used.has(off)) {
+      // Addresses ending in .0 or .255 are valid but confuse people and some tools.
+      if (!this.used.has(off) && (off & 255) !== 0 && (off & 255) !== 255) {
         this.used.add(off);
         return toIp(BASE + off);
       }
