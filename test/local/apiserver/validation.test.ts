@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { validateMeta, validatePodSpec, validatePodUpdate } from '../../../src/local/apiserver/validation.ts';
+
+const container = { name: 'c', image: 'img' };
+const fields = (causes: { field?: string }[]) => causes.map((c) => c.field);
+
+describe('pod spec validation', () => {
+  it.each([
+    ['a minimal pod', { containers: [container] }, []],
+    ['no containers', { containers: [] }, ['spec.containers']],
+    ['container without image', { containers: [{ name: 'c' }] }, ['spec.containers[0].image']],
+    ['bad container name', { containers: [{ name: 'C_1', image: 'x' }] }, ['spec.containers[0].name']],
+    ['duplicate container names', { containers: [container, container] }, ['spec.containers[1].name']],
+    ['init container clashing with a container', { containers: [container], initContainers: [container] }, ['spec.initContainers[0].name']],
+    ['port out of range', { containers: [{ ...container, ports: [{ containerPort: 70000 }] }] }, ['spec.containers[0].ports[0].containerPort']],
+    ['mount of an unknown volume', { containers: [{ ...container, volumeMounts: [{ name: 'v', mountPath: '/v' }] }] }, ['spec.containers[0].volumeMounts[0].name']],
+    ['mount of a declared volume', { volumes: [{ name: 'v', emptyDir: {} }], containers: [{ ...container, volumeMounts: [{ name: 'v', mountPath: '/v' }] }] }, []],
+    ['bad restartPolicy', { containers: [container], restartPolicy: 'Sometimes' }, ['spec.restartPolicy']],
+    ['dnsPolicy None without dnsConfig', { containers: [container], dnsPolicy: 'None' }, ['spec.dnsConfig']],
+    ['dnsPolicy None with a nameserver', { containers: [container], dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'] } }, []],
+    ['4 nameservers', { containers: [container], dnsConfig: { nameservers: ['198.18.0.1', '198.18.0.2', '198.18.0.3', '198.18.0.4'] } }, ['spec.dnsConfig.nameservers']],
+    ['a nameserver that is not an IP', { containers: [container], dnsConfig: { nameservers: ['dns.local'] } }, ['spec.dnsConfig.nameservers[0]']],
+    ['33 searches', { containers: [container], dnsConfig: { searches: Array.from({ length: 33 }, (_, i) => `s${i}.local`) } }, ['spec.dnsConfig.searches']],
+    ['32 searches', { containers: [container], dnsConfig: { searches: Array.from({ length: 32 }, (_, i) => `s${i}.local`) } }, []],
+    ['searches over 2048 chars', { containers: [container], dnsConfig: { searches: Array.from({ length: 20 }, () => `${'a'.repeat(60)}.${'b'.repeat(60)}`) } }, ['spec.dnsConfig.searches']],
+    ['toleration Exists with a value', { containers: [container], tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] }, ['spec.tolerations[0].operator']],
+    ['negative grace period', { containers: [container], terminationGracePeriodSeconds: -1 }, ['spec.terminationGracePeriodSeconds']],
+  ])('%s', (_name, spec, expected) => {
+    expect(fields(validatePodSpec(spec))).toEqual(expected);
+  });
+
+  it('uses kube-apiserver messages', () => {
+    const [cause] = validatePodSpec({ containers: [container], dnsConfig: { nameservers: ['198.18.0.1', '198.18.0.2', '198.18.0.3', '198.18.0.4'] } });
+    expect(cause).toMatchObject({ reason: 'FieldValueInvalid', message: expect.stringContaining('must not have more than 3 nameservers') });
+  });
+});
+
+describe('pod updates', () => {
+  const spec = { containers: [container], nodeName: 'n1', tolerations: [] };
+  it('allows image changes and rejects other spec changes', () => {
+    expect(validatePodUpdate({ ...spec, containers: [{ ...container, image: 'img:2' }] }, spec)).toEqual([]);
+    expect(fields(validatePodUpdate({ ...spec, nodeName: 'n2' }, spec))).toEqual(['spec']);
+  });
+  it('ignores key order', () => {
+    expect(validatePodUpdate({ tolerations: [], nodeName: 'n1', containers: [{ image: 'img', name: 'c' }] }, spec)).toEqual([]);
+  });
+});
+
+describe('metadata', () => {
+  it.each([
+    ['ok', { metadata: { name: 'a-b.c', labels: { 'example.com/x': 'y' } } }, [], false],
+    ['no name', { metadata: {} }, ['metadata.name'], false],
+    ['uppercase name', { metadata: { name: 'Ab' } }, ['metadata.name'], false],
+    ['dots in a DNS-label name', { metadata: { name: 'a.b' } }, ['metadata.name'], true],
+    ['bad label value', { metadata: { name: 'a', labels: { k: 'bad value' } } }, ['metadata.labels[k]'], false],
+  ])('%s', (_n, obj, expected, labelNames) => {
+    expect(fields(validateMeta(obj, labelNames))).toEqual(expected);
+  });
+});
