@@ -41,6 +41,14 @@ export class CciPodCache {
     this.#apply(pod);
   }
 
+  /** Drops a pod CCI said is gone (404) before the watch told. */
+  forget(name: string): void {
+    const previous = this.#pods.get(name);
+    if (!previous) return;
+    this.#pods.delete(name);
+    this.#onChange(name, undefined, previous);
+  }
+
   /** Starts list + watch; resolves after the first list. */
   start(): Promise<void> {
     void this.#loop();

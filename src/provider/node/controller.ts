@@ -1,0 +1,155 @@
+// The node controller: registers the Node, renews its Lease, and keeps its status true to
+// CCI — capacity from the quota and the subnet, Ready=False (CCIUnreachable) while CCI cannot
+// be reached. Status is written when it changes and at least every `reportMs`.
+import type { Logger } from '../../log/logger.ts';
+import type { CciPodsBackend } from '../cci-backend.ts';
+import { KubeError, type KubeClient } from '../kube/client.ts';
+import { rfc3339, type Node, type NodeStatus } from '../kube/wire.ts';
+import { nodeObject, nodeStatus, nodeStatusChanged, type BackendHealth, type BackendRoom, type NodeConfig } from './node-object.ts';
+
+export interface NodeControllerOptions {
+  kube: KubeClient;
+  cci: Pick<CciPodsBackend, 'quota' | 'network'>;
+  config: NodeConfig;
+  /** How many CCI pods this node runs now (for the pods capacity). */
+  ourPods: () => number;
+  /** How often CCI is checked and the status recomputed (kubelet's nodeStatusUpdateFrequency). */
+  updateMs: number;
+  /** Longest time between status writes (kubelet's nodeStatusReportFrequency). */
+  reportMs: number;
+  leaseRenewMs: number;
+  leaseDurationSeconds: number;
+  log: Logger;
+}
+
+interface Lease {
+  metadata: { name: string; namespace: string; resourceVersion?: string; ownerReferences?: unknown[] };
+  spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime?: string; acquireTime?: string };
+}
+
+/** Microsecond timestamps, as the Lease API's MicroTime. */
+function microTime(date: Date): string {
+  return date.toISOString().replace(/Z$/, '000Z');
+}
+
+export class NodeController {
+  readonly #o: NodeControllerOptions;
+  #node: Node | undefined;
+  #lastWrite = -Infinity;
+  #lease: Lease | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #health: BackendHealth = { reachable: true };
+
+  constructor(options: NodeControllerOptions) {
+    this.#o = options;
+  }
+
+  get health(): BackendHealth {
+    return this.#health;
+  }
+
+  /** Registers the node (or takes over its existing object), writes a first status, starts the loops. */
+  async start(): Promise<void> {
+    await this.#register();
+    await this.updateStatus();
+    await this.renewLease();
+    const loop = (fn: () => Promise<void>, ms: number, what: string): NodeJS.Timeout => {
+      let running = false;
+      return setInterval(() => {
+        if (running) return;
+        running = true;
+        fn()
+          .catch((err: Error) => this.#o.log.warn({ err: err.message }, `${what} failed`))
+          .finally(() => (running = false));
+      }, ms);
+    };
+    this.#timers = [loop(() => this.updateStatus(), this.#o.updateMs, 'node status update'), loop(() => this.renewLease(), this.#o.leaseRenewMs, 'lease renewal')];
+  }
+
+  stop(): void {
+    for (const t of this.#timers) clearInterval(t);
+  }
+
+  async #register(): Promise<void> {
+    const { kube, config } = this.#o;
+    const wanted = nodeObject(config);
+    try {
+      this.#node = await kube.request<Node>('POST', '/api/v1/nodes', { body: wanted });
+      this.#o.log.info({ node: config.name }, 'node registered');
+    } catch (err) {
+      if (!(err instanceof KubeError && err.status === 409)) throw err;
+      // Already registered (a restart): bring labels and taints in line with the flags.
+      this.#node = await kube.request<Node>('PATCH', `/api/v1/nodes/${config.name}`, {
+        body: { metadata: { labels: wanted.metadata!.labels }, spec: { taints: wanted.spec!.taints } },
+        contentType: 'application/merge-patch+json',
+      });
+      this.#o.log.info({ node: config.name }, 'node already registered; labels and taints updated');
+    }
+  }
+
+  async #probe(): Promise<{ room: BackendRoom | undefined; health: BackendHealth }> {
+    try {
+      const [quota, network] = await Promise.all([this.#o.cci.quota(), this.#o.cci.network()]);
+      return { room: { quota, network, ourPods: this.#o.ourPods() }, health: { reachable: true } };
+    } catch (err) {
+      return { room: undefined, health: { reachable: false, message: (err as Error).message } };
+    }
+  }
+
+  /** Recomputes the status from CCI; writes it if it changed or the report period has passed. */
+  async updateStatus(): Promise<void> {
+    const { room, health } = await this.#probe();
+    if (health.reachable !== this.#health.reachable) {
+      this.#o.log[health.reachable ? 'info' : 'warn']({ ...health }, health.reachable ? 'CCI reachable again' : 'CCI unreachable');
+    }
+    this.#health = health;
+    const previous = this.#node?.status;
+    const next = nodeStatus(this.#o.config, room, health, previous, rfc3339(new Date()));
+    const due = performance.now() - this.#lastWrite >= this.#o.reportMs;
+    if (!due && !nodeStatusChanged(previous, next)) return;
+    await this.#writeStatus(next);
+  }
+
+  async #writeStatus(status: NodeStatus): Promise<void> {
+    this.#node = await this.#o.kube.request<Node>('PATCH', `/api/v1/nodes/${this.#o.config.name}/status`, {
+      body: { status },
+      contentType: 'application/merge-patch+json',
+    });
+    this.#lastWrite = performance.now();
+  }
+
+  /** Creates or renews the node's Lease in kube-node-lease. */
+  async renewLease(): Promise<void> {
+    const { kube, config } = this.#o;
+    const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${config.name}`;
+    const now = microTime(new Date());
+    if (!this.#lease) {
+      try {
+        this.#lease = await kube.request<Lease>('GET', path);
+      } catch (err) {
+        if (!(err instanceof KubeError && err.status === 404)) throw err;
+        this.#lease = await kube.request<Lease>('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: {
+              name: config.name,
+              namespace: 'kube-node-lease',
+              ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: config.name, uid: this.#node?.metadata?.uid ?? '' }],
+            },
+            spec: { holderIdentity: config.name, leaseDurationSeconds: this.#o.leaseDurationSeconds, acquireTime: now, renewTime: now },
+          },
+        });
+        return;
+      }
+    }
+    const body: Lease = { ...this.#lease, spec: { ...this.#lease.spec, holderIdentity: config.name, leaseDurationSeconds: this.#o.leaseDurationSeconds, renewTime: now } };
+    try {
+      this.#lease = await kube.request<Lease>('PUT', path, { body });
+    } catch (err) {
+      // Someone else wrote it (or it was deleted): read it again next time.
+      this.#lease = undefined;
+      throw err;
+    }
+  }
+}
