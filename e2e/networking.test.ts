@@ -1,0 +1,198 @@
+// The networking sidecar as a real process in a pod's network namespace, following a real
+// service directory over wss, forwarding to endpoints in another namespace. Addresses: a
+// random 198.18.x.0/24 for the namespaces, ClusterIPs in 198.19.0.0/16 (local to the pod).
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log/logger.ts';
+import { newNodeSecret, podCredential, podCredentialAuthenticator } from '../src/network/service-directory/credentials.ts';
+import type { DirService } from '../src/network/service-directory/protocol.ts';
+import { startStandaloneDirectory, type StandaloneDirectory } from '../src/network/service-directory/server.ts';
+import { DirectoryState } from '../src/network/service-directory/state.ts';
+import { createTestNetwork, waitForLine, type Netns, type TestNetwork } from './support/netns.ts';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const main = path.join(repo, 'src/cli/main.ts');
+const support = (f: string): string => path.join(repo, 'e2e/support', f);
+const log = createLogger('silent', 'e2e');
+const ENDPOINT_HOSTS = [11, 12, 13];
+const AGENT_PORT = 9000;
+const HEALTH_PORT = 15020;
+const DIRECTORY_PORT = 20_000 + Math.floor(Math.random() * 20_000);
+
+let net: TestNetwork;
+let tmp: string;
+let tls: { key: string; cert: string };
+let secret: Buffer;
+let state: DirectoryState;
+let directory: StandaloneDirectory;
+let pod: Netns;
+let endpoints: Netns;
+const children: ChildProcess[] = [];
+const active = new Set(['pod-a']);
+
+const web = { ip: '198.19.0.20', port: 80 };
+const sticky = { ip: '198.19.0.22', port: 80 };
+const udpEcho = { ip: '198.19.0.21', port: 53 };
+
+function service(name: string, ip: string, port: number, protocol: 'TCP' | 'UDP', affinitySeconds: number | null = null): DirService {
+  return { namespace: 'default', name, clusterIPs: [ip], ports: [{ name: 'p', protocol, port }], affinitySeconds };
+}
+
+/** The Service's EndpointSlice now holds exactly these endpoint hosts (of the endpoints namespace). */
+function setEndpoints(st: DirectoryState, name: string, protocol: 'TCP' | 'UDP', hosts: number[]): void {
+  st.setSlice(`default/${name}-1`, {
+    namespace: 'default', name: `${name}-1`, serviceName: name, addressType: 'IPv4',
+    endpoints: hosts.map((h) => ({ address: `${net.prefix}.${h}`, ready: true, serving: true, terminating: false })),
+    ports: [{ name: 'p', protocol, port: protocol === 'TCP' ? 8080 : 5353 }],
+  });
+}
+
+function populate(st: DirectoryState, webHosts: number[]): void {
+  st.setService('default/web', service('web', web.ip, web.port, 'TCP'));
+  st.setService('default/sticky', service('sticky', sticky.ip, sticky.port, 'TCP', 60));
+  st.setService('default/echo', service('echo', udpEcho.ip, udpEcho.port, 'UDP'));
+  setEndpoints(st, 'web', 'TCP', webHosts);
+  setEndpoints(st, 'sticky', 'TCP', ENDPOINT_HOSTS);
+  setEndpoints(st, 'echo', 'UDP', ENDPOINT_HOSTS);
+  st.markSynced();
+}
+
+async function startDirectory(st: DirectoryState): Promise<StandaloneDirectory> {
+  return startStandaloneDirectory({
+    state: st, log, tls, host: net.gateway, port: DIRECTORY_PORT,
+    authenticate: podCredentialAuthenticator(secret, (uid) => active.has(uid)),
+  });
+}
+
+function startSidecar(ns: Netns, uid: string, credential: string): ChildProcess {
+  const child = ns.spawn(
+    [process.execPath, '--no-warnings', main, 'sidecar', `--directory-url=${directory.url}`, `--pod-uid=${uid}`,
+      `--ca-file=${path.join(tmp, 'ca.pem')}`, `--health-port=${HEALTH_PORT}`, '--udp-idle-timeout=2s'],
+    { env: { ...process.env, BURSTLET_SIDECAR_CREDENTIAL: credential }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(child);
+  child.stderr!.on('data', (d: Buffer) => sidecarLogs.push(`[${uid}] ${d.toString()}`));
+  return child;
+}
+const sidecarLogs: string[] = [];
+
+async function agent<T>(route: string, params: Record<string, string | number>): Promise<T> {
+  const q = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
+  const res = await fetch(`http://${pod.ips[0]}:${AGENT_PORT}${route}?${q}`);
+  return (await res.json()) as T;
+}
+const tcp = (to: { ip: string; port: number }) => agent<{ line: string; ms: number }>('/tcp', { host: to.ip, port: to.port });
+
+async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function health(ip: string): Promise<number> {
+  try {
+    return (await fetch(`http://${ip}:${HEALTH_PORT}/healthz`)).status;
+  } catch {
+    return 0;
+  }
+}
+
+/** The endpoint hosts new connections reach over `n` tries. */
+async function reached(n: number): Promise<string[]> {
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) seen.add((await tcp(web)).line.split('.').at(-1)!);
+  return [...seen].sort();
+}
+
+beforeAll(async () => {
+  net = createTestNetwork();
+  tmp = mkdtempSync(path.join(tmpdir(), 'bl-net-'));
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=burstlet-directory', '-addext', `subjectAltName=IP:${net.gateway}`,
+    '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'ca.pem'),
+  ], { stdio: 'ignore' });
+  tls = { key: readFileSync(path.join(tmp, 'key.pem'), 'utf8'), cert: readFileSync(path.join(tmp, 'ca.pem'), 'utf8') };
+  secret = newNodeSecret();
+  state = new DirectoryState();
+  populate(state, ENDPOINT_HOSTS);
+  directory = await startDirectory(state);
+
+  endpoints = net.addNamespace(ENDPOINT_HOSTS);
+  const servers = endpoints.spawn([process.execPath, '--no-warnings', support('echo-servers.ts'), '8080', '5353', ...endpoints.ips]);
+  children.push(servers);
+  pod = net.addNamespace([2]);
+  const client = pod.spawn([process.execPath, '--no-warnings', support('netns-client.ts'), pod.ips[0]!, String(AGENT_PORT)]);
+  children.push(client);
+  await Promise.all([waitForLine(servers, /^ready$/), waitForLine(client, /^ready$/)]);
+  startSidecar(pod, 'pod-a', podCredential(secret, 'pod-a'));
+  await eventually('the sidecar to be ready', () => health(pod.ips[0]!), (s) => s === 200, 20_000).catch((err: Error) => {
+    throw new Error(`${err.message}\nsidecar logs:\n${sidecarLogs.join('').slice(-3000)}`);
+  });
+});
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await directory?.close();
+  net?.destroy();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('burstlet sidecar in a pod network namespace', () => {
+  it('TCP to a ClusterIP reaches every ready endpoint, round robin', async () => {
+    expect(await reached(6)).toEqual(['11', '12', '13']);
+  });
+
+  it('UDP to a ClusterIP reaches the endpoints, each reply back to its client', async () => {
+    const { reply } = await agent<{ reply: string }>('/udp', { host: udpEcho.ip, port: udpEcho.port, payload: 'ping' });
+    expect(reply).toMatch(new RegExp(`^${net.prefix.replaceAll('.', '\\.')}\\.1[123]:ping$`));
+  });
+
+  it('ClientIP session affinity pins the pod to one endpoint', async () => {
+    const lines = new Set<string>();
+    for (let i = 0; i < 6; i++) lines.add((await tcp(sticky)).line);
+    expect(lines.size).toBe(1);
+  });
+
+  it('scale 3 → 1 → 0 → 2: a long transfer completes, new connections follow, refused at once with none', async () => {
+    const bytes = 6 * 1024 * 1024;
+    const { id } = await agent<{ id: string }>('/transfer/start', { host: web.ip, port: web.port, bytes });
+    setEndpoints(state, 'web', 'TCP', [12]);
+    expect(await eventually('one endpoint', () => reached(4), (r) => r.join() === '12')).toEqual(['12']);
+    setEndpoints(state, 'web', 'TCP', []);
+    const refused = await eventually('refusal', () => tcp(web), (r) => r.line === 'ECONNRESET');
+    expect(refused.ms).toBeLessThan(200);
+    setEndpoints(state, 'web', 'TCP', [11, 13]);
+    expect(await eventually('two endpoints', () => reached(6), (r) => r.join() === '11,13')).toEqual(['11', '13']);
+    type Result = { sent: number; received: number; ended: boolean; error: string; firstLine: string };
+    const result = await eventually('the transfer to finish', () => agent<Result>('/transfer/result', { id }), (t) => t.ended || t.error !== '', 30_000);
+    expect(result).toMatchObject({ sent: bytes, received: bytes, ended: true, error: '' });
+  });
+
+  it('keeps serving while the directory is down, and resyncs after it restarts', async () => {
+    await directory.close();
+    expect((await tcp(web)).line).toMatch(/\.1[13]$/);
+    state = new DirectoryState(); // a restarted burstlet: new epoch, revisions from 0
+    populate(state, [12]);
+    directory = await startDirectory(state);
+    expect(await eventually('the new directory state', () => reached(4), (r) => r.join() === '12', 20_000)).toEqual(['12']);
+  });
+
+  it("refuses a sidecar presenting another pod's credential", async () => {
+    const other = net.addNamespace([3]);
+    active.add('pod-b');
+    const intruder = startSidecar(other, 'pod-b', podCredential(secret, 'pod-a'));
+    let stderr = '';
+    intruder.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await eventually('the refusal to be logged', async () => stderr, (s) => /refused this pod's credential/.test(s));
+    expect(await health(other.ips[0]!)).toBe(503);
+    expect(directory.directory.connections).toBe(1);
+  });
+});
