@@ -1,11 +1,112 @@
 // `burstlet mock-cci`: a CCI 2.0 API backed by real processes.
-import { defineSubcommand } from './flags.ts';
+import { readFile } from 'node:fs/promises';
+import { startMockCci } from '../cci/mock/instance.ts';
+import { parseSubnet } from '../cci/mock/ipam.ts';
+import { cpuMillis, memoryBytes } from '../provider/translate/quantity.ts';
+import { createLogger, LOG_LEVELS } from '../log/logger.ts';
+import { defineSubcommand, durationFlag, enumFlag, intFlag, requiredString, stringFlag, UsageError, type FlagDef } from './flags.ts';
+
+const isRoot = process.getuid?.() === 0;
+
+function quantityFlag(help: string, defaultValue: string, parse: (raw: string) => bigint): FlagDef<string> {
+  return {
+    help,
+    accepted: 'a Kubernetes quantity such as 500m, 64, 256Gi',
+    default: defaultValue,
+    parse: (raw) => {
+      if (parse(raw) < 0n) throw new Error('must not be negative');
+      return raw;
+    },
+  };
+}
+
+function fractionFlag(help: string): FlagDef<number> {
+  return {
+    help,
+    accepted: 'a number from 0 to 1',
+    default: 0,
+    parse: (raw) => {
+      const n = Number(raw);
+      if (raw === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new Error('not between 0 and 1');
+      return n;
+    },
+  };
+}
 
 export default defineSubcommand({
   name: 'mock-cci',
   summary: 'Serve a mock CCI 2.0 API whose pods run as real processes.',
-  flags: {},
-  run() {
-    throw new Error('burstlet mock-cci: not built yet');
+  flags: {
+    address: stringFlag('Address to listen on.', '127.0.0.1', 'an IP address or host name'),
+    port: intFlag('Port to listen on; 0 picks a free one (the ready line on stdout says which).', 0, 0, 65535),
+    'token-file': requiredString('File holding the X-Auth-Token every request must carry (required).', 'a path to a non-empty file'),
+    namespace: stringFlag('The CCI namespace this backend serves.', 'default', 'a namespace name'),
+    subnet: {
+      help: 'The namespace\'s VPC subnet pods take IPs from; .1 is the gateway.',
+      accepted: 'an IPv4 CIDR from /16 to /30 such as 198.18.0.0/24',
+      default: '198.18.0.0/24',
+      parse: (raw: string) => parseSubnet(raw).cidr,
+    },
+    'quota-cpu': quantityFlag('CPU quota of the namespace.', '1000', cpuMillis),
+    'quota-memory': quantityFlag('Memory quota of the namespace.', '4Ti', memoryBytes),
+    'quota-pods': intFlag('Pod count quota of the namespace.', 10_000, 0, 1_000_000),
+    'quota-ephemeral-storage': quantityFlag('Ephemeral storage quota of the namespace.', '100Ti', memoryBytes),
+    runtime: enumFlag(
+      'How pods run: isolated (own network and mount namespaces; needs root) or process (plain host processes sharing the host network).',
+      isRoot ? 'isolated' : 'process',
+      ['isolated', 'process'] as const,
+    ),
+    'state-dir': stringFlag('Directory for pod files; leftovers of a crashed instance using it are cleaned at start (default: a temporary directory).', '', 'a directory path'),
+    'crashloop-base': durationFlag('First CrashLoopBackOff delay; it doubles up to 30 times this (10s → 5m).', 10_000),
+    'fault-latency': durationFlag('Injected latency added to every API request (0 = off).', 0),
+    'fault-error-rate': fractionFlag('Fraction of API requests answered with an injected 429/503 (or, for writes, a 500 after the work was done).'),
+    'fault-drop-watch-after': durationFlag('Drop every watch after this long (0 = off).', 0),
+    'fault-seed': intFlag('Seed of the fault injector: the same seed gives the same faults.', 1, 0, 2 ** 31 - 1),
+    'log-level': enumFlag('Log level (logs go to stderr as JSON).', 'info', LOG_LEVELS),
+  },
+  async run(flags) {
+    if (flags['token-file'] === '') throw new UsageError('burstlet mock-cci: --token-file is required (a file holding the X-Auth-Token clients must send)');
+    if (flags.runtime === 'isolated' && !isRoot) {
+      throw new UsageError('burstlet mock-cci: --runtime=isolated needs root (network and mount namespaces); run as root or use --runtime=process');
+    }
+    let token: string;
+    try {
+      token = (await readFile(flags['token-file'], 'utf8')).trim();
+    } catch (err) {
+      throw new UsageError(`burstlet mock-cci: cannot read --token-file ${JSON.stringify(flags['token-file'])}: ${(err as Error).message}`);
+    }
+    if (token === '') throw new UsageError(`burstlet mock-cci: --token-file ${JSON.stringify(flags['token-file'])} is empty; put the token in it`);
+    const log = createLogger(flags['log-level'], 'mock-cci');
+    const mock = await startMockCci({
+      address: flags.address,
+      port: flags.port,
+      token,
+      namespace: flags.namespace,
+      subnet: flags.subnet,
+      quota: { cpu: flags['quota-cpu'], memory: flags['quota-memory'], pods: flags['quota-pods'], ephemeralStorage: flags['quota-ephemeral-storage'] },
+      runtime: flags.runtime,
+      stateDir: flags['state-dir'],
+      crashLoopBaseMs: flags['crashloop-base'],
+      faults: {
+        latencyMs: flags['fault-latency'],
+        errorRate: flags['fault-error-rate'],
+        dropWatchAfterMs: flags['fault-drop-watch-after'],
+        seed: flags['fault-seed'],
+      },
+      log,
+    });
+    console.log(`burstlet mock-cci ready at ${mock.url} (namespace ${flags.namespace}, subnet ${flags.subnet}, runtime ${flags.runtime})`);
+    const shutdown = (signal: string): void => {
+      log.info({ signal }, 'stopping: removing every pod and host object');
+      void mock.close().then(
+        () => process.exit(0),
+        (err: Error) => {
+          log.error({ err: err.message }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
   },
 });

@@ -1,0 +1,315 @@
+// One container of a pod: runs its instances (process, logs, hooks, probes), keeps its
+// Kubernetes-shaped status, and restarts it under the pod's restartPolicy with the kubelet's
+// CrashLoopBackOff schedule.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+import type { V1ContainerState, V1ContainerStatus } from '@kubernetes/client-node';
+import type { CciContainer, CciPod } from '../types.ts';
+import { killGroup, runAction, type Action } from './actions.ts';
+import { restartDelayMs, type BackoffPolicy } from './backoff.ts';
+import { ContainerLog } from './container-log.ts';
+import { expand, resolveEnv } from './expand.ts';
+import { containerArgv, imageID } from './images.ts';
+import { ProbeLoop } from './probe.ts';
+import type { PodSandbox } from './sandbox.ts';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface ContainerContext {
+  pod: CciPod;
+  /** Set once the pod's sandbox exists; containers only run after that. */
+  sandbox: PodSandbox | null;
+  backoff: BackoffPolicy;
+  onChange: () => void;
+}
+
+/** Kubernetes timestamps have whole seconds. */
+function now(): Date {
+  return new Date(Math.floor(Date.now() / 1000) * 1000);
+}
+
+class StartError extends Error {}
+
+export class ContainerRunner {
+  readonly spec: CciContainer;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logs: ContainerLog[] = [];
+  restartCount = 0;
+  state: V1ContainerState;
+  lastState: V1ContainerState = {};
+  ready = false;
+  started = false;
+  containerID: string | undefined;
+  process: ChildProcess | null = null;
+  readonly #ctx: ContainerContext;
+  #probes: ProbeLoop[] = [];
+  #stopping = false;
+  #wake: (() => void) | null = null;
+  #exited: Promise<number> | null = null;
+  #consecutiveRestarts = 0;
+
+  constructor(spec: CciContainer, ctx: ContainerContext, initialReason: 'ContainerCreating' | 'PodInitializing') {
+    this.spec = spec;
+    this.#ctx = ctx;
+    this.state = { waiting: { reason: initialReason } };
+    const vars = resolveEnv(spec.env);
+    this.env = { PATH: DEFAULT_PATH, HOSTNAME: ctx.pod.spec.hostname, HOME: '/root', ...Object.fromEntries(vars) };
+  }
+
+  get #sandbox(): PodSandbox {
+    if (!this.#ctx.sandbox) throw new Error(`container ${this.spec.name} used before its pod sandbox exists`);
+    return this.#ctx.sandbox;
+  }
+
+  get running(): boolean {
+    return this.process !== null;
+  }
+
+  status(): V1ContainerStatus {
+    return {
+      name: this.spec.name,
+      image: this.spec.image,
+      imageID: this.containerID ? imageID(this.spec.image) : '',
+      ...(this.containerID ? { containerID: this.containerID } : {}),
+      ready: this.ready,
+      started: this.started,
+      restartCount: this.restartCount,
+      state: this.state,
+      lastState: this.lastState,
+    };
+  }
+
+  /** Runs instances until one ends for good under `policy`; resolves with the last exit code. */
+  async runLoop(policy: 'Always' | 'OnFailure' | 'Never'): Promise<number> {
+    for (;;) {
+      const startedAt = Date.now();
+      const code = await this.runOnce();
+      if (this.#stopping) return code;
+      const restart = policy === 'Always' || (policy === 'OnFailure' && code !== 0);
+      if (!restart) return code;
+      if (Date.now() - startedAt > this.#ctx.backoff.resetAfterMs) this.#consecutiveRestarts = 0;
+      const delay = restartDelayMs(this.#ctx.backoff, this.#consecutiveRestarts);
+      this.#consecutiveRestarts++;
+      if (delay > 0) {
+        const { metadata } = this.#ctx.pod;
+        this.lastState = this.state;
+        this.state = {
+          waiting: {
+            reason: 'CrashLoopBackOff',
+            message: `back-off ${formatDelay(delay)} restarting failed container=${this.spec.name} pod=${metadata.name}_${metadata.namespace}(${metadata.uid})`,
+          },
+        };
+        this.#ctx.onChange();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = null;
+        if (this.#stopping) return code;
+      }
+      this.restartCount++;
+    }
+  }
+
+  /** Runs one instance of the container to its end and returns its exit code. */
+  runOnce(): Promise<number> {
+    const log = new ContainerLog();
+    this.logs.push(log);
+    if (this.logs.length > 2) this.logs.shift();
+    this.containerID = `cci://${randomBytes(32).toString('hex')}`;
+    const lastTerminated = this.state.terminated;
+    if (lastTerminated) this.lastState = { terminated: lastTerminated };
+    let argv: string[];
+    try {
+      argv = this.#argv();
+    } catch (err) {
+      log.end();
+      const at = now();
+      this.state = { terminated: { exitCode: 128, reason: 'StartError', message: (err as Error).message, startedAt: new Date(0), finishedAt: at, containerID: this.containerID } };
+      this.#ctx.onChange();
+      return Promise.resolve(128);
+    }
+    const spec = this.#sandbox.spawnSpec(argv, this.spec.workingDir);
+    const child = spawn(spec.file, spec.args, {
+      cwd: spec.cwd,
+      env: this.env,
+      stdio: [this.spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    this.process = child;
+    const startedAt = now();
+    child.stdout!.on('data', (d: Buffer) => log.write('stdout', d));
+    child.stderr!.on('data', (d: Buffer) => log.write('stderr', d));
+    this.state = { running: { startedAt } };
+    this.started = !this.spec.startupProbe;
+    this.ready = this.started && !this.spec.readinessProbe;
+    this.#ctx.onChange();
+    if (this.spec.lifecycle?.postStart) void this.#postStart(this.spec.lifecycle.postStart);
+    if (this.spec.startupProbe) this.#startProbe('startup');
+    else this.#startRunningProbes();
+    this.#exited = new Promise<number>((resolve) => {
+      let exitCode: number | null = null;
+      const finish = (): void => {
+        if (exitCode === null) return;
+        const code = exitCode;
+        exitCode = null;
+        this.#stopProbes();
+        this.process = null;
+        this.ready = false;
+        this.started = false;
+        this.state = {
+          terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now(), containerID: this.containerID },
+        };
+        log.end();
+        this.#ctx.onChange();
+        resolve(code);
+      };
+      child.once('error', (err) => {
+        log.write('stderr', Buffer.from(`${err.message}\n`));
+        exitCode = 128;
+        finish();
+      });
+      child.once('exit', (code, signal) => {
+        exitCode = code ?? 128 + signalNumber(signal);
+        // Output still in the pipes belongs to this instance: wait for it, briefly.
+        const grace = setTimeout(finish, 200);
+        child.once('close', () => {
+          clearTimeout(grace);
+          finish();
+        });
+      });
+    });
+    return this.#exited;
+  }
+
+  /** Runs preStop, then SIGTERM, then SIGKILL when the grace period is over; no restart follows. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#kill(graceMs);
+  }
+
+  async #kill(graceMs: number): Promise<void> {
+    const child = this.process;
+    const exited = this.#exited;
+    if (!child || !exited) return;
+    const deadline = Date.now() + graceMs;
+    const preStop = this.spec.lifecycle?.preStop;
+    if (preStop) {
+      await Promise.race([this.#action(preStop, graceMs), exited, delay(graceMs)]);
+    }
+    killGroup(child.pid, 'SIGTERM');
+    const left = Math.max(0, deadline - Date.now());
+    const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), left);
+    await exited;
+    clearTimeout(timer);
+    // Anything the container left behind in its process group goes too.
+    killGroup(child.pid, 'SIGKILL');
+  }
+
+  #argv(): string[] {
+    const { argv, expand: doExpand } = containerArgv(this.spec);
+    const vars = new Map(Object.entries(this.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const out = doExpand ? argv.map((a) => expand(a, vars)) : argv;
+    this.#checkExecutable(out[0]!);
+    if (this.spec.workingDir) {
+      const dir = this.#sandbox.hostPathOf(this.spec.workingDir);
+      if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+        throw new StartError(`chdir to cwd ("${this.spec.workingDir}") set in config.json failed: no such file or directory`);
+      }
+    }
+    return out;
+  }
+
+  #checkExecutable(file: string): void {
+    const candidates = file.includes('/')
+      ? [file]
+      : (this.env.PATH ?? DEFAULT_PATH).split(':').filter((d) => d !== '').map((d) => path.join(d, file));
+    for (const c of candidates) {
+      try {
+        accessSync(this.#sandbox.hostPathOf(c), constants.X_OK);
+        return;
+      } catch {
+        // Try the next directory.
+      }
+    }
+    throw new StartError(
+      file.includes('/')
+        ? `exec: "${file}": stat ${file}: no such file or directory`
+        : `exec: "${file}": executable file not found in $PATH`,
+    );
+  }
+
+  #action(action: Action, timeoutMs: number): Promise<{ ok: boolean; message: string }> {
+    return runAction(action, { sandbox: this.#sandbox, env: this.env, ports: this.spec.ports, timeoutMs });
+  }
+
+  async #postStart(hook: Action): Promise<void> {
+    const child = this.process;
+    const result = await this.#action(hook, 30_000);
+    if (!result.ok && this.process === child) {
+      this.logs.at(-1)?.write('stderr', Buffer.from(`PostStartHook failed: ${result.message}\n`));
+      void this.#kill(this.#graceMs());
+    }
+  }
+
+  #graceMs(): number {
+    return (this.#ctx.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+  }
+
+  #startProbe(kind: 'liveness' | 'readiness' | 'startup'): void {
+    const probe = kind === 'liveness' ? this.spec.livenessProbe : kind === 'readiness' ? this.spec.readinessProbe : this.spec.startupProbe;
+    if (!probe) return;
+    const child = this.process;
+    const loop = new ProbeLoop(kind, probe, { sandbox: this.#sandbox, env: this.env, ports: this.spec.ports }, (ok) => {
+      if (this.process !== child) return;
+      if (kind === 'readiness') {
+        this.ready = ok;
+        this.#ctx.onChange();
+      } else if (kind === 'startup' && ok) {
+        this.started = true;
+        this.ready = !this.spec.readinessProbe;
+        loop.stop();
+        this.#startRunningProbes();
+        this.#ctx.onChange();
+      } else if (!ok) {
+        // Failed liveness or startup: the kubelet kills the container; restartPolicy decides the rest.
+        const grace = probe.terminationGracePeriodSeconds ?? this.#ctx.pod.spec.terminationGracePeriodSeconds ?? 30;
+        void this.#kill(grace * 1000);
+      }
+    });
+    this.#probes.push(loop);
+    loop.start();
+  }
+
+  #startRunningProbes(): void {
+    this.#startProbe('liveness');
+    this.#startProbe('readiness');
+  }
+
+  #stopProbes(): void {
+    for (const p of this.#probes) p.stop();
+    this.#probes = [];
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function formatDelay(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m0s`;
+  if (ms >= 60_000) return `${Math.floor(ms / 60_000)}m${(ms % 60_000) / 1000}s`;
+  return `${ms / 1000}s`;
+}
+
+const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal ? (SIGNALS[signal] ?? 0) : 0;
+}

@@ -1,0 +1,93 @@
+// exec and attach inside a running pod. exec starts the command in the pod's namespaces with
+// the container's env; a tty comes from util-linux `script` (a pty without native modules),
+// resized with `stty` on the pty that `script` gave its child. attach joins the container's
+// main process: its live output, and its stdin when the container has one.
+import { execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { RemoteCommandSession, TerminalSize } from '../../streams/remote-command.ts';
+import { killGroup } from './actions.ts';
+import type { ContainerRunner } from './container.ts';
+import type { LogLine } from './log-lines.ts';
+import { shellQuote } from './mount-plan.ts';
+import type { PodSandbox } from './sandbox.ts';
+
+export function execInContainer(sandbox: PodSandbox, container: ContainerRunner, command: readonly string[], session: RemoteCommandSession): void {
+  const argv = session.tty ? ['script', '-qfec', command.map(shellQuote).join(' '), '/dev/null'] : [...command];
+  const spec = sandbox.spawnSpec(argv, container.spec.workingDir);
+  const env = session.tty ? { ...container.env, TERM: container.env.TERM ?? 'xterm' } : container.env;
+  const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  child.stdin.on('error', () => undefined); // the command may exit without reading its input
+  if (session.stdin) session.stdin.pipe(child.stdin);
+  else child.stdin.end();
+  if (session.stdout) child.stdout.pipe(session.stdout, { end: false });
+  else child.stdout.resume();
+  if (session.stderr) child.stderr.pipe(session.stderr, { end: false });
+  else child.stderr.resume();
+  if (session.resizes && child.pid !== undefined) void applyResizes(child.pid, session.resizes);
+  let done = false;
+  child.once('error', (err) => {
+    done = true;
+    void session.finish({ error: `failed to exec in container: ${err.message}` });
+  });
+  child.once('close', (code, signal) => {
+    if (done) return;
+    done = true;
+    session.stdout?.end();
+    session.stderr?.end();
+    void session.finish({ exitCode: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15) });
+  });
+  void session.closed.then(() => {
+    if (!done) killGroup(child.pid, 'SIGKILL');
+  });
+}
+
+/** The terminal of `script`'s child, reachable from the host through /proc. */
+async function ptyOf(scriptPid: number): Promise<string | null> {
+  const kids = await readFile(`/proc/${scriptPid}/task/${scriptPid}/children`, 'utf8').catch(() => '');
+  const child = kids.trim().split(' ')[0];
+  return child ? `/proc/${child}/fd/0` : null;
+}
+
+async function applyResizes(scriptPid: number, resizes: AsyncIterable<TerminalSize>): Promise<void> {
+  for await (const size of resizes) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const pty = await ptyOf(scriptPid);
+      if (pty) {
+        await new Promise<void>((resolve) => execFile('stty', ['-F', pty, 'rows', String(size.height), 'cols', String(size.width)], () => resolve()));
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Attaches to the container's running instance until it ends or the client leaves. */
+export function attachToContainer(container: ContainerRunner, session: RemoteCommandSession): void {
+  const log = container.logs.at(-1);
+  const child = container.process;
+  if (!log || !child || log.ended) {
+    void session.finish({ error: `container ${container.spec.name} is not running` });
+    return;
+  }
+  const onLine = (line: LogLine): void => {
+    const out = line.stream === 'stderr' && session.stderr ? session.stderr : session.stdout;
+    out?.write(line.data);
+  };
+  log.on('line', onLine);
+  if (session.stdin && child.stdin) {
+    session.stdin.on('data', (d: Buffer) => child.stdin?.write(d));
+    session.stdin.once('end', () => {
+      if (container.spec.stdinOnce) child.stdin?.end();
+    });
+  } else session.stdin?.resume();
+  const detach = (): void => {
+    log.off('line', onLine);
+  };
+  log.once('end', () => {
+    detach();
+    session.stdout?.end();
+    session.stderr?.end();
+    void session.finish({ exitCode: container.state.terminated?.exitCode ?? 0 });
+  });
+  void session.closed.then(detach);
+}
