@@ -1,11 +1,103 @@
-// `burstlet node`: the virtual node.
-import { defineSubcommand } from './flags.ts';
+// `burstlet node`: the virtual node. Flags follow kubelet and virtual-kubelet spelling; every
+// value is validated before anything starts.
+import { readFileSync } from 'node:fs';
+import { CciClient } from '../cci/client.ts';
+import { createLogger, LOG_LEVELS } from '../log/logger.ts';
+import { dnsDomain, dnsFlags } from '../network/dns/flags.ts';
+import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
+import { DEFAULT_TAINT, parseTaint } from '../provider/node/node-object.ts';
+import { startVirtualNode } from '../provider/virtual-node.ts';
+import {
+  addressFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, keyValueFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef,
+} from './flags.ts';
+import type { LevelWithSilent } from 'pino';
+
+function urlFlag(help: string): FlagDef<string> {
+  return {
+    help,
+    accepted: 'an http:// or https:// URL',
+    default: '',
+    parse: (raw) => {
+      const url = new URL(raw);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http or https');
+      return raw.replace(/\/$/, '');
+    },
+  };
+}
+
+function readSecretFile(flag: string, path: string): string {
+  try {
+    const value = readFileSync(path, 'utf8').trim();
+    if (value === '') throw new Error('the file is empty');
+    return value;
+  } catch (err) {
+    throw new UsageError(`burstlet node: cannot read --${flag} ${JSON.stringify(path)}: ${(err as Error).message}; give a readable file holding the value`);
+  }
+}
+
+const flags = {
+  nodename: { ...requiredString('Name of the virtual node (required)', 'a DNS-1123 subdomain'), parse: dnsDomain },
+  kubeconfig: stringFlag('Kubeconfig file for the API server; empty = in-cluster config (KUBERNETES_SERVICE_HOST and the service-account files)', '', 'a file path'),
+  'cci-endpoint': urlFlag('CCI API endpoint (required), e.g. https://cci.<region>.myhuaweicloud.com or the URL `burstlet mock-cci` prints'),
+  'cci-namespace': stringFlag('CCI namespace the pods run in; its Network and quota size the node', 'default', 'a CCI namespace name'),
+  'cci-token-file': stringFlag('File holding the CCI token (required; read once, never logged)', '', 'a file path'),
+  'cci-ca-file': stringFlag('PEM CA bundle for a CCI endpoint with a private CA', '', 'a file path'),
+  'node-labels': keyValueFlag('Labels added to the node, over the defaults (type=virtual-kubelet, kubernetes.io/role=agent, …)'),
+  'node-taints': listFlag('Taints of the node; --node-taints= (empty) for none', 'key=value:Effect taints', parseTaint, { default: [DEFAULT_TAINT] }),
+  zone: stringFlag('Zone of the node: the topology.kubernetes.io/zone label', '', 'a zone name'),
+  port: intFlag('Port of the kubelet API, advertised in status.daemonEndpoints', 10250, 1, 65535),
+  'node-ip': { ...stringFlag('Address advertised as the node\'s InternalIP (and hostIP of its pods)', '127.0.0.1', 'an IP address'), parse: ipAddress },
+  'pod-sync-workers': intFlag('Pods synced concurrently', 10, 1, 1000),
+  'status-resync': durationFlag('Period of the full CCI relist and orphan sweep', 60_000),
+  'node-status-update-frequency': durationFlag('How often CCI is checked and the node status recomputed', 10_000),
+  'node-status-report-frequency': durationFlag('Longest time between node status writes when nothing changes', 60_000),
+  'node-lease-renew-interval': durationFlag('How often the node Lease is renewed', 10_000),
+  'node-lease-duration-seconds': intFlag('leaseDurationSeconds of the node Lease', 40, 1, 3600),
+  'log-level': enumFlag<LevelWithSilent>('Log level', 'info', LOG_LEVELS),
+  'metrics-addr': addressFlag('Prometheus metrics listener (plain HTTP, GET /metrics): pods by phase, sync durations, API requests, CCI errors', ':10255'),
+  ...dnsFlags,
+  // Networking flags (--enable-networking, --sidecar-image: src/network/flags.ts) are wired
+  // here together with the service directory, passing `sidecarFor` to startVirtualNode.
+} as const;
 
 export default defineSubcommand({
   name: 'node',
   summary: 'Register a virtual node and run its pods on CCI.',
-  flags: {},
-  run() {
-    throw new Error('burstlet node: not built yet');
+  flags,
+  async run(v) {
+    if (v.nodename === '') throw new UsageError('burstlet node: --nodename is required; expected a DNS-1123 subdomain');
+    if (v['cci-endpoint'] === '') throw new UsageError('burstlet node: --cci-endpoint is required; expected an http:// or https:// URL');
+    if (v['cci-token-file'] === '') throw new UsageError('burstlet node: --cci-token-file is required; expected a file path');
+    const token = readSecretFile('cci-token-file', v['cci-token-file']);
+    const ca = v['cci-ca-file'] === '' ? undefined : readSecretFile('cci-ca-file', v['cci-ca-file']);
+    const log = createLogger(v['log-level'], 'burstlet-node');
+    const cci = new CciClient({ endpoint: v['cci-endpoint'], token, namespace: v['cci-namespace'], ...(ca ? { ca } : {}), timeoutMs: 30_000 });
+    const node = await startVirtualNode({
+      kubeconfig: v.kubeconfig,
+      cci,
+      node: { name: v.nodename, labels: v['node-labels'], taints: v['node-taints'], zone: v.zone, nodeIP: v['node-ip'], kubeletPort: v.port },
+      translateNode: {
+        name: v.nodename,
+        clusterDomain: v['cluster-domain'],
+        clusterDNS: v['cluster-dns'],
+        hostResolvConf: await loadHostResolvConf(v['resolv-conf']),
+        overflow: v['dns-nameserver-overflow'],
+      },
+      podSyncWorkers: v['pod-sync-workers'],
+      statusResyncMs: v['status-resync'],
+      nodeStatusUpdateMs: v['node-status-update-frequency'],
+      nodeStatusReportMs: v['node-status-report-frequency'],
+      leaseRenewMs: v['node-lease-renew-interval'],
+      leaseDurationSeconds: v['node-lease-duration-seconds'],
+      metricsAddr: v['metrics-addr'],
+      log,
+    });
+    // Ready line for scripts and tests (stdout; logs go to stderr).
+    console.log(`burstlet node ${v.nodename} running${node.metricsPort !== undefined ? ` metrics=http://127.0.0.1:${node.metricsPort}/metrics` : ''}`);
+    const shutdown = (): void => {
+      void node.stop().finally(() => process.exit(0));
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
   },
 });

@@ -1,7 +1,7 @@
-// The kubelet's per-container events, derived from what CCI reports: CCI does its own image
-// pulls and starts and reports only container states, so a container instance seen for the
-// first time (first start, or restartCount grew) yields Pulled (first start only), Created
-// and Started; entering CrashLoopBackOff yields the kubelet's BackOff warning.
+// The kubelet's per-container events, derived from what CCI reports. CCI pulls images itself
+// and reports only container states, so burstlet cannot honestly say when a pull happened:
+// no Pulling/Pulled. A container instance seen for the first time (first start, or
+// restartCount grew) yields Created and Started; entering CrashLoopBackOff yields BackOff.
 import type { ContainerStatus } from '../kube/wire.ts';
 
 export interface ContainerEvent {
@@ -27,9 +27,6 @@ export function containerEvents(
     const fieldPath = `spec.${field}{${now.name}}`;
     const newInstance = started(now) && (!started(was) || (now.restartCount ?? 0) > (was?.restartCount ?? 0));
     if (newInstance) {
-      if ((now.restartCount ?? 0) === 0 && !started(was)) {
-        events.push({ type: 'Normal', reason: 'Pulled', message: `Container image "${now.image}" pulled by CCI`, fieldPath });
-      }
       events.push({ type: 'Normal', reason: 'Created', message: `Created container: ${now.name}`, fieldPath });
       events.push({ type: 'Normal', reason: 'Started', message: `Started container ${now.name}`, fieldPath });
     }

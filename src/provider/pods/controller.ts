@@ -187,7 +187,10 @@ export class PodController {
       node: this.#o.translateNode,
       lookups: { ...this.#lookups.forNamespace(ns), ...(token !== undefined ? { serviceAccountToken: token } : {}) },
     });
-    for (const e of result.events) this.#event(pod, e.type, e.reason, e.message);
+    for (const e of result.events) {
+      if (e.object === 'node') this.#nodeEvent(e.type, e.reason, e.message);
+      else this.#event(pod, e.type, e.reason, e.message);
+    }
     if (!result.ok) {
       if (result.retryable) {
         this.#waitFor(key, ns);
@@ -290,6 +293,11 @@ export class PodController {
     const m = pod.metadata!;
     const target: EventTarget = { kind: 'Pod', namespace: m.namespace!, name: m.name!, uid: m.uid!, ...(fieldPath ? { fieldPath } : {}) };
     this.#o.events.record(target, type, reason, message);
+  }
+
+  /** Node events carry the node name as uid, as the kubelet's do. */
+  #nodeEvent(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.#o.events.record({ kind: 'Node', namespace: 'default', name: this.#o.nodeName, uid: this.#o.nodeName }, type, reason, message);
   }
 
   #cciError(operation: string, err: unknown): void {

@@ -10,9 +10,9 @@ const reasons = (b: ContainerStatus[] | undefined, a: ContainerStatus[]) => cont
 
 describe('containerEvents', () => {
   it.each([
-    ['first start', [waiting('ContainerCreating')], [running()], ['Pulled', 'Created', 'Started']],
-    ['first seen already running', undefined, [running()], ['Pulled', 'Created', 'Started']],
-    ['first seen already exited', undefined, [exited()], ['Pulled', 'Created', 'Started']],
+    ['first start', [waiting('ContainerCreating')], [running()], ['Created', 'Started']],
+    ['first seen already running', undefined, [running()], ['Created', 'Started']],
+    ['first seen already exited', undefined, [exited()], ['Created', 'Started']],
     ['no change', [running()], [running()], []],
     ['exit of a running container', [running()], [exited()], []],
     ['restart', [exited()], [running(1)], ['Created', 'Started']],
@@ -24,8 +24,8 @@ describe('containerEvents', () => {
     expect(reasons(before ? [...before] : undefined, [...after])).toEqual(expected);
   });
   it('names the container in fieldPath and message', () => {
-    const [pulled, created] = containerEvents(undefined, [running()], 'initContainers');
-    expect(pulled).toMatchObject({ fieldPath: 'spec.initContainers{c}', message: 'Container image "busybox" pulled by CCI' });
-    expect(created!.message).toBe('Created container: c');
+    const [created, started] = containerEvents(undefined, [running()], 'initContainers');
+    expect(created).toMatchObject({ fieldPath: 'spec.initContainers{c}', message: 'Created container: c' });
+    expect(started!.message).toBe('Started container c');
   });
 });

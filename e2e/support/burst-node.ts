@@ -1,0 +1,159 @@
+// `burstlet mock-cci` and `burstlet node` as child processes for e2e tests and benchmarks, and
+// a direct reader of the mock's pods (what "the backend runs").
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CciPod, CciPodList } from '../../src/cci/types.ts';
+
+const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  logs(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+function startProc(args: string[], ready: RegExp, timeoutMs: number): Promise<{ proc: Proc; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
+  });
+  const proc: Proc = {
+    child,
+    pid: child.pid!,
+    logs: () => stderr,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  return new Promise((resolveReady, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`${args[0]} not ready in ${timeoutMs} ms; stderr:\n${stderr.slice(-4000)}`)), timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const match = ready.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolveReady({ proc, match });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args[0]} exited with ${code} before it was ready; stderr:\n${stderr.slice(-4000)}`));
+    });
+  });
+}
+
+export interface MockCci extends Proc {
+  url: string;
+  tokenFile: string;
+  namespace: string;
+  /** The mock's pods, straight from its API. */
+  pods(): Promise<CciPod[]>;
+}
+
+/** A random /24 in 198.18.0.0/15 away from the ranges the local environment uses. */
+export function randomSubnet(): string {
+  return `198.18.${40 + Math.floor(Math.random() * 200)}.0/24`;
+}
+
+export async function startMockCci(opts: { subnet: string; args?: string[] }): Promise<MockCci> {
+  const dir = mkdtempSync(join(tmpdir(), 'bl-cci-'));
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, `e2e-${Math.random().toString(36).slice(2)}\n`, { mode: 0o600 });
+  const token = (await import('node:fs')).readFileSync(tokenFile, 'utf8').trim();
+  const { proc, match } = await startProc(
+    ['mock-cci', '--port=0', `--token-file=${tokenFile}`, `--subnet=${opts.subnet}`, '--runtime=process', '--log-level=warn', ...(opts.args ?? [])],
+    /ready at (http\S+)/,
+    30_000,
+  );
+  const url = match[1]!;
+  return {
+    ...proc,
+    url,
+    tokenFile,
+    namespace: 'default',
+    async pods() {
+      const res = await fetch(`${url}/apis/cci/v2/namespaces/default/pods`, { headers: { 'x-auth-token': token } });
+      if (!res.ok) throw new Error(`mock-cci list: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as CciPodList).items;
+    },
+    async stop(graceMs) {
+      await proc.stop(graceMs);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface BurstNode extends Proc {
+  name: string;
+  metricsUrl: string;
+  /** The node's metrics, as text. */
+  metrics(): Promise<string>;
+}
+
+export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; name: string; args?: string[] }): Promise<BurstNode> {
+  const { proc, match } = await startProc(
+    [
+      'node',
+      `--nodename=${opts.name}`,
+      `--kubeconfig=${opts.kubeconfig}`,
+      `--cci-endpoint=${opts.cci.url}`,
+      `--cci-token-file=${opts.cci.tokenFile}`,
+      '--metrics-addr=127.0.0.1:0',
+      '--log-level=warn',
+      ...(opts.args ?? []),
+    ],
+    /metrics=(http\S+)/,
+    30_000,
+  );
+  const metricsUrl = match[1]!;
+  return {
+    ...proc,
+    name: opts.name,
+    metricsUrl,
+    async metrics() {
+      return (await fetch(metricsUrl)).text();
+    },
+  };
+}
+
+/** The sum of a Prometheus counter's samples whose labels match every given pair. */
+export function counterSum(text: string, name: string, labels: Record<string, string | RegExp> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const m = /^[^{ ]+(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const got = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
+    const ok = Object.entries(labels).every(([k, v]) => (typeof v === 'string' ? got[k] === v : v.test(got[k] ?? '')));
+    if (ok) sum += Number(m[2]);
+  }
+  return sum;
+}
+
+/** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
