@@ -41,12 +41,16 @@ export function createTestNetwork(): TestNetwork {
   const gateway = `${prefix}.1`;
   const bridge = `blbr${tag}`;
   const namespaces: string[] = [];
+  const veths: string[] = [];
   let destroyed = false;
 
   const destroy = (): void => {
     if (destroyed) return;
     destroyed = true;
     process.off('exit', destroy);
+    // Deleting our end of each veth removes both ends, even if the kernel keeps a namespace
+    // alive for a while after its last process (sockets still draining).
+    for (const veth of veths) quiet(() => ip(['link', 'del', veth]));
     for (const ns of namespaces) quiet(() => ip(['netns', 'del', ns]));
     quiet(() => ip(['link', 'del', bridge]));
   };
@@ -73,6 +77,7 @@ export function createTestNetwork(): TestNetwork {
       ip(['netns', 'add', name]);
       namespaces.push(name);
       ip(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
+      veths.push(veth);
       ip(['link', 'set', veth, 'master', bridge, 'up']);
       const batch = ['link set lo up', ...ips.map((a) => `addr add ${a}/24 dev eth0`), 'link set eth0 up', `route add default via ${gateway} dev eth0`];
       ip(['-n', name, '-batch', '-'], batch.join('\n') + '\n');

@@ -1,0 +1,315 @@
+// The networking sidecar's data plane and the service directory, measured on loopback:
+//  - TCP throughput and 1 KiB request/response latency: direct, via `burstlet sidecar`, via
+//    HAProxy (one thread, mode tcp) doing the same forwarding;
+//  - UDP DNS-sized queries per second: direct and via the sidecar;
+//  - directory propagation from one change to 1,000 connected sidecar WebSockets (wss), and
+//    the directory process's memory per connected sidecar.
+// Every path runs in its own process (client here, server and proxies as children).
+// Usage: node bench/sidecar.ts   (the `server` and `directory` arguments are its children)
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WebSocket } from 'ws';
+import { createLogger } from '../src/log/logger.ts';
+import { newNodeSecret, podCredential, podCredentialAuthenticator } from '../src/network/service-directory/credentials.ts';
+import { startStandaloneDirectory } from '../src/network/service-directory/server.ts';
+import { DirectoryState } from '../src/network/service-directory/state.ts';
+import type { DirSlice } from '../src/network/service-directory/protocol.ts';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const CLUSTER_IP = '127.77.0.10';
+const SIDECAR_TCP = 18080;
+const SIDECAR_UDP = 18053;
+const HAPROXY_PORT = 18081;
+const SIDECARS = 1000;
+const log = createLogger('silent', 'bench');
+
+// ---- children ---------------------------------------------------------------------------
+
+/** Echo servers: TCP (echo, and a sink on port+1 that counts) and UDP echo. */
+async function serverMain(): Promise<void> {
+  const echo = net.createServer({ noDelay: true }, (s) => s.pipe(s));
+  const sink = net.createServer((s) => {
+    s.on('data', () => {});
+    s.on('end', () => s.end('done'));
+  });
+  const udp = dgram.createSocket('udp4');
+  udp.on('message', (m, r) => udp.send(m, r.port, r.address));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => sink.listen((echo.address() as net.AddressInfo).port + 1, '127.0.0.1', r));
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+  process.send!({ tcp: (echo.address() as net.AddressInfo).port, udp: udp.address().port });
+}
+
+function benchSlice(i: number, generation: number): DirSlice {
+  return {
+    namespace: `ns-${i % 10}`, name: `svc-${i}-x`, serviceName: `svc-${i}`, addressType: 'IPv4',
+    endpoints: [0, 1, 2].map((k) => ({ address: `198.18.${(i + generation) % 200}.${10 + k}`, ready: true, serving: true, terminating: false })),
+    ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+  };
+}
+
+/** The directory (wss) with 200 Services, driven over IPC: memory readings and timed changes. */
+async function directoryMain(): Promise<void> {
+  const [keyFile, certFile, secretHex] = process.argv.slice(3);
+  const state = new DirectoryState();
+  for (let i = 0; i < 200; i++) {
+    state.setService(`ns-${i % 10}/svc-${i}`, {
+      namespace: `ns-${i % 10}`, name: `svc-${i}`, clusterIPs: [`198.19.${i >> 8}.${i & 255}`],
+      ports: [{ name: 'http', protocol: 'TCP', port: 80 }], affinitySeconds: null,
+    });
+    state.setSlice(`ns-${i % 10}/svc-${i}-x`, benchSlice(i, 0));
+  }
+  state.markSynced();
+  const dir = await startStandaloneDirectory({
+    state, log, tls: { key: readFileSync(keyFile!, 'utf8'), cert: readFileSync(certFile!, 'utf8') },
+    authenticate: podCredentialAuthenticator(Buffer.from(secretHex!, 'hex'), (uid) => uid.startsWith('pod-')),
+  });
+  let generation = 0;
+  process.on('message', (msg: { cmd: string }) => {
+    if (msg.cmd === 'mem') {
+      globalThis.gc?.();
+      const m = process.memoryUsage();
+      process.send!({ rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers, connections: dir.directory.connections });
+    } else if (msg.cmd === 'change') {
+      generation++;
+      const t0 = performance.timeOrigin + performance.now();
+      state.setSlice('ns-7/svc-7-x', benchSlice(7, generation));
+      process.send!({ t0, revision: state.revision });
+    } else if (msg.cmd === 'exit') void dir.close().then(() => process.exit(0));
+  });
+  process.send!({ url: dir.url });
+}
+
+// ---- measurements -----------------------------------------------------------------------
+
+function ask<T>(child: ChildProcess, msg?: object): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as T));
+    if (msg) child.send(msg);
+  });
+}
+
+async function throughput(host: string, port: number, bytes: number): Promise<number> {
+  const s = net.connect({ host, port, noDelay: true });
+  await new Promise((r) => s.once('connect', r));
+  const chunk = Buffer.alloc(256 * 1024);
+  const t0 = performance.now();
+  for (let sent = 0; sent < bytes; sent += chunk.length) {
+    if (!s.write(chunk)) await new Promise((r) => s.once('drain', r));
+  }
+  s.end();
+  await new Promise((r) => s.once('data', r));
+  const secs = (performance.now() - t0) / 1000;
+  s.destroy();
+  return (bytes * 8) / secs / 1e9;
+}
+
+async function latency(host: string, port: number, n: number): Promise<{ p50: number; p99: number }> {
+  const s = net.connect({ host, port, noDelay: true });
+  await new Promise((r) => s.once('connect', r));
+  const msg = Buffer.alloc(1024, 97);
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    s.write(msg);
+    let got = 0;
+    await new Promise<void>((resolve) => {
+      const on = (d: Buffer): void => {
+        got += d.length;
+        if (got >= msg.length) {
+          s.off('data', on);
+          resolve();
+        }
+      };
+      s.on('data', on);
+    });
+    samples.push((performance.now() - t0) * 1000);
+  }
+  s.destroy();
+  samples.sort((a, b) => a - b);
+  return { p50: samples[Math.floor(n * 0.5)]!, p99: samples[Math.floor(n * 0.99)]! };
+}
+
+/** DNS-sized (40-byte) queries, 32 outstanding, for `ms`. */
+async function udpQps(host: string, port: number, ms: number): Promise<number> {
+  const u = dgram.createSocket('udp4');
+  const q = Buffer.alloc(40, 1);
+  let replies = 0;
+  let stop = false;
+  u.on('message', () => {
+    replies++;
+    if (!stop) u.send(q, port, host);
+  });
+  await new Promise<void>((r) => u.bind(0, '127.0.0.1', r));
+  for (let i = 0; i < 32; i++) u.send(q, port, host);
+  const t0 = performance.now();
+  // Lost datagrams would shrink the window: top it up every 50 ms.
+  const topUp = setInterval(() => u.send(q, port, host), 50);
+  await new Promise((r) => setTimeout(r, ms));
+  stop = true;
+  clearInterval(topUp);
+  const secs = (performance.now() - t0) / 1000;
+  u.close();
+  return replies / secs;
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const fmt = (n: number, d = 1): string => n.toFixed(d);
+const pct = (p: number[]): number => {
+  const s = [...p].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]!;
+};
+
+async function dataPlane(tmp: string, killList: ChildProcess[]): Promise<void> {
+  const server = fork(import.meta.filename, ['server'], { stdio: 'inherit' });
+  killList.push(server);
+  const ports = await ask<{ tcp: number; udp: number }>(server);
+
+  // The sidecar follows a (plain ws) directory in this process.
+  const secret = newNodeSecret();
+  const state = new DirectoryState();
+  const slice = (name: string, protocol: 'TCP' | 'UDP', port: number): DirSlice => ({
+    namespace: 'bench', name: `${name}-1`, serviceName: name, addressType: 'IPv4',
+    endpoints: [{ address: '127.0.0.1', ready: true, serving: true, terminating: false }], ports: [{ name: 'p', protocol, port }],
+  });
+  for (const [name, protocol, port, target] of [
+    ['echo', 'TCP', SIDECAR_TCP, ports.tcp], ['sink', 'TCP', SIDECAR_TCP + 1, ports.tcp + 1], ['dns', 'UDP', SIDECAR_UDP, ports.udp],
+  ] as const) {
+    state.setService(`bench/${name}`, { namespace: 'bench', name, clusterIPs: [CLUSTER_IP], ports: [{ name: 'p', protocol, port }], affinitySeconds: null });
+    state.setSlice(`bench/${name}-1`, slice(name, protocol, target));
+  }
+  state.markSynced();
+  const dir = await startStandaloneDirectory({ state, log, authenticate: podCredentialAuthenticator(secret, (u) => u === 'bench') });
+  const healthPort = 18090;
+  const sidecar = spawn(process.execPath, ['--no-warnings', path.join(repo, 'src/cli/main.ts'), 'sidecar',
+    `--directory-url=${dir.url}`, '--pod-uid=bench', `--health-port=${healthPort}`, '--log-level=warn'],
+  { stdio: 'inherit', env: { ...process.env, BURSTLET_SIDECAR_CREDENTIAL: podCredential(secret, 'bench') } });
+  killList.push(sidecar);
+  await until('the sidecar', async () => (await fetch(`http://127.0.0.1:${healthPort}/`).catch(() => null))?.status === 200);
+
+  const cfg = path.join(tmp, 'haproxy.cfg');
+  writeFileSync(cfg, [
+    'global', '  nbthread 1', '  maxconn 1000',
+    'defaults', '  mode tcp', '  timeout connect 5s', '  timeout client 60s', '  timeout server 60s',
+    `frontend echo`, `  bind 127.0.0.1:${HAPROXY_PORT}`, '  default_backend echo',
+    `frontend sink`, `  bind 127.0.0.1:${HAPROXY_PORT + 1}`, '  default_backend sink',
+    'backend echo', `  server s1 127.0.0.1:${ports.tcp}`,
+    'backend sink', `  server s1 127.0.0.1:${ports.tcp + 1}`, '',
+  ].join('\n'));
+  const haproxy = spawn('haproxy', ['-f', cfg, '-db'], { stdio: 'inherit' });
+  killList.push(haproxy);
+  await until('haproxy', () => new Promise((r) => {
+    const s = net.connect(HAPROXY_PORT, '127.0.0.1', () => {
+      r(true);
+      s.destroy();
+    });
+    s.on('error', () => r(false));
+  }));
+
+  const paths = [
+    { name: 'direct', host: '127.0.0.1', port: ports.tcp },
+    { name: 'sidecar', host: CLUSTER_IP, port: SIDECAR_TCP },
+    { name: 'haproxy', host: '127.0.0.1', port: HAPROXY_PORT },
+  ];
+  const bytes = 512 * 1024 * 1024;
+  console.log(`TCP, one connection, ${bytes >> 20} MiB upload; 1 KiB request/response x 5000 on one connection`);
+  const results: Record<string, { gbps: number; p50: number; p99: number }> = {};
+  for (const p of paths) {
+    const gbps = await throughput(p.host, p.port + 1, bytes);
+    await latency(p.host, p.port, 500); // warm-up
+    const lat = await latency(p.host, p.port, 5000);
+    results[p.name] = { gbps, ...lat };
+    console.log(`  ${p.name.padEnd(8)} ${fmt(gbps, 2)} Gbit/s   p50 ${fmt(lat.p50)} µs   p99 ${fmt(lat.p99)} µs`);
+  }
+  const d = results.direct!, s = results.sidecar!, h = results.haproxy!;
+  console.log(`  sidecar/haproxy throughput ${fmt(s.gbps / h.gbps, 2)}x (target >= 0.8x); added p50 over direct: sidecar ${fmt(s.p50 - d.p50)} µs, haproxy ${fmt(h.p50 - d.p50)} µs (target < 100 µs)`);
+
+  const direct = await udpQps('127.0.0.1', ports.udp, 2000);
+  const via = await udpQps(CLUSTER_IP, SIDECAR_UDP, 2000);
+  console.log(`UDP 40-byte queries, 32 in flight: direct ${fmt(direct, 0)}/s, via sidecar ${fmt(via, 0)}/s (${fmt(via / direct, 2)}x)`);
+  for (const c of [sidecar, haproxy, server]) c.kill('SIGTERM');
+  await dir.close();
+}
+
+async function directory(tmp: string, killList: ChildProcess[]): Promise<void> {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=burstlet', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem')],
+  { stdio: 'ignore' });
+  const secret = newNodeSecret();
+  const child = fork(import.meta.filename, ['directory', path.join(tmp, 'key.pem'), path.join(tmp, 'cert.pem'), secret.toString('hex')],
+    { stdio: 'inherit', execArgv: ['--expose-gc', '--no-warnings'] });
+  killList.push(child);
+  const { url } = await ask<{ url: string }>(child);
+  const ca = readFileSync(path.join(tmp, 'cert.pem'), 'utf8');
+  type Mem = { rss: number; heap: number; connections: number };
+  const before = await ask<Mem>(child, { cmd: 'mem' });
+
+  const arrivals = new Map<number, number[]>();
+  const clients: WebSocket[] = [];
+  let snapshots = 0;
+  for (let i = 0; i < SIDECARS; i += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, SIDECARS - i) }, (_, k) => new Promise<void>((resolve, reject) => {
+      const uid = `pod-${i + k}`;
+      const ws = new WebSocket(url, { ca, perMessageDeflate: false, headers: { authorization: `Bearer ${podCredential(secret, uid)}`, 'x-burstlet-pod-uid': uid } });
+      ws.on('message', (data: Buffer) => {
+        const at = performance.timeOrigin + performance.now();
+        // The revision is in the first bytes; a full parse is the sidecar's cost, not the directory's.
+        const m = /"type":"(\w+)","epoch":"\w+","revision":(\d+)/.exec(data.subarray(0, 80).toString());
+        if (m?.[1] === 'snapshot') {
+          snapshots++;
+          resolve();
+        } else if (m) {
+          const rev = Number(m[2]);
+          arrivals.set(rev, [...(arrivals.get(rev) ?? []), at]);
+        }
+      });
+      ws.once('error', reject);
+      clients.push(ws);
+    })));
+  }
+  const after = await ask<Mem>(child, { cmd: 'mem' });
+  console.log(`Service directory over wss, 200 Services, ${after.connections} connected sidecars (${snapshots} snapshots received)`);
+  console.log(`  memory per connected sidecar: RSS ${fmt((after.rss - before.rss) / SIDECARS / 1024)} KiB, JS heap+buffers ${fmt((after.heap - before.heap) / SIDECARS / 1024)} KiB (target < 20 KiB)`);
+
+  const latencies: number[] = [];
+  const perChange: number[] = [];
+  for (let c = 0; c < 10; c++) {
+    const { t0, revision } = await ask<{ t0: number; revision: number }>(child, { cmd: 'change' });
+    await until('every sidecar to get the change', async () => (arrivals.get(revision)?.length ?? 0) >= SIDECARS);
+    const ms = arrivals.get(revision)!.map((at) => at - t0);
+    latencies.push(...ms);
+    perChange.push(Math.max(...ms));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.log(`  propagation of an EndpointSlice change to all ${SIDECARS} (10 changes): p50 ${fmt(latencies.sort((a, b) => a - b)[latencies.length >> 1]!)} ms, p99 ${fmt(pct(latencies))} ms, worst last-arrival ${fmt(Math.max(...perChange))} ms (target p99 < 500 ms)`);
+  for (const ws of clients) ws.terminate();
+  child.send({ cmd: 'exit' });
+}
+
+async function benchMain(): Promise<void> {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'bl-bench-'));
+  const killList: ChildProcess[] = [];
+  try {
+    await dataPlane(tmp, killList);
+    await directory(tmp, killList);
+  } finally {
+    for (const c of killList) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const mode = process.argv[2];
+if (mode === 'server') await serverMain();
+else if (mode === 'directory') await directoryMain();
+else await benchMain();
