@@ -1,12 +1,12 @@
 // Where a pod's processes run. The process sandbox runs them on the host as they are (shared
 // host network: ports collide; no mount view: volumes stay in the pod directory). The
 // isolated sandbox gives the pod its own network namespace on the instance's bridge and its
-// own mount view, held by a `sleep` holder process that every container process joins.
+// own mount view and hostname (UTS namespace), held by a `sleep` holder process that every container process joins.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { buildMountScript, type HostView, type TopLevelEntry } from './mount-plan.ts';
+import { buildMountScript, shellQuote, type HostView, type TopLevelEntry } from './mount-plan.ts';
 import type { HostNetwork } from './netns.ts';
 import { volumeMounts, type PreparedPod } from './volumes.ts';
 import type { CciPod } from '../types.ts';
@@ -95,7 +95,7 @@ export class IsolatedSandbox implements PodSandbox {
       mkdirSync(root, { recursive: true });
       mkdirSync(overlayDir, { recursive: true });
       const tmpfs = [...prepared.volumes.values()].filter((v) => v.memory).map((v) => ({ path: v.path, size: v.sizeLimit }));
-      const script = `${buildMountScript({ root, overlayDir, tmpfs, mounts }, hostView)}\necho ready\nexec chroot ${root} sleep infinity\n`;
+      const script = `hostname ${shellQuote(pod.spec.hostname)}\n${buildMountScript({ root, overlayDir, tmpfs, mounts }, hostView)}\necho ready\nexec chroot ${root} sleep infinity\n`;
       const holderPid = await startHolder(netns, script);
       return new IsolatedSandbox(podIP, prepared, net, netns, holderPid, mounts);
     } catch (err) {
@@ -105,7 +105,7 @@ export class IsolatedSandbox implements PodSandbox {
   }
 
   spawnSpec(argv: readonly string[], workingDir: string | undefined): SpawnSpec {
-    const args = ['-t', String(this.#holderPid), '--net', '--mount', '--root', '--', 'env', '-C', workingDir ?? '/', ...argv];
+    const args = ['-t', String(this.#holderPid), '--net', '--mount', '--uts', '--root', '--', 'env', '-C', workingDir ?? '/', ...argv];
     return { file: 'nsenter', args, cwd: '/' };
   }
 
@@ -123,7 +123,7 @@ export class IsolatedSandbox implements PodSandbox {
 /** Starts the holder and waits for it to report its mounts done; fails with its stderr. */
 function startHolder(netns: string, script: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script], {
+    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, 'unshare', '--mount', '--uts', '--propagation', 'private', '--', 'sh', '-c', script], {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
