@@ -33,13 +33,22 @@ function subjectField(v: unknown): string[] {
 }
 
 export function createAuthenticator(pki: LocalPki): (req: IncomingMessage) => UserInfo | null {
-  return (req) => {
-    const socket = req.socket as TLSSocket;
-    if (socket.authorized) {
+  // A connection's client certificate never changes: decode it once per socket.
+  const byCert = new WeakMap<TLSSocket, UserInfo | null>();
+  const fromCert = (socket: TLSSocket): UserInfo | null => {
+    if (!socket.authorized) return null;
+    let user = byCert.get(socket);
+    if (user === undefined) {
       const subject = socket.getPeerCertificate().subject as unknown as Record<string, unknown> | undefined;
       const cn = subjectField(subject?.CN)[0];
-      if (cn) return { username: cn, groups: [...subjectField(subject?.O), 'system:authenticated'] };
+      user = cn ? { username: cn, groups: [...subjectField(subject?.O), 'system:authenticated'] } : null;
+      byCert.set(socket, user);
     }
+    return user;
+  };
+  return (req) => {
+    const certUser = fromCert(req.socket as TLSSocket);
+    if (certUser) return certUser;
     const header = req.headers.authorization;
     if (typeof header === 'string' && header.startsWith('Bearer ')) {
       const user = pki.verifyToken(header.slice('Bearer '.length).trim());
