@@ -1,0 +1,234 @@
+// The API server's REST semantics over real HTTPS sockets (in-process server): status codes,
+// reasons, pod lifecycle subresources, finalizers, namespaces, auth, tables, extensions.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer, type ApiServer } from '../../../src/local/apiserver/index.ts';
+
+let server: ApiServer;
+let stateDir: string;
+let admin: Agent;
+let anonymous: Agent;
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown> & { metadata?: Record<string, unknown>; reason?: string; message?: string };
+  headers: Record<string, string | string[] | undefined>;
+}
+
+async function call(method: string, path: string, body?: unknown, opts: { agent?: Agent; contentType?: string; accept?: string; token?: string } = {}): Promise<Reply> {
+  const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json' };
+  if (opts.accept) headers.accept = opts.accept;
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const res = await request(`${server.url}${path}`, {
+    method: method as 'GET',
+    dispatcher: opts.agent ?? admin,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, body: text ? (JSON.parse(text) as Reply['body']) : {}, headers: res.headers };
+}
+
+const pods = '/api/v1/namespaces/default/pods';
+const podBody = (name: string, spec: Record<string, unknown> = {}) => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'x' }], ...spec } });
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'bl-apiserver-'));
+  server = await startApiServer({
+    stateDir,
+    port: 0,
+    extensions: [
+      (app, ctx) => {
+        app.get('/api/v1/namespaces/:namespace/pods/:name/log', async (req, reply) => {
+          const user = ctx.authenticate(req.raw);
+          const { name } = req.params as { name: string };
+          const allowed = user !== null && ctx.authorize(user, { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'default', name });
+          return reply.code(allowed ? 200 : 403).send(`log of ${name} for ${user?.username ?? 'nobody'}`);
+        });
+      },
+    ],
+  });
+  admin = new Agent({ connect: { ca: server.pki.caPem, cert: server.pki.admin.certPem, key: server.pki.admin.keyPem } });
+  anonymous = new Agent({ connect: { ca: server.pki.caPem } });
+  await call('POST', '/api/v1/nodes', { metadata: { name: 'n1' } });
+});
+
+afterAll(async () => {
+  await admin?.close();
+  await anonymous?.close();
+  await server?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe('errors', () => {
+  it.each([
+    ['anonymous', 'GET', pods, undefined, 401, 'Unauthorized'],
+    ['missing object', 'GET', `${pods}/nope`, undefined, 404, 'NotFound'],
+    ['missing namespace', 'POST', '/api/v1/namespaces/nope/pods', podBody('x'), 404, 'NotFound'],
+    ['invalid pod', 'POST', pods, { metadata: { name: 'x' }, spec: { containers: [] } }, 422, 'Invalid'],
+    ['bad selector', 'GET', `${pods}?labelSelector=a%20b%20c`, undefined, 400, 'BadRequest'],
+    ['unknown resource', 'GET', '/api/v1/widgets', undefined, 404, 'NotFound'],
+    ['protected namespace', 'DELETE', '/api/v1/namespaces/default', undefined, 403, 'Forbidden'],
+  ])('%s → %i %s', async (_n, method, path, body, status, reason) => {
+    const r = await call(method, path, body, { agent: reason === 'Unauthorized' ? anonymous : admin });
+    expect(r.status).toBe(status);
+    expect(r.body).toMatchObject({ kind: 'Status', status: 'Failure', reason, code: status });
+  });
+
+  it('409 AlreadyExists and Conflict', async () => {
+    expect((await call('POST', pods, podBody('dup'))).status).toBe(201);
+    expect((await call('POST', pods, podBody('dup'))).body.reason).toBe('AlreadyExists');
+    const stale = await call('PUT', `${pods}/dup`, { ...podBody('dup'), metadata: { name: 'dup', resourceVersion: '1' } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.reason).toBe('Conflict');
+  });
+});
+
+describe('objects', () => {
+  it('generates names, uids, timestamps and increasing resourceVersions', async () => {
+    const a = await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { generateName: 'gen-' } });
+    const b = await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { generateName: 'gen-' } });
+    expect(a.body.metadata!.name).toMatch(/^gen-[a-z0-9]{5}$/);
+    expect(a.body.metadata!.uid).not.toBe(b.body.metadata!.uid);
+    expect(Number(b.body.metadata!.resourceVersion)).toBeGreaterThan(Number(a.body.metadata!.resourceVersion));
+    expect(a.body.metadata!.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  it('allocates ClusterIPs, honours explicit ones and headless services', async () => {
+    const svc = (name: string, spec: Record<string, unknown>) => call('POST', '/api/v1/namespaces/default/services', { metadata: { name }, spec: { ports: [{ port: 53, protocol: 'UDP' }], ...spec } });
+    expect(((await svc('dns', { clusterIP: '198.19.0.10' })).body.spec as { clusterIP: string }).clusterIP).toBe('198.19.0.10');
+    expect((await svc('dns2', { clusterIP: '198.19.0.10' })).status).toBe(422);
+    expect(((await svc('headless', { clusterIP: 'None' })).body.spec as { clusterIP: string }).clusterIP).toBe('None');
+    expect(((await svc('auto', {})).body.spec as { clusterIP: string }).clusterIP).toMatch(/^198\.19\./);
+  });
+
+  it('keeps status out of main-resource writes and spec out of status writes', async () => {
+    await call('POST', pods, podBody('st'));
+    await call('PATCH', `${pods}/st`, { status: { phase: 'Running' } }, { contentType: 'application/merge-patch+json' });
+    expect(((await call('GET', `${pods}/st`)).body.status as { phase: string }).phase).toBe('Pending');
+    const r = await call('PATCH', `${pods}/st/status`, { status: { phase: 'Running' }, spec: { nodeName: 'n1' } }, { contentType: 'application/merge-patch+json' });
+    expect((r.body.status as { phase: string }).phase).toBe('Running');
+    expect((r.body.spec as { nodeName?: string }).nodeName).toBeUndefined();
+  });
+
+  it('keeps an object with finalizers until they are removed', async () => {
+    const cms = '/api/v1/namespaces/default/configmaps';
+    await call('POST', cms, { metadata: { name: 'fin', finalizers: ['example.com/x'] } });
+    const del = await call('DELETE', `${cms}/fin`);
+    expect(del.status).toBe(202);
+    expect(del.body.metadata!.deletionTimestamp).toBeDefined();
+    await call('PATCH', `${cms}/fin`, [{ op: 'remove', path: '/metadata/finalizers' }], { contentType: 'application/json-patch+json' });
+    expect((await call('GET', `${cms}/fin`)).status).toBe(404);
+  });
+
+  it('deletes collections by label', async () => {
+    const cms = '/api/v1/namespaces/default/configmaps';
+    for (const n of ['c1', 'c2', 'c3']) await call('POST', cms, { metadata: { name: n, labels: { set: n === 'c3' ? 'b' : 'a' } } });
+    const r = await call('DELETE', `${cms}?labelSelector=set%3Da`);
+    expect((r.body.items as unknown[]).length).toBe(2);
+    expect(((await call('GET', `${cms}?labelSelector=set`)).body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name)).toEqual(['c3']);
+  });
+
+  it('deletes a namespace and everything in it', async () => {
+    await call('POST', '/api/v1/namespaces', { metadata: { name: 'gone' } });
+    await call('POST', '/api/v1/namespaces/gone/pods', podBody('p'));
+    const del = await call('DELETE', '/api/v1/namespaces/gone');
+    expect((del.body.status as { phase: string }).phase).toBe('Terminating');
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await call('GET', '/api/v1/namespaces/gone')).status).toBe(404);
+    expect(server.store.list('pods', 'gone').items).toEqual([]);
+  });
+});
+
+describe('pods', () => {
+  it('binds once, with the PodScheduled condition', async () => {
+    await call('POST', pods, podBody('b1'));
+    const bind = await call('POST', `${pods}/b1/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'b1' }, target: { kind: 'Node', name: 'n1' } });
+    expect(bind.status).toBe(201);
+    const pod = (await call('GET', `${pods}/b1`)).body as { spec: { nodeName: string }; status: { conditions: { type: string; status: string }[] } };
+    expect(pod.spec.nodeName).toBe('n1');
+    expect(pod.status.conditions).toContainEqual(expect.objectContaining({ type: 'PodScheduled', status: 'True' }));
+    expect((await call('POST', `${pods}/b1/binding`, { target: { name: 'n1' } })).status).toBe(409);
+  });
+
+  it('deletes a bound pod gracefully; the kubelet removes it with grace 0 and a uid precondition', async () => {
+    const created = await call('POST', pods, podBody('g1', { nodeName: 'n1', terminationGracePeriodSeconds: 20 }));
+    const uid = created.body.metadata!.uid as string;
+    const del = await call('DELETE', `${pods}/g1`, { kind: 'DeleteOptions', apiVersion: 'v1' });
+    expect(del.status).toBe(202);
+    expect(del.body.metadata).toMatchObject({ deletionGracePeriodSeconds: 20 });
+    expect((await call('DELETE', `${pods}/g1`, { gracePeriodSeconds: 0, preconditions: { uid: 'other' } })).status).toBe(409);
+    const final = await call('DELETE', `${pods}/g1`, { gracePeriodSeconds: 0, preconditions: { uid } });
+    expect(final.status).toBe(200);
+    expect((await call('GET', `${pods}/g1`)).status).toBe(404);
+  });
+
+  it('removes at once a pod bound to a node that does not exist', async () => {
+    await call('POST', pods, podBody('ghost', { nodeName: 'no-such-node' }));
+    expect((await call('DELETE', `${pods}/ghost`)).status).toBe(200);
+  });
+
+  it('evicts through pods/eviction', async () => {
+    await call('POST', pods, podBody('ev', { nodeName: 'n1' }));
+    const r = await call('POST', `${pods}/ev/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'ev' }, deleteOptions: { gracePeriodSeconds: 5 } });
+    expect(r.status).toBe(201);
+    expect((await call('GET', `${pods}/ev`)).body.metadata).toMatchObject({ deletionGracePeriodSeconds: 5 });
+  });
+});
+
+describe('representations', () => {
+  it('serves Tables with the requested object detail', async () => {
+    const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+    const t = await call('GET', `/api/v1/nodes?includeObject=None`, undefined, { accept });
+    expect(t.body.kind).toBe('Table');
+    expect((t.body.columnDefinitions as { name: string }[]).map((c) => c.name).slice(0, 5)).toEqual(['Name', 'Status', 'Roles', 'Age', 'Version']);
+    const row = (t.body.rows as { cells: unknown[]; object?: unknown }[])[0]!;
+    expect(row.cells.slice(0, 5)).toEqual(['n1', 'Unknown', '<none>', expect.any(String), '']);
+    expect(row.object).toBeUndefined();
+    const withObject = await call('GET', `${pods}/b1?includeObject=Object`, undefined, { accept });
+    expect(((withObject.body.rows as { object: { kind: string } }[])[0]!.object).kind).toBe('Pod');
+  });
+
+  it('serves discovery and the OpenAPI v3 documents kubectl checks for fieldValidation', async () => {
+    const root = (await call('GET', '/openapi/v3')).body as { paths: Record<string, { serverRelativeURL: string }> };
+    const doc = (await call('GET', root.paths['api/v1']!.serverRelativeURL)).body as { paths: Record<string, { patch?: { parameters: { name: string; in: string }[]; 'x-kubernetes-group-version-kind': unknown } }> };
+    const patch = doc.paths['/api/v1/namespaces/{namespace}/pods/{name}']!.patch!;
+    expect(patch['x-kubernetes-group-version-kind']).toEqual({ group: '', version: 'v1', kind: 'Pod' });
+    expect(patch.parameters).toContainEqual(expect.objectContaining({ name: 'fieldValidation', in: 'query' }));
+    const groups = (await call('GET', '/apis')).body as { groups: { name: string }[] };
+    expect(groups.groups.map((g) => g.name)).toEqual(expect.arrayContaining(['discovery.k8s.io', 'coordination.k8s.io', 'events.k8s.io']));
+  });
+});
+
+describe('authentication and authorization', () => {
+  it('accepts minted bearer tokens, answers TokenReview and SubjectAccessReview from the policy', async () => {
+    const token = server.pki.mintToken({ username: 'system:serviceaccount:kube-system:burstlet', groups: ['system:serviceaccounts'] });
+    expect((await call('GET', '/api/v1/nodes', undefined, { agent: anonymous, token })).status).toBe(200);
+    expect((await call('GET', '/api/v1/nodes', undefined, { agent: anonymous, token: `${token}x` })).status).toBe(401);
+    const review = await call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
+    expect(review.body.status).toMatchObject({ authenticated: true, user: { username: 'system:serviceaccount:kube-system:burstlet' } });
+
+    server.policy.deny({ user: 'mallory', resource: 'nodes', subresource: 'proxy' });
+    const sar = (user: string, groups: string[]) =>
+      call('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { spec: { user, groups, resourceAttributes: { verb: 'get', resource: 'nodes', subresource: 'proxy', name: 'n1' } } });
+    expect(((await sar('mallory', [])).body.status as { allowed: boolean }).allowed).toBe(false);
+    expect(((await sar('alice', [])).body.status as { allowed: boolean }).allowed).toBe(true);
+    expect(((await sar('mallory', ['system:masters'])).body.status as { allowed: boolean }).allowed).toBe(true);
+    server.policy.deny({ user: 'mallory', verb: 'list', resource: 'pods' });
+    const forbidden = await call('GET', pods, undefined, { agent: anonymous, token: server.pki.mintToken({ username: 'mallory', groups: [] }) });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.message).toContain('User "mallory" cannot list resource "pods"');
+    server.policy.clear();
+  });
+
+  it('lets extensions own pod subresources, with the server authenticating and authorizing', async () => {
+    const r = await request(`${server.url}${pods}/b1/log`, { dispatcher: admin });
+    expect(r.statusCode).toBe(200);
+    expect(await r.body.text()).toBe('log of b1 for burstlet-admin');
+    const exec = await call('POST', `${pods}/b1/exec?command=ls`);
+    expect(exec.status).toBe(503);
+  });
+});
