@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExpiredError, ObjectStore, type StoreEvent } from '../../../src/local/apiserver/store.ts';
+import { ExpiredError, ObjectStore, type KubeObject, type StoreEvent } from '../../../src/local/apiserver/store.ts';
 import { filteredType } from '../../../src/local/apiserver/watch.ts';
 
 const pod = (name: string, extra: Record<string, unknown> = {}) => ({ metadata: { name, namespace: 'ns' }, ...extra });
@@ -66,7 +66,7 @@ describe('ObjectStore', () => {
 });
 
 describe('filtered watch events', () => {
-  const onNode = (o: { spec?: unknown }) => (o.spec as { nodeName?: string } | undefined)?.nodeName === 'n1';
+  const onNode = (o: KubeObject) => (o.spec as { nodeName?: string } | undefined)?.nodeName === 'n1';
   const before = pod('a', { spec: {} });
   const after = pod('a', { spec: { nodeName: 'n1' } });
   it.each([
