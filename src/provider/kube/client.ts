@@ -3,10 +3,12 @@
 // benchmark's "API writes per pod" and the Prometheus metrics come from it). The generated
 // client of @kubernetes/client-node builds a new TLS agent per call; at a thousand pods that
 // is a thousand handshakes, so only its kubeconfig loading is used here.
-import { KubeConfig } from '@kubernetes/client-node';
 import type https from 'node:https';
 import { createInterface } from 'node:readline';
 import { Agent, request, type Dispatcher } from 'undici';
+import { bearerToken, type KubeConfigData } from './kubeconfig.ts';
+
+export { loadKubeConfig, type KubeConfigData } from './kubeconfig.ts';
 
 export class KubeError extends Error {
   override name = 'KubeError';
@@ -34,49 +36,33 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** Loads a kubeconfig file, or the in-cluster service-account config when `path` is "". */
-export function loadKubeConfig(path: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path !== '') kc.loadFromFile(path);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else throw new Error('no --kubeconfig given and not running in a cluster (KUBERNETES_SERVICE_HOST is unset); pass --kubeconfig=<file>');
-  if (!kc.getCurrentCluster()) throw new Error('the kubeconfig has no current cluster; set current-context');
-  return kc;
-}
-
 export class KubeClient {
   readonly server: string;
-  readonly #kc: KubeConfig;
+  readonly #config: KubeConfigData;
   readonly #dispatcher: Dispatcher;
   readonly #observer: RequestObserver | undefined;
   /** Auth headers, re-read every 30 s so that a rotated service-account token is picked up. */
   #auth: { headers: Record<string, string>; at: number } = { headers: {}, at: -Infinity };
 
-  private constructor(kc: KubeConfig, tls: TlsMaterial, observer: RequestObserver | undefined) {
-    this.server = kc.getCurrentCluster()!.server.replace(/\/$/, '');
-    this.#kc = kc;
+  private constructor(config: KubeConfigData, observer: RequestObserver | undefined) {
+    this.server = config.server;
+    this.#config = config;
     this.#observer = observer;
+    const tls: TlsMaterial = { rejectUnauthorized: !config.insecureSkipTLSVerify };
+    if (config.ca) tls.ca = config.ca;
+    if (config.cert) tls.cert = config.cert;
+    if (config.key) tls.key = config.key;
     this.#dispatcher = new Agent({ connections: 32, keepAliveTimeout: 30_000, connect: tls });
   }
 
-  static async create(kc: KubeConfig, observer?: RequestObserver): Promise<KubeClient> {
-    const opts: https.RequestOptions = {};
-    await kc.applyToHTTPSOptions(opts);
-    const tls: TlsMaterial = {};
-    if (opts.ca) tls.ca = opts.ca;
-    if (opts.cert) tls.cert = opts.cert;
-    if (opts.key) tls.key = opts.key;
-    if (opts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = opts.rejectUnauthorized;
-    return new KubeClient(kc, tls, observer);
+  static async create(config: KubeConfigData, observer?: RequestObserver): Promise<KubeClient> {
+    return new KubeClient(config, observer);
   }
 
   async #headers(contentType?: string): Promise<Record<string, string>> {
     if (performance.now() - this.#auth.at > 30_000) {
-      const opts: https.RequestOptions = {};
-      await this.#kc.applyToHTTPSOptions(opts);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = String(v);
-      this.#auth = { headers, at: performance.now() };
+      const token = bearerToken(this.#config);
+      this.#auth = { headers: token ? { authorization: `Bearer ${token}` } : {}, at: performance.now() };
     }
     return { accept: 'application/json', ...this.#auth.headers, ...(contentType ? { 'content-type': contentType } : {}) };
   }

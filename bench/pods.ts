@@ -1,0 +1,124 @@
+// 1,000 pods bound to the virtual node at once → all Running in the API. Prints total time,
+// p50/p99 bound→Running, Kubernetes API requests per pod (counted by burstlet node itself,
+// in its metrics), and burstlet node's peak RSS. The comparison point, measured in the same
+// run: the same pods created straight on the mock CCI (no Kubernetes, no burstlet) — the
+// backend's own floor. Pods run `sleep` in the mock's process runtime. BENCH_PODS=n overrides.
+import { readFileSync } from 'node:fs';
+import { CciClient } from '../src/cci/client.ts';
+import type { CciPod } from '../src/cci/types.ts';
+import { KubeClient, loadKubeConfig } from '../src/provider/kube/client.ts';
+import { Reflector } from '../src/provider/kube/reflector.ts';
+import type { Pod } from '../src/provider/kube/wire.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { counterSum, startBurstNode, startMockCci } from '../e2e/support/burst-node.ts';
+import { startLocalCluster } from '../e2e/support/local-cluster.ts';
+
+const N = Number(process.env.BENCH_PODS ?? 1000);
+const NODE = 'burst-bench';
+const log = createLogger('warn', 'bench');
+const subnet = `198.18.${4 * (10 + Math.floor(Math.random() * 50))}.0/22`;
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function fmt(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+async function allIn<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+const cluster = await startLocalCluster();
+const cci = await startMockCci({ subnet, args: ['--quota-pods=100000'] });
+const children: { stop(graceMs?: number): Promise<void> }[] = [cci, cluster];
+try {
+  const token = readFileSync(cci.tokenFile, 'utf8').trim();
+  const direct = new CciClient({ endpoint: cci.url, token, namespace: 'default', timeoutMs: 60_000 });
+  const indices = Array.from({ length: N }, (_, i) => i);
+
+  // ---- Comparison point: the same pods straight on the mock CCI. ----
+  const cciPod = (i: number): CciPod => ({
+    apiVersion: 'cci/v2', kind: 'Pod',
+    metadata: { name: `direct-${i}` },
+    spec: { containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }], restartPolicy: 'Always', hostname: `direct-${i}`, dnsConfig: { nameservers: ['198.19.0.10'], searches: [], options: [] } },
+  });
+  const directStart = performance.now();
+  const directRunning = new Map<string, number>();
+  const abort = new AbortController();
+  const list = await direct.listPods();
+  const watching = direct.watchPods(list.metadata.resourceVersion, (e) => {
+    const p = e.object as CciPod;
+    if (p.kind === 'Pod' && p.status?.phase === 'Running' && !directRunning.has(p.metadata.name)) directRunning.set(p.metadata.name, performance.now());
+  }, abort.signal);
+  await allIn(indices, 50, async (i) => void (await direct.createPod(cciPod(i))));
+  while (directRunning.size < N) await new Promise((r) => setTimeout(r, 50));
+  const directTotal = Math.max(...directRunning.values()) - directStart;
+  abort.abort();
+  await watching;
+  await allIn(indices, 50, async (i) => void (await direct.deletePod(`direct-${i}`, 0)));
+  while ((await direct.listPods()).items.length > 0) await new Promise((r) => setTimeout(r, 200));
+
+  // ---- burstlet: pods bound in the API, run by burstlet node on the same mock. ----
+  const node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10', '--log-level=error'] });
+  children.unshift(node);
+  const kube = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
+  const bound = new Map<string, number>();
+  const running = new Map<string, number>();
+  const watch = new Reflector<Pod>(kube, '/api/v1/pods', { fieldSelector: `spec.nodeName=${NODE}` }, (key, pod) => {
+    if (pod?.status?.phase === 'Running' && !running.has(key)) running.set(key, performance.now());
+  }, log);
+  await watch.start();
+  const before = await node.metrics();
+  const start = performance.now();
+  await allIn(indices, 50, async (i) => {
+    const name = `bench-${i}`;
+    await kube.request('POST', '/api/v1/namespaces/default/pods', {
+      body: {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: { name },
+        spec: {
+          nodeName: NODE,
+          tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
+          containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }],
+        },
+      },
+    });
+    bound.set(`default/${name}`, performance.now());
+  });
+  const deadline = start + 120_000;
+  while (running.size < N && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const total = Math.max(...running.values()) - start;
+  // Let late status writes and events land before counting.
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = await node.metrics();
+  const delta = (labels: Record<string, string | RegExp>): number =>
+    counterSum(after, 'burstlet_kube_api_requests_total', labels) - counterSum(before, 'burstlet_kube_api_requests_total', labels);
+  const podWrites = delta({ resource: /^pods/, verb: /^(POST|PATCH|PUT|DELETE)$/ });
+  const eventWrites = delta({ resource: 'events', verb: /^(POST|PATCH)$/ });
+  const otherWrites = delta({ resource: /^(nodes|leases)/, verb: /^(POST|PATCH|PUT)$/ });
+  const reads = delta({ verb: /^(GET|WATCH)$/ });
+  const latencies = [...running].map(([k, t]) => t - (bound.get(k) ?? start)).sort((a, b) => a - b);
+  const rss = peakRss(node.pid);
+  watch.stop();
+  await kube.close();
+
+  console.log(`pods: ${N} (mock CCI, process runtime, sleep); Running in the API: ${running.size}/${N}`);
+  console.log(`total time, all bound → all Running:   ${fmt(total)}   (target ≤ 20 s)`);
+  console.log(`bound → Running  p50 ${fmt(quantile(latencies, 0.5))}  p99 ${fmt(quantile(latencies, 0.99))}  max ${fmt(latencies.at(-1) ?? NaN)}   (target p99 < 5 s)`);
+  console.log(`comparison, same pods straight on the mock CCI (no Kubernetes, no burstlet): all Running in ${fmt(directTotal)}`);
+  console.log(`Kubernetes API writes per pod: ${((podWrites + eventWrites) / N).toFixed(2)} = pod status ${(podWrites / N).toFixed(2)} + events ${(eventWrites / N).toFixed(2)}   (target ≤ 4; node status + lease writes in the window: ${otherWrites})`);
+  console.log(`Kubernetes API reads per pod: ${(reads / N).toFixed(3)} (list/watch)`);
+  console.log(`burstlet node peak RSS (VmHWM): ${rss.toFixed(0)} MB   (target < 200 MB)`);
+} finally {
+  for (const c of children) await c.stop(30_000);
+}
