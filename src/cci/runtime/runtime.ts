@@ -65,8 +65,13 @@ export class Runtime {
     let sandbox: PodSandbox;
     try {
       const dir = path.join(this.options.stateDir, 'pods', runner.pod.metadata.uid ?? String(index));
-      const prepared = await preparePodDir(dir, runner.pod, podIP);
-      sandbox = this.#net ? await IsolatedSandbox.create(runner.pod, podIP, prepared, this.#net, index) : new ProcessSandbox(podIP, prepared);
+      if (this.#net) {
+        sandbox = await IsolatedSandbox.create(runner.pod, podIP, await preparePodDir(dir, runner.pod, podIP), this.#net, index);
+      } else {
+        // Without a mount view the /etc files are of no use; volume content is still written.
+        const hasVolumes = (runner.pod.spec.volumes ?? []).length > 0;
+        sandbox = new ProcessSandbox(podIP, hasVolumes ? (await preparePodDir(dir, runner.pod, podIP)).dir : null);
+      }
     } catch (err) {
       this.options.log.warn({ pod: runner.pod.metadata.name, err: (err as Error).message }, 'pod sandbox failed');
       runner.fail('SandboxCreationFailed', `creating the pod sandbox failed: ${(err as Error).message}`);

@@ -31,11 +31,11 @@ export interface PodSandbox {
 export class ProcessSandbox implements PodSandbox {
   readonly podIP: string;
   readonly reachableIP = '127.0.0.1';
-  readonly #prepared: PreparedPod;
+  readonly #dir: string | null;
 
-  constructor(podIP: string, prepared: PreparedPod) {
+  constructor(podIP: string, dir: string | null) {
     this.podIP = podIP;
-    this.#prepared = prepared;
+    this.#dir = dir;
   }
 
   spawnSpec(argv: readonly string[], workingDir: string | undefined): SpawnSpec {
@@ -47,7 +47,7 @@ export class ProcessSandbox implements PodSandbox {
   }
 
   async destroy(): Promise<void> {
-    await rm(this.#prepared.dir, { recursive: true, force: true });
+    if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
 }
 

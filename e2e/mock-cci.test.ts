@@ -1,0 +1,225 @@
+// `burstlet mock-cci` as a process, with both runtimes, driven through the CCI client:
+// pods really run, restart, probe, log, exec, port-forward and go away leaving nothing behind.
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CciClient, CciError } from '../src/cci/client.ts';
+import type { CciContainer, CciPod } from '../src/cci/types.ts';
+import { openWebSocketRemoteCommand } from '../src/streams/websocket-remote-command.ts';
+
+const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
+const TOKEN = 'e2e-token-not-secret';
+const isRoot = process.getuid?.() === 0;
+
+interface Mock {
+  url: string;
+  proc: ChildProcessWithoutNullStreams;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+async function startMock(args: string[]): Promise<Mock> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bl-e2e-mock-'));
+  await writeFile(path.join(dir, 'token'), TOKEN + '\n');
+  const proc = spawn(process.execPath, [MAIN, 'mock-cci', `--token-file=${path.join(dir, 'token')}`, '--log-level=warn', `--state-dir=${path.join(dir, 'state')}`, ...args]);
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout.on('data', (d: Buffer) => {
+      const m = /ready at (http:\/\/\S+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`mock-cci exited ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    proc,
+    dir,
+    async stop() {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(v).slice(0, 1500)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const text = async (s: NodeJS.ReadableStream): Promise<string> => {
+  let out = '';
+  for await (const chunk of s) out += (chunk as Buffer).toString();
+  return out;
+};
+
+function pod(name: string, containers: CciContainer[], extra: Partial<CciPod['spec']> = {}): CciPod {
+  return {
+    apiVersion: 'cci/v2',
+    kind: 'Pod',
+    metadata: { name, annotations: { 'burstlet.io/pod-uid': `uid-${name}`, 'burstlet.io/pod': `team/${name}` } },
+    spec: {
+      restartPolicy: 'Always',
+      hostname: name,
+      terminationGracePeriodSeconds: 5,
+      dnsConfig: { nameservers: ['198.19.0.10'], searches: ['team.svc.cluster.local', 'svc.cluster.local'], options: [{ name: 'ndots', value: '5' }] },
+      ...extra,
+      containers,
+    },
+  };
+}
+
+const runtimes = isRoot ? (['process', 'isolated'] as const) : (['process'] as const);
+
+describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
+  const third = 100 + Math.floor(Math.random() * 150);
+  const subnet = `198.18.${third}.0/24`;
+  let mock: Mock;
+  let cci: CciClient;
+  const marker = String(900_000 + Math.floor(Math.random() * 99_999));
+
+  beforeAll(async () => {
+    mock = await startMock([`--runtime=${runtime}`, `--subnet=${subnet}`, '--crashloop-base=200ms', '--quota-cpu=8']);
+    cci = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default', timeoutMs: 10_000 });
+  });
+  afterAll(async () => {
+    await cci?.close();
+    await mock?.stop();
+    if (runtime === 'isolated') expect(execFileSync('ip', ['netns', 'list']).toString()).not.toMatch(/^bl-[0-9a-f]{6}-/m);
+  });
+
+  it('refuses requests without the token and duplicates of a Kubernetes pod', async () => {
+    const bad = new CciClient({ endpoint: mock.url, token: 'wrong', namespace: 'default' });
+    await expect(bad.quota()).rejects.toMatchObject({ status: 401, reason: 'Unauthorized', transient: false });
+    await bad.close();
+    await cci.createPod(pod('dup', [{ name: 'c', image: 'busybox' }]));
+    const again = await cci.createPod({ ...pod('dup-2', [{ name: 'c', image: 'busybox' }]), metadata: { name: 'dup-2', annotations: { 'burstlet.io/pod-uid': 'uid-dup' } } }).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(CciError);
+    expect(again).toMatchObject({ status: 409, reason: 'AlreadyExists', details: { name: 'dup' } });
+    await expect(cci.createPod(pod('big', [{ name: 'c', image: 'busybox', resources: { limits: { cpu: '16' } } }]))).rejects.toMatchObject({ status: 403, reason: 'Forbidden' });
+    await expect(cci.createPod(pod('Bad_Name', [{ name: 'c', image: 'busybox' }]))).rejects.toMatchObject({ status: 422, reason: 'Invalid' });
+    await cci.deletePod('dup', 0);
+  });
+
+  it('runs a pod: Running with an IP from the subnet, env expansion and logs', async () => {
+    await cci.createPod(pod('hello', [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'echo "hello $(WHO)"; echo oops >&2; exec sleep ' + marker], env: [{ name: 'WHO', value: 'world' }] }]));
+    const running = await eventually(() => cci.getPod('hello'), (p) => p.status?.phase === 'Running');
+    expect(running.status!.podIP!.startsWith(`198.18.${third}.`)).toBe(true);
+    const c = running.status!.containerStatuses![0]!;
+    expect(c).toMatchObject({ name: 'app', ready: true, started: true, restartCount: 0 });
+    expect(c.containerID).toMatch(/^cci:\/\/[0-9a-f]{64}$/);
+    expect(running.status!.conditions!.find((x) => x.type === 'Ready')!.status).toBe('True');
+    const logs = await eventually(() => cci.logs('hello').then(text), (t) => t.includes('oops'));
+    expect(logs).toBe('hello world\noops\n');
+    expect(await text(await cci.logs('hello', { timestamps: true, tailLines: 1 }))).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z oops\n$/);
+    expect(await text(await cci.logs('hello', { limitBytes: 3 }))).toBe('hel');
+    const stats = await cci.stats();
+    expect(stats.find((s) => s.name === 'hello')!.containers[0]!.workingSetBytes).toBeGreaterThan(0);
+  });
+
+  it('reports exit code 3, counts restarts with CrashLoopBackOff, and keeps the previous log', async () => {
+    await cci.createPod(pod('exit3', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo bye; exit 3'] }], { restartPolicy: 'Never' }));
+    const done = await eventually(() => cci.getPod('exit3'), (p) => p.status?.phase === 'Failed');
+    expect(done.status!.containerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    await cci.createPod(pod('crash', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo run; exit 1'] }]));
+    const looping = await eventually(() => cci.getPod('crash'), (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2);
+    const cs = looping.status!.containerStatuses![0]!;
+    expect(looping.status!.phase).toBe('Running');
+    expect(cs.lastState!.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    await eventually(() => cci.getPod('crash'), (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
+    expect(await text(await cci.logs('crash', { previous: true }))).toBe('run\n');
+  });
+
+  it('runs init containers in order and executes probes', async () => {
+    await cci.createPod(
+      pod('probed', [{
+        name: 'app', image: 'busybox', command: ['sleep', marker],
+        readinessProbe: { exec: { command: ['false'] }, periodSeconds: 1 },
+        livenessProbe: { exec: { command: ['sh', '-c', 'exit 1'] }, periodSeconds: 1, failureThreshold: 2 },
+      }], { initContainers: [{ name: 'init-a', image: 'busybox', command: ['true'] }, { name: 'init-b', image: 'busybox', command: ['sh', '-c', 'echo init-b'] }], terminationGracePeriodSeconds: 1 }),
+    );
+    const p = await eventually(() => cci.getPod('probed'), (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 30_000);
+    expect(p.status!.initContainerStatuses!.map((s) => s.state?.terminated?.reason)).toEqual(['Completed', 'Completed']);
+    expect(p.status!.conditions!.find((x) => x.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    expect(p.status!.containerStatuses![0]!.ready).toBe(false);
+    expect(await text(await cci.logs('probed', { container: 'init-b' }))).toBe('init-b\n');
+  });
+
+  it('execs inside the pod', async () => {
+    const ws = cci.exec('hello', { command: ['sh', '-c', 'cat /etc/resolv.conf; cat; exit 7'], stdin: true });
+    const s = await openWebSocketRemoteCommand(ws, { stdin: true, stdout: true, stderr: true, tty: false });
+    s.stdin!.end('from-stdin\n');
+    const [out, result] = await Promise.all([text(s.stdout!), s.result]);
+    expect(result).toEqual({ exitCode: 7 });
+    if (runtime === 'isolated') {
+      expect(out).toBe('nameserver 198.19.0.10\nsearch team.svc.cluster.local svc.cluster.local\noptions ndots:5\nfrom-stdin\n');
+    } else {
+      expect(out.endsWith('from-stdin\n')).toBe(true);
+    }
+  });
+
+  it('port-forwards to an nginx pod', async () => {
+    const port = runtime === 'isolated' ? 80 : 20_000 + Math.floor(Math.random() * 20_000);
+    await cci.createPod(pod('web', [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: port }], readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1 } }]));
+    await eventually(() => cci.getPod('web'), (p) => p.status?.containerStatuses?.[0]?.ready === true);
+    const conn = await cci.portForward('web', port);
+    conn.write('GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n');
+    const response = await text(conn);
+    expect(response).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(response).toContain('Welcome to nginx!');
+    const access = await eventually(() => cci.logs('web').then(text), (t) => t.includes('"GET / HTTP/1.1" 200'));
+    expect(access).toMatch(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ HTTP\/1\.1" 200/);
+  });
+
+  it('deletes within the grace period leaving no process, namespace or IP behind', async () => {
+    const before = (await cci.network()).status.usedIPs;
+    await cci.createPod(pod('stubborn', [{ name: 'c', image: 'busybox', command: ['sh', '-c', `trap "" TERM; sleep ${marker}1 & wait; sleep ${marker}1`] }]));
+    await eventually(() => cci.getPod('stubborn'), (p) => p.status?.phase === 'Running');
+    const t0 = Date.now();
+    const marked = await cci.deletePod('stubborn', 2);
+    expect(marked.metadata.deletionGracePeriodSeconds).toBe(2);
+    await eventually(() => cci.listPods().then((l) => l.items.map((p) => p.metadata.name)), (names) => !names.includes('stubborn'), 10_000);
+    expect(Date.now() - t0).toBeLessThan(4_000);
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(`sleep ${marker}1`);
+    expect((await cci.network()).status.usedIPs).toBe(before);
+    for (const name of (await cci.listPods()).items.map((p) => p.metadata.name)) await cci.deletePod(name, 0);
+    await eventually(() => cci.network(), (n) => n.status.usedIPs === 0);
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(`sleep ${marker}`);
+    if (runtime === 'isolated') expect(execFileSync('ip', ['netns', 'list']).toString()).not.toMatch(/^bl-[0-9a-f]{6}-/m);
+  });
+});
+
+describe('mock-cci fault injection', () => {
+  it('injects about 20% errors, the same ones for the same seed', async () => {
+    const pattern = async (seed: number): Promise<string> => {
+      const mock = await startMock(['--runtime=process', '--subnet=198.18.99.0/24', '--fault-error-rate=0.2', `--fault-seed=${seed}`]);
+      const cci = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default' });
+      let out = '';
+      for (let i = 0; i < 100; i++) {
+        out += await cci.quota().then(
+          () => '.',
+          (e: CciError) => (e.transient ? String(e.status)[0]! : 'x'),
+        );
+      }
+      await cci.close();
+      await mock.stop();
+      return out;
+    };
+    const a = await pattern(11);
+    const b = await pattern(11);
+    expect(a).toBe(b);
+    const errors = a.replace(/\./g, '').length;
+    expect(errors).toBeGreaterThan(8);
+    expect(errors).toBeLessThan(35);
+    expect(a).not.toContain('x');
+  });
+});
