@@ -27,6 +27,12 @@ function peakRss(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** User + system CPU seconds a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function fmt(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
@@ -69,7 +75,7 @@ try {
   while ((await direct.listPods()).items.length > 0) await new Promise((r) => setTimeout(r, 200));
 
   // ---- burstlet: pods bound in the API, run by burstlet node on the same mock. ----
-  const node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10', '--log-level=error'] });
+  const node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10', '--log-level=error', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)] });
   children.unshift(node);
   const kube = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
   const bound = new Map<string, number>();
@@ -79,6 +85,7 @@ try {
   }, log);
   await watch.start();
   const before = await node.metrics();
+  const cpuBefore = { node: cpuSeconds(node.pid), cci: cpuSeconds(cci.pid) };
   const start = performance.now();
   await allIn(indices, 50, async (i) => {
     const name = `bench-${i}`;
@@ -98,6 +105,7 @@ try {
   const deadline = start + 120_000;
   while (running.size < N && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const total = Math.max(...running.values()) - start;
+  const cpu = { node: cpuSeconds(node.pid) - cpuBefore.node, cci: cpuSeconds(cci.pid) - cpuBefore.cci };
   // Let late status writes and events land before counting.
   await new Promise((r) => setTimeout(r, 2000));
   const after = await node.metrics();
@@ -118,6 +126,7 @@ try {
   console.log(`comparison, same pods straight on the mock CCI (no Kubernetes, no burstlet): all Running in ${fmt(directTotal)}`);
   console.log(`Kubernetes API writes per pod: ${((podWrites + eventWrites) / N).toFixed(2)} = pod status ${(podWrites / N).toFixed(2)} + events ${(eventWrites / N).toFixed(2)}   (target ≤ 4; node status + lease writes in the window: ${otherWrites})`);
   console.log(`Kubernetes API reads per pod: ${(reads / N).toFixed(3)} (list/watch)`);
+  console.log(`CPU used until all Running: burstlet node ${cpu.node.toFixed(1)} s, mock CCI ${cpu.cci.toFixed(1)} s (2 cores shared with the API server and this client)`);
   console.log(`burstlet node peak RSS (VmHWM): ${rss.toFixed(0)} MB   (target < 200 MB)`);
 } finally {
   for (const c of children) await c.stop(30_000);
