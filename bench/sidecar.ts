@@ -2,7 +2,7 @@
 //  - TCP throughput and 1 KiB request/response latency: direct, via `burstlet sidecar`, via
 //    HAProxy (one thread, mode tcp) doing the same forwarding;
 //  - UDP DNS-sized queries per second: direct and via the sidecar;
-//  - directory propagation from one change to 1,000 connected sidecar WebSockets (wss), and
+//  - directory propagation from one change to 1,000 connected sidecar WebSockets (ws and wss), and
 //    the directory process's memory per connected sidecar.
 // Every path runs in its own process (client here, server and proxies as children).
 // Usage: node bench/sidecar.ts   (the `server` and `directory` arguments are its children)
@@ -54,7 +54,7 @@ function benchSlice(i: number, generation: number): DirSlice {
 
 /** The directory (wss) with 200 Services, driven over IPC: memory readings and timed changes. */
 async function directoryMain(): Promise<void> {
-  const [keyFile, certFile, secretHex] = process.argv.slice(3);
+  const [secretHex, keyFile, certFile] = process.argv.slice(3);
   const state = new DirectoryState();
   for (let i = 0; i < 200; i++) {
     state.setService(`ns-${i % 10}/svc-${i}`, {
@@ -65,7 +65,7 @@ async function directoryMain(): Promise<void> {
   }
   state.markSynced();
   const dir = await startStandaloneDirectory({
-    state, log, tls: { key: readFileSync(keyFile!, 'utf8'), cert: readFileSync(certFile!, 'utf8') },
+    state, log, ...(keyFile && certFile ? { tls: { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') } } : {}),
     authenticate: podCredentialAuthenticator(Buffer.from(secretHex!, 'hex'), (uid) => uid.startsWith('pod-')),
   });
   let generation = 0;
@@ -73,7 +73,7 @@ async function directoryMain(): Promise<void> {
     if (msg.cmd === 'mem') {
       globalThis.gc?.();
       const m = process.memoryUsage();
-      process.send!({ rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers, connections: dir.directory.connections });
+      process.send!({ rss: m.rss, heapTotal: m.heapTotal, heap: m.heapUsed + m.external, connections: dir.directory.connections });
     } else if (msg.cmd === 'change') {
       generation++;
       const t0 = performance.timeOrigin + performance.now();
@@ -242,17 +242,19 @@ async function dataPlane(tmp: string, killList: ChildProcess[]): Promise<void> {
   await dir.close();
 }
 
-async function directory(tmp: string, killList: ChildProcess[]): Promise<void> {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=burstlet', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem')],
-  { stdio: 'ignore' });
+async function directory(tmp: string, killList: ChildProcess[], tls: boolean): Promise<void> {
+  const tlsFiles = tls ? [path.join(tmp, 'key.pem'), path.join(tmp, 'cert.pem')] : [];
+  if (tls) {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=burstlet', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', tlsFiles[0]!, '-out', tlsFiles[1]!], { stdio: 'ignore' });
+  }
   const secret = newNodeSecret();
-  const child = fork(import.meta.filename, ['directory', path.join(tmp, 'key.pem'), path.join(tmp, 'cert.pem'), secret.toString('hex')],
+  const child = fork(import.meta.filename, ['directory', secret.toString('hex'), ...tlsFiles],
     { stdio: 'inherit', execArgv: ['--expose-gc', '--no-warnings'] });
   killList.push(child);
   const { url } = await ask<{ url: string }>(child);
-  const ca = readFileSync(path.join(tmp, 'cert.pem'), 'utf8');
-  type Mem = { rss: number; heap: number; connections: number };
+  const ca = tls ? readFileSync(tlsFiles[1]!, 'utf8') : undefined;
+  type Mem = { rss: number; heapTotal: number; heap: number; connections: number };
   const before = await ask<Mem>(child, { cmd: 'mem' });
 
   const arrivals = new Map<number, number[]>();
@@ -261,7 +263,7 @@ async function directory(tmp: string, killList: ChildProcess[]): Promise<void> {
   for (let i = 0; i < SIDECARS; i += 50) {
     await Promise.all(Array.from({ length: Math.min(50, SIDECARS - i) }, (_, k) => new Promise<void>((resolve, reject) => {
       const uid = `pod-${i + k}`;
-      const ws = new WebSocket(url, { ca, perMessageDeflate: false, headers: { authorization: `Bearer ${podCredential(secret, uid)}`, 'x-burstlet-pod-uid': uid } });
+      const ws = new WebSocket(url, { ...(ca ? { ca } : {}), perMessageDeflate: false, headers: { authorization: `Bearer ${podCredential(secret, uid)}`, 'x-burstlet-pod-uid': uid } });
       ws.on('message', (data: Buffer) => {
         const at = performance.timeOrigin + performance.now();
         // The revision is in the first bytes; a full parse is the sidecar's cost, not the directory's.
@@ -278,9 +280,11 @@ async function directory(tmp: string, killList: ChildProcess[]): Promise<void> {
       clients.push(ws);
     })));
   }
+  await new Promise((r) => setTimeout(r, 1000)); // let snapshot writes drain
   const after = await ask<Mem>(child, { cmd: 'mem' });
-  console.log(`Service directory over wss, 200 Services, ${after.connections} connected sidecars (${snapshots} snapshots received)`);
-  console.log(`  memory per connected sidecar: RSS ${fmt((after.rss - before.rss) / SIDECARS / 1024)} KiB, JS heap+buffers ${fmt((after.heap - before.heap) / SIDECARS / 1024)} KiB (target < 20 KiB)`);
+  const perSidecar = (k: keyof Mem): string => fmt((after[k] - before[k]) / SIDECARS / 1024);
+  console.log(`Service directory over ${tls ? 'wss' : 'plain ws'}, 200 Services, ${after.connections} connected sidecars (${snapshots} snapshots received)`);
+  console.log(`  memory per connected sidecar: live JS objects+buffers ${perSidecar('heap')} KiB, V8 heap reserved ${perSidecar('heapTotal')} KiB, process RSS ${perSidecar('rss')} KiB (target < 20 KiB)`);
 
   const latencies: number[] = [];
   const perChange: number[] = [];
@@ -302,7 +306,8 @@ async function benchMain(): Promise<void> {
   const killList: ChildProcess[] = [];
   try {
     await dataPlane(tmp, killList);
-    await directory(tmp, killList);
+    await directory(tmp, killList, false);
+    await directory(tmp, killList, true);
   } finally {
     for (const c of killList) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
     rmSync(tmp, { recursive: true, force: true });

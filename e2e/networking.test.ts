@@ -11,6 +11,13 @@ import { newNodeSecret, podCredential, podCredentialAuthenticator } from '../src
 import type { DirService } from '../src/network/service-directory/protocol.ts';
 import { startStandaloneDirectory, type StandaloneDirectory } from '../src/network/service-directory/server.ts';
 import { DirectoryState } from '../src/network/service-directory/state.ts';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeClient, loadKubeConfig } from '../src/provider/kube/client.ts';
+import { loadOrCreateNodeSecret, startNodeServiceDirectory } from '../src/network/service-directory/node-directory.ts';
+import { DirectoryClient } from '../src/sidecar/directory-client.ts';
+import type { ForwardingEntry } from '../src/sidecar/rules.ts';
+import { startLocalCluster } from './support/local-cluster.ts';
 import { createTestNetwork, waitForLine, type Netns, type TestNetwork } from './support/netns.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
@@ -194,5 +201,53 @@ describe('burstlet sidecar in a pod network namespace', () => {
     await eventually('the refusal to be logged', async () => stderr, (s) => /refused this pod's credential/.test(s));
     expect(await health(other.ips[0]!)).toBe(503);
     expect(directory.directory.connections).toBe(1);
+  });
+});
+
+describe('service directory on the local API server', () => {
+  it('streams Services and EndpointSlices from two watches, with credentials from a persistent node key', async () => {
+    const cluster = await startLocalCluster();
+    const cleanup: (() => unknown)[] = [() => cluster.stop()];
+    try {
+      const client = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
+      const key = await loadOrCreateNodeSecret(client, 'kube-system', 'burstlet-e2e-sidecar');
+      expect((await loadOrCreateNodeSecret(client, 'kube-system', 'burstlet-e2e-sidecar')).equals(key)).toBe(true);
+      const nodeDir = startNodeServiceDirectory({ client, log, secret: key, isActivePod: (uid) => uid === 'pod-x' });
+      cleanup.push(() => nodeDir.stop());
+      const server = http.createServer();
+      server.on('upgrade', (req, socket, head) => {
+        if (!nodeDir.server.handleUpgrade(req, socket, head)) socket.destroy();
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      cleanup.push(() => server.close());
+      let table = new Map<string, ForwardingEntry>();
+      const sidecar = new DirectoryClient({
+        url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}${nodeDir.path}`, podUid: 'pod-x',
+        credential: nodeDir.credentialFor('pod-x'), log, onTable: (t) => (table = t),
+      });
+      sidecar.start();
+      cleanup.push(() => sidecar.stop());
+      const apply = async (doc: object): Promise<void> => {
+        const r = await cluster.kubectl(['apply', '-f', '-'], { stdin: JSON.stringify(doc) });
+        expect(r.stderr).toBe('');
+      };
+      await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'manual', namespace: 'default' },
+        spec: { clusterIP: '198.19.0.77', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } });
+      const slice = (addresses: string[]) => ({
+        apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+        metadata: { name: 'manual-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'manual' } },
+        endpoints: addresses.map((a) => ({ addresses: [a] })), ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      });
+      await apply(slice(['198.18.200.5', '198.18.200.6']));
+      const backends = () => (table.get('TCP/198.19.0.77:80')?.backends ?? []).map((b) => b.address).join();
+      await eventually('the Service in the sidecar table', async () => backends(), (b) => b === '198.18.200.5,198.18.200.6');
+      await apply(slice(['198.18.200.7']));
+      await eventually('the slice change', async () => backends(), (b) => b === '198.18.200.7');
+      await cluster.kubectl(['delete', 'service', 'manual']);
+      await eventually('the Service to go', async () => table.has('TCP/198.19.0.77:80'), (has) => !has);
+      expect(sidecar.connected).toBe(true);
+    } finally {
+      for (const c of cleanup.reverse()) await c();
+    }
   });
 });
