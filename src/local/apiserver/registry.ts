@@ -30,6 +30,13 @@ function comparable(o: KubeObject): string {
   return canonicalJson({ ...o, metadata: meta });
 }
 
+export interface PatchView {
+  toStorage(o: KubeObject): KubeObject;
+  fromStorage(o: KubeObject): KubeObject;
+}
+
+const IDENTITY_VIEW: PatchView = { toStorage: (o) => o, fromStorage: (o) => o };
+
 export interface DeleteResult {
   object: KubeObject;
   /** false while finalizers or a grace period keep the object in storage (HTTP 202). */
@@ -147,23 +154,28 @@ export class Registry {
     return this.store.put(def.storage, next);
   }
 
-  patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: 'status' | undefined, dryRun = false): KubeObject {
+  /**
+   * Applies a patch. `view` converts between the stored form and the form the patch was
+   * written against (events.k8s.io Events are stored as core Events).
+   */
+  patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: 'status' | undefined, dryRun = false, view: PatchView = IDENTITY_VIEW): KubeObject {
     const existing = this.store.get(def.storage, namespace, name);
     if (!existing) {
-      if (type === 'apply') return this.create(def, namespace, patch, dryRun);
+      if (type === 'apply') return this.create(def, namespace, isObject(patch) && isObject(patch.metadata) ? view.toStorage(patch as KubeObject) : patch, dryRun);
       throw notFound(def, name);
     }
     let patched: unknown;
     try {
-      if (type === 'json') patched = applyJsonPatch(existing, patch);
-      else if (type === 'merge') patched = applyMergePatch(existing, patch);
-      else patched = applyStrategicMergePatch(existing, patch, def.kind);
+      const current = view.fromStorage(existing);
+      if (type === 'json') patched = applyJsonPatch(current, patch);
+      else if (type === 'merge') patched = applyMergePatch(current, patch);
+      else patched = applyStrategicMergePatch(current, patch, def.kind);
     } catch (err) {
       if (err instanceof PatchApplyError) throw new ApiError(422, 'Invalid', err.message);
       throw err;
     }
     if (!isObject(patched) || !isObject(patched.metadata)) throw new ApiError(422, 'Invalid', 'the patched object is not an object with metadata');
-    const incoming = this.checkBody(def, namespace, patched);
+    const incoming = this.checkBody(def, namespace, view.toStorage(patched as KubeObject));
     if (incoming.metadata.name !== name) throw badRequest('the patch may not change the object name');
     const rv = incoming.metadata.resourceVersion;
     if (rv !== undefined && rv !== existing.metadata.resourceVersion) {

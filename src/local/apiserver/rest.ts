@@ -25,6 +25,7 @@ import { EXTENSION_SUBRESOURCES, type ResourceDef } from './resources.ts';
 import { parseApiPath, verbOf, type ApiPath } from './routes.ts';
 import type { KubeObject } from './store.ts';
 import { toTable } from './table.ts';
+import { viewFor } from './views.ts';
 import { serveWatch } from './watch.ts';
 
 export interface RestContext {
@@ -117,24 +118,32 @@ async function dispatch(
   reply: FastifyReply,
   path: ApiPath & { def: ResourceDef },
   verb: string,
-  q: Query,
+  query: Query,
   user: UserInfo,
 ): Promise<FastifyReply | undefined> {
-  const { def, name } = path;
+  const apiDef = path.def;
+  const name = path.name;
   const ns = path.namespace ?? '';
-  if (def.namespaced && ns === '' && !['list', 'watch'].includes(verb)) {
-    if (verb !== 'create' || !def.review) throw badRequest(`${def.plural} is namespaced: use /namespaces/{namespace}/${def.plural}`);
+  if (apiDef.namespaced && ns === '' && !['list', 'watch'].includes(verb)) {
+    if (verb !== 'create' || !apiDef.review) throw badRequest(`${apiDef.plural} is namespaced: use /namespaces/{namespace}/${apiDef.plural}`);
   }
+  // The registry works on the stored form; answers are converted back to the API's form.
+  const view = viewFor(apiDef);
+  const def = view.def;
+  const q = view.query(query);
   const rep = negotiate(req.headers.accept);
+  const one = (o: KubeObject): unknown => encodeObject(apiDef, view.fromStorage(o), rep, query);
+  const many = (items: KubeObject[], rv: number): unknown => encodeList(apiDef, items.map(view.fromStorage), rv, rep, query);
+  const input = (body: unknown): unknown => (isObject(body) && isObject(body.metadata) ? view.toStorage(body as KubeObject) : body);
   const registry = ctx.registry;
   const sub = path.subresource as 'status' | undefined;
   switch (verb) {
     case 'get':
-      return sendJson(reply, 200, encodeObject(def, registry.get(def, ns, name!), rep, q));
+      return sendJson(reply, 200, one(registry.get(def, ns, name!)));
     case 'list': {
       const filter = selectorFilter(def, q);
       const { items, resourceVersion } = registry.store.list(def.storage, path.namespace);
-      return sendJson(reply, 200, encodeList(def, items.filter(filter), resourceVersion, rep, q));
+      return sendJson(reply, 200, many(items.filter(filter), resourceVersion));
     }
     case 'watch': {
       const selected = selectorFilter(def, q);
@@ -142,12 +151,14 @@ async function dispatch(
       const timeout = Number(queryValue(q, 'timeoutSeconds') ?? 1800);
       reply.hijack();
       serveWatch(registry.store, reply.raw, {
-        def,
+        def: apiDef,
+        storage: def.storage,
         namespace: path.namespace,
         resourceVersion: queryValue(q, 'resourceVersion'),
         filter,
-        plain: rep === 'json',
-        encode: (o, first) => (rep === 'table' ? toTable(def.kind, [o], includeFor(q), { resourceVersion: o.metadata.resourceVersion }, first) : encodeObject(def, o, rep, q)),
+        plain: rep === 'json' && def === apiDef,
+        encode: (o, first) =>
+          rep === 'table' ? toTable(apiDef.kind, [view.fromStorage(o)], includeFor(q), { resourceVersion: o.metadata.resourceVersion }, first) : one(o),
         allowBookmarks: queryValue(q, 'allowWatchBookmarks') === 'true',
         bookmarkIntervalMs: ctx.bookmarkIntervalMs,
         timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
@@ -155,7 +166,7 @@ async function dispatch(
       return undefined;
     }
     case 'create': {
-      const body = readBody(req, def, q, reply);
+      const body = readBody(req, apiDef, q, reply);
       if (def.review) return sendJson(reply, 201, review(ctx, def, body, user));
       const dryRun = isDryRun(q);
       if (sub === ('binding' as string)) {
@@ -168,21 +179,21 @@ async function dispatch(
         return sendJson(reply, 201, success(201));
       }
       if (name !== undefined) throw methodNotAllowed(`POST is not allowed on a named ${def.singular}`);
-      return sendJson(reply, 201, encodeObject(def, registry.create(def, ns, body, dryRun), rep, q));
+      return sendJson(reply, 201, one(registry.create(def, ns, input(body), dryRun)));
     }
     case 'update':
-      return sendJson(reply, 200, encodeObject(def, registry.update(def, ns, name!, readBody(req, def, q, reply), sub, isDryRun(q)), rep, q));
+      return sendJson(reply, 200, one(registry.update(def, ns, name!, input(readBody(req, apiDef, q, reply)), sub, isDryRun(q))));
     case 'patch': {
       const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
       const type = PATCH_TYPES[contentType];
       if (!type) throw unsupportedMediaType(contentType);
       const existed = registry.store.get(def.storage, ns, name!) !== undefined;
-      const patched = registry.patch(def, ns, name!, type, parseBody(req.body, contentType), sub, isDryRun(q));
-      return sendJson(reply, existed ? 200 : 201, encodeObject(def, patched, rep, q));
+      const patched = registry.patch(def, ns, name!, type, parseBody(req.body, contentType), sub, isDryRun(q), view);
+      return sendJson(reply, existed ? 200 : 201, one(patched));
     }
     case 'delete': {
       const result = registry.delete(def, ns, name!, deleteOptionsOf(optionalBody(req), q), isDryRun(q));
-      return sendJson(reply, result.removed ? 200 : 202, encodeObject(def, result.object, rep, q));
+      return sendJson(reply, result.removed ? 200 : 202, one(result.object));
     }
     case 'deletecollection': {
       const filter = selectorFilter(def, q);
@@ -192,7 +203,7 @@ async function dispatch(
         .list(def.storage, path.namespace)
         .items.filter(filter)
         .map((o) => registry.delete(def, o.metadata.namespace ?? '', o.metadata.name ?? '', opts, dryRun).object);
-      return sendJson(reply, 200, encodeList(def, deleted, registry.store.resourceVersion(), rep, q));
+      return sendJson(reply, 200, many(deleted, registry.store.resourceVersion()));
     }
     default:
       throw methodNotAllowed(`${req.method} is not supported`);

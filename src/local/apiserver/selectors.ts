@@ -149,15 +149,6 @@ const FIELD_GETTERS: Record<string, Record<string, (o: FieldObject) => unknown>>
     source: (o) => o.source?.component ?? '',
     type: (o) => o.type ?? '',
   },
-  'events.events.k8s.io': {
-    'regarding.kind': (o) => o.regarding?.kind ?? '',
-    'regarding.namespace': (o) => o.regarding?.namespace ?? '',
-    'regarding.name': (o) => o.regarding?.name ?? '',
-    'regarding.uid': (o) => o.regarding?.uid ?? '',
-    reason: (o) => o.reason ?? '',
-    reportingController: (o) => o.reportingController ?? '',
-    type: (o) => o.type ?? '',
-  },
 };
 
 interface Ref {
@@ -176,15 +167,11 @@ export interface FieldObject {
   spec?: { nodeName?: string; restartPolicy?: string; schedulerName?: string; serviceAccountName?: string; hostNetwork?: boolean; unschedulable?: boolean };
   status?: { phase?: string; podIP?: string; nominatedNodeName?: string };
   involvedObject?: Ref;
-  regarding?: Ref;
   source?: { component?: string };
   reason?: string;
   reportingComponent?: string;
-  reportingController?: string;
   type?: string;
 }
-
-export type FieldGetter = (o: FieldObject) => string;
 
 /** Resolves each requirement's field for `storage`; throws Error naming the supported fields. */
 export function compileFieldSelector(storage: string, reqs: readonly FieldRequirement[]): (o: FieldObject) => boolean {

@@ -7,7 +7,10 @@ import { apiVersionOf, type ResourceDef } from './resources.ts';
 import { ExpiredError, type KubeObject, type ObjectStore, type StoreEvent, type WatchEventType } from './store.ts';
 
 export interface WatchRequest {
+  /** The resource as the client named it (kind and apiVersion of bookmarks). */
   def: ResourceDef;
+  /** Where its objects are stored. */
+  storage: string;
   namespace?: string;
   resourceVersion?: string;
   filter(o: KubeObject): boolean;
@@ -69,7 +72,7 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, w: WatchRequ
   res.on('close', finish);
   try {
     handle = store.watch(
-      w.def.storage,
+      w.storage,
       { namespace: w.namespace, resourceVersion: w.resourceVersion },
       (ev) => {
         const type = filteredType(ev, w.filter);

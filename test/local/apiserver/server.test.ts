@@ -179,6 +179,32 @@ describe('pods', () => {
   });
 });
 
+describe('events', () => {
+  it('stores events.k8s.io/v1 Events as core Events, visible in both APIs', async () => {
+    const created = await call('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'sched.1' },
+      regarding: { kind: 'Pod', name: 'b1', namespace: 'default' },
+      note: '0/1 nodes are available',
+      reason: 'FailedScheduling',
+      type: 'Warning',
+      action: 'Scheduling',
+      reportingController: 'default-scheduler',
+      reportingInstance: 's1',
+      eventTime: '2026-01-01T00:00:00.000000Z',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ apiVersion: 'events.k8s.io/v1', note: '0/1 nodes are available' });
+    const core = await call('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Db1,reason%3DFailedScheduling');
+    expect(core.body.items).toEqual([expect.objectContaining({ apiVersion: 'v1', message: '0/1 nodes are available', involvedObject: { kind: 'Pod', name: 'b1', namespace: 'default' } })]);
+    const viaV1 = await call('GET', '/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3Db1');
+    expect((viaV1.body.items as { note: string }[]).map((e) => e.note)).toEqual(['0/1 nodes are available']);
+    const patched = await call('PATCH', '/apis/events.k8s.io/v1/namespaces/default/events/sched.1', { series: { count: 2, lastObservedTime: '2026-01-01T00:01:00.000000Z' } }, { contentType: 'application/merge-patch+json' });
+    expect(patched.body).toMatchObject({ note: '0/1 nodes are available', series: { count: 2 } });
+  });
+});
+
 describe('representations', () => {
   it('serves Tables with the requested object detail', async () => {
     const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
