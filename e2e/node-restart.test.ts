@@ -1,0 +1,135 @@
+// Restarting `burstlet node` under 200 running pods recreates and duplicates nothing and
+// status keeps flowing; with 20% injected CCI errors every pod still converges, once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeClient, loadKubeConfig } from '../src/provider/kube/client.ts';
+import type { Pod } from '../src/provider/kube/wire.ts';
+import { counterSum, eventually, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
+import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
+
+let cluster: LocalCluster;
+let kube: KubeClient;
+
+beforeAll(async () => {
+  cluster = await startLocalCluster();
+  kube = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
+});
+
+afterAll(async () => {
+  await kube?.close();
+  await cluster?.stop();
+});
+
+async function createPods(node: string, prefix: string, n: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: 20 }, async () => {
+    while (next < n) {
+      const i = next++;
+      await kube.request('POST', '/api/v1/namespaces/default/pods', {
+        body: {
+          apiVersion: 'v1', kind: 'Pod',
+          metadata: { name: `${prefix}-${i}` },
+          spec: {
+            nodeName: node,
+            terminationGracePeriodSeconds: 2,
+            tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
+            containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }],
+          },
+        },
+      });
+    }
+  }));
+}
+
+async function podsOf(node: string): Promise<Pod[]> {
+  const list = await kube.request<{ items: Pod[] }>('GET', '/api/v1/pods', { query: { fieldSelector: `spec.nodeName=${node}` } });
+  return list.items;
+}
+
+function allRunning(node: string, n: number, timeoutMs: number): Promise<Pod[]> {
+  return eventually(async () => {
+    const pods = await podsOf(node);
+    return pods.length === n && pods.every((p) => p.status?.phase === 'Running') ? pods : undefined;
+  }, timeoutMs, `${n} pods Running on ${node}`, 500);
+}
+
+/** CCI pods by the Kubernetes pod uid they belong to. */
+async function cciByPodUID(cci: MockCci): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const p of await cci.pods()) {
+    const uid = p.metadata.annotations?.['burstlet.io/pod-uid'];
+    if (!uid) continue;
+    out.set(uid, [...(out.get(uid) ?? []), p.metadata.uid!]);
+  }
+  return out;
+}
+
+describe('restart of burstlet node with 200 running pods', () => {
+  const NODE = 'burst-restart';
+  let cci: MockCci;
+  let node: BurstNode;
+
+  beforeAll(async () => {
+    cci = await startMockCci({ subnet: randomSubnet() });
+    node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10'] });
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await cci?.stop();
+  });
+
+  it('recreates nothing, duplicates nothing, and keeps status flowing', async () => {
+    await createPods(NODE, 'r', 200);
+    const pods = await allRunning(NODE, 200, 90_000);
+    const before = await cciByPodUID(cci);
+    expect(before.size).toBe(200);
+    for (const p of pods) expect(before.get(p.metadata!.uid!)).toHaveLength(1);
+
+    await node.stop();
+    node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10'] });
+    // A new pod runs: the restarted node is syncing.
+    await createPods(NODE, 'after', 1);
+    await allRunning(NODE, 201, 30_000);
+
+    const after = await cciByPodUID(cci);
+    for (const [uid, cciUIDs] of before) expect(after.get(uid)).toEqual(cciUIDs);
+    expect(after.size).toBe(201);
+    expect([...after.values()].every((l) => l.length === 1)).toBe(true);
+
+    // Status still flows both ways: a deletion completes and its CCI pod goes.
+    const victim = pods[0]!;
+    await kube.request('DELETE', `/api/v1/namespaces/default/pods/${victim.metadata!.name}`);
+    await eventually(async () => ((await podsOf(NODE)).some((p) => p.metadata!.uid === victim.metadata!.uid) ? undefined : true), 20_000, 'victim deleted');
+    await eventually(async () => ((await cciByPodUID(cci)).has(victim.metadata!.uid!) ? undefined : true), 20_000, 'victim CCI pod gone');
+  });
+});
+
+describe('20% injected CCI errors', () => {
+  const NODE = 'burst-faults';
+  let cci: MockCci;
+  let node: BurstNode;
+
+  beforeAll(async () => {
+    cci = await startMockCci({ subnet: randomSubnet(), args: ['--fault-error-rate=0.2', '--fault-seed=7'] });
+    node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10', '--status-resync=5s'] });
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await cci?.stop();
+  });
+
+  it('every pod converges to Running with exactly one CCI pod, and deletions converge too', async () => {
+    await createPods(NODE, 'f', 40);
+    const pods = await allRunning(NODE, 40, 90_000);
+    const byUID = await eventually(async () => {
+      const m = await cciByPodUID(cci);
+      return m.size === 40 ? m : undefined;
+    }, 30_000, 'one CCI pod per pod');
+    for (const p of pods) expect(byUID.get(p.metadata!.uid!)).toHaveLength(1);
+    // The faults really hit burstlet's CCI calls (and were retried).
+    expect(counterSum(await node.metrics(), 'burstlet_cci_errors_total')).toBeGreaterThan(0);
+
+    await Promise.all(pods.slice(0, 20).map((p) => kube.request('DELETE', `/api/v1/namespaces/default/pods/${p.metadata!.name}`)));
+    await eventually(async () => ((await podsOf(NODE)).length === 20 ? true : undefined), 60_000, '20 pods left');
+    await eventually(async () => ((await cciByPodUID(cci)).size === 20 ? true : undefined), 60_000, '20 CCI pods left');
+  });
+});
