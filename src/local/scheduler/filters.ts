@@ -2,12 +2,12 @@
 // plugin that fails, with that plugin's reasons (the strings `kubectl describe` shows).
 import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
 import { requiredAffinityMatches, toleratedBy } from './affinity.ts';
-import { nodeAllocatable, requestedOn, type Resources } from './resources.ts';
+import { nodeAllocatable, type Resources, type Usage } from './resources.ts';
 
-/** A node with the pods that hold resources on it (bound, not finished). */
+/** A node with what the pods holding resources on it (bound, not finished) use up. */
 export interface NodeInfo {
   node: V1Node;
-  pods: readonly V1Pod[];
+  usage: Usage;
 }
 
 export interface Rejection {
@@ -67,7 +67,7 @@ function checkOrder(name: string): number {
 
 function resourcesFit(request: Resources, info: NodeInfo): Rejection | undefined {
   const allocatable = nodeAllocatable(info.node);
-  const used = requestedOn(info.pods);
+  const used = info.usage.requested;
   const reasons: string[] = [];
   if ((used.get('pods') ?? 0n) + 1n > (allocatable.get('pods') ?? 0n)) reasons.push('Too many pods');
   for (const [name, wanted] of [...request].sort(([a], [b]) => checkOrder(a) - checkOrder(b) || a.localeCompare(b))) {

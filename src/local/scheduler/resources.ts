@@ -81,8 +81,14 @@ export function holdsResources(pod: V1Pod): boolean {
   return Boolean(pod.spec?.nodeName) && phase !== 'Succeeded' && phase !== 'Failed';
 }
 
+/** What the pods on a node use up: exact requests (plus the `pods` count) and, for scoring, non-zero ones. */
+export interface Usage {
+  requested: Resources;
+  nonZero: Resources;
+}
+
 // Pods from a watch cache are replaced, never mutated, so their requests can be remembered:
-// a node with a thousand pods is summed once per scheduling cycle without re-parsing.
+// subtracting a pod later takes away exactly what adding it put in.
 const memo = { exact: new WeakMap<V1Pod, Resources>(), nonZero: new WeakMap<V1Pod, Resources>() };
 
 function rememberedRequests(pod: V1Pod, nonZero: boolean): Resources {
@@ -92,10 +98,24 @@ function rememberedRequests(pod: V1Pod, nonZero: boolean): Resources {
   return requests;
 }
 
-/** What pods already on a node request, plus their number (the `pods` resource). */
-export function requestedOn(pods: readonly V1Pod[], { nonZero = false }: { nonZero?: boolean } = {}): Resources {
-  const used: Resources = new Map();
-  for (const pod of pods) add(used, rememberedRequests(pod, nonZero));
-  used.set('pods', BigInt(pods.length));
-  return used;
+function addScaled(into: Resources, more: Resources, sign: bigint): void {
+  for (const [name, value] of more) into.set(name, (into.get(name) ?? 0n) + sign * value);
+}
+
+/** Adds (sign 1n) or removes (sign -1n) a pod's requests to a node's usage, in place. */
+export function addPodUsage(usage: Usage, pod: V1Pod, sign: 1n | -1n = 1n): void {
+  addScaled(usage.requested, rememberedRequests(pod, false), sign);
+  addScaled(usage.nonZero, rememberedRequests(pod, true), sign);
+  usage.requested.set('pods', (usage.requested.get('pods') ?? 0n) + sign);
+}
+
+export function copyUsage(usage: Usage): Usage {
+  return { requested: new Map(usage.requested), nonZero: new Map(usage.nonZero) };
+}
+
+/** The usage of a set of pods, summed from scratch. */
+export function usageOf(pods: readonly V1Pod[]): Usage {
+  const usage: Usage = { requested: new Map([['pods', 0n]]), nonZero: new Map() };
+  for (const pod of pods) addPodUsage(usage, pod);
+  return usage;
 }

@@ -3,7 +3,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { preferredAffinityWeight, toleratedBy } from './affinity.ts';
 import type { NodeInfo } from './filters.ts';
-import { nodeAllocatable, podRequests, requestedOn } from './resources.ts';
+import { nodeAllocatable, podRequests } from './resources.ts';
 
 const MAX_SCORE = 100;
 const WEIGHTS = { taintToleration: 3, nodeAffinity: 2, leastAllocated: 1, balancedAllocation: 1 };
@@ -28,7 +28,7 @@ function intolerablePreferNoSchedule(pod: V1Pod, info: NodeInfo): number {
 /** Per scored resource: the fraction of allocatable the node would have requested with this pod. */
 function fractions(pod: V1Pod, info: NodeInfo): Array<{ requested: bigint; allocatable: bigint }> {
   const allocatable = nodeAllocatable(info.node);
-  const used = requestedOn(info.pods, { nonZero: true });
+  const used = info.usage.nonZero;
   const wanted = podRequests(pod, { nonZero: true });
   return SCORED_RESOURCES.map((name) => ({
     requested: (used.get(name) ?? 0n) + (wanted.get(name) ?? 0n),

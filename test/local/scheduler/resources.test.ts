@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import { holdsResources, podRequests, requestedOn } from '../../../src/local/scheduler/resources.ts';
+import { addPodUsage, holdsResources, podRequests, usageOf } from '../../../src/local/scheduler/resources.ts';
 import { bound, pod } from './fixtures.ts';
 
 const asObject = (m: Map<string, bigint>) => Object.fromEntries(m);
@@ -40,9 +40,17 @@ describe('podRequests', () => {
   });
 });
 
-describe('requestedOn / holdsResources', () => {
-  it('counts pods and sums their requests', () => {
-    expect(asObject(requestedOn([pod('a', { cpu: '1' }), pod('b', { cpu: '500m' })]))).toEqual({ cpu: 1500n, pods: 2n });
+describe('usage / holdsResources', () => {
+  it('counts pods and sums their requests, non-zero ones for scoring', () => {
+    const usage = usageOf([pod('a', { cpu: '1' }), pod('b', { cpu: '500m' })]);
+    expect(asObject(usage.requested)).toEqual({ cpu: 1500n, pods: 2n });
+    expect(asObject(usage.nonZero)).toEqual({ cpu: 1500n, memory: 400n * 2n ** 20n });
+  });
+  it('removing a pod takes away exactly what adding it put in', () => {
+    const a = pod('a', { cpu: '250m', memory: '1Gi' });
+    const usage = usageOf([a, pod('b', { cpu: '1' })]);
+    addPodUsage(usage, a, -1n);
+    expect(asObject(usage.requested)).toEqual({ cpu: 1000n, memory: 0n, pods: 1n });
   });
   it.each([
     ['Running', true],

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import { filterNode, type NodeInfo } from '../../../src/local/scheduler/filters.ts';
-import { podRequests } from '../../../src/local/scheduler/resources.ts';
+import { podRequests, usageOf } from '../../../src/local/scheduler/resources.ts';
 import { NO_NODES_MESSAGE, schedule } from '../../../src/local/scheduler/schedule.ts';
 import { bound, node, pod } from './fixtures.ts';
 
 const cci = { key: 'virtual-kubelet.io/provider', value: 'cci', effect: 'NoSchedule' };
 const tolerateCci = { tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists' }] };
-const info = (n: ReturnType<typeof node>, ...pods: V1Pod[]): NodeInfo => ({ node: n, pods });
+const info = (n: ReturnType<typeof node>, ...pods: V1Pod[]): NodeInfo => ({ node: n, usage: usageOf(pods) });
 
 describe('filterNode', () => {
   const cases: Array<[string, V1Pod, NodeInfo, string[] | undefined]> = [
