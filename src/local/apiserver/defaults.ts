@@ -119,10 +119,10 @@ export function prepareCreate(kind: string, object: KubeObject, hooks: KindHooks
   }
 }
 
-/** Validates an update of `kind` against the stored object. */
-export function validateUpdate(kind: string, object: KubeObject, old: KubeObject): StatusCause[] {
+/** Validates an update of `kind` against the stored object (the pod spec only when it changed). */
+export function validateUpdate(kind: string, object: KubeObject, old: KubeObject, specChanged: boolean): StatusCause[] {
   const causes = validateMeta(object, kind === 'Namespace' || kind === 'Service');
-  if (kind === 'Pod') causes.push(...validatePodSpec(obj(object.spec)), ...validatePodUpdate(obj(object.spec), obj(old.spec)));
+  if (kind === 'Pod' && specChanged) causes.push(...validatePodSpec(obj(object.spec)), ...validatePodUpdate(obj(object.spec), obj(old.spec)));
   if (kind === 'Service') {
     const ip = obj(object.spec).clusterIP;
     const oldIp = obj(old.spec).clusterIP;

@@ -25,6 +25,18 @@ function generateSuffix(): string {
 }
 
 /** The object without what changes on every write, for "did anything change?" checks. */
+// Stored objects never change, so their comparison forms are computed once.
+const comparableCache = new WeakMap<KubeObject, string>();
+const specCache = new WeakMap<KubeObject, string>();
+
+function cached(cache: WeakMap<KubeObject, string>, o: KubeObject, f: (o: KubeObject) => string): string {
+  let s = cache.get(o);
+  if (s === undefined) cache.set(o, (s = f(o)));
+  return s;
+}
+
+const specOf = (o: KubeObject): string => canonicalJson(o.spec);
+
 function comparable(o: KubeObject): string {
   const { resourceVersion: _rv, managedFields: _mf, ...meta } = o.metadata;
   return canonicalJson({ ...o, metadata: meta });
@@ -145,9 +157,10 @@ export class Registry {
     }
     for (const k of ['labels', 'annotations'] as const) if (meta[k] === undefined) delete meta[k];
     next = { ...next, metadata: meta as ObjectMeta };
-    if (comparable(next) === comparable(old)) return old;
-    if (subresource !== 'status' && canonicalJson(next.spec) !== canonicalJson(old.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
-    const causes = validateUpdate(def.kind, next, old);
+    if (comparable(next) === cached(comparableCache, old, comparable)) return old;
+    const specChanged = subresource !== 'status' && specOf(next) !== cached(specCache, old, specOf);
+    if (specChanged) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+    const causes = validateUpdate(def.kind, next, old, specChanged);
     if (causes.length > 0) throw invalid(def.kind, def.group, name, causes);
     if (dryRun) return next;
     if (readyToRemove(next, def.kind === 'Pod')) return this.finish(def, next);
@@ -210,7 +223,7 @@ export class Registry {
       return { object: stored, removed: false };
     }
     if (readyToRemove(marked, isPod)) return { object: this.finish(def, obj), removed: true };
-    if (comparable(marked) === comparable(obj)) return { object: obj, removed: false };
+    if (comparable(marked) === cached(comparableCache, obj, comparable)) return { object: obj, removed: false };
     return { object: this.store.put(def.storage, marked), removed: false };
   }
 

@@ -65,9 +65,12 @@ export function validateMeta(obj: JsonObject, labelNames: boolean): StatusCause[
 
 /** JSON with object keys sorted, so equal values compare equal whatever their key order. */
 export function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) =>
-    isObject(val) ? Object.fromEntries(Object.keys(val).sort().map((k) => [k, val[k]])) : val,
-  );
+  if (v === undefined) return 'undefined';
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
+  if (!isObject(v)) return JSON.stringify(v);
+  const parts: string[] = [];
+  for (const k of Object.keys(v).sort()) if (v[k] !== undefined) parts.push(`${JSON.stringify(k)}:${canonicalJson(v[k])}`);
+  return `{${parts.join(',')}}`;
 }
 
 const list = (v: unknown): JsonObject[] => (Array.isArray(v) ? v.filter(isObject) : []);
