@@ -84,22 +84,42 @@ describe('restart of burstlet node with 200 running pods', () => {
     expect(before.size).toBe(200);
     for (const p of pods) expect(before.get(p.metadata!.uid!)).toHaveLength(1);
 
+    // While the node is down: one pod is force-deleted from the API (its CCI pod is now an
+    // orphan), and one running pod loses its CCI pod behind burstlet's back.
     await node.stop();
+    const [victim, orphaned, lost] = pods;
+    await kube.request('DELETE', `/api/v1/namespaces/default/pods/${orphaned!.metadata!.name}`, { body: { gracePeriodSeconds: 0 } });
+    const lostCci = (await cci.pods()).find((c) => c.metadata.annotations?.['burstlet.io/pod-uid'] === lost!.metadata!.uid)!;
+    await cci.deletePod(lostCci.metadata.name);
+    await eventually(async () => ((await cciByPodUID(cci)).has(lost!.metadata!.uid!) ? undefined : true), 10_000, 'lost CCI pod gone');
+
     node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10'] });
     // A new pod runs: the restarted node is syncing.
     await createPods(NODE, 'after', 1);
-    await allRunning(NODE, 201, 30_000);
+    await eventually(async () => ((await podsOf(NODE)).find((p) => p.metadata!.name === 'after-0')?.status?.phase === 'Running' ? true : undefined), 30_000, 'new pod Running');
+
+    // The orphan's CCI pod is deleted; the pod that lost its CCI pod is Failed, not recreated.
+    await eventually(async () => ((await cciByPodUID(cci)).has(orphaned!.metadata!.uid!) ? undefined : true), 20_000, 'orphan CCI pod deleted');
+    const failed = await eventually(async () => {
+      const p = (await podsOf(NODE)).find((x) => x.metadata!.uid === lost!.metadata!.uid);
+      return p?.status?.phase === 'Failed' ? p : undefined;
+    }, 20_000, 'lost pod Failed');
+    expect(failed.status!.reason).toBe('ProviderPodMissing');
 
     const after = await cciByPodUID(cci);
-    for (const [uid, cciUIDs] of before) expect(after.get(uid)).toEqual(cciUIDs);
-    expect(after.size).toBe(201);
+    expect(after.has(lost!.metadata!.uid!)).toBe(false);
+    for (const [uid, cciUIDs] of before) {
+      if (uid === orphaned!.metadata!.uid || uid === lost!.metadata!.uid) continue;
+      expect(after.get(uid)).toEqual(cciUIDs);
+    }
+    expect(after.size).toBe(199);
     expect([...after.values()].every((l) => l.length === 1)).toBe(true);
+    expect((await podsOf(NODE)).filter((p) => p.status?.phase === 'Running')).toHaveLength(199);
 
     // Status still flows both ways: a deletion completes and its CCI pod goes.
-    const victim = pods[0]!;
-    await kube.request('DELETE', `/api/v1/namespaces/default/pods/${victim.metadata!.name}`);
-    await eventually(async () => ((await podsOf(NODE)).some((p) => p.metadata!.uid === victim.metadata!.uid) ? undefined : true), 20_000, 'victim deleted');
-    await eventually(async () => ((await cciByPodUID(cci)).has(victim.metadata!.uid!) ? undefined : true), 20_000, 'victim CCI pod gone');
+    await kube.request('DELETE', `/api/v1/namespaces/default/pods/${victim!.metadata!.name}`);
+    await eventually(async () => ((await podsOf(NODE)).some((p) => p.metadata!.uid === victim!.metadata!.uid) ? undefined : true), 20_000, 'victim deleted');
+    await eventually(async () => ((await cciByPodUID(cci)).has(victim!.metadata!.uid!) ? undefined : true), 20_000, 'victim CCI pod gone');
   });
 });
 

@@ -60,6 +60,8 @@ export interface MockCci extends Proc {
   namespace: string;
   /** The mock's pods, straight from its API. */
   pods(): Promise<CciPod[]>;
+  /** Deletes a pod straight on the mock (grace 0), behind burstlet's back. */
+  deletePod(name: string): Promise<void>;
 }
 
 /** A random /24 in 198.18.0.0/15 away from the ranges the local environment uses. */
@@ -87,6 +89,10 @@ export async function startMockCci(opts: { subnet: string; args?: string[] }): P
       const res = await fetch(`${url}/apis/cci/v2/namespaces/default/pods`, { headers: { 'x-auth-token': token } });
       if (!res.ok) throw new Error(`mock-cci list: ${res.status} ${await res.text()}`);
       return ((await res.json()) as CciPodList).items;
+    },
+    async deletePod(name) {
+      const res = await fetch(`${url}/apis/cci/v2/namespaces/default/pods/${name}?gracePeriodSeconds=0`, { method: 'DELETE', headers: { 'x-auth-token': token } });
+      if (!res.ok) throw new Error(`mock-cci delete ${name}: ${res.status} ${await res.text()}`);
     },
     async stop(graceMs) {
       await proc.stop(graceMs);
