@@ -39,6 +39,23 @@ function bearer(req: http.IncomingMessage): string {
   return m?.[1] ?? '';
 }
 
+/**
+ * Large messages (snapshots) go out in fragments, each written before the next: a TLS
+ * connection's buffers then grow to a fragment, not to the whole snapshot, and stay small.
+ */
+const FRAGMENT_BYTES = 16 * 1024;
+
+async function sendFragmented(ws: WebSocket, bytes: Buffer): Promise<void> {
+  for (let off = 0; off < bytes.length || off === 0; off += FRAGMENT_BYTES) {
+    if (ws.readyState !== WebSocket.OPEN) throw new Error('closed');
+    const fin = off + FRAGMENT_BYTES >= bytes.length;
+    await new Promise<void>((resolve, reject) => {
+      ws.send(bytes.subarray(off, off + FRAGMENT_BYTES), { binary: false, fin }, (err) => (err ? reject(err) : resolve()));
+    });
+    if (fin) return;
+  }
+}
+
 export function createDirectoryServer(opts: DirectoryServerOptions): DirectoryServer {
   const { state, log } = opts;
   const path = opts.path ?? DIRECTORY_PATH;
@@ -55,8 +72,15 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
     }
     ws.send(bytes, { binary: false });
   };
+  // Connections still waiting for sync or receiving their catch-up: their deltas wait here so
+  // that nothing overtakes the snapshot.
+  const catchingUp = new Map<WebSocket, Buffer[]>();
   const unsubscribe = state.subscribe((bytes) => {
-    for (const ws of pods.keys()) if (ws.readyState === WebSocket.OPEN) send(ws, bytes);
+    for (const ws of pods.keys()) {
+      const queue = catchingUp.get(ws);
+      if (queue) queue.push(bytes);
+      else if (ws.readyState === WebSocket.OPEN) send(ws, bytes);
+    }
   });
   const pinger = setInterval(() => {
     for (const ws of pods.keys()) {
@@ -71,15 +95,28 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
 
   const accept = async (ws: WebSocket, podUid: string, resumeFrom: string | undefined): Promise<void> => {
     pods.set(ws, podUid);
+    catchingUp.set(ws, []);
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
-    ws.on('close', () => pods.delete(ws));
+    ws.on('close', () => {
+      pods.delete(ws);
+      catchingUp.delete(ws);
+    });
     ws.on('error', () => ws.terminate());
     ws.on('message', () => ws.close(1008, 'the directory is read-only'));
     // A sidecar connecting before the first list waits for it rather than seeing an empty directory.
     await state.whenSynced();
-    if (ws.readyState !== WebSocket.OPEN) return;
-    for (const bytes of state.catchUp(resumeFrom)) send(ws, bytes);
+    // The catch-up reflects every change so far, so what was queued until now is already in it.
+    catchingUp.set(ws, []);
+    try {
+      for (const bytes of state.catchUp(resumeFrom)) await sendFragmented(ws, bytes);
+    } catch {
+      ws.terminate();
+      return;
+    }
+    const queued = catchingUp.get(ws) ?? [];
+    catchingUp.delete(ws);
+    if (ws.readyState === WebSocket.OPEN) for (const bytes of queued) send(ws, bytes);
   };
 
   return {

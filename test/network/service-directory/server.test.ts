@@ -1,0 +1,122 @@
+// The directory's WebSocket server on real sockets (loopback): ordering, fragmentation,
+// resume and authentication as a sidecar sees them.
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createLogger } from '../../../src/log/logger.ts';
+import { newNodeSecret, podCredential, podCredentialAuthenticator } from '../../../src/network/service-directory/credentials.ts';
+import { decodeDirectoryMessage, directoryHeaders, type DirectoryMessage, type DirService } from '../../../src/network/service-directory/protocol.ts';
+import { startStandaloneDirectory, type StandaloneDirectory } from '../../../src/network/service-directory/server.ts';
+import { DirectoryState } from '../../../src/network/service-directory/state.ts';
+
+const log = createLogger('silent', 'test');
+const secret = newNodeSecret();
+const active = new Set(['pod-a']);
+let dir: StandaloneDirectory | undefined;
+afterEach(async () => {
+  await dir?.close();
+  dir = undefined;
+});
+
+const svc = (i: number): DirService => ({
+  namespace: 'default', name: `svc-${i}`, clusterIPs: [`198.19.${i >> 8}.${i & 255}`],
+  ports: [{ name: 'http', protocol: 'TCP', port: 80 }], affinitySeconds: null,
+});
+
+async function serve(state: DirectoryState): Promise<StandaloneDirectory> {
+  dir = await startStandaloneDirectory({ state, log, authenticate: podCredentialAuthenticator(secret, (u) => active.has(u)) });
+  return dir;
+}
+
+interface Conn {
+  ws: WebSocket;
+  messages: DirectoryMessage[];
+  status: Promise<number>;
+}
+
+function connect(url: string, uid: string, credential: string, resumeFrom?: string): Conn {
+  const headers: Record<string, string> = { authorization: `Bearer ${credential}`, [directoryHeaders.podUid]: uid };
+  if (resumeFrom) headers[directoryHeaders.resumeFrom] = resumeFrom;
+  const ws = new WebSocket(url, { headers });
+  const messages: DirectoryMessage[] = [];
+  ws.on('message', (d: Buffer) => messages.push(decodeDirectoryMessage(d.toString())));
+  const status = new Promise<number>((resolve) => {
+    ws.once('open', () => resolve(101));
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', () => resolve(0));
+  });
+  return { ws, messages, status };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('directory server', () => {
+  it('holds a sidecar until the first sync, and nothing overtakes its snapshot', async () => {
+    const state = new DirectoryState();
+    const { url } = await serve(state);
+    const c = connect(url, 'pod-a', podCredential(secret, 'pod-a'));
+    expect(await c.status).toBe(101);
+    state.setService('default/svc-1', svc(1));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.messages).toEqual([]);
+    state.markSynced();
+    state.setService('default/svc-2', svc(2)); // before the server resumes: part of the snapshot
+    await until(() => c.messages.length >= 1);
+    state.setService('default/svc-3', svc(3));
+    await until(() => c.messages.length >= 2);
+    expect(c.messages.map((m) => [m.type, m.revision])).toEqual([['snapshot', 2], ['delta', 3]]);
+    expect(c.messages[0]?.type === 'snapshot' && c.messages[0].services.map((s) => s.name)).toEqual(['svc-1', 'svc-2']);
+    c.ws.close();
+  });
+
+  it('sends a large snapshot in fragments, intact, with changes made meanwhile after it', async () => {
+    const state = new DirectoryState();
+    for (let i = 0; i < 3000; i++) state.setService(`default/svc-${i}`, svc(i));
+    state.markSynced();
+    expect(state.snapshotBytes().length).toBeGreaterThan(200_000);
+    const { url } = await serve(state);
+    const c = connect(url, 'pod-a', podCredential(secret, 'pod-a'));
+    await c.status;
+    state.setService('default/svc-0', null);
+    await until(() => c.messages.length >= 2);
+    const [snap, delta] = c.messages;
+    expect(snap?.type === 'snapshot' && snap.services.length).toBe(3000);
+    expect(delta).toMatchObject({ type: 'delta', revision: 3001, change: { key: 'default/svc-0', service: null } });
+    c.ws.close();
+  });
+
+  it('resumes a sidecar from its revision with only what it missed', async () => {
+    const state = new DirectoryState();
+    state.setService('default/svc-1', svc(1));
+    state.markSynced();
+    const { url } = await serve(state);
+    state.setService('default/svc-2', svc(2));
+    state.setService('default/svc-3', svc(3));
+    const c = connect(url, 'pod-a', podCredential(secret, 'pod-a'), `${state.epoch}:1`);
+    await until(() => c.messages.length >= 2);
+    expect(c.messages.map((m) => [m.type, m.revision])).toEqual([['delta', 2], ['delta', 3]]);
+    c.ws.close();
+  });
+
+  it("refuses another pod's or an unknown pod's credential, and drops a pod that is gone", async () => {
+    const state = new DirectoryState();
+    state.markSynced();
+    const { url, directory } = await serve(state);
+    active.add('pod-b');
+    expect(await connect(url, 'pod-a', podCredential(secret, 'pod-b')).status).toBe(401);
+    expect(await connect(url, 'pod-z', podCredential(secret, 'pod-z')).status).toBe(401);
+    expect(await connect(url, 'pod-a', podCredential(newNodeSecret(), 'pod-a')).status).toBe(401);
+    const b = connect(url, 'pod-b', podCredential(secret, 'pod-b'));
+    expect(await b.status).toBe(101);
+    const closed = new Promise<number>((r) => b.ws.once('close', (code) => r(code)));
+    active.delete('pod-b');
+    directory.revokePod('pod-b');
+    expect(await closed).toBe(1008);
+    expect(await connect(url, 'pod-b', podCredential(secret, 'pod-b')).status).toBe(401);
+  });
+});
