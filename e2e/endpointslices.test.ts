@@ -7,6 +7,10 @@ import { eventually, startApiServerInProcess, type InProcessApiServer } from './
 
 const MANIFEST = `
 apiVersion: v1
+kind: Node
+metadata: {name: n1}
+---
+apiVersion: v1
 kind: Service
 metadata: {name: web}
 spec:
@@ -95,6 +99,15 @@ describe('EndpointSlice controller', () => {
     await until('web', ['198.18.16.10:false', '198.18.16.11:true', '198.18.16.12:true']);
     await api.ok(['label', 'pod', 'web-c', 'app=other', '--overwrite']);
     await until('web', ['198.18.16.10:false', '198.18.16.11:true']);
+  });
+
+  it('marks a terminating pod not ready but still serving', async () => {
+    await api.ok(['delete', 'pod', 'web-b', '--grace-period=60', '--wait=false']);
+    const endpoint = await eventually('web-b terminating', async () => {
+      const e = (await slices('web')).flatMap((s) => s.endpoints ?? []).find((x) => x.targetRef?.name === 'web-b');
+      return e?.conditions?.terminating ? e : undefined;
+    });
+    expect(endpoint.conditions).toEqual({ ready: false, serving: true, terminating: true });
   });
 
   it('deletes the slices when the Service goes', async () => {
