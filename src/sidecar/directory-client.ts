@@ -18,6 +18,11 @@ export interface DirectoryClientOptions {
   onTable(table: Map<string, ForwardingEntry>): void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Silence (no ping, no message) after which the connection is presumed dead and replaced;
+   * the directory pings every 30 s, so a host that vanished is noticed within this time.
+   */
+  livenessMs?: number;
 }
 
 /** The directory as the sidecar holds it; applying a message returns false when it does not fit. */
@@ -65,6 +70,7 @@ export class DirectoryClient {
   #stopped = false;
   #connected = false;
   #pending = false;
+  #liveness: NodeJS.Timeout | undefined;
 
   constructor(opts: DirectoryClientOptions) {
     this.#opts = opts;
@@ -82,6 +88,7 @@ export class DirectoryClient {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#liveness);
     this.#ws?.terminate();
   }
 
@@ -94,7 +101,17 @@ export class DirectoryClient {
     if (this.replica.hasState) headers[directoryHeaders.resumeFrom] = `${this.replica.epoch}:${this.replica.revision}`;
     const ws = new WebSocket(url, { headers, perMessageDeflate: false, ...(this.#opts.ca ? { ca: this.#opts.ca } : {}) });
     this.#ws = ws;
+    const alive = (): void => {
+      clearTimeout(this.#liveness);
+      this.#liveness = setTimeout(() => {
+        log.warn({ url }, 'no word from the service directory; reconnecting');
+        ws.terminate();
+      }, this.#opts.livenessMs ?? 75_000);
+    };
+    ws.on('ping', alive);
+    ws.on('message', alive);
     ws.on('open', () => {
+      alive();
       this.#connected = true;
       this.#backoff = this.#opts.minBackoffMs ?? 250;
       log.info({ url, resumeFrom: headers[directoryHeaders.resumeFrom] }, 'connected to the service directory');
@@ -108,6 +125,7 @@ export class DirectoryClient {
     ws.on('message', (data) => this.#onMessage(ws, data.toString()));
     ws.on('error', (err) => log.warn({ url, err: err.message }, 'service directory connection error'));
     ws.on('close', () => {
+      clearTimeout(this.#liveness);
       this.#connected = false;
       if (this.#ws === ws) this.#ws = null;
       if (this.#stopped) return;
