@@ -1,6 +1,7 @@
 // The cluster DNS answer function, pure: a query and a snapshot in, a response out, with
-// the answers CoreDNS's kubernetes plugin gives for the cluster domain. Nothing outside the
-// domain is forwarded (there is no upstream here): such queries are REFUSED.
+// the answers CoreDNS's kubernetes plugin gives for the cluster domain and for reverse
+// (in-addr.arpa) lookups of Service and endpoint IPs. Nothing outside is forwarded (there
+// is no upstream here): such queries are REFUSED.
 import { isIPv4, isIPv6 } from 'node:net';
 import type { DnsSnapshot, EndpointRecord, PortRecord, ServiceRecord } from './snapshot.ts';
 import { serviceKey } from './snapshot.ts';
@@ -82,10 +83,12 @@ function lookup(snapshot: DnsSnapshot, rel: string[]): Lookup {
   return MISSING;
 }
 
-function soa(snapshot: DnsSnapshot): ResourceRecord {
+const REVERSE_ZONE = 'in-addr.arpa';
+
+function soa(snapshot: DnsSnapshot, zone = snapshot.domain): ResourceRecord {
   const d = snapshot.domain;
   return {
-    name: `${d}.`,
+    name: `${zone}.`,
     type: TYPE.SOA,
     class: CLASS_IN,
     ttl: NEGATIVE_TTL,
@@ -135,14 +138,27 @@ function response(query: Message, rcode: number, parts: Partial<Pick<Message, 'a
   };
 }
 
+/** PTR for `d.c.b.a.in-addr.arpa`: the Service or endpoint names of that IPv4 address. */
+function answerReverse(query: Message, q: Question, name: string, snapshot: DnsSnapshot): Message {
+  const labels = name.slice(0, -(REVERSE_ZONE.length + 1)).split('.');
+  const ip = labels.length === 4 ? labels.reverse().join('.') : '';
+  const targets = isIPv4(ip) ? snapshot.reverse.get(ip) : undefined;
+  if (!targets) return response(query, RCODE.NXDOMAIN, { authorities: [soa(snapshot, REVERSE_ZONE)] });
+  if (q.type !== TYPE.PTR && q.type !== TYPE.ANY) return response(query, RCODE.NOERROR, { authorities: [soa(snapshot, REVERSE_ZONE)] });
+  return response(query, RCODE.NOERROR, {
+    answers: targets.map((target) => ({ name: q.name, type: TYPE.PTR, class: CLASS_IN, ttl: ANSWER_TTL, data: { kind: 'PTR' as const, target } })),
+  });
+}
+
 export function answer(query: Message, snapshot: DnsSnapshot): Message {
   if (query.header.opcode !== 0) return response(query, RCODE.NOTIMP, {}, false);
   const q = query.questions[0];
   if (query.questions.length !== 1 || !q) return response(query, RCODE.FORMERR, {}, false);
   const name = q.name.toLowerCase().replace(/\.$/, '');
   const zone = snapshot.domain;
-  const inZone = name === zone || name.endsWith(`.${zone}`);
-  if (!inZone || q.class !== CLASS_IN) return response(query, RCODE.REFUSED, {}, false);
+  if (q.class !== CLASS_IN) return response(query, RCODE.REFUSED, {}, false);
+  if (name.endsWith(`.${REVERSE_ZONE}`)) return answerReverse(query, q, name, snapshot);
+  if (name !== zone && !name.endsWith(`.${zone}`)) return response(query, RCODE.REFUSED, {}, false);
   const rel = name === zone ? [] : name.slice(0, -(zone.length + 1)).split('.').reverse();
   const found = lookup(snapshot, rel);
   if (!found.exists) return response(query, RCODE.NXDOMAIN, { authorities: [soa(snapshot)] });

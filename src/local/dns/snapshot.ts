@@ -32,6 +32,8 @@ export interface DnsSnapshot {
   /** Keyed "<namespace>/<name>", lower case. */
   services: ReadonlyMap<string, ServiceRecord>;
   namespaces: ReadonlySet<string>;
+  /** IP → the names that resolve to it (service names for ClusterIPs, endpoint names for pods), for PTR. */
+  reverse: ReadonlyMap<string, string[]>;
   /** SOA serial: changes whenever the data does. */
   serial: number;
 }
@@ -93,5 +95,21 @@ export function buildSnapshot(domain: string, services: readonly V1Service[], sl
       endpoints: endpointsOf(service, slicesByService.get(key) ?? []),
     });
   }
-  return { domain: domain.toLowerCase().replace(/\.$/, ''), services: records, namespaces, serial };
+  const zone = domain.toLowerCase().replace(/\.$/, '');
+  return { domain: zone, services: records, namespaces, reverse: reverseNames(zone, records.values()), serial };
+}
+
+function reverseNames(zone: string, services: Iterable<ServiceRecord>): Map<string, string[]> {
+  const names = new Map<string, string[]>();
+  const add = (ip: string, name: string): void => {
+    const list = names.get(ip) ?? [];
+    if (!list.includes(name)) list.push(name);
+    names.set(ip, list);
+  };
+  for (const svc of services) {
+    const svcName = `${svc.name}.${svc.namespace}.svc.${zone}.`;
+    for (const ip of svc.clusterIPs) add(ip, svcName);
+    for (const e of svc.endpoints) add(e.ip, `${e.hostname}.${svcName}`);
+  }
+  return names;
 }

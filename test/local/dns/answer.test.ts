@@ -121,6 +121,16 @@ describe('cluster DNS answers', () => {
     expect(ask('web.default.svc.cluster.local.', TYPE.A, { questions: [] }).header.rcode).toBe(RCODE.FORMERR);
   });
 
+  it('answers reverse lookups of service and endpoint IPs, NXDOMAIN for others', () => {
+    expect(data(ask('20.0.19.198.in-addr.arpa.', TYPE.PTR))).toEqual([{ kind: 'PTR', target: 'web.default.svc.cluster.local.' }]);
+    expect(data(ask('5.16.18.198.in-addr.arpa.', TYPE.PTR))).toEqual([{ kind: 'PTR', target: 'db-0.db.data.svc.cluster.local.' }]);
+    expect(data(ask('6.16.18.198.in-addr.arpa.', TYPE.PTR))).toEqual([{ kind: 'PTR', target: '198-18-16-6.db.data.svc.cluster.local.' }]);
+    const unknown = ask('9.9.18.198.in-addr.arpa.', TYPE.PTR);
+    expect([unknown.header.rcode, unknown.authorities[0]?.name]).toEqual([RCODE.NXDOMAIN, 'in-addr.arpa.']);
+    expect(ask('18.198.in-addr.arpa.', TYPE.PTR).header.rcode).toBe(RCODE.NXDOMAIN);
+    expect(ask('20.0.19.198.in-addr.arpa.', TYPE.A).answers).toEqual([]);
+  });
+
   it('echoes EDNS with its own payload size', () => {
     const r = ask('web.default.svc.cluster.local.', TYPE.A, { additionals: [{ name: '.', type: TYPE.OPT, class: 4096, ttl: 0, data: { kind: 'raw', bytes: new Uint8Array() } }] });
     expect(r.additionals.map((a) => [a.type, a.class])).toEqual([[TYPE.OPT, 1232]]);
