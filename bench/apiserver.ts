@@ -2,8 +2,9 @@
 // The server runs in its own process (as `burstlet local` does); this process is the clients.
 //  - creates and updates per second for 1,000 pods (64 requests in flight);
 //  - watch fan-out: latency from each write to its event at 10 concurrent pod watchers;
-//  - comparison point in the same run: a bare fastify HTTPS echo server, also in its own
-//    process with the same certificates, answering the same number of small POSTs.
+//  - comparison points in the same run: a bare fastify HTTPS echo server, also in its own
+//    process with the same certificates, answering the same number of small POSTs; and the
+//    registry (storage and semantics) driven directly, without HTTP.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -12,6 +13,10 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
 import { startApiServer } from '../src/local/apiserver/index.ts';
+import { Registry } from '../src/local/apiserver/registry.ts';
+import { findResource } from '../src/local/apiserver/resources.ts';
+import { ServiceIpAllocator } from '../src/local/apiserver/service-ips.ts';
+import { ObjectStore } from '../src/local/apiserver/store.ts';
 
 const PODS = 1000;
 const IN_FLIGHT = 64;
@@ -67,6 +72,10 @@ async function main(): Promise<void> {
 
     // Warm up: open every connection (TLS handshakes) before anything is timed.
     await run(IN_FLIGHT * 4, () => send(api.url, 'GET', '/api/v1/namespaces/default/configmaps'));
+    await send(api.url, 'POST', '/api/v1/namespaces', { metadata: { name: 'unwatched' } });
+
+    const pod = (i: number, prefix = 'p') => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${prefix}${i}`, labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+    const unwatchedCreates = await run(PODS, (i) => send(api.url, 'POST', '/api/v1/namespaces/unwatched/pods', pod(i)));
 
     // Watchers: raw HTTPS streams, timing each event against the moment its write was sent.
     const sentAt = new Map<string, number>();
@@ -89,7 +98,6 @@ async function main(): Promise<void> {
       req.end();
     })));
 
-    const pod = (i: number) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'x' }] } });
     const creates = await run(PODS, async (i) => {
       sentAt.set(`p${i}/create`, performance.now());
       await send(api.url, 'POST', '/api/v1/namespaces/default/pods', pod(i));
@@ -110,13 +118,26 @@ async function main(): Promise<void> {
     echo.stop();
     await agent.close();
 
+    // The storage and semantics alone, without HTTP, TLS or watchers: what the server could do.
+    const registry = new Registry(new ObjectStore(), { ips: new ServiceIpAllocator() });
+    registry.create(findResource('', 'v1', 'namespaces')!, '', { metadata: { name: 'default' } });
+    const podsDef = findResource('', 'v1', 'pods')!;
+    let t0 = performance.now();
+    for (let i = 0; i < PODS * 5; i++) registry.create(podsDef, 'default', pod(i));
+    const coreCreates = (PODS * 5) / ((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    for (let i = 0; i < PODS * 5; i++) registry.patch(podsDef, 'default', `p${i}`, 'merge', { metadata: { labels: { round: '1' } } }, undefined);
+    const corePatches = (PODS * 5) / ((performance.now() - t0) / 1000);
+
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
     console.log(`pods: ${PODS}, requests in flight: ${IN_FLIGHT}, watchers: ${WATCHERS}; server in its own process`);
+    console.log(`creates/s, no watchers:  ${unwatchedCreates.toFixed(0)}`);
     console.log(`creates/s:               ${creates.toFixed(0)}`);
     console.log(`updates/s (merge patch): ${updates.toFixed(0)}`);
     console.log(`watch events delivered:  ${latencies.length}/${expected}`);
     console.log(`write→event latency ms:  p50 ${pct(50)}  p99 ${pct(99)}  max ${pct(100)}`);
+    console.log(`registry alone (no HTTP, in this process): creates/s ${coreCreates.toFixed(0)}, merge patches/s ${corePatches.toFixed(0)}`);
     console.log(`comparison, bare fastify HTTPS echo req/s: ${echoRate.toFixed(0)} (API writes reach ${((100 * (creates + updates)) / 2 / echoRate).toFixed(0)}% of it)`);
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
