@@ -153,3 +153,64 @@ describe('20% injected CCI errors', () => {
     await eventually(async () => ((await cciByPodUID(cci)).size === 20 ? true : undefined), 60_000, '20 CCI pods left');
   });
 });
+
+describe('slow CCI (1.5 s per request)', () => {
+  const NODE = 'burst-slow';
+  let cci: MockCci;
+  let node: BurstNode;
+
+  beforeAll(async () => {
+    cci = await startMockCci({ subnet: randomSubnet(), args: ['--fault-latency=1500ms'] });
+    node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10'] });
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await cci?.stop();
+  });
+
+  it('a pod deleted while its CCI create is in flight leaves nothing behind', async () => {
+    await createPods(NODE, 'inflight', 1);
+    const [pod] = await podsOf(NODE);
+    await new Promise((r) => setTimeout(r, 300));
+    await kube.request('DELETE', `/api/v1/namespaces/default/pods/${pod!.metadata!.name}`, { body: { gracePeriodSeconds: 0 } });
+    // The create lands after the pod is gone; burstlet must remove what it created.
+    await new Promise((r) => setTimeout(r, 2000));
+    await eventually(async () => ((await cci.pods()).length === 0 ? true : undefined), 20_000, 'no CCI pod left');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await cci.pods()).toEqual([]);
+  });
+});
+
+describe('CCI unreachable', () => {
+  const NODE = 'burst-unreachable';
+  const port = 20_000 + Math.floor(Math.random() * 30_000);
+  const subnet = randomSubnet();
+  let cci: MockCci;
+  let node: BurstNode;
+
+  afterAll(async () => {
+    await node?.stop();
+    await cci?.stop();
+  });
+
+  async function ready(): Promise<{ status: string; reason?: string; message?: string }> {
+    const n = await kube.request<{ status: { conditions: { type: string; status: string; reason?: string; message?: string }[] } }>('GET', `/api/v1/nodes/${NODE}`);
+    return n.status.conditions.find((c) => c.type === 'Ready')!;
+  }
+
+  it('turns the node Ready=False with reason CCIUnreachable, and Ready again when CCI is back', async () => {
+    cci = await startMockCci({ subnet, args: [`--port=${port}`] });
+    node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--node-status-update-frequency=500ms'] });
+    expect((await ready()).status).toBe('True');
+    const token = cci.token;
+    await cci.stop();
+    const down = await eventually(async () => {
+      const r = await ready();
+      return r.status === 'False' ? r : undefined;
+    }, 10_000, 'Ready=False');
+    expect(down.reason).toBe('CCIUnreachable');
+    expect(down.message).toMatch(/CCI is unreachable/);
+    cci = await startMockCci({ subnet, args: [`--port=${port}`], token });
+    await eventually(async () => ((await ready()).status === 'True' ? true : undefined), 10_000, 'Ready=True again');
+  });
+});

@@ -60,6 +60,7 @@ export interface MockCci extends Proc {
   namespace: string;
   /** The mock's pods, straight from its API. */
   pods(): Promise<CciPod[]>;
+  token: string;
   /** Deletes a pod straight on the mock (grace 0), behind burstlet's back. */
   deletePod(name: string): Promise<void>;
 }
@@ -69,10 +70,11 @@ export function randomSubnet(): string {
   return `198.18.${40 + Math.floor(Math.random() * 200)}.0/24`;
 }
 
-export async function startMockCci(opts: { subnet: string; args?: string[] }): Promise<MockCci> {
+/** `token` reuses a token (a restarted mock that clients must still accept). */
+export async function startMockCci(opts: { subnet: string; args?: string[]; token?: string }): Promise<MockCci> {
   const dir = mkdtempSync(join(tmpdir(), 'bl-cci-'));
   const tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, `e2e-${Math.random().toString(36).slice(2)}\n`, { mode: 0o600 });
+  writeFileSync(tokenFile, `${opts.token ?? `e2e-${Math.random().toString(36).slice(2)}`}\n`, { mode: 0o600 });
   const token = (await import('node:fs')).readFileSync(tokenFile, 'utf8').trim();
   const { proc, match } = await startProc(
     ['mock-cci', '--port=0', `--token-file=${tokenFile}`, `--subnet=${opts.subnet}`, '--runtime=process', '--log-level=warn', ...(opts.args ?? [])],
@@ -84,6 +86,7 @@ export async function startMockCci(opts: { subnet: string; args?: string[] }): P
     ...proc,
     url,
     tokenFile,
+    token,
     namespace: 'default',
     async pods() {
       const res = await fetch(`${url}/apis/cci/v2/namespaces/default/pods`, { headers: { 'x-auth-token': token } });
