@@ -76,14 +76,16 @@ export class UdpServicePort {
       flow = this.#open(key, backend, rinfo);
     }
     flow.lastActive = Date.now();
-    flow.upstream.send(msg, flow.backend.port, flow.backend.address);
+    flow.upstream.send(msg);
   }
 
   #open(key: string, backend: Backend, client: dgram.RemoteInfo): Flow {
+    // Connected: the kernel filters replies to the backend, sends skip the address lookup, and a
+    // backend's ICMP port-unreachable ends the flow (the next datagram picks another backend).
     const upstream = dgram.createSocket(isIPv6(backend.address) ? 'udp6' : 'udp4');
+    upstream.connect(backend.port, backend.address);
     const flow: Flow = { upstream, backend, lastActive: Date.now() };
-    upstream.on('message', (reply, from) => {
-      if (from.address !== backend.address || from.port !== backend.port) return;
+    upstream.on('message', (reply) => {
       flow.lastActive = Date.now();
       this.#socket.send(reply, client.port, client.address);
     });

@@ -110,13 +110,19 @@ describe('sidecar on real sockets', () => {
     expect(await firstLine(8080)).toBe('ECONNREFUSED');
   });
 
-  it('proxies UDP per client flow', async () => {
+  it('proxies UDP per client flow, leaving a backend that refuses', async () => {
     const { state } = await setup();
     const echo = dgram.createSocket('udp4');
     echo.on('message', (m, r) => echo.send(Buffer.concat([Buffer.from('echo:'), m]), r.port, r.address));
     await new Promise<void>((r) => echo.bind(0, '127.0.0.1', r));
     cleanups.push(() => echo.close());
+    const closed = dgram.createSocket('udp4');
+    await new Promise<void>((r) => closed.bind(0, '127.0.0.1', r));
+    const closedPort = closed.address().port;
+    closed.close(); // nothing listens there now: datagrams to it get ICMP port unreachable
     state.setService('default/dns', svc('dns', 5353, 'UDP'));
+    // The refusing backend comes first in round robin order: the first flow goes there.
+    state.setSlice('default/dns-0', { ...slice('dns', closedPort, 'UDP'), name: 'dns-0' });
     state.setSlice('default/dns-1', slice('dns', echo.address().port, 'UDP'));
     const client = dgram.createSocket('udp4');
     cleanups.push(() => client.close());
