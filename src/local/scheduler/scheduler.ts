@@ -15,6 +15,8 @@ import { schedule } from './schedule.ts';
 export const SCHEDULER_NAME = 'default-scheduler';
 /** kube-scheduler's pod backoff: 1 s doubling to 10 s. */
 const BACKOFF = { baseMs: 1_000, maxMs: 10_000 };
+/** Unschedulable pods are retried at least this often, for changes no event tells about. */
+const FLUSH_UNSCHEDULABLE_MS = 60_000;
 
 /** A pod this scheduler should place now. */
 export function wantsScheduling(pod: V1Pod): boolean {
@@ -128,10 +130,13 @@ export async function startScheduler(kubeconfigPath: string, logger: Logger): Pr
   await Promise.all([nodes.start(), pods.start()]);
   synced = true;
   for (const pod of pods.list()) if (wantsScheduling(pod)) queue.add(objectKey(pod));
+  const flush = setInterval(retryUnschedulable, FLUSH_UNSCHEDULABLE_MS);
+  flush.unref();
   log.info('scheduler started');
 
   return {
     async stop() {
+      clearInterval(flush);
       queue.shutdown();
       nodes.stop();
       pods.stop();
