@@ -236,5 +236,8 @@ function readBody(req: FastifyRequest, def: ResourceDef, q: Query, reply: Fastif
 function review(ctx: RestContext, def: ResourceDef, body: unknown, user: UserInfo): JsonObject {
   const b: JsonObject = isObject(body) ? body : {};
   if (def.kind === 'TokenReview') return reviewToken(ctx.pki, b);
+  if (def.kind === 'SelfSubjectReview') {
+    return { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: { creationTimestamp: null }, status: { userInfo: { username: user.username, groups: user.groups } } };
+  }
   return reviewAccess(ctx.policy, b, def.kind === 'SelfSubjectAccessReview' ? user : undefined);
 }

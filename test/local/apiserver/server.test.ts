@@ -250,7 +250,14 @@ describe('authentication and authorization', () => {
     server.policy.clear();
   });
 
+  it('answers SelfSubjectReview (kubectl auth whoami) with the certificate identity', async () => {
+    const r = await call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    expect(r.body.status).toEqual({ userInfo: { username: 'burstlet-admin', groups: ['system:masters', 'system:authenticated'] } });
+  });
+
   it('lets extensions own pod subresources, with the server authenticating and authorizing', async () => {
+    // HTTP upgrades (exec/attach/port-forward over SPDY or WebSocket) are left to extensions.
+    expect(server.app.server.listenerCount('upgrade')).toBe(0);
     const r = await request(`${server.url}${pods}/b1/log`, { dispatcher: admin });
     expect(r.statusCode).toBe(200);
     expect(await r.body.text()).toBe('log of b1 for burstlet-admin');
