@@ -79,6 +79,16 @@ describe('local scheduler', () => {
     expect(await api.ok(['get', 'pod', 'greedy', '-o', 'jsonpath={.status.phase}'])).toBe('Pending');
   });
 
+  it('retries when a node changes and folds the repeated failure into one event', async () => {
+    await api.ok(['label', 'node', 'small', 'retry=1']);
+    const event = await eventually('FailedScheduling counted twice', async () => {
+      const out = await api.ok(['get', 'events', '--field-selector', 'involvedObject.name=greedy,reason=FailedScheduling', '-o', 'json']);
+      const items = (JSON.parse(out) as { items: Array<{ count?: number }> }).items;
+      return items.length === 1 && items[0]!.count === 2 ? items[0] : undefined;
+    });
+    expect(event.count).toBe(2);
+  });
+
   it('places a pod that fits without the toleration on the untainted node and respects cpu left', async () => {
     await api.ok(['apply', '-f', '-'], pod('fits', '1500m'));
     expect(await boundTo('fits')).toBe('small');
