@@ -1,0 +1,200 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrame, FrameParser, HeaderCompressor } from '../../../src/streams/spdy/frames.ts';
+import { openPortForward, PORT_FORWARD_SPDY_PROTOCOLS, servePortForward } from '../../../src/streams/spdy/port-forward.ts';
+import { openSpdyRemoteCommand, REMOTE_COMMAND_SPDY_PROTOCOLS, serveSpdyRemoteCommand } from '../../../src/streams/spdy/remote-command.ts';
+import type { SpdySession } from '../../../src/streams/spdy/session.ts';
+import { acceptSpdyUpgrade, dialSpdy, UpgradeRefusedError } from '../../../src/streams/spdy/upgrade.ts';
+import type { RemoteCommandSession } from '../../../src/streams/remote-command.ts';
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+function collect(r: NodeJS.ReadableStream | null): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    if (!r) return resolve(Buffer.alloc(0));
+    r.on('data', (c: Buffer) => chunks.push(c));
+    r.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+// Exec backend for the tests: echo stdin, "err" on stderr, report one resize, exit as asked.
+async function echoBackend(session: RemoteCommandSession, exitCode: number): Promise<void> {
+  if (session.resizes) {
+    for await (const size of session.resizes) {
+      session.stdout!.write(`size ${size.width}x${size.height}\n`);
+      break;
+    }
+  }
+  session.stderr?.write('err');
+  if (session.stdin) for await (const chunk of session.stdin) session.stdout!.write(chunk as Buffer);
+  await session.finish({ exitCode });
+}
+
+let server: Server;
+let base: URL;
+let echoPort: number;
+let echoServer: net.Server;
+const serverSessions: SpdySession[] = [];
+
+beforeAll(async () => {
+  // The "pod port" that port-forward reaches: echoes with a prefix, then closes on EOF.
+  echoServer = net.createServer((sock) => {
+    sock.write('hello ');
+    sock.pipe(sock);
+  });
+  await new Promise<void>((r) => echoServer.listen(0, '127.0.0.1', r));
+  echoPort = (echoServer.address() as AddressInfo).port;
+
+  server = createServer();
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url!, 'http://x');
+    if (url.pathname === '/exec') {
+      const accepted = acceptSpdyUpgrade(req, socket, head, REMOTE_COMMAND_SPDY_PROTOCOLS);
+      if (!accepted) return;
+      serverSessions.push(accepted.session);
+      const tty = url.searchParams.get('tty') === '1';
+      void serveSpdyRemoteCommand(accepted.session, accepted.protocol, { stdin: true, stdout: true, stderr: true, tty }, 2000)
+        .then((s) => echoBackend(s, Number(url.searchParams.get('exit'))))
+        .catch(() => undefined);
+    } else {
+      const accepted = acceptSpdyUpgrade(req, socket, head, PORT_FORWARD_SPDY_PROTOCOLS);
+      if (!accepted) return;
+      serverSessions.push(accepted.session);
+      servePortForward(accepted.session, (conn) => {
+        if (conn.port !== 1) return conn.fail(`no such port ${conn.port}`);
+        const target = net.connect(echoPort, '127.0.0.1');
+        conn.stream.pipe(target).pipe(conn.stream);
+      });
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+});
+
+afterAll(async () => {
+  for (const s of serverSessions) s.destroy();
+  await new Promise<void>((r) => server.close(() => r()));
+  await new Promise<void>((r) => echoServer.close(() => r()));
+});
+
+describe('SPDY remote command', () => {
+  it('v4: 8 MiB of stdin comes back intact, stderr separate, exit code 3', async () => {
+    const { session, protocol } = await dialSpdy({ url: new URL('/exec?exit=3', base), protocols: REMOTE_COMMAND_SPDY_PROTOCOLS });
+    expect(protocol).toBe('v4.channel.k8s.io');
+    const client = await openSpdyRemoteCommand(session, protocol, { stdin: true, stdout: true, stderr: true, tty: false });
+    const payload = randomBytes(8 << 20);
+    const [out, err] = [collect(client.stdout), collect(client.stderr)];
+    client.stdin!.end(payload);
+    expect(sha(await out)).toBe(sha(payload));
+    expect((await err).toString()).toBe('err');
+    expect(await client.result).toEqual({ exitCode: 3 });
+    await session.closed;
+  });
+
+  it('v2 (old client): plain-text failure on the error stream', async () => {
+    const { session, protocol } = await dialSpdy({ url: new URL('/exec?exit=2', base), protocols: ['v2.channel.k8s.io'] });
+    const client = await openSpdyRemoteCommand(session, protocol, { stdin: true, stdout: true, stderr: true, tty: false });
+    const out = collect(client.stdout);
+    client.stdin!.end('x');
+    expect((await out).toString()).toBe('x');
+    expect(await client.result).toEqual({ error: 'command terminated with non-zero exit code: exit status 2' });
+  });
+
+  it('v4 tty: resize arrives, success status', async () => {
+    const { session, protocol } = await dialSpdy({ url: new URL('/exec?exit=0&tty=1', base), protocols: REMOTE_COMMAND_SPDY_PROTOCOLS });
+    const client = await openSpdyRemoteCommand(session, protocol, { stdin: true, stdout: true, stderr: false, tty: true });
+    const out = collect(client.stdout);
+    client.resize({ width: 132, height: 43 });
+    client.stdin!.end('typed');
+    expect((await out).toString()).toBe('size 132x43\ntyped');
+    expect(await client.result).toEqual({ exitCode: 0 });
+  });
+
+  it('refuses a protocol it does not speak with 403 naming what it accepts', async () => {
+    const err = await dialSpdy({ url: new URL('/exec', base), protocols: ['v9.channel.k8s.io'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpgradeRefusedError);
+    expect((err as UpgradeRefusedError).status).toBe(403);
+    expect((err as UpgradeRefusedError).body.toString()).toContain('v4.channel.k8s.io');
+  });
+
+  it('times out a client that never opens its streams, telling it why', async () => {
+    const { session, protocol } = await dialSpdy({ url: new URL('/exec?exit=0', base), protocols: REMOTE_COMMAND_SPDY_PROTOCOLS });
+    const error = await session.createStream({ streamtype: 'error' });
+    const text = await collect(error);
+    expect(JSON.parse(text.toString())).toMatchObject({ status: 'Failure', message: expect.stringContaining('timed out waiting for client to create streams') });
+    expect(protocol).toBe('v4.channel.k8s.io');
+    await session.closed;
+  });
+});
+
+describe('SPDY port-forward', () => {
+  it('carries two concurrent connections on one session, with half-close', async () => {
+    const { session, protocol } = await dialSpdy({ url: new URL('/pf', base), protocols: PORT_FORWARD_SPDY_PROTOCOLS });
+    expect(protocol).toBe('portforward.k8s.io');
+    const [a, b] = await Promise.all([openPortForward(session, 1, '0'), openPortForward(session, 1, '1')]);
+    const big = randomBytes(2 << 20);
+    const [outA, outB] = [collect(a.stream), collect(b.stream)];
+    a.stream.end(big);
+    b.stream.end('second');
+    expect(sha(await outA)).toBe(sha(Buffer.concat([Buffer.from('hello '), big])));
+    expect((await outB).toString()).toBe('hello second');
+    expect(await a.errors).toBe('');
+    session.close();
+  });
+
+  it('reports a failure on the error stream', async () => {
+    const { session } = await dialSpdy({ url: new URL('/pf', base), protocols: PORT_FORWARD_SPDY_PROTOCOLS });
+    const c = await openPortForward(session, 2, '0');
+    c.stream.resume();
+    expect(await c.errors).toBe('no such port 2');
+    session.destroy();
+  });
+});
+
+describe('SPDY session robustness', () => {
+  async function rawUpgrade(): Promise<net.Socket> {
+    const sock = net.connect(Number(base.port), '127.0.0.1');
+    sock.write('POST /pf HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n');
+    await new Promise<void>((resolve) => {
+      let text = '';
+      const onData = (c: Buffer): void => {
+        text += c.toString('latin1');
+        if (text.includes('\r\n\r\n')) {
+          sock.off('data', onData);
+          expect(text).toMatch(/^HTTP\/1.1 101 /);
+          expect(text).toContain('X-Stream-Protocol-Version: portforward.k8s.io');
+          resolve();
+        }
+      };
+      sock.on('data', onData);
+    });
+    return sock;
+  }
+
+  it('echoes the peer’s pings and ignores SETTINGS and WINDOW_UPDATE', async () => {
+    const sock = await rawUpgrade();
+    const c = new HeaderCompressor();
+    sock.write(encodeFrame({ type: 'settings', entries: [{ flags: 0, id: 7, value: 1 }] }, c));
+    sock.write(encodeFrame({ type: 'windowUpdate', streamId: 1, delta: 5 }, c));
+    sock.write(encodeFrame({ type: 'ping', id: 1 }, c));
+    const parser = new FrameParser();
+    const frame = await new Promise((resolve) => sock.on('data', (d: Buffer) => parser.push(d).forEach(resolve)));
+    expect(frame).toEqual({ type: 'ping', id: 1 });
+    sock.destroy();
+  });
+
+  it('drops a session that sends garbage, and keeps serving others', async () => {
+    const sock = await rawUpgrade();
+    sock.write(Buffer.from('\x80\x03\x00\x01\x00\x00\x00\x0cgarbagegarba'));
+    await new Promise((resolve) => sock.on('close', resolve));
+    const { session } = await dialSpdy({ url: new URL('/pf', base), protocols: PORT_FORWARD_SPDY_PROTOCOLS });
+    const c = await openPortForward(session, 1, '0');
+    const out = collect(c.stream);
+    c.stream.end('alive');
+    expect((await out).toString()).toBe('hello alive');
+    session.destroy();
+  });
+});
