@@ -139,6 +139,31 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     expect(await text(await cci.logs('crash', { previous: true }))).toBe('run\n');
   });
 
+  it('follows logs until the container ends, and enforces activeDeadlineSeconds', async () => {
+    await cci.createPod(pod('ticker', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'for i in 1 2 3; do echo $i; sleep 0.3; done'] }], { restartPolicy: 'Never' }));
+    await eventually(() => cci.getPod('ticker'), (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+    expect(await text(await cci.logs('ticker', { follow: true }))).toBe('1\n2\n3\n');
+    await cci.createPod(pod('deadline', [{ name: 'c', image: 'busybox', command: ['sleep', marker] }], { activeDeadlineSeconds: 1, terminationGracePeriodSeconds: 1 }));
+    const failed = await eventually(() => cci.getPod('deadline'), (p) => p.status?.phase === 'Failed');
+    expect(failed.status).toMatchObject({ reason: 'DeadlineExceeded' });
+  });
+
+  it('watches from a version, and answers 410 for one it cannot resume from', async () => {
+    const list = await cci.listPods();
+    const seen: string[] = [];
+    const abort = new AbortController();
+    const watching = cci.watchPods(list.metadata.resourceVersion, (e) => seen.push(`${e.type} ${'metadata' in e.object ? e.object.metadata.name : ''}`), abort.signal);
+    await cci.createPod(pod('watched', [{ name: 'c', image: 'busybox' }]));
+    try {
+      await eventually(async () => seen, (x) => x.includes('ADDED watched'));
+    } finally {
+      abort.abort();
+    }
+    await watching;
+    expect(seen.filter((x) => !x.startsWith('BOOKMARK') && !x.endsWith(' crash')).slice(0, 1)).toEqual(['ADDED watched']);
+    await expect(cci.watchPods('not-a-version', () => undefined, new AbortController().signal)).rejects.toMatchObject({ status: 410, transient: false });
+  });
+
   it('runs init containers in order and executes probes', async () => {
     await cci.createPod(
       pod('probed', [{
@@ -198,6 +223,30 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
   });
 });
 
+describe.runIf(isRoot)('mock-cci --runtime=isolated after a crash', () => {
+  it('removes the namespaces and processes a killed instance left in its state dir', async () => {
+    const stateParent = await mkdtemp(path.join(os.tmpdir(), 'bl-e2e-crash-'));
+    const args = ['--runtime=isolated', `--subnet=198.18.${100 + Math.floor(Math.random() * 150)}.0/24`];
+    const marker = String(800_000 + Math.floor(Math.random() * 99_999));
+    const first = await startMock([...args, `--state-dir=${stateParent}/state`]);
+    const cci = new CciClient({ endpoint: first.url, token: TOKEN, namespace: 'default' });
+    await cci.createPod(pod('left', [{ name: 'c', image: 'busybox', command: ['sleep', marker] }]));
+    await eventually(() => cci.getPod('left'), (p) => p.status?.phase === 'Running');
+    await cci.close();
+    const killed = new Promise((r) => first.proc.once('exit', r));
+    first.proc.kill('SIGKILL');
+    await killed;
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).toContain(`sleep ${marker}`);
+    const second = await startMock([...args, `--state-dir=${stateParent}/state`]);
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(`sleep ${marker}`);
+    const tag = /^bl-([0-9a-f]{6})-/m;
+    const left = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => tag.test(l));
+    await second.stop();
+    await rm(stateParent, { recursive: true, force: true });
+    expect(left).toEqual([]);
+  });
+});
+
 describe('mock-cci fault injection', () => {
   it('injects about 20% errors, the same ones for the same seed', async () => {
     const pattern = async (seed: number): Promise<string> => {
@@ -221,5 +270,16 @@ describe('mock-cci fault injection', () => {
     expect(errors).toBeGreaterThan(8);
     expect(errors).toBeLessThan(35);
     expect(a).not.toContain('x');
+  });
+
+  it('drops watches after the configured time', async () => {
+    const mock = await startMock(['--runtime=process', '--subnet=198.18.98.0/24', '--fault-drop-watch-after=300ms']);
+    const cci = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default' });
+    const t0 = Date.now();
+    await cci.watchPods('0', () => undefined, new AbortController().signal).catch(() => undefined);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    await cci.close();
+    await mock.stop();
   });
 });

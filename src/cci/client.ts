@@ -249,8 +249,9 @@ export class CciClient {
     return this.#json('GET', cciPaths.quota(this.namespace));
   }
 
+  /** Closes the connections, ending open watches and log streams too. */
   async close(): Promise<void> {
-    await this.#agent.close();
+    await this.#agent.destroy();
   }
 }
 

@@ -55,6 +55,11 @@ export class PodRunner {
     this.#sandbox = sandbox;
     this.#ctx.sandbox = sandbox;
     this.#onChange();
+    const deadline = this.pod.spec.activeDeadlineSeconds;
+    if (deadline !== undefined) {
+      const timer = setTimeout(() => void this.#deadlineExceeded(), Math.max(0, this.startTime.getTime() + deadline * 1000 - Date.now()));
+      timer.unref();
+    }
     const policy = this.pod.spec.restartPolicy;
     for (const c of this.init) {
       // Init containers restart until they succeed, unless the pod never restarts.
@@ -70,6 +75,13 @@ export class PodRunner {
     for (const c of this.containers) c.state = { waiting: { reason: 'ContainerCreating' } };
     this.#onChange();
     await Promise.all(this.containers.map((c) => c.runLoop(policy)));
+  }
+
+  async #deadlineExceeded(): Promise<void> {
+    if (this.#stopping) return;
+    this.#failure = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
+    await this.stop(this.pod.spec.terminationGracePeriodSeconds ?? 30);
+    this.#onChange();
   }
 
   /** Stops every container within the grace period (preStop first, then TERM, then KILL). */
