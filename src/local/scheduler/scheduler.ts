@@ -83,13 +83,14 @@ export async function startScheduler(kubeconfigPath: string, logger: Logger): Pr
       await client.request('POST', `/api/v1/namespaces/${namespace}/pods/${name}/binding`, {
         body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
       });
-      log.info({ pod: key, node }, 'bound');
-      await reporter.scheduled(pod, node);
     } catch (err) {
       state.forget(key);
       log.warn({ pod: key, node, err: (err as Error).message }, 'binding failed; will retry');
       queue.addAfter(key, BACKOFF.baseMs);
+      return;
     }
+    log.info({ pod: key, node }, 'bound');
+    await reporter.scheduled(pod, node).catch((err: Error) => log.warn({ pod: key, err: err.message }, 'could not record the Scheduled event'));
   };
 
   const queue = new WorkQueue(scheduleOne, {
