@@ -17,6 +17,8 @@ interface Flow {
   upstream: dgram.Socket;
   backend: Backend;
   lastActive: number;
+  /** Datagrams that arrived while the upstream socket was still connecting (dgram cannot queue them). */
+  early: Buffer[] | null;
 }
 
 export class UdpServicePort {
@@ -76,15 +78,19 @@ export class UdpServicePort {
       flow = this.#open(key, backend, rinfo);
     }
     flow.lastActive = Date.now();
-    flow.upstream.send(msg);
+    if (flow.early) flow.early.push(msg);
+    else flow.upstream.send(msg);
   }
 
   #open(key: string, backend: Backend, client: dgram.RemoteInfo): Flow {
     // Connected: the kernel filters replies to the backend, sends skip the address lookup, and a
     // backend's ICMP port-unreachable ends the flow (the next datagram picks another backend).
     const upstream = dgram.createSocket(isIPv6(backend.address) ? 'udp6' : 'udp4');
-    upstream.connect(backend.port, backend.address);
-    const flow: Flow = { upstream, backend, lastActive: Date.now() };
+    const flow: Flow = { upstream, backend, lastActive: Date.now(), early: [] };
+    upstream.connect(backend.port, backend.address, () => {
+      for (const m of flow.early ?? []) upstream.send(m);
+      flow.early = null;
+    });
     upstream.on('message', (reply) => {
       flow.lastActive = Date.now();
       this.#socket.send(reply, client.port, client.address);

@@ -133,6 +133,16 @@ describe('sidecar on real sockets', () => {
       return replies.length > 0;
     });
     expect(replies[0]).toBe('echo:ping');
+    // A new flow (another client port) sends a burst before its upstream socket is connected.
+    state.setSlice('default/dns-0', null);
+    await new Promise((r) => setTimeout(r, 100));
+    const burst = dgram.createSocket('udp4');
+    cleanups.push(() => burst.close());
+    const got: string[] = [];
+    burst.on('message', (m) => got.push(m.toString()));
+    for (let i = 0; i < 5; i++) burst.send(`b${i}`, 5353, clusterIP);
+    await until('the burst echoed', () => got.length === 5);
+    expect(got.sort()).toEqual(['echo:b0', 'echo:b1', 'echo:b2', 'echo:b3', 'echo:b4']);
   });
 
   it("refuses a sidecar presenting another pod's credential", async () => {
