@@ -100,6 +100,8 @@ describe('burstlet node with mock CCI and kubectl', () => {
     const yaml = await kubectl(['get', 'pod', 'web', '-o', 'yaml']);
     expect(yaml).toContain(`podIP: ${p.status!.podIP}`);
     expect(yaml).toContain('qosClass: BestEffort');
+    // The CCI flavor the pod was rounded to, on the Kubernetes pod too.
+    expect(yaml).toMatch(/burstlet\.io\/flavor-cpu: 250m\n/);
     await eventually(async () => ((await events('web')).includes('Started') ? true : undefined), 10_000, 'Started event');
     expect(await events('web')).toMatch(/Normal\s+Created\s+Created container: main/);
 

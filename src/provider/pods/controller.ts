@@ -17,7 +17,7 @@ import { containerEvents } from './container-events.ts';
 import { ClusterLookups } from './lookups.ts';
 import { cciPodName, ownerKey } from './naming.ts';
 import { missingAction, planOrphans, PROVIDER_POD_MISSING } from './orphans.ts';
-import { configErrorStatus, failedStatus, statusFromCci, statusPatch, type StatusContext } from './pod-status.ts';
+import { configErrorStatus, failedStatus, flavorAnnotations, statusFromCci, statusPatch, type StatusContext } from './pod-status.ts';
 
 export interface PodControllerOptions {
   kube: KubeClient;
@@ -174,7 +174,7 @@ export class PodController {
       if (!cci) return;
     }
     this.#forgetWaiting(key);
-    await this.#writeStatus(pod, statusFromCci(pod, cci, this.#ctx()));
+    await this.#writeStatus(pod, statusFromCci(pod, cci, this.#ctx()), flavorAnnotations(cci));
   }
 
   async #create(key: string, pod: Pod, cciName: string): Promise<CciPod | undefined> {
@@ -271,8 +271,8 @@ export class PodController {
     await this.#writeStatus(pod, failedStatus(pod, PROVIDER_POD_MISSING, message, this.#ctx()));
   }
 
-  async #writeStatus(pod: Pod, desired: PodStatus): Promise<void> {
-    const patch = statusPatch(pod, desired);
+  async #writeStatus(pod: Pod, desired: PodStatus, annotations: Record<string, string> = {}): Promise<void> {
+    const patch = statusPatch(pod, desired, annotations);
     if (!patch) return;
     for (const e of containerEvents(pod.status?.initContainerStatuses, desired.initContainerStatuses, 'initContainers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
     for (const e of containerEvents(pod.status?.containerStatuses, desired.containerStatuses, 'containers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);

@@ -1,7 +1,7 @@
 // What the Kubernetes pod's status should say, as pure functions: from the CCI pod (status
 // sync), while waiting for a missing ConfigMap/Secret, or after a refusal. `statusPatch`
 // compares with the current status so that the API is written only when something changed.
-import type { CciPod } from '../../cci/types.ts';
+import { annotations, type CciPod } from '../../cci/types.ts';
 import { asWire, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from '../kube/wire.ts';
 import { canonical } from '../kube/canonical.ts';
 import { qosClass } from './qos.ts';
@@ -124,21 +124,41 @@ const STATUS_FIELDS = [
   'startTime', 'qosClass', 'containerStatuses', 'initContainerStatuses',
 ] as const satisfies readonly (keyof PodStatus)[];
 
+/** The flavor annotations CCI pods carry that burstlet copies onto the Kubernetes pod. */
+export function flavorAnnotations(cci: CciPod): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of [annotations.flavorCPU, annotations.flavorMemory]) {
+    const value = cci.metadata.annotations?.[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
 /**
- * The JSON merge patch that turns the pod's status into `desired` (fields burstlet owns only;
- * lists are replaced whole, fields to clear are null), or undefined when nothing changed.
- * Conditions compare without their probe/transition times unless the status itself changed.
+ * The JSON merge patch of pods/{name}/status that turns the pod's status into `desired`
+ * (fields burstlet owns only; lists are replaced whole, fields to clear are null) and adds
+ * `wantAnnotations` (the status subresource may write annotations: no extra request), or
+ * undefined when nothing changed. Conditions compare without their times.
  */
-export function statusPatch(pod: Pod, desired: PodStatus): { status: Record<string, unknown> } | undefined {
+export function statusPatch(
+  pod: Pod,
+  desired: PodStatus,
+  wantAnnotations: Record<string, string> = {},
+): { status?: Record<string, unknown>; metadata?: { annotations: Record<string, string> } } | undefined {
   const current = (pod.status ?? {}) as Record<string, unknown>;
   const want = desired as Record<string, unknown>;
-  const patch: Record<string, unknown> = {};
+  const status: Record<string, unknown> = {};
   for (const field of STATUS_FIELDS) {
     const a = field === 'conditions' ? conditionsKey(current[field]) : canonical(current[field]);
     const b = field === 'conditions' ? conditionsKey(want[field]) : canonical(want[field]);
-    if (a !== b) patch[field] = want[field] ?? null;
+    if (a !== b) status[field] = want[field] ?? null;
   }
-  return Object.keys(patch).length === 0 ? undefined : { status: patch };
+  const have = pod.metadata?.annotations ?? {};
+  const missing = Object.fromEntries(Object.entries(wantAnnotations).filter(([k, v]) => have[k] !== v));
+  const patch: { status?: Record<string, unknown>; metadata?: { annotations: Record<string, string> } } = {};
+  if (Object.keys(status).length > 0) patch.status = status;
+  if (Object.keys(missing).length > 0) patch.metadata = { annotations: missing };
+  return patch.status || patch.metadata ? patch : undefined;
 }
 
 function conditionsKey(value: unknown): string {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CciPod } from '../../../src/cci/types.ts';
 import type { Pod } from '../../../src/provider/kube/wire.ts';
 import { cciPodName } from '../../../src/provider/pods/naming.ts';
-import { configErrorStatus, failedStatus, statusFromCci, statusPatch } from '../../../src/provider/pods/pod-status.ts';
+import { configErrorStatus, failedStatus, flavorAnnotations, statusFromCci, statusPatch } from '../../../src/provider/pods/pod-status.ts';
 import { qosClass } from '../../../src/provider/pods/qos.ts';
 
 const ctx = { nodeIP: '10.0.0.1', now: '2026-01-01T00:00:00Z' };
@@ -93,7 +93,7 @@ describe('statusPatch', () => {
 
   it('patches every changed field of an empty status', () => {
     const patch = statusPatch(base, desired)!;
-    expect(Object.keys(patch.status).sort()).toEqual(['conditions', 'containerStatuses', 'hostIP', 'hostIPs', 'phase', 'podIP', 'podIPs', 'qosClass']);
+    expect(Object.keys(patch.status!).sort()).toEqual(['conditions', 'containerStatuses', 'hostIP', 'hostIPs', 'phase', 'podIP', 'podIPs', 'qosClass']);
   });
 
   it('is undefined when the status already matches, whatever the key order', () => {
@@ -111,6 +111,29 @@ describe('statusPatch', () => {
   it('only sends what changed, and null for what must be cleared', () => {
     const current = { ...desired, reason: 'Old', phase: 'Pending' };
     expect(statusPatch({ ...base, status: current }, desired)).toEqual({ status: { phase: 'Running', reason: null } });
+  });
+});
+
+describe('statusPatch with annotations', () => {
+  const p = { ...pod([{ name: 'a' }]), metadata: { name: 'p', namespace: 'ns', uid: 'u1', annotations: { keep: 'me', 'burstlet.io/flavor-cpu': '1' } } };
+  const desired = statusFromCci(p, cci({ phase: 'Running' }), ctx);
+  const synced = { ...p, status: desired };
+
+  it('adds only the missing or different annotations, in the same request as the status', () => {
+    const patch = statusPatch(p, desired, { 'burstlet.io/flavor-cpu': '1', 'burstlet.io/flavor-memory': '2Gi' })!;
+    expect(patch.metadata).toEqual({ annotations: { 'burstlet.io/flavor-memory': '2Gi' } });
+    expect(patch.status!.phase).toBe('Running');
+  });
+
+  it('patches annotations alone when the status matches, and nothing when both match', () => {
+    expect(statusPatch(synced, desired, { 'burstlet.io/flavor-cpu': '2' })).toEqual({ metadata: { annotations: { 'burstlet.io/flavor-cpu': '2' } } });
+    expect(statusPatch(synced, desired, { 'burstlet.io/flavor-cpu': '1' })).toBeUndefined();
+  });
+
+  it('flavorAnnotations copies the CCI pod\'s flavor annotations only', () => {
+    const c = cci({ phase: 'Running' });
+    c.metadata.annotations = { 'burstlet.io/flavor-cpu': '0.25', 'burstlet.io/flavor-memory': '512Mi', other: 'x' };
+    expect(flavorAnnotations(c)).toEqual({ 'burstlet.io/flavor-cpu': '0.25', 'burstlet.io/flavor-memory': '512Mi' });
   });
 });
 
