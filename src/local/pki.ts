@@ -60,8 +60,8 @@ export interface LocalPki {
   admin: CertKeyPair;
   kubeletClient: CertKeyPair;
   issue(opts: IssueOptions): Promise<CertKeyPair>;
-  /** A bearer token for `user`, verifiable by this PKI (and by TokenReview) until the CA changes. */
-  mintToken(user: UserInfo): string;
+  /** A bearer token for `user`, verifiable by this PKI (and by TokenReview); without a TTL it lasts as long as the state dir. */
+  mintToken(user: UserInfo, ttlSeconds?: number): string;
   verifyToken(token: string): UserInfo | null;
 }
 
@@ -189,8 +189,9 @@ export async function createLocalPki(dir: string): Promise<LocalPki> {
     admin,
     kubeletClient,
     issue,
-    mintToken(user) {
-      const payload = Buffer.from(JSON.stringify({ u: user.username, g: user.groups })).toString('base64url');
+    mintToken(user, ttlSeconds) {
+      const expires = ttlSeconds === undefined ? {} : { e: Math.floor(Date.now() / 1000) + ttlSeconds };
+      const payload = Buffer.from(JSON.stringify({ u: user.username, g: user.groups, ...expires })).toString('base64url');
       return `bl1.${payload}.${sign(payload).toString('base64url')}`;
     },
     verifyToken(token) {
@@ -200,8 +201,9 @@ export async function createLocalPki(dir: string): Promise<LocalPki> {
       const given = Buffer.from(mac, 'base64url');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
       try {
-        const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u?: unknown; g?: unknown };
+        const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u?: unknown; g?: unknown; e?: unknown };
         if (typeof body.u !== 'string' || !Array.isArray(body.g)) return null;
+        if (typeof body.e === 'number' && body.e * 1000 < Date.now()) return null;
         return { username: body.u, groups: body.g.filter((g): g is string => typeof g === 'string') };
       } catch {
         return null;

@@ -49,8 +49,9 @@ export function apiResourceList(group: string, version: string): JsonObject | un
     });
     for (const sub of r.subresources) {
       const verbs = sub === 'status' ? ['get', 'patch', 'update'] : ['create'];
-      const kind = sub === 'binding' ? 'Binding' : sub === 'eviction' ? 'Eviction' : r.kind;
-      resources.push({ name: `${r.plural}/${sub}`, singularName: '', namespaced: r.namespaced, kind, verbs, ...(sub === 'eviction' ? { group: 'policy', version: 'v1' } : {}) });
+      const kind = { binding: 'Binding', eviction: 'Eviction', token: 'TokenRequest' }[sub] ?? r.kind;
+      const gv = { eviction: { group: 'policy', version: 'v1' }, token: { group: 'authentication.k8s.io', version: 'v1' } }[sub] ?? {};
+      resources.push({ name: `${r.plural}/${sub}`, singularName: '', namespaced: r.namespaced, kind, verbs, ...gv });
     }
   }
   for (const [name, sub] of Object.entries(EXTENSION_SUBRESOURCES)) {

@@ -39,6 +39,8 @@ export interface ApiServerOptions {
   historyLimit?: number;
   /** How often watches that allow bookmarks get one. */
   bookmarkIntervalMs?: number;
+  /** How long Events live (kube-apiserver's --event-ttl); default one hour. */
+  eventTtlMs?: number;
   /** Authorization deny rules for non-admin users (tests). */
   denyRules?: DenyRule[];
 }
@@ -82,6 +84,16 @@ function seed(registry: Registry, pki: LocalPki): void {
   }, () => undefined);
 }
 
+/** Removes Events older than `ttlMs` every minute, so a long-running plane's memory stays bounded. */
+export function expireEvents(store: ObjectStore, ttlMs: number): NodeJS.Timeout {
+  return setInterval(() => {
+    const cutoff = Date.now() - ttlMs;
+    for (const ev of store.list('events').items) {
+      if (Date.parse(ev.metadata.creationTimestamp ?? '') < cutoff) store.remove('events', ev.metadata.namespace ?? '', ev.metadata.name ?? '');
+    }
+  }, Math.min(60_000, ttlMs)).unref();
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const pki = await createLocalPki(opts.stateDir);
   const store = new ObjectStore({ historyLimit: opts.historyLimit });
@@ -121,6 +133,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   for (const ext of opts.extensions ?? []) await ext(app, { store, pki, authenticate, authorize });
 
   seed(registry, pki);
+  const eventExpiry = expireEvents(store, opts.eventTtlMs ?? 3_600_000);
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 0 });
   const port = (app.server.address() as AddressInfo).port;
@@ -135,6 +148,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     app,
     policy,
     async close() {
+      clearInterval(eventExpiry);
       store.dropWatches();
       await app.close();
     },

@@ -173,6 +173,7 @@ async function dispatch(
         registry.bind(ns, name!, body, def);
         return sendJson(reply, 201, success(201));
       }
+      if (sub === ('token' as string)) return sendJson(reply, 201, tokenRequest(ctx, registry.get(def, ns, name!), body));
       if (sub === ('eviction' as string)) {
         const opts = deleteOptionsOf(isObject(body) ? body.deleteOptions : undefined, {});
         registry.delete(def, ns, name!, opts, dryRun);
@@ -231,6 +232,16 @@ function readBody(req: FastifyRequest, def: ResourceDef, q: Query, reply: Fastif
   if (unknown.length > 0 && mode === 'Strict') throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
   if (unknown.length > 0 && mode === 'Warn') reply.header('warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`));
   return body;
+}
+
+/** serviceaccounts/{name}/token: a bearer token for the ServiceAccount, as kubectl create token asks. */
+function tokenRequest(ctx: RestContext, sa: KubeObject, body: unknown): JsonObject {
+  const ns = sa.metadata.namespace ?? '';
+  const spec = isObject(body) && isObject(body.spec) ? body.spec : {};
+  const seconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
+  const token = ctx.pki.mintToken({ username: `system:serviceaccount:${ns}:${sa.metadata.name ?? ''}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`] }, seconds);
+  const expirationTimestamp = new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  return { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name: sa.metadata.name, namespace: ns, creationTimestamp: null }, spec: { ...spec, expirationSeconds: seconds }, status: { token, expirationTimestamp } };
 }
 
 function review(ctx: RestContext, def: ResourceDef, body: unknown, user: UserInfo): JsonObject {

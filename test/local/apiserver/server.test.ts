@@ -250,6 +250,16 @@ describe('authentication and authorization', () => {
     server.policy.clear();
   });
 
+  it('mints ServiceAccount tokens through serviceaccounts/token (kubectl create token)', async () => {
+    const r = await call('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } });
+    expect(r.status).toBe(201);
+    const token = (r.body.status as { token: string }).token;
+    const who = await call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {}, { agent: anonymous, token });
+    expect(who.body.status).toEqual({ userInfo: { username: 'system:serviceaccount:default:default', groups: ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated'] } });
+    expect(server.pki.verifyToken(server.pki.mintToken({ username: 'x', groups: [] }, -1))).toBeNull();
+    expect((await call('POST', '/api/v1/namespaces/default/serviceaccounts/nope/token', {})).status).toBe(404);
+  });
+
   it('answers SelfSubjectReview (kubectl auth whoami) with the certificate identity', async () => {
     const r = await call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
     expect(r.body.status).toEqual({ userInfo: { username: 'burstlet-admin', groups: ['system:masters', 'system:authenticated'] } });

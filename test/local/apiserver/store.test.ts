@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExpiredError, ObjectStore, type KubeObject, type StoreEvent } from '../../../src/local/apiserver/store.ts';
 import { filteredType } from '../../../src/local/apiserver/watch.ts';
+import { expireEvents } from '../../../src/local/apiserver/index.ts';
 
 const pod = (name: string, extra: Record<string, unknown> = {}) => ({ metadata: { name, namespace: 'ns' }, ...extra });
 
@@ -78,5 +79,21 @@ describe('filtered watch events', () => {
     ['a selected DELETED passes', { type: 'DELETED', object: after, previous: after }, 'DELETED'],
   ] as const)('%s', (_n, ev, expected) => {
     expect(filteredType({ ...ev, storage: 'pods', rv: 1 } as StoreEvent, onNode)).toBe(expected);
+  });
+});
+
+describe('event expiry', () => {
+  it('removes Events older than the TTL, keeping newer ones', async () => {
+    const s = new ObjectStore();
+    const old = new Date(Date.now() - 60_000).toISOString();
+    s.put('events', { metadata: { name: 'old', namespace: 'ns', creationTimestamp: old } });
+    s.put('events', { metadata: { name: 'new', namespace: 'ns', creationTimestamp: new Date(Date.now() + 60_000).toISOString() } });
+    const timer = expireEvents(s, 30_000);
+    // The sweep runs every min(60 s, ttl): drive it with a shorter TTL instead of waiting.
+    clearInterval(timer);
+    const fast = expireEvents(s, 20);
+    await new Promise((r) => setTimeout(r, 80));
+    clearInterval(fast);
+    expect(s.list('events').items.map((e) => e.metadata.name)).toEqual(['new']);
   });
 });
