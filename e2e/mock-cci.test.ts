@@ -32,6 +32,9 @@ async function startMock(args: string[]): Promise<Mock> {
       if (m) resolve(m[1]!);
     });
     proc.once('exit', (code) => reject(new Error(`mock-cci exited ${code}: ${stderr}`)));
+  }).catch(async (err: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   });
   return {
     url,
@@ -223,10 +226,10 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
   });
 });
 
-describe.runIf(isRoot)('mock-cci --runtime=isolated after a crash', () => {
+describe.each(runtimes)('mock-cci --runtime=%s after a crash', (runtime) => {
   it('removes the namespaces and processes a killed instance left in its state dir', async () => {
     const stateParent = await mkdtemp(path.join(os.tmpdir(), 'bl-e2e-crash-'));
-    const args = ['--runtime=isolated', `--subnet=198.18.${100 + Math.floor(Math.random() * 150)}.0/24`];
+    const args = [`--runtime=${runtime}`, `--subnet=198.18.${100 + Math.floor(Math.random() * 150)}.0/24`];
     const marker = String(800_000 + Math.floor(Math.random() * 99_999));
     const first = await startMock([...args, `--state-dir=${stateParent}/state`]);
     const cci = new CciClient({ endpoint: first.url, token: TOKEN, namespace: 'default' });

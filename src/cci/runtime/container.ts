@@ -22,6 +22,8 @@ export interface ContainerContext {
   /** Set once the pod's sandbox exists; containers only run after that. */
   sandbox: PodSandbox | null;
   backoff: BackoffPolicy;
+  /** Marks every process of this mock instance, so that a restarted instance finds leftovers. */
+  instanceEnv: Record<string, string>;
   onChange: () => void;
 }
 
@@ -55,7 +57,7 @@ export class ContainerRunner {
     this.#ctx = ctx;
     this.state = { waiting: { reason: initialReason } };
     const vars = resolveEnv(spec.env);
-    this.env = { PATH: DEFAULT_PATH, HOSTNAME: ctx.pod.spec.hostname, HOME: '/root', ...Object.fromEntries(vars) };
+    this.env = { PATH: DEFAULT_PATH, HOSTNAME: ctx.pod.spec.hostname, HOME: '/root', ...Object.fromEntries(vars), ...ctx.instanceEnv };
   }
 
   get #sandbox(): PodSandbox {

@@ -23,12 +23,12 @@ export class PodRunner {
   readonly #onChange: () => void;
   readonly #ctx: ContainerContext;
 
-  constructor(pod: CciPod, podIP: string, hostIP: string, backoff: BackoffPolicy, onChange: () => void) {
+  constructor(pod: CciPod, podIP: string, hostIP: string, backoff: BackoffPolicy, instanceEnv: Record<string, string>, onChange: () => void) {
     this.pod = pod;
     this.#podIP = podIP;
     this.#hostIP = hostIP;
     this.#onChange = onChange;
-    this.#ctx = { pod, backoff, onChange, sandbox: null };
+    this.#ctx = { pod, backoff, instanceEnv, onChange, sandbox: null };
     const ctx = this.#ctx;
     const initContainers = pod.spec.initContainers ?? [];
     this.#initDone = initContainers.length === 0;

@@ -1,7 +1,8 @@
 // The container runtime behind the mock CCI: turns a CCI pod into a running PodRunner in a
 // sandbox (plain processes, or namespaces when isolated), tears it down completely, and
 // reports usage. The API layer owns IP allocation and passes the pod's IP in.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { killGroup } from './actions.ts';
 import path from 'node:path';
 import type { CciPod, CciPodStats } from '../types.ts';
 import type { BackoffPolicy } from './backoff.ts';
@@ -11,6 +12,21 @@ import { processTreeUsage } from './proc-stats.ts';
 import { IsolatedSandbox, ProcessSandbox, type PodSandbox } from './sandbox.ts';
 import { preparePodDir } from './volumes.ts';
 import type { Logger } from '../../log/logger.ts';
+
+/** Set on every container and exec process; its value is the instance's tag. */
+const INSTANCE_ENV = 'BURSTLET_MOCK_CCI';
+
+/** Kills processes a crashed instance with the same tag (same state dir) left running. */
+async function killLeftovers(tag: string): Promise<void> {
+  const needle = `\0${INSTANCE_ENV}=${tag}\0`;
+  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
+  await Promise.all(
+    pids.map(async (pid) => {
+      const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
+      if (('\0' + environ).includes(needle)) killGroup(Number(pid), 'SIGKILL');
+    }),
+  );
+}
 
 export type RuntimeMode = 'process' | 'isolated';
 
@@ -37,6 +53,7 @@ export class Runtime {
   }
 
   static async start(options: RuntimeOptions): Promise<Runtime> {
+    await killLeftovers(options.tag);
     await rm(path.join(options.stateDir, 'pods'), { recursive: true, force: true });
     await mkdir(path.join(options.stateDir, 'pods'), { recursive: true });
     let net: HostNetwork | null = null;
@@ -54,7 +71,7 @@ export class Runtime {
 
   /** Starts the pod in the background; `onChange` fires whenever its status may have changed. */
   runPod(pod: CciPod, podIP: string, onChange: () => void): PodRunner {
-    const runner = new PodRunner(pod, podIP, this.hostIP, this.options.backoff, onChange);
+    const runner = new PodRunner(pod, podIP, this.hostIP, this.options.backoff, { [INSTANCE_ENV]: this.options.tag }, onChange);
     this.#pods.add(runner);
     void this.#start(runner, podIP);
     return runner;
