@@ -1,0 +1,81 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import type { V1ClusterRole, V1Deployment, V1Role } from '@kubernetes/client-node';
+import { defineSubcommand, parseFlags } from '../../src/cli/flags.ts';
+import { dnsFlags } from '../../src/network/dns/flags.ts';
+
+const dir = join(import.meta.dirname, '../../manifests');
+const load = (file: string): Record<string, unknown>[] =>
+  parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => {
+    if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]!.message}`);
+    return d.toJS() as Record<string, unknown>;
+  });
+const yamlFiles = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const objects = yamlFiles.flatMap(load);
+const find = <T>(kind: string, name: string): T => {
+  const found = objects.find((o) => o.kind === kind && (o.metadata as { name: string }).name === name);
+  if (!found) throw new Error(`no ${kind} ${name} in manifests/`);
+  return found as T;
+};
+
+describe('manifests/', () => {
+  it('the Kustomization lists every .yaml file (so -k and -f apply the same objects)', () => {
+    const [k] = load('Kustomization') as { kind: string; resources: string[] }[];
+    expect(k!.kind).toBe('Kustomization');
+    expect([...k!.resources].sort()).toEqual(yamlFiles);
+  });
+
+  it('the Deployment is the CCE add-on one and runs burstlet node', () => {
+    const d = find<V1Deployment>('Deployment', 'cceaddon-virtual-kubelet-virtual-kubelet');
+    expect(d.metadata?.namespace).toBe('kube-system');
+    const c = d.spec!.template.spec!.containers[0]!;
+    expect(c.command).toEqual(['burstlet', 'node']);
+    expect(d.spec!.template.spec!.serviceAccountName).toBe('burstlet');
+    const names = c.args!.map((a) => a.replace(/=.*/, ''));
+    expect(names).toEqual(expect.arrayContaining(['--nodename', '--cci-endpoint', '--cci-namespace', '--cci-token-file', '--cluster-dns', '--cluster-domain', '--enable-networking']));
+    const tokenDir = c.volumeMounts!.find((m) => m.name === 'cci-credentials')!.mountPath;
+    expect(c.args).toContain(`--cci-token-file=${tokenDir}/token`);
+  });
+
+  it('the Deployment DNS args pass the node command\'s DNS flags', () => {
+    const d = find<V1Deployment>('Deployment', 'cceaddon-virtual-kubelet-virtual-kubelet');
+    const args = d.spec!.template.spec!.containers[0]!.args!;
+    const dnsArgs = args.filter((a) => Object.keys(dnsFlags).includes(a.slice(2).replace(/=.*/, '')));
+    const command = defineSubcommand({ name: 'node', summary: '', flags: { ...dnsFlags }, run() {} });
+    expect(parseFlags(command, dnsArgs)).toEqual({
+      'cluster-dns': ['198.19.0.10'], 'cluster-domain': 'cluster.local', 'resolv-conf': '', 'dns-nameserver-overflow': 'truncate',
+    });
+  });
+
+  it('RBAC grants exactly what burstlet touches', () => {
+    const role = find<V1ClusterRole>('ClusterRole', 'burstlet');
+    const grants = role.rules!.flatMap((r) => r.apiGroups!.flatMap((g) => r.resources!.map((res) => `${g}/${res}: ${r.verbs.join(',')}`))).sort();
+    expect(grants).toEqual([
+      '/configmaps: get,list,watch',
+      '/events: create,patch',
+      '/nodes/status: get,list,watch,create,update,patch',
+      '/nodes: get,list,watch,create,update,patch',
+      '/pods/status: update,patch',
+      '/pods: get,list,watch,update,patch,delete',
+      '/secrets: get,list,watch',
+      '/serviceaccounts/token: create',
+      '/services: get,list,watch',
+      'authentication.k8s.io/tokenreviews: create',
+      'authorization.k8s.io/subjectaccessreviews: create',
+      'discovery.k8s.io/endpointslices: list,watch',
+      'events.k8s.io/events: create,patch',
+    ]);
+    const lease = find<V1Role>('Role', 'burstlet-node-lease');
+    expect(lease.metadata?.namespace).toBe('kube-node-lease');
+    expect(lease.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] }]);
+  });
+
+  it('bindings point the roles at the burstlet ServiceAccount', () => {
+    const sa = { kind: 'ServiceAccount', name: 'burstlet', namespace: 'kube-system' };
+    find('ServiceAccount', 'burstlet');
+    expect((find('ClusterRoleBinding', 'burstlet') as { subjects: unknown[] }).subjects).toEqual([sa]);
+    expect((find('RoleBinding', 'burstlet-node-lease') as { subjects: unknown[] }).subjects).toEqual([sa]);
+  });
+});
