@@ -108,6 +108,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     bodyLimit: 4 * 1024 * 1024,
     // Watches and streams stay open for as long as their clients want.
     requestTimeout: 0,
+    // Shutdown must not wait for watches and upgraded streams to end by themselves.
+    forceCloseConnections: true,
   }) as unknown as FastifyInstance;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

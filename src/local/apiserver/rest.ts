@@ -189,7 +189,10 @@ async function dispatch(
       const type = PATCH_TYPES[contentType];
       if (!type) throw unsupportedMediaType(contentType);
       const existed = registry.store.get(def.storage, ns, name!) !== undefined;
-      const patched = registry.patch(def, ns, name!, type, parseBody(req.body, contentType), sub, isDryRun(q), view);
+      const patch = parseBody(req.body, contentType);
+      // Merge-style patches have the object's shape, so unknown fields can be found in them.
+      if (type !== 'json' && isObject(patch)) applyFieldValidation(apiDef.kind, patch, q, reply);
+      const patched = registry.patch(def, ns, name!, type, patch, sub, isDryRun(q), view);
       return sendJson(reply, existed ? 200 : 201, one(patched));
     }
     case 'delete': {
@@ -227,11 +230,16 @@ function readBody(req: FastifyRequest, def: ResourceDef, q: Query, reply: Fastif
   const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
   if (contentType !== 'application/json' && contentType !== 'application/yaml') throw unsupportedMediaType(contentType);
   const body = parseBody(req.body, contentType);
+  if (isObject(body)) applyFieldValidation(def.kind, body, q, reply);
+  return body;
+}
+
+/** fieldValidation: Strict fails with 400 on unknown fields, Warn (the default) adds Warning headers, Ignore does nothing. */
+function applyFieldValidation(kind: string, body: JsonObject, q: Query, reply: FastifyReply): void {
   const mode = (queryValue(q, 'fieldValidation') ?? 'Warn') as FieldValidation;
-  const unknown = isObject(body) ? checkUnknownFields(def.kind, body) : [];
+  const unknown = mode === 'Ignore' ? [] : checkUnknownFields(kind, body).filter((f) => !f.includes('$'));
   if (unknown.length > 0 && mode === 'Strict') throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
   if (unknown.length > 0 && mode === 'Warn') reply.header('warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`));
-  return body;
 }
 
 /** serviceaccounts/{name}/token: a bearer token for the ServiceAccount, as kubectl create token asks. */

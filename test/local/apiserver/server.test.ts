@@ -105,6 +105,18 @@ describe('objects', () => {
     expect(((await svc('auto', {})).body.spec as { clusterIP: string }).clusterIP).toMatch(/^198\.19\./);
   });
 
+  it('validates fields in bodies and merge-style patches: Strict fails, Warn warns', async () => {
+    await call('POST', pods, podBody('fv'));
+    const strict = await call('PATCH', `${pods}/fv?fieldValidation=Strict`, { spec: { containers: [{ name: 'c', imagee: 'y' }] } }, { contentType: 'application/strategic-merge-patch+json' });
+    expect(strict.status).toBe(400);
+    expect(strict.body.message).toBe('strict decoding error: unknown field "spec.containers[0].imagee"');
+    const directives = await call('PATCH', `${pods}/fv?fieldValidation=Strict`, { spec: { '$setElementOrder/containers': [{ name: 'c' }], containers: [{ name: 'c', image: 'y' }] } }, { contentType: 'application/strategic-merge-patch+json' });
+    expect(directives.status).toBe(200);
+    const warn = await call('POST', `/api/v1/namespaces/default/configmaps?fieldValidation=Warn`, { metadata: { name: 'fv', labelz: {} } });
+    expect(warn.status).toBe(201);
+    expect(warn.headers.warning).toBe('299 - "unknown field \\"metadata.labelz\\""');
+  });
+
   it('keeps status out of main-resource writes and spec out of status writes', async () => {
     await call('POST', pods, podBody('st'));
     await call('PATCH', `${pods}/st`, { status: { phase: 'Running' } }, { contentType: 'application/merge-patch+json' });
