@@ -2,10 +2,10 @@
 // downward API, Services, the ServiceAccount token, DNS) is resolved here, because a CCI pod
 // cannot read the cluster. What cannot run on CCI is refused with a status reason and a
 // message that says what to do.
-import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { annotations as cciAnnotations, type CciContainer, type CciDNSConfig, type CciPod, type CciPodSpec } from '../../cci/types.ts';
 import { computePodDNS, type NameserverOverflow } from '../../network/dns/pod-dns.ts';
+import { cciPodName } from '../pods/naming.ts';
 import { translateContainer } from './container.ts';
 import { TranslateError, type PodEvent, type TranslateContext } from './context.ts';
 import { podSize, roundToFlavor } from './flavor.ts';
@@ -44,14 +44,6 @@ export type TranslateResult =
   | { ok: false; reason: string; message: string; retryable: boolean; events: PodEvent[] };
 
 export const FLAVOR_TOO_LARGE = 'FlavorTooLarge';
-
-/** CCI pods of all namespaces share one CCI namespace: namespaces hold no dots, so ns.name is unique. */
-export function cciPodName(namespace: string, name: string): string {
-  const full = `${namespace}.${name}`;
-  if (full.length <= 253) return full;
-  const hash = createHash('sha256').update(full).digest('hex').slice(0, 10);
-  return `${full.slice(0, 253 - 11)}-${hash}`;
-}
 
 /** The kubelet's hostname: spec.hostname, else the pod name cut to 63 characters without a trailing - or . */
 export function podHostname(pod: V1Pod): string {
@@ -118,7 +110,7 @@ function build(input: TranslateInput, events: PodEvent[]): { pod: CciPod; annota
       apiVersion: 'cci/v2',
       kind: 'Pod',
       metadata: {
-        name: cciPodName(namespace, name),
+        name: cciPodName(namespace, name, pod.metadata?.uid ?? ''),
         labels: { ...pod.metadata?.labels },
         annotations: {
           ...pod.metadata?.annotations,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cciPodName, podHostname, translatePod, type TranslateResult } from '../../../src/provider/translate/translate-pod.ts';
+import { podHostname, translatePod, type TranslateResult } from '../../../src/provider/translate/translate-pod.ts';
+import { cciPodName } from '../../../src/provider/pods/naming.ts';
 import { b64, configMap, container, input, pod, secret } from './fixtures.ts';
 
 function ok(r: TranslateResult) {
@@ -16,7 +17,7 @@ describe('translatePod: the whole pod', () => {
       apiVersion: 'cci/v2',
       kind: 'Pod',
       metadata: {
-        name: 'team.web',
+        name: cciPodName('team', 'web', 'uid-1'),
         labels: { app: 'web' },
         annotations: {
           note: 'hi', 'burstlet.io/pod': 'team/web', 'burstlet.io/pod-uid': 'uid-1',
@@ -82,14 +83,6 @@ describe('translatePod: the whole pod', () => {
     ['web', 'custom', 'custom'],
   ])('hostname of pod %s (spec.hostname %s) is %s', (name, hostname, want) => {
     expect(podHostname(pod(hostname ? { hostname } : {}, { name }))).toBe(want);
-  });
-
-  it('names CCI pods ns.name, hashing names that would be too long', () => {
-    expect(cciPodName('team', 'web')).toBe('team.web');
-    const long = cciPodName('team', 'x'.repeat(260));
-    expect(long).toHaveLength(253);
-    expect(long).toMatch(/^team\.x+-[0-9a-f]{10}$/);
-    expect(cciPodName('team', 'x'.repeat(261))).not.toBe(long);
   });
 });
 
