@@ -14,7 +14,9 @@ import { DirectoryState } from '../src/network/service-directory/state.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeClient, loadKubeConfig } from '../src/provider/kube/client.ts';
-import { loadOrCreateNodeSecret, startNodeServiceDirectory } from '../src/network/service-directory/node-directory.ts';
+import { startNodeNetworking, type NodeNetworking } from '../src/network/node-networking.ts';
+import { loadOrCreateNodeSecret } from '../src/network/service-directory/node-directory.ts';
+import { SIDECAR_CREDENTIAL_ENV } from '../src/network/sidecar-injection.ts';
 import { DirectoryClient } from '../src/sidecar/directory-client.ts';
 import type { ForwardingEntry } from '../src/sidecar/rules.ts';
 import { startLocalCluster } from './support/local-cluster.ts';
@@ -210,21 +212,29 @@ describe('service directory on the local API server', () => {
     const cleanup: (() => unknown)[] = [() => cluster.stop()];
     try {
       const client = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
-      const key = await loadOrCreateNodeSecret(client, 'kube-system', 'burstlet-e2e-sidecar');
-      expect((await loadOrCreateNodeSecret(client, 'kube-system', 'burstlet-e2e-sidecar')).equals(key)).toBe(true);
-      const nodeDir = startNodeServiceDirectory({ client, log, secret: key, isActivePod: (uid) => uid === 'pod-x' });
-      cleanup.push(() => nodeDir.stop());
       const server = http.createServer();
+      // The server is up before the directory URL (with its port) can be given to the injection.
+      const mounted: { networking?: NodeNetworking } = {};
       server.on('upgrade', (req, socket, head) => {
-        if (!nodeDir.server.handleUpgrade(req, socket, head)) socket.destroy();
+        if (!mounted.networking?.directory.server.handleUpgrade(req, socket, head)) socket.destroy();
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       cleanup.push(() => server.close());
-      let table = new Map<string, ForwardingEntry>();
-      const sidecar = new DirectoryClient({
-        url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}${nodeDir.path}`, podUid: 'pod-x',
-        credential: nodeDir.credentialFor('pod-x'), log, onTable: (t) => (table = t),
+      const networking = await startNodeNetworking({
+        client, log, nodeName: 'e2e', image: 'burstlet/network:0.1.0', isActivePod: (uid) => uid === 'pod-x',
+        directoryUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/burstlet/v1/service-directory`,
       });
+      mounted.networking = networking;
+      cleanup.push(() => networking.stop());
+      // The key is kept in a Secret: a restarted burstlet signs the same credentials.
+      const key = await loadOrCreateNodeSecret(client, 'kube-system', 'burstlet-sidecar-key-e2e');
+      expect((await loadOrCreateNodeSecret(client, 'kube-system', 'burstlet-sidecar-key-e2e')).equals(key)).toBe(true);
+      // The injected container carries everything the sidecar needs to follow the directory.
+      const container = networking.sidecarFor({ metadata: { uid: 'pod-x' } })!;
+      const url = container.args!.find((a) => a.startsWith('--directory-url='))!.slice('--directory-url='.length);
+      const credential = container.env!.find((e) => e.name === SIDECAR_CREDENTIAL_ENV)!.value;
+      let table = new Map<string, ForwardingEntry>();
+      const sidecar = new DirectoryClient({ url, podUid: 'pod-x', credential, log, onTable: (t) => (table = t) });
       sidecar.start();
       cleanup.push(() => sidecar.stop());
       const apply = async (doc: object): Promise<void> => {

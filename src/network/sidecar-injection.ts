@@ -1,7 +1,6 @@
 // What --enable-networking adds to a burst pod, as pure functions: the `burstlet-network`
 // container the translator puts first in the CCI pod (never in the Kubernetes pod's spec),
 // and the events that tell users what the sidecar cannot do for their pod.
-import type { V1Pod } from '@kubernetes/client-node';
 import type { CciContainer } from '../cci/types.ts';
 
 export const SIDECAR_CONTAINER_NAME = 'burstlet-network';
@@ -49,8 +48,13 @@ export interface NetworkingEvent {
   message: string;
 }
 
+/** The parts of a pod (V1Pod or its wire JSON) the networking decisions read. */
+export interface PodShape {
+  spec?: { initContainers?: { name: string }[]; containers?: { name: string; lifecycle?: { postStart?: unknown } }[] };
+}
+
 /** The documented limitations that apply to this pod, as events to post on it. */
-export function networkingEvents(pod: V1Pod): NetworkingEvent[] {
+export function networkingEvents(pod: PodShape): NetworkingEvent[] {
   const events: NetworkingEvent[] = [];
   const inits = (pod.spec?.initContainers ?? []).map((c) => c.name);
   if (inits.length > 0) {
