@@ -8,6 +8,7 @@ export const UNSUPPORTED_HOST_NETWORK = 'UnsupportedHostNetwork';
 export const UNSUPPORTED_HOST_NAMESPACE = 'UnsupportedHostNamespace';
 export const UNSUPPORTED_DAEMONSET = 'UnsupportedDaemonSet';
 export const PRIVILEGED_NOT_SUPPORTED = 'PrivilegedNotSupported';
+export const UNSUPPORTED_SIDECAR_CONTAINER = 'UnsupportedSidecarContainer';
 
 export function refuseWhatCannotBurst(pod: V1Pod): void {
   const spec = pod.spec;
@@ -28,6 +29,12 @@ export function refuseWhatCannotBurst(pod: V1Pod): void {
   if (privileged) {
     throw new TranslateError(PRIVILEGED_NOT_SUPPORTED,
       `container ${JSON.stringify(privileged.name)} asks for privileged mode, which CCI does not allow; remove securityContext.privileged (add only the capabilities it needs) or keep this pod off the virtual node`);
+  }
+  // A native sidecar would block the pod in Init forever: CCI containers carry no restartPolicy.
+  const nativeSidecar = spec?.initContainers?.find((c) => c.restartPolicy === 'Always');
+  if (nativeSidecar) {
+    throw new TranslateError(UNSUPPORTED_SIDECAR_CONTAINER,
+      `init container ${JSON.stringify(nativeSidecar.name)} has restartPolicy Always (a native sidecar), which burst pods do not support; make it a regular container or keep this pod off the virtual node`);
   }
   for (const v of spec?.volumes ?? []) {
     const refusal = volumeRefusal(v);
