@@ -168,14 +168,25 @@ async function writePair(dir: string, name: string, pair: CertKeyPair): Promise<
   await writeFile(join(dir, `${name}-key.pem`), pair.keyPem, { mode: 0o600 });
 }
 
+export interface PkiOptions {
+  /** Extra IP addresses the API server's certificate is valid for (besides loopback and 198.19.0.1). */
+  servingIps?: string[];
+  servingDnsNames?: string[];
+}
+
 /** Loads the CA from `dir` (or creates it) and issues this run's server and client certs. */
-export async function createLocalPki(dir: string): Promise<LocalPki> {
+export async function createLocalPki(dir: string, opts: PkiOptions = {}): Promise<LocalPki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = await loadOrCreateCa(dir);
   const tokenKey = await loadOrCreateSecret(join(dir, 'token-key'));
   const issue = (opts: IssueOptions): Promise<CertKeyPair> => issueFrom(ca, opts);
   const [serving, admin, kubeletClient] = await Promise.all([
-    issue({ commonName: 'kube-apiserver', dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ipAddresses: ['127.0.0.1', '::1', '198.19.0.1'], usage: 'server' }),
+    issue({
+      commonName: 'kube-apiserver',
+      dnsNames: [...new Set(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...(opts.servingDnsNames ?? [])])],
+      ipAddresses: [...new Set(['127.0.0.1', '::1', '198.19.0.1', ...(opts.servingIps ?? [])])],
+      usage: 'server',
+    }),
     issue({ commonName: 'burstlet-admin', organizations: ['system:masters'], usage: 'client' }),
     issue({ commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' }),
   ]);

@@ -3,6 +3,7 @@
 // their own routes, which take precedence over the generic REST routes.
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '../../log/logger.ts';
@@ -94,8 +95,15 @@ export function expireEvents(store: ObjectStore, ttlMs: number): NodeJS.Timeout 
   }, Math.min(60_000, ttlMs)).unref();
 }
 
+/** The addresses a listener on `host` answers on, for the serving certificate. */
+function servingAddresses(host: string): string[] {
+  if (host !== '0.0.0.0' && host !== '::') return [host];
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address.split('%')[0]!));
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const pki = await createLocalPki(opts.stateDir);
+  const host = opts.host ?? '127.0.0.1';
+  const pki = await createLocalPki(opts.stateDir, { servingIps: servingAddresses(host) });
   const store = new ObjectStore({ historyLimit: opts.historyLimit });
   const registry = new Registry(store, { ips: new ServiceIpAllocator() });
   const policy = new Policy(opts.denyRules);
@@ -136,10 +144,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   seed(registry, pki);
   const eventExpiry = expireEvents(store, opts.eventTtlMs ?? 3_600_000);
-  const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 0 });
   const port = (app.server.address() as AddressInfo).port;
-  url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Clients of a server on every interface use loopback; the certificate covers the rest.
+  const advertised = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${port}`;
   const kubeconfigPath = join(opts.stateDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, url, pki.caPem, { client: pki.admin });
   return {

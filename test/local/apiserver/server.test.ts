@@ -287,3 +287,20 @@ describe('authentication and authorization', () => {
     expect(exec.status).toBe(503);
   });
 });
+
+describe('listen address', () => {
+  it('serves a certificate valid for the address it listens on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bl-apiserver-addr-'));
+    const other = await startApiServer({ stateDir: dir, host: '127.0.0.2', port: 0 });
+    const agent = new Agent({ connect: { ca: other.pki.caPem, cert: other.pki.admin.certPem, key: other.pki.admin.keyPem } });
+    try {
+      expect(other.url).toMatch(/^https:\/\/127\.0\.0\.2:\d+$/);
+      const res = await request(`${other.url}/version`, { dispatcher: agent });
+      expect(JSON.parse(await res.body.text())).toMatchObject({ major: '1' });
+    } finally {
+      await agent.close();
+      await other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
