@@ -15,11 +15,30 @@ export function isRuntimeField(path: string): path is RuntimeField {
   return (RUNTIME_FIELDS as readonly string[]).includes(path);
 }
 
+const GO_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+
+/** Go's unicode.IsPrint is letters, marks, numbers, punctuation, symbols and the ASCII space. */
+const NOT_GO_PRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
+
+/** Go's %q for a string: printable characters kept, the rest escaped as Go writes them. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    if (GO_ESCAPES[ch]) out += GO_ESCAPES[ch];
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (NOT_GO_PRINTABLE.test(ch)) {
+      out += code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    } else out += ch;
+  }
+  return out + '"';
+}
+
 /** Labels or annotations as the kubelet writes them into a file: sorted `key="value"` lines, Go-quoted. */
 export function formatMap(m: Record<string, string> | undefined): string {
   return Object.keys(m ?? {})
     .sort()
-    .map((k) => `${k}=${JSON.stringify(m![k])}`)
+    .map((k) => `${k}=${goQuote(m![k]!)}`)
     .join('\n');
 }
 

@@ -1,5 +1,6 @@
 import type { V1Volume } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { goQuote } from '../../../src/provider/translate/downward.ts';
 import { translatePod } from '../../../src/provider/translate/translate-pod.ts';
 import { b64, configMap, container, input, pod, secret } from './fixtures.ts';
 
@@ -65,5 +66,14 @@ describe('volumes', () => {
   it('a downwardAPI volume cannot use env-only fields', () => {
     const r = translatePod(input(pod({ volumes: [{ name: 'v', downwardAPI: { items: [{ path: 'n', fieldRef: { fieldPath: 'spec.nodeName' } }] } }] })));
     expect(r).toMatchObject({ ok: false, reason: 'UnsupportedFieldRef', retryable: false });
+  });
+});
+
+describe('goQuote (labels/annotations files)', () => {
+  it.each([
+    ['plain', '"plain"'], ['a "b" \\ c', '"a \\"b\\" \\\\ c"'], ['l1\nl2\t', '"l1\\nl2\\t"'], ['\x01\x7f', '"\\x01\\x7f"'],
+    ['héllo 日本', '"héllo 日本"'], ['\u00a0\u2028\u200b', '"\\u00a0\\u2028\\u200b"'], ['\u0085', '"\\u0085"'], ['😀', '"😀"'],
+  ])('%j → %s', (input, want) => {
+    expect(goQuote(input)).toBe(want);
   });
 });
