@@ -1,0 +1,129 @@
+// The injected burstlet-network sidecar inside the mock CCI's isolated runtime: a burst pod
+// (sidecar + app) reaches an nginx burst pod through a ClusterIP, the sidecar having found
+// the directory over wss with the CA and credential the injection put in its env. Needs root.
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CciClient } from '../src/cci/client.ts';
+import type { CciContainer, CciPod } from '../src/cci/types.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { newNodeSecret, podCredential, podCredentialAuthenticator } from '../src/network/service-directory/credentials.ts';
+import { startStandaloneDirectory, type StandaloneDirectory } from '../src/network/service-directory/server.ts';
+import { DirectoryState } from '../src/network/service-directory/state.ts';
+import { sidecarContainer } from '../src/network/sidecar-injection.ts';
+
+const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
+const TOKEN = 'e2e-token-not-secret';
+const third = 100 + Math.floor(Math.random() * 150);
+const prefix = `198.18.${third}`;
+const log = createLogger('silent', 'e2e');
+const CLUSTER_IP = '198.19.0.30';
+
+let tmp: string;
+let mock: ChildProcessWithoutNullStreams | undefined;
+let mockLogs = '';
+let cci: CciClient;
+let directory: StandaloneDirectory;
+const state = new DirectoryState();
+const secret = newNodeSecret();
+
+function pod(name: string, containers: CciContainer[]): CciPod {
+  return {
+    apiVersion: 'cci/v2', kind: 'Pod',
+    metadata: { name, annotations: { 'burstlet.io/pod-uid': `uid-${name}`, 'burstlet.io/pod': `default/${name}` } },
+    spec: {
+      restartPolicy: 'Always', hostname: name, terminationGracePeriodSeconds: 2, containers,
+      dnsConfig: { nameservers: ['198.19.0.10'], searches: ['default.svc.cluster.local'], options: [{ name: 'ndots', value: '5' }] },
+    },
+  };
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v).slice(0, 2000)}\nmock logs: ${mockLogs.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function logsOf(name: string, container: string): Promise<string> {
+  let out = '';
+  try {
+    for await (const chunk of await cci.logs(name, { container })) out += (chunk as Buffer).toString();
+  } catch (err) {
+    out += String(err);
+  }
+  return out;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+describe.runIf(isRoot)('burstlet-network sidecar in the mock CCI (isolated runtime)', () => {
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(tmpdir(), 'bl-netcci-'));
+    writeFileSync(path.join(tmp, 'token'), TOKEN);
+    mock = spawn(process.execPath, [MAIN, 'mock-cci', `--token-file=${path.join(tmp, 'token')}`, '--log-level=warn',
+      `--state-dir=${path.join(tmp, 'state')}`, '--runtime=isolated', `--subnet=${prefix}.0/24`]);
+    mock.stderr.on('data', (d: Buffer) => (mockLogs += d.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      mock!.stdout.on('data', (d: Buffer) => {
+        const m = /ready at (http:\/\/\S+)/.exec(d.toString());
+        if (m) resolve(m[1]!);
+      });
+      mock!.once('exit', (code) => reject(new Error(`mock-cci exited ${code}: ${mockLogs}`)));
+    });
+    cci = new CciClient({ endpoint: url, token: TOKEN, namespace: 'default', timeoutMs: 10_000 });
+    // The directory listens on the subnet's gateway (the mock's bridge): what burst pods reach.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=burstlet-node', '-addext', `subjectAltName=IP:${prefix}.1`,
+      '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem')], { stdio: 'ignore' });
+    state.markSynced();
+    directory = await startStandaloneDirectory({
+      state, log, host: `${prefix}.1`, port: 0,
+      tls: { key: readFileSync(path.join(tmp, 'key.pem'), 'utf8'), cert: readFileSync(path.join(tmp, 'cert.pem'), 'utf8') },
+      authenticate: podCredentialAuthenticator(secret, (uid) => uid === 'uid-client'),
+    });
+  });
+
+  afterAll(async () => {
+    await directory?.close();
+    await cci?.close();
+    if (mock && mock.exitCode === null) {
+      const exited = new Promise((r) => mock!.once('exit', r));
+      mock.kill('SIGTERM');
+      await exited;
+    }
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('an app container reaches an nginx burst pod by ClusterIP through the injected sidecar', async () => {
+    await cci.createPod(pod('web', [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 8080 }] }]));
+    const web = await eventually('nginx to run', () => cci.getPod('web'), (p) => p.status?.phase === 'Running' && !!p.status.podIP);
+    state.setService('default/web', {
+      namespace: 'default', name: 'web', clusterIPs: [CLUSTER_IP], ports: [{ name: 'http', protocol: 'TCP', port: 80 }], affinitySeconds: null,
+    });
+    state.setSlice('default/web-1', {
+      namespace: 'default', name: 'web-1', serviceName: 'web', addressType: 'IPv4',
+      endpoints: [{ address: web.status!.podIP!, ready: true, serving: true, terminating: false }],
+      ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+    });
+    const sidecar = sidecarContainer({
+      image: 'burstlet/network:0.1.0', directoryUrl: directory.url, podUid: 'uid-client',
+      credential: podCredential(secret, 'uid-client'), caPem: readFileSync(path.join(tmp, 'cert.pem'), 'utf8'),
+    });
+    const app: CciContainer = {
+      name: 'app', image: 'curlimages/curl',
+      command: ['sh', '-c', `while true; do curl -s -m 2 -o /dev/null -w "status=%{http_code}\\n" http://${CLUSTER_IP}/; sleep 0.5; done`],
+    };
+    await cci.createPod(pod('client', [sidecar, app]));
+    const ready = await eventually('the sidecar to be ready', () => cci.getPod('client'),
+      (p) => p.status?.containerStatuses?.find((c) => c.name === 'burstlet-network')?.ready === true);
+    expect(ready.status?.phase).toBe('Running');
+    await eventually('curl through the ClusterIP', () => logsOf('client', 'app'), (l) => l.includes('status=200'));
+    expect(directory.directory.connections).toBe(1);
+  });
+});
