@@ -160,6 +160,7 @@ async function dispatch(
         encode: (o, first) =>
           rep === 'table' ? toTable(apiDef.kind, [view.fromStorage(o)], includeFor(q), { resourceVersion: o.metadata.resourceVersion }, first) : one(o),
         allowBookmarks: queryValue(q, 'allowWatchBookmarks') === 'true',
+        sendInitialEvents: queryValue(q, 'sendInitialEvents') === 'true',
         bookmarkIntervalMs: ctx.bookmarkIntervalMs,
         timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
       });

@@ -19,6 +19,8 @@ export interface WatchRequest {
   /** Whether `encode` returns the stored object itself, so its serialization can be shared. */
   plain: boolean;
   allowBookmarks: boolean;
+  /** Streaming list (client-go WatchList): current objects first, then a bookmark marking their end. */
+  sendInitialEvents: boolean;
   bookmarkIntervalMs: number;
   timeoutMs: number;
 }
@@ -73,7 +75,7 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, w: WatchRequ
   try {
     handle = store.watch(
       w.storage,
-      { namespace: w.namespace, resourceVersion: w.resourceVersion },
+      { namespace: w.namespace, resourceVersion: w.sendInitialEvents ? '' : w.resourceVersion },
       (ev) => {
         const type = filteredType(ev, w.filter);
         if (type) write(type, ev.object);
@@ -90,12 +92,17 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, w: WatchRequ
     handle.stop();
     return;
   }
+  const writeBookmark = (annotations?: Record<string, string>): void => {
+    const metadata = { resourceVersion: String(store.resourceVersion()), ...(annotations ? { annotations } : {}) };
+    res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: w.def.kind, apiVersion: apiVersionOf(w.def), metadata } })}\n`);
+  };
+  // The initial events were delivered synchronously by store.watch: mark their end.
+  if (w.sendInitialEvents) writeBookmark({ 'k8s.io/initial-events-end': 'true' });
   timers.timeout = setTimeout(finish, w.timeoutMs);
   if (w.allowBookmarks) {
     const bookmark = (): void => {
       if (closed) return;
-      const object = { kind: w.def.kind, apiVersion: apiVersionOf(w.def), metadata: { resourceVersion: String(store.resourceVersion()) } };
-      res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+      writeBookmark();
       timers.bookmark = setTimeout(bookmark, w.bookmarkIntervalMs).unref();
     };
     timers.bookmark = setTimeout(bookmark, w.bookmarkIntervalMs).unref();

@@ -217,6 +217,21 @@ describe('events', () => {
   });
 });
 
+describe('watch', () => {
+  it('streams initial events then an initial-events-end bookmark for sendInitialEvents (client-go WatchList)', async () => {
+    const res = await request(`${server.url}/api/v1/nodes?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan`, { dispatcher: admin });
+    let text = '';
+    for await (const chunk of res.body) {
+      text += (chunk as Buffer).toString();
+      if (text.includes('initial-events-end')) break;
+    }
+    const events = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { name?: string; annotations?: Record<string, string> } } });
+    expect(events.map((e) => e.type)).toEqual(['ADDED', 'BOOKMARK']);
+    expect(events[0]!.object.metadata.name).toBe('n1');
+    expect(events[1]!.object.metadata.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
+  });
+});
+
 describe('representations', () => {
   it('serves Tables with the requested object detail', async () => {
     const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
