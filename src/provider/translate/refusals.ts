@@ -1,7 +1,8 @@
 // What cannot burst, checked before anything is resolved: a pod that can never run on CCI
 // is refused at once, even if it also waits for a ConfigMap.
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { TranslateError } from './context.ts';
+import { parseQuantity } from './quantity.ts';
 import { volumeRefusal } from './volumes.ts';
 
 export const UNSUPPORTED_HOST_NETWORK = 'UnsupportedHostNetwork';
@@ -9,6 +10,26 @@ export const UNSUPPORTED_HOST_NAMESPACE = 'UnsupportedHostNamespace';
 export const UNSUPPORTED_DAEMONSET = 'UnsupportedDaemonSet';
 export const PRIVILEGED_NOT_SUPPORTED = 'PrivilegedNotSupported';
 export const UNSUPPORTED_SIDECAR_CONTAINER = 'UnsupportedSidecarContainer';
+export const UNSUPPORTED_RESOURCE = 'UnsupportedResource';
+
+/** The resources a CCI 2.0 flavor provides; anything else (GPUs, hugepages) would be silently missing. */
+const FLAVOR_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
+
+function refuseResources(c: V1Container): void {
+  for (const list of [c.resources?.limits, c.resources?.requests]) {
+    for (const [name, value] of Object.entries(list ?? {})) {
+      if (!FLAVOR_RESOURCES.has(name)) {
+        throw new TranslateError(UNSUPPORTED_RESOURCE,
+          `container ${JSON.stringify(c.name)} asks for ${name}, which burst pods cannot get (only cpu, memory and ephemeral-storage); remove it or keep this pod off the virtual node`);
+      }
+      try {
+        parseQuantity(value);
+      } catch (err) {
+        throw new TranslateError(UNSUPPORTED_RESOURCE, `container ${JSON.stringify(c.name)} ${name}: ${(err as Error).message}`);
+      }
+    }
+  }
+}
 
 export function refuseWhatCannotBurst(pod: V1Pod): void {
   const spec = pod.spec;
@@ -36,6 +57,7 @@ export function refuseWhatCannotBurst(pod: V1Pod): void {
     throw new TranslateError(UNSUPPORTED_SIDECAR_CONTAINER,
       `init container ${JSON.stringify(nativeSidecar.name)} has restartPolicy Always (a native sidecar), which burst pods do not support; make it a regular container or keep this pod off the virtual node`);
   }
+  for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) refuseResources(c);
   for (const v of spec?.volumes ?? []) {
     const refusal = volumeRefusal(v);
     if (refusal) throw refusal;

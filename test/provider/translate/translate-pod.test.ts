@@ -93,6 +93,8 @@ describe('translatePod: refusals', () => {
     ['DaemonSet pods', pod({}, { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'd', controller: true }] }), 'UnsupportedDaemonSet', /DaemonSet "agent"/],
     ['privileged containers', pod({ containers: [container({ securityContext: { privileged: true } })] }), 'PrivilegedNotSupported', /container "app" asks for privileged mode/],
     ['privileged init containers', pod({ initContainers: [container({ name: 'i', securityContext: { privileged: true } })] }), 'PrivilegedNotSupported', /container "i"/],
+    ['extended resources (GPUs)', pod({ containers: [container({ resources: { limits: { 'nvidia.com/gpu': '1' } } })] }), 'UnsupportedResource', /asks for nvidia.com\/gpu.*only cpu, memory and ephemeral-storage/],
+    ['unparsable quantities', pod({ containers: [container({ resources: { requests: { cpu: 'lots' } } })] }), 'UnsupportedResource', /container "app" cpu: "lots" is not a Kubernetes quantity/],
     ['native sidecar init containers', pod({ initContainers: [container({ name: 'proxy', restartPolicy: 'Always' })] }), 'UnsupportedSidecarContainer', /init container "proxy" has restartPolicy Always/],
     ['hostPath other than /etc/localtime', pod({ volumes: [{ name: 'docker', hostPath: { path: '/var/run/docker.sock' } }] }), 'UnsupportedVolume', /volume "docker" is hostPath "\/var\/run\/docker.sock".*only \/etc\/localtime/],
     ['PVC volumes', pod({ volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'c' } }] }), 'UnsupportedVolume', /volume "data" is a persistentVolumeClaim volume.*configMap, secret, emptyDir/],
