@@ -45,13 +45,15 @@ export function parseResolvConf(text: string): ParsedResolvConf {
 }
 
 /**
- * The exact file a pod gets, laid out as containerd's CRI plugin writes it: one search
- * line, one nameserver line per server, one options line; absent parts are left out.
+ * The exact file a pod gets: one nameserver line per server, then one search line, then one
+ * options line (the kubelet's own dockershim layout), absent parts left out. Nameservers come
+ * first because CCE's documented check reads the cluster DNS "following nameserver in the
+ * first line" of a burst pod's /etc/resolv.conf.
  */
 export function renderResolvConf(config: CciDNSConfig): string {
   let out = '';
-  if (config.searches.length > 0) out += `search ${config.searches.join(' ')}\n`;
   for (const server of config.nameservers) out += `nameserver ${server}\n`;
+  if (config.searches.length > 0) out += `search ${config.searches.join(' ')}\n`;
   if (config.options.length > 0) out += `options ${config.options.map(formatOption).join(' ')}\n`;
   return out;
 }

@@ -19,9 +19,9 @@ describe('parseResolvConf', () => {
 
 describe('renderResolvConf', () => {
   it.each([
-    ['containerd layout: search, nameservers, options',
+    ['nameservers first (the seed checks the first line), then search, then options',
       { nameservers: ['198.19.0.10', '198.18.7.1'], searches: ['team.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: [{ name: 'ndots', value: '5' }, { name: 'rotate' }] },
-      'search team.svc.cluster.local svc.cluster.local cluster.local\nnameserver 198.19.0.10\nnameserver 198.18.7.1\noptions ndots:5 rotate\n'],
+      'nameserver 198.19.0.10\nnameserver 198.18.7.1\nsearch team.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 rotate\n'],
     ['absent parts left out', { nameservers: ['127.0.0.1'], searches: [], options: [] }, 'nameserver 127.0.0.1\n'],
     ['empty config is an empty file', { nameservers: [], searches: [], options: [] }, ''],
   ])('%s', (_name, config, text) => {
