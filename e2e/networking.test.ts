@@ -19,6 +19,8 @@ import { loadOrCreateNodeSecret } from '../src/network/service-directory/node-di
 import { SIDECAR_CREDENTIAL_ENV } from '../src/network/sidecar-injection.ts';
 import { DirectoryClient } from '../src/sidecar/directory-client.ts';
 import type { ForwardingEntry } from '../src/sidecar/rules.ts';
+import { startClusterDns } from '../src/local/dns/server.ts';
+import { KUBE_DNS_CLUSTER_IP, registerKubeDnsService } from '../src/local/dns/kube-dns-service.ts';
 import { startLocalCluster } from './support/local-cluster.ts';
 import { createTestNetwork, waitForLine, type Netns, type TestNetwork } from './support/netns.ts';
 
@@ -256,6 +258,69 @@ describe('service directory on the local API server', () => {
       await cluster.kubectl(['delete', 'service', 'manual']);
       await eventually('the Service to go', async () => table.has('TCP/198.19.0.77:80'), (has) => !has);
       expect(sidecar.connected).toBe(true);
+    } finally {
+      for (const c of cleanup.reverse()) await c();
+    }
+  });
+});
+
+describe('the local environment through the sidecar', () => {
+  it('cluster DNS over UDP and TCP to the kube-dns ClusterIP, then the Service it names', async () => {
+    const cluster = await startLocalCluster();
+    const cleanup: (() => unknown)[] = [() => cluster.stop()];
+    try {
+      // kube-dns: the cluster DNS server on the gateway (reachable from the pod), behind 198.19.0.10.
+      const dns = await startClusterDns({ kubeconfigPath: cluster.kubeconfig, listen: { host: net.gateway, port: 0 }, domain: 'cluster.local', logger: log });
+      cleanup.push(() => dns.stop());
+      await registerKubeDnsService({ kubeconfigPath: cluster.kubeconfig, endpointIP: net.gateway, endpointPort: dns.port });
+      const apply = async (doc: object): Promise<void> => {
+        expect((await cluster.kubectl(['apply', '-f', '-'], { stdin: JSON.stringify(doc) })).stderr).toBe('');
+      };
+      await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo', namespace: 'default' },
+        spec: { clusterIP: '198.19.0.40', ports: [{ name: 'p', port: 80, protocol: 'TCP' }] } });
+      await apply({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+        metadata: { name: 'echo-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'echo' } },
+        endpoints: [{ addresses: [endpoints.ips[0]] }], ports: [{ name: 'p', port: 8080, protocol: 'TCP' }] });
+
+      const client = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
+      const server = http.createServer();
+      const mounted: { networking?: NodeNetworking } = {};
+      server.on('upgrade', (req, socket, head) => {
+        if (!mounted.networking?.directory.server.handleUpgrade(req, socket, head)) socket.destroy();
+      });
+      await new Promise<void>((r) => server.listen(0, net.gateway, r));
+      cleanup.push(() => server.close());
+      const networking = await startNodeNetworking({
+        client, log, nodeName: 'e2e-dns', image: 'burstlet/network:0.1.0', isActivePod: (uid) => uid === 'pod-dns',
+        directoryUrl: `ws://${net.gateway}:${(server.address() as AddressInfo).port}/burstlet/v1/service-directory`,
+      });
+      mounted.networking = networking;
+      cleanup.push(() => networking.stop());
+      const container = networking.sidecarFor({ metadata: { uid: 'pod-dns' } })!;
+
+      const dnsPod = net.addNamespace([4]);
+      const agentProc = dnsPod.spawn([process.execPath, '--no-warnings', support('netns-client.ts'), dnsPod.ips[0]!, String(AGENT_PORT)]);
+      children.push(agentProc);
+      await waitForLine(agentProc, /^ready$/);
+      const sidecar = dnsPod.spawn([process.execPath, '--no-warnings', main, ...container.command!.slice(1), ...container.args!],
+        { env: { ...process.env, ...Object.fromEntries(container.env!.map((e) => [e.name, e.value])) } });
+      children.push(sidecar);
+      await eventually('the sidecar to be ready', () => health(dnsPod.ips[0]!), (st) => st === 200, 20_000);
+
+      const ask = <T>(route: string, params: Record<string, string | number>): Promise<T> =>
+        fetch(`http://${dnsPod.ips[0]}:${AGENT_PORT}${route}?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`)
+          .then((r) => r.json() as Promise<T>);
+      type DnsResult = { rcode?: number; answers?: unknown[]; error?: string };
+      for (const transport of ['udp', 'tcp']) {
+        const res = await eventually(`a ${transport} DNS answer`, () => ask<DnsResult>('/dns', {
+          host: KUBE_DNS_CLUSTER_IP, port: 53, name: 'echo.default.svc.cluster.local', transport,
+        }), (r) => r.error === undefined);
+        expect(res).toEqual({ rcode: 0, answers: [{ kind: 'A', address: '198.19.0.40' }] });
+      }
+      const nx = await ask<DnsResult>('/dns', { host: KUBE_DNS_CLUSTER_IP, port: 53, name: 'nope.default.svc.cluster.local', transport: 'udp' });
+      expect(nx.rcode).toBe(3);
+      const echoed = await ask<{ line: string }>('/tcp', { host: '198.19.0.40', port: 80 });
+      expect(echoed.line).toBe(endpoints.ips[0]);
     } finally {
       for (const c of cleanup.reverse()) await c();
     }

@@ -4,10 +4,13 @@
 //   GET /udp?host&port&payload     the reply, or "timeout"
 //   GET /transfer/start?host&port&bytes   a long paced echo transfer on one connection (returns an id)
 //   GET /transfer/result?id        its progress: sent, received, ended, error
+//   GET /dns?host&port&name&transport   the A records of name (udp or tcp), or the error
 // Usage: node netns-client.ts <listen address> <port>; prints "ready".
 import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
+import { query } from '../../src/local/dns/client.ts';
+import { TYPE } from '../../src/local/dns/wire.ts';
 
 interface Transfer {
   firstLine: string;
@@ -91,7 +94,12 @@ http.createServer(async (req, res) => {
   let body: unknown;
   if (url.pathname === '/tcp') body = await tcpFirstLine(q('host'), Number(q('port')));
   else if (url.pathname === '/udp') body = { reply: await udp(q('host'), Number(q('port')), q('payload')) };
-  else if (url.pathname === '/transfer/start') {
+  else if (url.pathname === '/dns') {
+    const transport = q('transport') === 'tcp' ? 'tcp' : 'udp';
+    body = await query({ host: q('host'), port: Number(q('port')) }, q('name'), TYPE.A, { transport })
+      .then((m) => ({ rcode: m.header.rcode, answers: m.answers.map((a) => a.data) }))
+      .catch((err: Error) => ({ error: err.message }));
+  } else if (url.pathname === '/transfer/start') {
     const id = String(transfers.size + 1);
     startTransfer(id, q('host'), Number(q('port')), Number(q('bytes')));
     body = { id };
