@@ -73,3 +73,17 @@ export function switchProtocols(socket: Duplex, headers: Record<string, string>)
   const lines = ['HTTP/1.1 101 Switching Protocols', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
   socket.write(lines.join('\r\n') + '\r\n\r\n');
 }
+
+/** Joins two upgraded connections byte for byte; either side closing closes the other. */
+export function spliceSockets(a: Duplex, b: Duplex): void {
+  a.pipe(b);
+  b.pipe(a);
+  const closeBoth = (): void => {
+    a.destroy();
+    b.destroy();
+  };
+  a.once('close', closeBoth);
+  b.once('close', closeBoth);
+  a.on('error', closeBoth);
+  b.on('error', closeBoth);
+}

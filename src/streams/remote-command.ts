@@ -1,9 +1,16 @@
 // Protocol-neutral remote command (exec/attach) streams. A server-side session is what a
 // handler gets when a client connects (over SPDY or WebSocket); a client is what a caller
 // gets when it dials one. The protocol adapters live next to this file.
-import type { Readable, Writable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { RemoteCommandResult } from './exec-status.ts';
-import type { TerminalSize } from './websocket-channels.ts';
+import { refuseUpgrade } from './http-upgrade.ts';
+import { REMOTE_COMMAND_SPDY_PROTOCOLS, serveSpdyRemoteCommand } from './spdy/remote-command.ts';
+import { acceptSpdyUpgrade, isSpdyUpgrade } from './spdy/upgrade.ts';
+import { REMOTE_COMMAND_WS_PROTOCOLS, type TerminalSize } from './websocket-channels.ts';
+import { serveWebSocketRemoteCommand } from './websocket-remote-command.ts';
+import { acceptWebSocket, isWebSocketUpgrade } from './websocket-upgrade.ts';
 
 export type { RemoteCommandResult } from './exec-status.ts';
 export type { TerminalSize } from './websocket-channels.ts';
@@ -82,4 +89,76 @@ export function kubeletRemoteCommandQuery(req: RemoteCommandOptions & { command:
   if (req.stderr) q.set('error', '1');
   if (req.tty) q.set('tty', '1');
   return q;
+}
+
+export interface AcceptOptions {
+  /** SPDY: how long the client may take to open its streams. */
+  streamCreationTimeoutMs?: number;
+  /** Drop the connection after this long without traffic (0: never). */
+  idleTimeoutMs?: number;
+}
+
+/**
+ * Completes an exec/attach upgrade in whichever protocol the request asks for (WebSocket
+ * channels or SPDY/3.1). Returns null when the request was refused or the client never opened
+ * its streams; the client has been answered in that case. Call it before any await of your
+ * own so that no early message is missed.
+ */
+export async function acceptRemoteCommand(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  options: RemoteCommandOptions,
+  accept: AcceptOptions = {},
+): Promise<RemoteCommandSession | null> {
+  if (isWebSocketUpgrade(req)) {
+    const ws = await acceptWebSocket(req, socket, head, REMOTE_COMMAND_WS_PROTOCOLS);
+    if (!ws) return null;
+    const session = serveWebSocketRemoteCommand(ws, options);
+    if (accept.idleTimeoutMs) idleTimeout(socket, accept.idleTimeoutMs, () => session.abort());
+    return session;
+  }
+  if (isSpdyUpgrade(req)) {
+    const accepted = acceptSpdyUpgrade(req, socket, head, REMOTE_COMMAND_SPDY_PROTOCOLS, { idleTimeoutMs: accept.idleTimeoutMs });
+    if (!accepted) return null;
+    return serveSpdyRemoteCommand(accepted.session, accepted.protocol, options, accept.streamCreationTimeoutMs).catch(() => null);
+  }
+  refuseUpgrade(socket, 400, 'Bad Request', 'Upgrade request required: use SPDY/3.1 or websocket\n');
+  return null;
+}
+
+function idleTimeout(socket: Duplex, ms: number, onIdle: () => void): void {
+  const s = socket as Duplex & { setTimeout?: (ms: number, cb: () => void) => void };
+  s.setTimeout?.(ms, onIdle);
+}
+
+async function drainInto(from: Readable | null, to: Writable | null): Promise<void> {
+  if (!from) return;
+  if (!to) {
+    from.resume();
+    return;
+  }
+  await pipeline(from, to, { end: false }).catch(() => undefined);
+}
+
+/**
+ * Joins a server-side session to a client-side one (a proxy or a backend): stdin and resizes
+ * flow one way, stdout/stderr and the result the other. Either side closing closes the other.
+ */
+export async function bridgeRemoteCommand(session: RemoteCommandSession, client: RemoteCommandClient): Promise<void> {
+  void session.closed.then(() => client.close());
+  if (session.stdin && client.stdin) session.stdin.pipe(client.stdin);
+  else session.stdin?.resume();
+  if (session.resizes) {
+    void (async () => {
+      for await (const size of session.resizes!) client.resize(size);
+    })();
+  }
+  let result: RemoteCommandResult;
+  try {
+    [result] = await Promise.all([client.result, drainInto(client.stdout, session.stdout), drainInto(client.stderr, session.stderr)]);
+  } catch (err) {
+    result = { error: (err as Error).message };
+  }
+  await session.finish(result);
 }

@@ -45,11 +45,11 @@ export function supportsStreamClose(protocol: WsChannelProtocol): boolean {
  * server supports. A client that offers none gets `channel.k8s.io` (the empty protocol).
  * Returns null when nothing offered is supported.
  */
-export function negotiateChannelProtocol(
+export function negotiateChannelProtocol<P extends string = WsChannelProtocol>(
   offered: readonly string[],
-  supported: readonly WsChannelProtocol[] = REMOTE_COMMAND_WS_PROTOCOLS,
-): WsChannelProtocol | null {
-  if (offered.length === 0) return supported.includes(WS_PROTOCOL.binary) ? WS_PROTOCOL.binary : null;
+  supported: readonly P[] = REMOTE_COMMAND_WS_PROTOCOLS as readonly string[] as readonly P[],
+): P | null {
+  if (offered.length === 0) return supported.find((p) => p === WS_PROTOCOL.binary) ?? null;
   for (const candidate of offered) {
     const hit = supported.find((p) => p === candidate.trim());
     if (hit) return hit;

@@ -2,7 +2,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { negotiateChannelProtocol, parseProtocolHeader, type WsChannelProtocol } from './websocket-channels.ts';
+import { refuseUpgrade } from './http-upgrade.ts';
+import { negotiateChannelProtocol, parseProtocolHeader } from './websocket-channels.ts';
 
 export function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
@@ -16,13 +17,13 @@ export function acceptWebSocket(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  supported: readonly WsChannelProtocol[],
+  supported: readonly string[],
 ): Promise<WebSocket | null> {
   const offered = parseProtocolHeader(req.headers['sec-websocket-protocol']);
   const chosen = negotiateChannelProtocol(offered, supported);
   if (chosen === null) {
     const body = `requested protocol(s) are not supported: ${JSON.stringify(offered)}; supports ${JSON.stringify(supported)}\n`;
-    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    refuseUpgrade(socket, 400, 'Bad Request', body);
     return Promise.resolve(null);
   }
   return new Promise((resolve) => {

@@ -1,0 +1,157 @@
+// The local API server's pod proxy (log, exec, port-forward) against a test kubelet, driven by
+// the real kubectl: 1.33 over WebSocket (translated/tunnelled to SPDY), 1.33 forced to SPDY,
+// and 1.27 (SPDY only).
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer, type ApiServer } from '../src/local/apiserver/index.ts';
+import { podProxyExtension } from '../src/local/proxy/index.ts';
+import { kubectlPath, type KubectlVersion } from './support/local-cluster.ts';
+import { startTestKubelet, type TestKubelet } from './support/test-kubelet.ts';
+
+interface Run {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+let stateDir: string;
+let server: ApiServer;
+let kubelet: TestKubelet;
+let echo: net.Server;
+let echoPort: number;
+const LOG_LINES = 'first line\nsecond line\n';
+
+function kubectl(args: string[], env: Record<string, string>, version: KubectlVersion, stdin: Buffer | string = ''): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(kubectlPath(version), args, { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(stdin);
+  });
+}
+
+async function ok(args: string[], stdin = ''): Promise<string> {
+  const r = await kubectl(args, {}, '1.33', stdin);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout.toString();
+}
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'bl-proxy-'));
+  server = await startApiServer({ stateDir, port: 0, extensions: [podProxyExtension({ allowUnverifiedKubelets: false })] });
+  const serving = await server.pki.issue({ commonName: 'test-kubelet', usage: 'server', ipAddresses: ['127.0.0.1'] });
+  const logFile = join(stateDir, 'app.log');
+  writeFileSync(logFile, LOG_LINES);
+  kubelet = await startTestKubelet({ cert: serving.certPem, key: serving.keyPem, clientCa: server.pki.caPem, logs: { 'default/p/app': logFile } });
+  echo = net.createServer((s) => {
+    s.write('echo:');
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  echoPort = (echo.address() as AddressInfo).port;
+
+  await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'kl' } }));
+  const nodeStatus = { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } };
+  await ok(['patch', 'node', 'kl', '--subresource=status', '--type=merge', '-p', JSON.stringify(nodeStatus)]);
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { nodeName: 'kl', containers: [{ name: 'app', image: 'nginx' }] } };
+  await ok(['create', '-f', '-'], JSON.stringify(pod));
+  await ok(['patch', 'pod', 'p', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running' } })]);
+});
+
+afterAll(async () => {
+  await kubelet?.close();
+  await new Promise<void>((r) => (echo ? echo.close(() => r()) : r()));
+  await server?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const variants: { name: string; version: KubectlVersion; env: Record<string, string> }[] = [
+  { name: 'kubectl 1.33 WebSocket', version: '1.33', env: {} },
+  { name: 'kubectl 1.33 SPDY', version: '1.33', env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } },
+  { name: 'kubectl 1.27', version: '1.27', env: {} },
+];
+
+async function connectThrough(port: number, payload: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.end(payload));
+    let got = '';
+    s.on('data', (d: Buffer) => (got += d.toString()));
+    s.on('end', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
+describe.each(variants)('$name', ({ version, env }) => {
+  it('exec -- echo hi', async () => {
+    const r = await kubectl(['exec', 'p', '--', 'echo', 'hi'], env, version);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.toString()).toBe('hi\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('exec -i returns 10 MiB of stdin intact', async () => {
+    const payload = randomBytes(10 << 20);
+    const r = await kubectl(['exec', '-i', 'p', '--', 'cat'], env, version, payload);
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.length).toBe(payload.length);
+    expect(sha(r.stdout)).toBe(sha(payload));
+  });
+
+  it('exec propagates exit code 3', async () => {
+    const r = await kubectl(['exec', 'p', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'], env, version);
+    expect(r.code).toBe(3);
+    expect(r.stdout.toString()).toBe('out\n');
+    expect(r.stderr).toContain('err\n');
+  });
+
+  it('logs', async () => {
+    const r = await kubectl(['logs', 'p'], env, version);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.toString()).toBe(LOG_LINES);
+  });
+
+  it('port-forward carries two connections at once', async () => {
+    const child = spawn(kubectlPath(version), ['port-forward', 'pod/p', `:${echoPort}`], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
+    try {
+      const localPort = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.once('exit', (code) => reject(new Error(`kubectl port-forward exited ${code}: ${err}`)));
+      });
+      const [a, b] = await Promise.all([connectThrough(localPort, 'one'), connectThrough(localPort, 'two')]);
+      expect([a, b]).toEqual(['echo:one', 'echo:two']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('proxy errors', () => {
+  it('404 for an unknown pod, with the client certificate presented to the kubelet', async () => {
+    const r = await kubectl(['exec', 'nope', '--', 'true'], {}, '1.33');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('pods "nope" not found');
+    expect(kubelet.clients.length).toBeGreaterThan(0);
+    expect(new Set(kubelet.clients)).toEqual(new Set(['kube-apiserver-kubelet-client']));
+  });
+});

@@ -1,0 +1,111 @@
+// A small kubelet for proxy tests: HTTPS that demands a client certificate from the cluster CA,
+// the streaming protocols of src/streams, commands run on this host with child_process (a tty
+// through `script`), logs served from a file per container, port-forward to 127.0.0.1.
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { acceptPortForward } from '../../src/streams/port-forward.ts';
+import { acceptRemoteCommand, parseRemoteCommandQuery, type RemoteCommandSession } from '../../src/streams/remote-command.ts';
+import { refuseUpgrade } from '../../src/streams/http-upgrade.ts';
+
+export interface TestKubelet {
+  port: number;
+  /** Client certificate common names seen, one per request. */
+  clients: string[];
+  close(): Promise<void>;
+}
+
+export interface TestKubeletOptions {
+  cert: string;
+  key: string;
+  /** The CA that must have issued the caller's client certificate. */
+  clientCa: string;
+  /** `${ns}/${pod}/${container}` → path of the log file to serve. */
+  logs: Record<string, string>;
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Runs the command on this host; a tty goes through script(1) so the child sees a terminal. */
+async function runCommand(session: RemoteCommandSession, command: string[]): Promise<void> {
+  const [file, args] = session.tty ? ['script', ['-qfec', command.map(shellQuote).join(' '), '/dev/null']] : [command[0]!, command.slice(1)];
+  const child = spawn(file, args as string[], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<{ exitCode: number } | { error: string }>((resolve) => {
+    child.once('error', (err) => resolve({ error: `failed to run ${command[0]}: ${err.message}` }));
+    child.once('close', (code, signal) => resolve({ exitCode: code ?? (signal ? 128 : 1) }));
+  });
+  child.stdin.on('error', () => undefined);
+  if (session.stdin) session.stdin.pipe(child.stdin);
+  else child.stdin.end();
+  if (session.stdout) child.stdout.pipe(session.stdout, { end: false });
+  else child.stdout.resume();
+  if (session.stderr) child.stderr.pipe(session.stderr, { end: false });
+  else child.stderr.resume();
+  void session.closed.then(() => child.kill('SIGKILL'));
+  const result = await exited;
+  await session.finish(result);
+}
+
+export async function startTestKubelet(opts: TestKubeletOptions): Promise<TestKubelet> {
+  const clients: string[] = [];
+  const server = https.createServer({ cert: opts.cert, key: opts.key, ca: opts.clientCa, requestCert: true, rejectUnauthorized: true });
+  const clientOf = (socket: unknown): string => String((socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
+
+  server.on('request', (req, res) => {
+    clients.push(clientOf(req.socket));
+    const url = new URL(req.url ?? '/', 'https://x');
+    const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    const file = m ? opts.logs[`${m[1]}/${m[2]}/${m[3]}`] : undefined;
+    if (!file || !existsSync(file)) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`no logs for ${url.pathname}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    createReadStream(file).pipe(res);
+  });
+
+  const live = new Set<Duplex>();
+  server.on('upgrade', (req, socket, head) => {
+    live.add(socket);
+    socket.once('close', () => live.delete(socket));
+    clients.push(clientOf(req.socket));
+    const url = new URL(req.url ?? '/', 'https://x');
+    const parts = url.pathname.split('/').filter(Boolean);
+    if ((parts[0] === 'exec' || parts[0] === 'attach') && parts.length === 4) {
+      const request = parseRemoteCommandQuery(url.searchParams);
+      void acceptRemoteCommand(req, socket, head, request, { streamCreationTimeoutMs: 10_000 }).then((session) => {
+        if (session) void runCommand(session, request.command.length > 0 ? request.command : ['cat']);
+      });
+      return;
+    }
+    if (parts[0] === 'portForward' && parts.length === 3) {
+      acceptPortForward(req, socket, head, (conn) => {
+        const target = net.connect(conn.port, '127.0.0.1');
+        target.once('error', (err) => conn.fail(`error forwarding port ${conn.port}: ${err.message}`));
+        target.once('connect', () => {
+          conn.stream.pipe(target);
+          target.pipe(conn.stream);
+        });
+      });
+      return;
+    }
+    refuseUpgrade(socket, 404, 'Not Found', `unknown streaming path ${url.pathname}\n`);
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    clients,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of live) s.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
