@@ -127,6 +127,10 @@ try {
   console.log(`Kubernetes API writes per pod: ${((podWrites + eventWrites) / N).toFixed(2)} = pod status ${(podWrites / N).toFixed(2)} + events ${(eventWrites / N).toFixed(2)}   (target ≤ 4; node status + lease writes in the window: ${otherWrites})`);
   console.log(`Kubernetes API reads per pod: ${(reads / N).toFixed(3)} (list/watch)`);
   console.log(`CPU used until all Running: burstlet node ${cpu.node.toFixed(1)} s, mock CCI ${cpu.cci.toFixed(1)} s (2 cores shared with the API server and this client)`);
+  const syncQ = (q: string): string => (counterSum(after, 'burstlet_pod_sync_duration_seconds', { result: 'ok', quantile: q }) * 1000).toFixed(0);
+  console.log(`one pod sync (create or status write), last 1,000: p50 ${syncQ('0.5')} ms, p99 ${syncQ('0.99')} ms; syncs ${counterSum(after, 'burstlet_pod_sync_duration_seconds_count') - counterSum(before, 'burstlet_pod_sync_duration_seconds_count')}`);
+  const mem = (kind: string): string => (counterSum(after, 'burstlet_process_memory_bytes', { kind }) / 2 ** 20).toFixed(0);
+  console.log(`burstlet node memory at the end: rss ${mem('rss')} MB, V8 heap ${mem('heapUsed')}/${mem('heapTotal')} MB used/total, external ${mem('external')} MB`);
   console.log(`burstlet node peak RSS (VmHWM): ${rss.toFixed(0)} MB   (target < 200 MB)`);
 } finally {
   for (const c of children) await c.stop(30_000);
