@@ -112,7 +112,8 @@ function runTcp(tcp: V1TCPSocketAction, ctx: ActionContext): Promise<ActionResul
 }
 
 export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
+  // Never 0 or negative: kill(-0) and kill(-(-1)) would hit our own group or every process.
+  if (pid === undefined || pid <= 0) return;
   try {
     process.kill(-pid, signal);
   } catch {

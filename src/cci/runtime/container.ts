@@ -1,7 +1,6 @@
 // One container of a pod: runs its instances (process, logs, hooks, probes), keeps its
 // Kubernetes-shaped status, and restarts it under the pod's restartPolicy with the kubelet's
 // CrashLoopBackOff schedule.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import type { CciContainer, CciPod } from '../types.ts';
 import { killGroup, runAction, type Action } from './actions.ts';
 import { restartDelayMs, type BackoffPolicy } from './backoff.ts';
 import { ContainerLog } from './container-log.ts';
+import type { Launched, Launcher } from './launcher.ts';
 import { expand, resolveEnv } from './expand.ts';
 import { containerArgv, imageID } from './images.ts';
 import { ProbeLoop } from './probe.ts';
@@ -22,6 +22,7 @@ export interface ContainerContext {
   /** Set once the pod's sandbox exists; containers only run after that. */
   sandbox: PodSandbox | null;
   backoff: BackoffPolicy;
+  launcher: Launcher;
   /** Marks every process of this mock instance, so that a restarted instance finds leftovers. */
   instanceEnv: Record<string, string>;
   onChange: () => void;
@@ -44,7 +45,7 @@ export class ContainerRunner {
   ready = false;
   started = false;
   containerID: string | undefined;
-  process: ChildProcess | null = null;
+  process: Launched | null = null;
   readonly #ctx: ContainerContext;
   #probes: ProbeLoop[] = [];
   #stopping = false;
@@ -137,54 +138,28 @@ export class ContainerRunner {
       return Promise.resolve(128);
     }
     const spec = this.#sandbox.spawnSpec(argv, this.spec.workingDir);
-    const child = spawn(spec.file, spec.args, {
-      cwd: spec.cwd,
-      env: this.env,
-      stdio: [this.spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    this.process = child;
-    const startedAt = now();
-    child.stdout!.on('data', (d: Buffer) => log.write('stdout', d));
-    child.stderr!.on('data', (d: Buffer) => log.write('stderr', d));
-    this.state = { running: { startedAt } };
-    this.started = !this.spec.startupProbe;
-    this.ready = this.started && !this.spec.readinessProbe;
-    this.#ctx.onChange();
-    if (this.spec.lifecycle?.postStart) void this.#postStart(this.spec.lifecycle.postStart);
-    if (this.spec.startupProbe) this.#startProbe('startup');
-    else this.#startRunningProbes();
-    this.#exited = new Promise<number>((resolve) => {
-      let exitCode: number | null = null;
-      const finish = (): void => {
-        if (exitCode === null) return;
-        const code = exitCode;
-        exitCode = null;
-        this.#stopProbes();
-        this.process = null;
-        this.ready = false;
-        this.started = false;
-        this.state = {
-          terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now(), containerID: this.containerID },
-        };
-        log.end();
-        this.#ctx.onChange();
-        resolve(code);
+    this.#exited = this.#ctx.launcher.launch(spec, this.env, this.spec.stdin ?? false, (stream, chunk) => log.write(stream, chunk)).then(async (launched) => {
+      if (this.#stopping) killGroup(launched.pid, 'SIGKILL'); // deleted while it was starting
+      this.process = launched;
+      const startedAt = now();
+      this.state = { running: { startedAt } };
+      this.started = !this.spec.startupProbe;
+      this.ready = this.started && !this.spec.readinessProbe;
+      this.#ctx.onChange();
+      if (this.spec.lifecycle?.postStart) void this.#postStart(this.spec.lifecycle.postStart);
+      if (this.spec.startupProbe) this.#startProbe('startup');
+      else this.#startRunningProbes();
+      const code = await launched.exited;
+      this.#stopProbes();
+      this.process = null;
+      this.ready = false;
+      this.started = false;
+      this.state = {
+        terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now(), containerID: this.containerID },
       };
-      child.once('error', (err) => {
-        log.write('stderr', Buffer.from(`${err.message}\n`));
-        exitCode = 128;
-        finish();
-      });
-      child.once('exit', (code, signal) => {
-        exitCode = code ?? 128 + signalNumber(signal);
-        // Output still in the pipes belongs to this instance: wait for it, briefly.
-        const grace = setTimeout(finish, 200);
-        child.once('close', () => {
-          clearTimeout(grace);
-          finish();
-        });
-      });
+      log.end();
+      this.#ctx.onChange();
+      return code;
     });
     return this.#exited;
   }
@@ -199,7 +174,12 @@ export class ContainerRunner {
   async #kill(graceMs: number): Promise<void> {
     const child = this.process;
     const exited = this.#exited;
-    if (!child || !exited) return;
+    if (!exited) return;
+    if (!child) {
+      // Still starting: the launch kills it as soon as it has a pid when we are stopping.
+      if (this.#stopping) await exited;
+      return;
+    }
     const deadline = Date.now() + graceMs;
     const preStop = this.spec.lifecycle?.preStop;
     if (preStop) {
@@ -308,10 +288,4 @@ function formatDelay(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000}m0s`;
   if (ms >= 60_000) return `${Math.floor(ms / 60_000)}m${(ms % 60_000) / 1000}s`;
   return `${ms / 1000}s`;
-}
-
-const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal ? (SIGNALS[signal] ?? 0) : 0;
 }

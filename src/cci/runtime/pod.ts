@@ -2,7 +2,6 @@
 // under the pod's restartPolicy; graceful stop; and the pod's Kubernetes-shaped status.
 import type { V1PodCondition } from '@kubernetes/client-node';
 import type { CciPod, CciPodStatus } from '../types.ts';
-import type { BackoffPolicy } from './backoff.ts';
 import { ContainerRunner, type ContainerContext } from './container.ts';
 import { deriveConditions, podPhase, withTransitionTimes } from './pod-status.ts';
 import type { PodSandbox } from './sandbox.ts';
@@ -23,12 +22,12 @@ export class PodRunner {
   readonly #onChange: () => void;
   readonly #ctx: ContainerContext;
 
-  constructor(pod: CciPod, podIP: string, hostIP: string, backoff: BackoffPolicy, instanceEnv: Record<string, string>, onChange: () => void) {
+  constructor(pod: CciPod, podIP: string, hostIP: string, launch: Pick<ContainerContext, 'backoff' | 'launcher' | 'instanceEnv'>, onChange: () => void) {
     this.pod = pod;
     this.#podIP = podIP;
     this.#hostIP = hostIP;
     this.#onChange = onChange;
-    this.#ctx = { pod, backoff, instanceEnv, onChange, sandbox: null };
+    this.#ctx = { pod, ...launch, onChange, sandbox: null };
     const ctx = this.#ctx;
     const initContainers = pod.spec.initContainers ?? [];
     this.#initDone = initContainers.length === 0;

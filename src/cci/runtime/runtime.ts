@@ -6,6 +6,7 @@ import { killGroup } from './actions.ts';
 import path from 'node:path';
 import type { CciPod, CciPodStats } from '../types.ts';
 import type { BackoffPolicy } from './backoff.ts';
+import { NodeLauncher, ShellLauncher, type Launcher } from './launcher.ts';
 import { HostNetwork } from './netns.ts';
 import { PodRunner } from './pod.ts';
 import { processTreeUsage } from './proc-stats.ts';
@@ -44,12 +45,14 @@ export interface RuntimeOptions {
 export class Runtime {
   readonly options: RuntimeOptions;
   readonly #net: HostNetwork | null;
+  readonly #launcher: Launcher;
   readonly #pods = new Set<PodRunner>();
   #podIndex = 0;
 
-  private constructor(options: RuntimeOptions, net: HostNetwork | null) {
+  private constructor(options: RuntimeOptions, net: HostNetwork | null, launcher: Launcher) {
     this.options = options;
     this.#net = net;
+    this.#launcher = launcher;
   }
 
   static async start(options: RuntimeOptions): Promise<Runtime> {
@@ -61,7 +64,10 @@ export class Runtime {
       net = new HostNetwork(options.tag, options.gateway, options.prefix);
       await net.start();
     }
-    return new Runtime(options, net);
+    // Isolated pods start through nsenter, which the shell launcher could run too; plain
+    // processes are where start-up cost matters (large benchmarks), so they get it.
+    const launcher = net ? new NodeLauncher() : await ShellLauncher.create(path.join(options.stateDir, 'output'));
+    return new Runtime(options, net, launcher);
   }
 
   /** The address pods see as their host (status.hostIP). */
@@ -71,7 +77,8 @@ export class Runtime {
 
   /** Starts the pod in the background; `onChange` fires whenever its status may have changed. */
   runPod(pod: CciPod, podIP: string, onChange: () => void): PodRunner {
-    const runner = new PodRunner(pod, podIP, this.hostIP, this.options.backoff, { [INSTANCE_ENV]: this.options.tag }, onChange);
+    const launch = { backoff: this.options.backoff, launcher: this.#launcher, instanceEnv: { [INSTANCE_ENV]: this.options.tag } };
+    const runner = new PodRunner(pod, podIP, this.hostIP, launch, onChange);
     this.#pods.add(runner);
     void this.#start(runner, podIP);
     return runner;
@@ -129,6 +136,7 @@ export class Runtime {
     const pods = [...this.#pods];
     await Promise.all(pods.map((p) => this.deletePod(p, 0)));
     await this.#net?.stop();
+    await this.#launcher.close();
     await rm(path.join(this.options.stateDir, 'pods'), { recursive: true, force: true });
   }
 }
