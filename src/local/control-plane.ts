@@ -2,6 +2,7 @@
 // mock CCI and virtual node are started here too as they arrive, each adding its handle.
 import type { Logger } from '../log/logger.ts';
 import { startApiServer, type ApiServer, type ApiServerExtension } from './apiserver/index.ts';
+import { podProxyExtension } from './proxy/index.ts';
 
 export interface ControlPlaneOptions {
   stateDir: string;
@@ -25,7 +26,8 @@ export async function startLocalControlPlane(opts: ControlPlaneOptions): Promise
     host: opts.host,
     port: opts.port,
     logger: opts.logger.child({ component: 'apiserver' }),
-    extensions: opts.extensions,
+    // Pod log/exec/attach/portforward reach kubelets; burstlet nodes may serve self-signed certs.
+    extensions: [podProxyExtension({ allowUnverifiedKubelets: true, logger: opts.logger.child({ component: 'pod-proxy' }) }), ...(opts.extensions ?? [])],
   });
   const stops: (() => Promise<void>)[] = [() => apiServer.close()];
   return {
