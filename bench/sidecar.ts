@@ -165,6 +165,12 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
   }
 }
 
+/** CPU time (user + system) a process has used, in ms (clock ticks are 10 ms on Linux). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 const pct = (p: number[]): number => {
   const s = [...p].sort((a, b) => a - b);
@@ -218,19 +224,22 @@ async function dataPlane(tmp: string, killList: ChildProcess[]): Promise<void> {
   }));
 
   const paths = [
-    { name: 'direct', host: '127.0.0.1', port: ports.tcp },
-    { name: 'sidecar', host: CLUSTER_IP, port: SIDECAR_TCP },
-    { name: 'haproxy', host: '127.0.0.1', port: HAPROXY_PORT },
+    { name: 'direct', host: '127.0.0.1', port: ports.tcp, pid: undefined },
+    { name: 'sidecar', host: CLUSTER_IP, port: SIDECAR_TCP, pid: sidecar.pid },
+    { name: 'haproxy', host: '127.0.0.1', port: HAPROXY_PORT, pid: haproxy.pid },
   ];
   const bytes = 512 * 1024 * 1024;
   console.log(`TCP, one connection, ${bytes >> 20} MiB upload; 1 KiB request/response x 5000 on one connection`);
   const results: Record<string, { gbps: number; p50: number; p99: number }> = {};
   for (const p of paths) {
+    const cpu0 = p.pid ? cpuMs(p.pid) : 0;
     const gbps = await throughput(p.host, p.port + 1, bytes);
+    // CPU per GiB forwarded does not depend on what else the machine is running, unlike Gbit/s.
+    const cpuPerGiB = p.pid ? `   proxy CPU ${fmt((cpuMs(p.pid) - cpu0) / (bytes / 2 ** 30), 0)} ms/GiB` : '';
     await latency(p.host, p.port, 500); // warm-up
     const lat = await latency(p.host, p.port, 5000);
     results[p.name] = { gbps, ...lat };
-    console.log(`  ${p.name.padEnd(8)} ${fmt(gbps, 2)} Gbit/s   p50 ${fmt(lat.p50)} µs   p99 ${fmt(lat.p99)} µs`);
+    console.log(`  ${p.name.padEnd(8)} ${fmt(gbps, 2)} Gbit/s   p50 ${fmt(lat.p50)} µs   p99 ${fmt(lat.p99)} µs${cpuPerGiB}`);
   }
   const d = results.direct!, s = results.sidecar!, h = results.haproxy!;
   console.log(`  sidecar/haproxy throughput ${fmt(s.gbps / h.gbps, 2)}x (target >= 0.8x); added p50 over direct: sidecar ${fmt(s.p50 - d.p50)} µs, haproxy ${fmt(h.p50 - d.p50)} µs (target < 100 µs)`);
