@@ -195,6 +195,22 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     }
   });
 
+  it('execs with a tty that follows resizes, and attaches to a running container', async () => {
+    const ws = cci.exec('hello', { command: ['sh', '-c', 'sleep 0.5; stty size'], tty: true, stdin: true });
+    const s = await openWebSocketRemoteCommand(ws, { stdin: true, stdout: true, stderr: false, tty: true });
+    s.resize({ width: 123, height: 45 });
+    s.stdin!.end();
+    const [out, result] = await Promise.all([text(s.stdout!), s.result]);
+    expect(result).toEqual({ exitCode: 0 });
+    expect(out).toContain('45 123');
+    await cci.createPod(pod('ticking', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'while true; do echo tick; sleep 0.2; done'] }]));
+    await eventually(() => cci.getPod('ticking'), (p) => p.status?.phase === 'Running');
+    const attached = await openWebSocketRemoteCommand(cci.attach('ticking', {}), { stdin: false, stdout: true, stderr: true, tty: false });
+    const first = await new Promise<string>((resolve) => attached.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
+    expect(first).toBe('tick\n');
+    attached.close();
+  });
+
   it('port-forwards to an nginx pod', async () => {
     const port = runtime === 'isolated' ? 80 : 20_000 + Math.floor(Math.random() * 20_000);
     await cci.createPod(pod('web', [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: port }], readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1 } }]));
@@ -273,6 +289,27 @@ describe('mock-cci fault injection', () => {
     expect(errors).toBeGreaterThan(8);
     expect(errors).toBeLessThan(35);
     expect(a).not.toContain('x');
+  });
+
+  it('loses some write responses after doing the work, which creation by uid makes safe to retry', async () => {
+    const mock = await startMock(['--runtime=process', '--subnet=198.18.97.0/24', '--fault-error-rate=0.5', '--fault-seed=3']);
+    const cci = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default' });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const name = `lost-${i}`;
+      for (let attempt = 0; ; attempt++) {
+        const r = await cci.createPod(pod(name, [{ name: 'c', image: 'busybox' }])).then(() => 'created', (e: CciError) => `${e.status} ${e.reason}`);
+        outcomes.push(r);
+        if (r === 'created' || r === '409 AlreadyExists') break;
+        expect(r).toMatch(/^(500 InternalError|503 ServiceUnavailable|429 TooManyRequests)$/);
+      }
+    }
+    expect(outcomes).toContain('500 InternalError');
+    expect(outcomes).toContain('409 AlreadyExists');
+    const listed = await eventually(() => cci.listPods().catch(() => null), (l) => l !== null);
+    expect(listed!.items.map((p) => p.metadata.name).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `lost-${i}`).sort());
+    await cci.close();
+    await mock.stop();
   });
 
   it('drops watches after the configured time', async () => {
