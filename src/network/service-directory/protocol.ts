@@ -37,8 +37,6 @@ export interface DirSlice {
   ports: DirServicePort[];
 }
 
-export type DirObject = { kind: 'Service'; service: DirService } | { kind: 'EndpointSlice'; slice: DirSlice };
-
 export interface DirChange {
   kind: 'Service' | 'EndpointSlice';
   /** namespace/name */
