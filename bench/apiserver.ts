@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
@@ -34,18 +35,42 @@ if (process.argv[2] === 'api' || process.argv[2] === 'echo') {
     url = await echo.listen({ host: '127.0.0.1', port: 0 });
   }
   console.log(url);
-  process.stdin.on('end', () => process.exit(0)).resume();
+  // Each line on stdin asks for the CPU time used so far (ms); end of stdin stops the server.
+  createInterface({ input: process.stdin }).on('line', () => {
+    const { user, system } = process.cpuUsage();
+    console.log(((user + system) / 1000).toFixed(1));
+  });
+  process.stdin.on('end', () => process.exit(0));
 } else {
   await main();
 }
 
-async function startChild(role: 'api' | 'echo', stateDir: string): Promise<{ url: string; stop(): void }> {
+interface Child {
+  url: string;
+  /** CPU time (user + system, ms) the child has used so far. */
+  cpu(): Promise<number>;
+  stop(): void;
+}
+
+async function startChild(role: 'api' | 'echo', stateDir: string): Promise<Child> {
   const child = spawn(process.execPath, [import.meta.filename, role, stateDir], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
-    child.once('exit', (code) => reject(new Error(`${role} server exited with ${code}`)));
-  });
-  return { url, stop: () => child.stdin.end() };
+  const lines = createInterface({ input: child.stdout });
+  const waiting: ((line: string) => void)[] = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const url = await Promise.race([
+    next(),
+    new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${role} server exited with ${code}`)))),
+  ]);
+  return {
+    url,
+    cpu: async () => {
+      const answer = next();
+      child.stdin.write('cpu\n');
+      return Number(await answer);
+    },
+    stop: () => child.stdin.end(),
+  };
 }
 
 async function main(): Promise<void> {
@@ -75,7 +100,9 @@ async function main(): Promise<void> {
     await send(api.url, 'POST', '/api/v1/namespaces', { metadata: { name: 'unwatched' } });
 
     const pod = (i: number, prefix = 'p') => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${prefix}${i}`, labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+    let cpu0 = await api.cpu();
     const unwatchedCreates = await run(PODS, (i) => send(api.url, 'POST', '/api/v1/namespaces/unwatched/pods', pod(i)));
+    const unwatchedCpuMs = (await api.cpu()) - cpu0;
 
     // Watchers: raw HTTPS streams, timing each event against the moment its write was sent.
     const sentAt = new Map<string, number>();
@@ -98,6 +125,7 @@ async function main(): Promise<void> {
       req.end();
     })));
 
+    cpu0 = await api.cpu();
     const creates = await run(PODS, async (i) => {
       sentAt.set(`p${i}/create`, performance.now());
       await send(api.url, 'POST', '/api/v1/namespaces/default/pods', pod(i));
@@ -109,12 +137,15 @@ async function main(): Promise<void> {
     const expected = 2 * PODS * WATCHERS;
     const deadline = Date.now() + 10_000;
     while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const watchedCpuMs = (await api.cpu()) - cpu0;
     for (const stop of watchers) stop();
     api.stop();
 
     const echo = await startChild('echo', stateDir);
     await run(IN_FLIGHT * 4, (i) => send(echo.url, 'POST', '/echo', { i }));
+    const echoCpu0 = await echo.cpu();
     const echoRate = await run(PODS * 2, (i) => send(echo.url, 'POST', '/echo', pod(i)));
+    const echoCpuMs = (await echo.cpu()) - echoCpu0;
     echo.stop();
     await agent.close();
 
@@ -137,6 +168,11 @@ async function main(): Promise<void> {
     console.log(`updates/s (merge patch): ${updates.toFixed(0)}`);
     console.log(`watch events delivered:  ${latencies.length}/${expected}`);
     console.log(`write→event latency ms:  p50 ${pct(50)}  p99 ${pct(99)}  max ${pct(100)}`);
+    // CPU per request does not depend on how busy the machine is; throughput above does.
+    const perCore = (ms: number, n: number) => `${((ms * 1000) / n).toFixed(0)} µs (${((n / ms) * 1000).toFixed(0)}/s per core)`;
+    console.log(`server CPU per create, no watchers: ${perCore(unwatchedCpuMs, PODS)}`);
+    console.log(`server CPU per write, ${WATCHERS} watchers:   ${perCore(watchedCpuMs, 2 * PODS)}`);
+    console.log(`echo server CPU per request:        ${perCore(echoCpuMs, 2 * PODS)}`);
     console.log(`registry alone (no HTTP, in this process): creates/s ${coreCreates.toFixed(0)}, merge patches/s ${corePatches.toFixed(0)}`);
     console.log(`comparison, bare fastify HTTPS echo req/s: ${echoRate.toFixed(0)} (API writes reach ${((100 * (creates + updates)) / 2 / echoRate).toFixed(0)}% of it)`);
   } finally {

@@ -26,7 +26,7 @@ import { parseApiPath, verbOf, type ApiPath } from './routes.ts';
 import type { KubeObject } from './store.ts';
 import { toTable } from './table.ts';
 import { viewFor } from './views.ts';
-import { serveWatch } from './watch.ts';
+import { serveWatch, storedJson } from './watch.ts';
 
 export interface RestContext {
   registry: Registry;
@@ -48,6 +48,12 @@ const PATCH_TYPES: Record<string, PatchType> = {
 
 function sendJson(reply: FastifyReply, code: number, body: unknown): FastifyReply {
   return reply.code(code).header('content-type', 'application/json').send(JSON.stringify(body));
+}
+
+/** A stored object as JSON, reusing the serialization its watch event already made. */
+function sendStored(reply: FastifyReply, code: number, body: unknown, stored: boolean): FastifyReply {
+  if (!stored || typeof body !== 'object' || body === null) return sendJson(reply, code, body);
+  return reply.code(code).header('content-type', 'application/json').send(storedJson(body));
 }
 
 export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
@@ -132,6 +138,8 @@ async function dispatch(
   const def = view.def;
   const q = view.query(query);
   const rep = negotiate(req.headers.accept);
+  // Plain JSON of the stored object itself, which watch events have usually serialized already.
+  const plain = rep === 'json' && def === apiDef;
   const one = (o: KubeObject): unknown => encodeObject(apiDef, view.fromStorage(o), rep, query);
   const many = (items: KubeObject[], rv: number): unknown => encodeList(apiDef, items.map(view.fromStorage), rv, rep, query);
   const input = (body: unknown): unknown => (isObject(body) && isObject(body.metadata) ? view.toStorage(body as KubeObject) : body);
@@ -156,7 +164,7 @@ async function dispatch(
         namespace: path.namespace,
         resourceVersion: queryValue(q, 'resourceVersion'),
         filter,
-        plain: rep === 'json' && def === apiDef,
+        plain,
         encode: (o, first) =>
           rep === 'table' ? toTable(apiDef.kind, [view.fromStorage(o)], includeFor(q), { resourceVersion: o.metadata.resourceVersion }, first) : one(o),
         allowBookmarks: queryValue(q, 'allowWatchBookmarks') === 'true',
@@ -181,10 +189,10 @@ async function dispatch(
         return sendJson(reply, 201, success(201));
       }
       if (name !== undefined) throw methodNotAllowed(`POST is not allowed on a named ${def.singular}`);
-      return sendJson(reply, 201, one(registry.create(def, ns, input(body), dryRun)));
+      return sendStored(reply, 201, one(registry.create(def, ns, input(body), dryRun)), plain && !dryRun);
     }
     case 'update':
-      return sendJson(reply, 200, one(registry.update(def, ns, name!, input(readBody(req, apiDef, q, reply)), sub, isDryRun(q))));
+      return sendStored(reply, 200, one(registry.update(def, ns, name!, input(readBody(req, apiDef, q, reply)), sub, isDryRun(q))), plain);
     case 'patch': {
       const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
       const type = PATCH_TYPES[contentType];
@@ -194,7 +202,7 @@ async function dispatch(
       // Merge-style patches have the object's shape, so unknown fields can be found in them.
       if (type !== 'json' && isObject(patch)) applyFieldValidation(apiDef.kind, patch, q, reply);
       const patched = registry.patch(def, ns, name!, type, patch, sub, isDryRun(q), view);
-      return sendJson(reply, existed ? 200 : 201, one(patched));
+      return sendStored(reply, existed ? 200 : 201, one(patched), plain);
     }
     case 'delete': {
       const result = registry.delete(def, ns, name!, deleteOptionsOf(optionalBody(req), q), isDryRun(q));

@@ -27,11 +27,19 @@ export interface WatchRequest {
 
 // Every watcher of an object gets the same bytes: encode each (object, event type) once.
 const encoded = new WeakMap<KubeObject, Partial<Record<WatchEventType, Buffer>>>();
+const json = new WeakMap<object, string>();
+
+/** JSON of a stored object, shared by watch events and the write's own response. */
+export function storedJson(o: object): string {
+  let s = json.get(o);
+  if (s === undefined) json.set(o, (s = JSON.stringify(o)));
+  return s;
+}
 
 function eventBytes(type: WatchEventType, o: KubeObject): Buffer {
   let byType = encoded.get(o);
   if (!byType) encoded.set(o, (byType = {}));
-  return (byType[type] ??= Buffer.from(`{"type":"${type}","object":${JSON.stringify(o)}}\n`));
+  return (byType[type] ??= Buffer.from(`{"type":"${type}","object":${storedJson(o)}}\n`));
 }
 
 /** Maps a store event through a filter: a change that enters the filter is ADDED, one that leaves it DELETED. */
