@@ -116,14 +116,16 @@ describe('kubectl 1.33', () => {
     let watched = '';
     watcher.stdout!.on('data', (d: Buffer) => (watched += d.toString()));
     const waiting = cluster.kubectl(['wait', '--for=condition=Ready', 'pod/web', '--timeout=30s']);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Both clients must be watching before the change, however slow the machine is.
+    for (let i = 0; i < 200 && !/ADDED\s+web/.test(watched); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
     // Spec changes through /status are ignored; status changes through the main resource too.
     await ok(['patch', 'pod', 'web', '--type', 'merge', '-p', '{"status":{"phase":"Failed"}}']);
     expect(await ok(['get', 'pod', 'web', '-o', 'jsonpath={.status.phase}'])).toBe('Pending');
     await ok(['patch', 'pod', 'web', '--subresource=status', '--type', 'merge', '-p', '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}']);
     const waited = await waiting;
     expect(waited.stdout).toBe('pod/web condition met\n');
-    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 100 && !/MODIFIED\s+web\s+0\/1\s+Running/.test(watched); i++) await new Promise((r) => setTimeout(r, 100));
     watcher.kill();
     expect(watched).toMatch(/ADDED\s+web\s+0\/1\s+Pending/);
     expect(watched).toMatch(/MODIFIED\s+web\s+0\/1\s+Running/);
