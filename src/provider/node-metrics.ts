@@ -10,6 +10,8 @@ export interface NodeMetrics {
   cciErrors: Counter;
   /** One pod sync (reconcile), seconds: label result. */
   podSync: Summary;
+  /** CCI pod creations, seconds. */
+  cciCreate: Summary;
 }
 
 /** The resource of an API path: /api/v1/namespaces/x/pods/y/status → pods/status. */
@@ -25,8 +27,9 @@ export function nodeMetrics(podsByPhase: () => Map<string, number>): NodeMetrics
   const apiRequests = registry.counter('burstlet_kube_api_requests_total', 'Kubernetes API requests made by burstlet, by verb, resource and HTTP code');
   const cciErrors = registry.counter('burstlet_cci_errors_total', 'CCI API calls that failed, by operation and reason');
   const podSync = registry.summary('burstlet_pod_sync_duration_seconds', 'Time to sync one pod with CCI');
+  const cciCreate = registry.summary('burstlet_cci_create_duration_seconds', 'Time of one CCI pod creation request');
   registry.gauge('burstlet_process_memory_bytes', 'Memory of this process (rss, heapTotal, heapUsed, external, arrayBuffers)', () =>
     Object.entries(process.memoryUsage()).map(([kind, bytes]) => [{ kind }, bytes]));
   registry.gauge('burstlet_pods', 'Pods bound to this node, by phase', () => [...podsByPhase()].map(([phase, n]) => [{ phase }, n]));
-  return { registry, apiRequests, cciErrors, podSync };
+  return { registry, apiRequests, cciErrors, podSync, cciCreate };
 }

@@ -2,6 +2,8 @@
 // a time (per-key serialization); adding a key that is already queued is a no-op, and adding
 // one that is being processed makes it run once more afterwards, so no change is ever lost.
 // A handler that throws is retried after an exponential, per-key backoff with jitter.
+// Keys added with `urgent` go before the others: a cheap status update must not wait behind
+// a thousand pod creations.
 
 export interface WorkQueueOptions {
   /** How many keys are processed concurrently. */
@@ -30,10 +32,9 @@ export class WorkQueue {
   readonly #maxDelayMs: number;
   readonly #onError: WorkQueueOptions['onError'];
   readonly #random: () => number;
-  /** Keys waiting for a worker, in arrival order; `#queued` mirrors it for O(1) membership. */
-  #order: string[] = [];
-  #head = 0;
-  readonly #queued = new Set<string>();
+  /** Keys waiting for a worker, in arrival order, urgent ones apart; `#queued` says which list holds a key. */
+  readonly #lists = { urgent: new KeyList(), normal: new KeyList() };
+  readonly #queued = new Map<string, 'urgent' | 'normal'>();
   readonly #processing = new Set<string>();
   /** Keys added while being processed: re-queued when their handler returns. */
   readonly #dirty = new Set<string>();
@@ -52,8 +53,8 @@ export class WorkQueue {
     this.#random = options.random ?? Math.random;
   }
 
-  /** Queues `key` now (cancelling a pending delayed add of it). */
-  add(key: string): void {
+  /** Queues `key` now (cancelling a pending delayed add of it); `urgent` keys are taken first. */
+  add(key: string, urgent = false): void {
     if (this.#stopped) return;
     const timer = this.#timers.get(key);
     if (timer) {
@@ -64,9 +65,12 @@ export class WorkQueue {
       this.#dirty.add(key);
       return;
     }
-    if (this.#queued.has(key)) return;
-    this.#queued.add(key);
-    this.#order.push(key);
+    const where = this.#queued.get(key);
+    if (where === 'urgent' || (where === 'normal' && !urgent)) return;
+    // A normal entry promoted to urgent stays in the normal list and is skipped there.
+    const list = urgent ? 'urgent' : 'normal';
+    this.#queued.set(key, list);
+    this.#lists[list].push(key);
     this.#pump();
   }
 
@@ -102,22 +106,27 @@ export class WorkQueue {
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
-    this.#order = [];
-    this.#head = 0;
+    this.#lists.urgent = new KeyList();
+    this.#lists.normal = new KeyList();
     this.#queued.clear();
   }
 
   #pump(): void {
-    while (this.#processing.size < this.#workers && this.#head < this.#order.length) {
-      const key = this.#order[this.#head++]!;
+    while (this.#processing.size < this.#workers) {
+      const key = this.#take('urgent') ?? this.#take('normal');
+      if (key === undefined) return;
       this.#queued.delete(key);
       this.#processing.add(key);
       void this.#run(key);
     }
-    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
-      this.#order = this.#order.slice(this.#head);
-      this.#head = 0;
+  }
+
+  /** The next key of a list that is still queued in that list. */
+  #take(list: 'urgent' | 'normal'): string | undefined {
+    for (let key = this.#lists[list].shift(); key !== undefined; key = this.#lists[list].shift()) {
+      if (this.#queued.get(key) === list) return key;
     }
+    return undefined;
   }
 
   async #run(key: string): Promise<void> {
@@ -149,5 +158,23 @@ export class WorkQueue {
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+}
+
+/** A FIFO of keys with O(1) shift (an array with a moving head, compacted now and then). */
+class KeyList {
+  #items: string[] = [];
+  #head = 0;
+  push(key: string): void {
+    this.#items.push(key);
+  }
+  shift(): string | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const key = this.#items[this.#head++]!;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return key;
   }
 }

@@ -53,6 +53,28 @@ describe('WorkQueue', () => {
     expect(runs).toEqual(['a', 'b', 'c']);
   });
 
+  it('takes urgent keys first, including a queued key promoted to urgent, once', async () => {
+    const runs: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue(
+      async (key) => {
+        if (key === 'block') await gate;
+        runs.push(key);
+      },
+      { workers: 1 },
+    );
+    q.add('block');
+    q.add('n1');
+    q.add('n2');
+    q.add('u1', true);
+    q.add('n2', true);
+    q.add('u1');
+    release();
+    await q.idle();
+    expect(runs).toEqual(['block', 'u1', 'n2', 'n1']);
+  });
+
   it('processes distinct keys concurrently up to the worker count', async () => {
     let running = 0;
     let maxRunning = 0;

@@ -64,13 +64,15 @@ export class PodController {
       maxDelayMs: 30_000,
       onError: (key, err, delayMs) => log.warn({ pod: key, err: (err as Error).message, retryInMs: delayMs }, 'pod sync failed; will retry'),
     });
-    this.#pods = new Reflector<Pod>(options.kube, '/api/v1/pods', { fieldSelector: `spec.nodeName=${options.nodeName}` }, (key) => this.#queue.add(key), log);
+    // Deletions are urgent (someone waits on kubectl delete); so is CCI status (cheap to copy).
+    this.#pods = new Reflector<Pod>(options.kube, '/api/v1/pods', { fieldSelector: `spec.nodeName=${options.nodeName}` },
+      (key, pod) => this.#queue.add(key, !pod || Boolean(pod.metadata?.deletionTimestamp)), log);
     this.#lookups = new ClusterLookups(options.kube, log, (ns) => {
       for (const key of this.#waitingConfig.get(ns) ?? []) this.#queue.add(key);
     });
     this.#cciPods = new CciPodCache(options.cci, (_name, pod, previous) => {
       const key = ownerKey((pod ?? previous)!);
-      if (key) this.#queue.add(key);
+      if (key) this.#queue.add(key, true);
     }, log);
   }
 
@@ -202,8 +204,10 @@ export class PodController {
       return undefined;
     }
     const desired: CciPod = { ...result.pod, metadata: { ...result.pod.metadata, name: cciName } };
+    const started = performance.now();
     try {
       const created = await this.#o.cci.createPod(desired);
+      this.#o.metrics.cciCreate.observe((performance.now() - started) / 1000);
       this.#cciPods.remember(created);
       return created;
     } catch (err) {
