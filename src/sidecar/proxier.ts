@@ -13,6 +13,8 @@ export interface ProxierOptions {
   log: Logger;
   dialTimeoutMs?: number;
   udpIdleTimeoutMs?: number;
+  /** Listeners that could not start are retried after this long, even without a new table. */
+  retryMs?: number;
 }
 
 interface Active {
@@ -30,9 +32,10 @@ export class Proxier {
   readonly #opts: Required<ProxierOptions>;
   #desired: Map<string, ForwardingEntry> | null = null;
   #running: Promise<void> | null = null;
+  #retry: NodeJS.Timeout | undefined;
 
   constructor(opts: ProxierOptions) {
-    this.#opts = { dialTimeoutMs: 1000, udpIdleTimeoutMs: 30_000, ...opts };
+    this.#opts = { dialTimeoutMs: 1000, udpIdleTimeoutMs: 30_000, retryMs: 2000, ...opts };
   }
 
   /** True when every entry of the last applied table has its listener up. */
@@ -46,6 +49,7 @@ export class Proxier {
 
   /** Applies a table; calls are coalesced, and the returned promise settles when it is in place. */
   apply(table: Map<string, ForwardingEntry>): Promise<void> {
+    clearTimeout(this.#retry);
     this.#desired = table;
     this.#running ??= this.#drain().finally(() => {
       this.#running = null;
@@ -55,12 +59,17 @@ export class Proxier {
 
   async close(): Promise<void> {
     await this.apply(new Map());
+    clearTimeout(this.#retry);
   }
 
   async #drain(): Promise<void> {
     for (let applied: Map<string, ForwardingEntry> | null = null; applied !== this.#desired; ) {
       applied = this.#desired!;
       await this.#reconcile(applied);
+    }
+    if (this.#failed.size > 0) {
+      const table = this.#desired!;
+      this.#retry = setTimeout(() => void this.apply(table).catch(() => {}), this.#opts.retryMs).unref();
     }
   }
 
