@@ -54,7 +54,7 @@ async function ok(args: string[], stdin?: string): Promise<string> {
 
 describe('kubectl 1.33', () => {
   it('lists the default namespaces and the kubernetes service', async () => {
-    expect(await ok(['get', 'ns', '-o', 'name'])).toBe('namespace/default\nnamespace/kube-system\nnamespace/kube-public\nnamespace/kube-node-lease\n');
+    expect(await ok(['get', 'ns', '-o', 'name'])).toBe('namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system\n');
     expect(await ok(['get', 'svc', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).toBe('198.19.0.1');
   });
 

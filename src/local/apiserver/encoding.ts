@@ -65,8 +65,8 @@ export function encodeObject(def: ResourceDef, obj: KubeObject, rep: Representat
   return obj;
 }
 
-export function encodeList(def: ResourceDef, items: KubeObject[], resourceVersion: number, rep: Representation, q: Query): unknown {
-  const metadata = { resourceVersion: String(resourceVersion) };
+export function encodeList(def: ResourceDef, items: KubeObject[], resourceVersion: number, rep: Representation, q: Query, more: { continue?: string; remainingItemCount?: number } = {}): unknown {
+  const metadata = { resourceVersion: String(resourceVersion), ...more };
   if (rep === 'table') return toTable(def.kind, items, includeObjectOf(q), metadata);
   if (rep === 'partial') return { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: items.map(partialMetadata) };
   return { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata, items };

@@ -20,6 +20,7 @@ import { checkUnknownFields, type FieldValidation } from './field-validation.ts'
 import { isObject, type JsonObject } from './patch.ts';
 import { buildOpenApiV2 } from './openapi-v2.ts';
 import { parseBody } from './body.ts';
+import { paginate } from './paging.ts';
 import type { PatchType, Registry } from './registry.ts';
 import { EXTENSION_SUBRESOURCES, type ResourceDef } from './resources.ts';
 import { parseApiPath, verbOf, type ApiPath } from './routes.ts';
@@ -141,7 +142,8 @@ async function dispatch(
   // Plain JSON of the stored object itself, which watch events have usually serialized already.
   const plain = rep === 'json' && def === apiDef;
   const one = (o: KubeObject): unknown => encodeObject(apiDef, view.fromStorage(o), rep, query);
-  const many = (items: KubeObject[], rv: number): unknown => encodeList(apiDef, items.map(view.fromStorage), rv, rep, query);
+  const many = (items: KubeObject[], rv: number, more?: { continue?: string; remainingItemCount?: number }): unknown =>
+    encodeList(apiDef, items.map(view.fromStorage), rv, rep, query, more);
   const input = (body: unknown): unknown => (isObject(body) && isObject(body.metadata) ? view.toStorage(body as KubeObject) : body);
   const registry = ctx.registry;
   const sub = path.subresource as 'status' | undefined;
@@ -151,7 +153,10 @@ async function dispatch(
     case 'list': {
       const filter = selectorFilter(def, q);
       const { items, resourceVersion } = registry.store.list(def.storage, path.namespace);
-      return sendJson(reply, 200, many(items.filter(filter), resourceVersion));
+      const limit = Number(queryValue(q, 'limit') ?? 0);
+      const page = paginate(items.filter(filter), resourceVersion, Number.isInteger(limit) ? limit : 0, queryValue(q, 'continue'));
+      const more = page.continue === undefined ? {} : { continue: page.continue, remainingItemCount: page.remainingItemCount };
+      return sendJson(reply, 200, many(page.items, page.resourceVersion, more));
     }
     case 'watch': {
       const selected = selectorFilter(def, q);

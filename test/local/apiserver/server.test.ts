@@ -136,6 +136,20 @@ describe('objects', () => {
     expect((await call('GET', `${cms}/fin`)).status).toBe(404);
   });
 
+  it('pages lists in key order with limit and continue', async () => {
+    const sas = '/api/v1/namespaces/default/serviceaccounts';
+    for (const n of ['sa-c', 'sa-a', 'sa-b']) await call('POST', sas, { metadata: { name: n, labels: { paged: 'yes' } } });
+    const first = await call('GET', `${sas}?labelSelector=paged&limit=2`);
+    expect((first.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name)).toEqual(['sa-a', 'sa-b']);
+    const meta = first.body.metadata as { continue: string; remainingItemCount: number; resourceVersion: string };
+    expect(meta.remainingItemCount).toBe(1);
+    await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'between-pages' } });
+    const second = await call('GET', `${sas}?labelSelector=paged&limit=2&continue=${meta.continue}`);
+    expect((second.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name)).toEqual(['sa-c']);
+    expect(second.body.metadata).toEqual({ resourceVersion: meta.resourceVersion });
+    expect((await call('GET', `${sas}?limit=2&continue=garbage`)).status).toBe(400);
+  });
+
   it('deletes collections by label', async () => {
     const cms = '/api/v1/namespaces/default/configmaps';
     for (const n of ['c1', 'c2', 'c3']) await call('POST', cms, { metadata: { name: n, labels: { set: n === 'c3' ? 'b' : 'a' } } });

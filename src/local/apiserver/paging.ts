@@ -1,0 +1,35 @@
+// List paging (limit/continue) as kube-apiserver does it: items in key order (namespace/name),
+// each page carrying the first page's resourceVersion so a watch from it misses nothing; an
+// opaque continue token names where the next page starts.
+import { badRequest } from './errors.ts';
+import { objectKey, type KubeObject } from './store.ts';
+
+export interface Page {
+  items: KubeObject[];
+  resourceVersion: number;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+const keyOf = (o: KubeObject): string => objectKey(o.metadata.namespace, o.metadata.name ?? '');
+
+export function paginate(items: KubeObject[], resourceVersion: number, limit: number | undefined, token: string | undefined): Page {
+  let rv = resourceVersion;
+  let rest = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  if (token) {
+    let parsed: { rv?: unknown; after?: unknown };
+    try {
+      parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv?: unknown; after?: unknown };
+    } catch {
+      throw badRequest('continue key is not valid: start the list again without it');
+    }
+    if (typeof parsed.rv !== 'number' || typeof parsed.after !== 'string') throw badRequest('continue key is not valid: start the list again without it');
+    rv = parsed.rv;
+    const after = parsed.after;
+    rest = rest.filter((o) => keyOf(o) > after);
+  }
+  if (limit === undefined || limit <= 0 || rest.length <= limit) return { items: rest, resourceVersion: rv };
+  const page = rest.slice(0, limit);
+  const next = Buffer.from(JSON.stringify({ rv, after: keyOf(page[page.length - 1]!) })).toString('base64url');
+  return { items: page, resourceVersion: rv, continue: next, remainingItemCount: rest.length - limit };
+}
