@@ -1,0 +1,126 @@
+// The kubelet HTTPS API of `burstlet node`: logs, exec/attach/port-forward, stats, metrics,
+// pods and healthz, every route authenticated and authorized (see auth.ts).
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Logger } from '../../log/logger.ts';
+import { refuseUpgrade } from '../../streams/http-upgrade.ts';
+import type { KubeletAuth } from './auth.ts';
+import { forbiddenMessage, kubeletAuthzAttributes } from './authz-attributes.ts';
+import type { KubeletBackend } from './backend.ts';
+import { BackendError } from './backend.ts';
+import { parseLogQuery, QueryError } from './log-query.ts';
+import { podAndContainer, statusBody } from './pod-lookup.ts';
+import { renderResourceMetrics, statsSummary } from './resource-metrics.ts';
+import { serveStreaming } from './streaming.ts';
+
+export interface KubeletServerOptions {
+  nodeName: string;
+  host?: string;
+  port: number;
+  tls: { certPem: string; keyPem: string };
+  /** --client-ca-file: client certificates it issued authenticate their CN/O. */
+  clientCaPem?: string;
+  auth: KubeletAuth;
+  backend: KubeletBackend;
+  /** --streaming-connection-idle-timeout; the kubelet's default is 4 h. */
+  streamIdleTimeoutMs?: number;
+  /** How long an exec/port-forward client may take to open its streams. */
+  streamCreationTimeoutMs?: number;
+  log?: Logger;
+}
+
+export interface KubeletServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+type Verdict = { ok: true } | { ok: false; code: 401 | 403; body: string };
+
+async function check(auth: KubeletAuth, nodeName: string, req: IncomingMessage): Promise<Verdict> {
+  const user = await auth.authenticate(req);
+  if (!user) return { ok: false, code: 401, body: 'Unauthorized\n' };
+  const attrs = kubeletAuthzAttributes(req.method ?? 'GET', req.url ?? '/', nodeName);
+  if (!(await auth.authorize(user, attrs))) return { ok: false, code: 403, body: forbiddenMessage(user.username, attrs) };
+  return { ok: true };
+}
+
+function sendStatus(reply: FastifyReply, code: number, reason: string, message: string): FastifyReply {
+  return reply.code(code).type('application/json').send(statusBody(code, reason, message));
+}
+
+export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
+  const startTime = new Date().toISOString();
+  const app = Fastify({
+    https: { cert: o.tls.certPem, key: o.tls.keyPem, requestCert: true, rejectUnauthorized: false, ...(o.clientCaPem ? { ca: o.clientCaPem } : {}) },
+    logger: false,
+    requestTimeout: 0,
+  }) as unknown as FastifyInstance;
+
+  app.addHook('onRequest', async (req, reply) => {
+    const verdict = await check(o.auth, o.nodeName, req.raw);
+    if (!verdict.ok) return reply.code(verdict.code).type('text/plain; charset=utf-8').send(verdict.body);
+  });
+  app.setNotFoundHandler((req, reply) => sendStatus(reply, 404, 'NotFound', `no kubelet endpoint at ${req.url.split('?')[0]}`));
+
+  app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok'));
+  app.get('/pods', async () => ({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.backend.pods() }));
+  app.get('/stats/summary', async () => statsSummary(o.nodeName, startTime, await o.backend.stats(), Date.now()));
+  app.get('/metrics/resource', async (_req, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(renderResourceMetrics(await o.backend.stats(), Date.now())));
+
+  app.get('/containerLogs/:namespace/:pod/:container', async (req, reply) => {
+    const { namespace, pod: name, container } = req.params as { namespace: string; pod: string; container: string };
+    let options;
+    try {
+      options = parseLogQuery(new URL(req.url, 'https://kubelet').searchParams);
+    } catch (err) {
+      if (err instanceof QueryError) return sendStatus(reply, 400, 'BadRequest', err.message);
+      throw err;
+    }
+    const found = podAndContainer(o.backend, namespace, name, container);
+    if ('error' in found) return sendStatus(reply, 404, 'NotFound', found.error);
+    try {
+      const stream = await o.backend.logs(found.pod, found.container, options);
+      req.raw.once('close', () => stream.destroy()); // a client that leaves frees the backend stream
+      return reply.type('text/plain').send(stream);
+    } catch (err) {
+      const code = err instanceof BackendError ? err.status : 500;
+      return sendStatus(reply, code, code === 404 ? 'NotFound' : 'InternalError', (err as Error).message);
+    }
+  });
+  for (const path of ['/exec/*', '/attach/*', '/portForward/*']) {
+    app.all(path, async (_req, reply) => sendStatus(reply, 400, 'BadRequest', 'Upgrade request required: use SPDY/3.1 or websocket'));
+  }
+
+  // Upgraded connections leave the HTTP server's bookkeeping: close them ourselves on shutdown.
+  const live = new Set<Duplex>();
+  app.addHook('onClose', async () => {
+    for (const s of live) s.destroy();
+  });
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    live.add(socket);
+    socket.once('close', () => live.delete(socket));
+    socket.on('error', () => socket.destroy());
+    void (async () => {
+      const verdict = await check(o.auth, o.nodeName, req);
+      if (!verdict.ok) return refuseUpgrade(socket, verdict.code, verdict.code === 401 ? 'Unauthorized' : 'Forbidden', verdict.body);
+      await serveStreaming(req, socket, head, {
+        backend: o.backend,
+        streamCreationTimeoutMs: o.streamCreationTimeoutMs ?? 30_000,
+        idleTimeoutMs: o.streamIdleTimeoutMs ?? 4 * 3_600_000,
+        log: o.log,
+      });
+    })().catch((err: unknown) => {
+      o.log?.warn({ err, path: req.url?.split('?')[0] }, 'kubelet stream failed');
+      socket.destroy();
+    });
+  });
+
+  await app.listen({ host: o.host ?? '0.0.0.0', port: o.port });
+  return {
+    port: (app.server.address() as AddressInfo).port,
+    close: () => app.close(),
+  };
+}
