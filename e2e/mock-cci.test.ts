@@ -129,6 +129,18 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     expect(stats.find((s) => s.name === 'hello')!.containers[0]!.workingSetBytes).toBeGreaterThan(0);
   });
 
+  it('passes env names sh cannot export, and working directories', async () => {
+    await cci.createPod(pod('envy', [
+      { name: 'env', image: 'busybox', command: ['env'], env: [{ name: 'dotted.name', value: 'd' }, { name: 'plain', value: "it's" }] },
+      { name: 'pwd', image: 'busybox', command: ['pwd'], workingDir: '/tmp' },
+    ], { restartPolicy: 'Never' }));
+    await eventually(() => cci.getPod('envy'), (p) => p.status?.phase === 'Succeeded');
+    const env = (await text(await cci.logs('envy', { container: 'env' }))).split('\n');
+    expect(env).toContain('dotted.name=d');
+    expect(env).toContain("plain=it's");
+    expect(await text(await cci.logs('envy', { container: 'pwd' }))).toBe('/tmp\n');
+  });
+
   it('reports exit code 3, counts restarts with CrashLoopBackOff, and keeps the previous log', async () => {
     await cci.createPod(pod('exit3', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo bye; exit 3'] }], { restartPolicy: 'Never' }));
     const done = await eventually(() => cci.getPod('exit3'), (p) => p.status?.phase === 'Failed');

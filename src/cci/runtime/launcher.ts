@@ -94,13 +94,15 @@ export class ShellLauncher implements Launcher {
   }
 
   async launch(spec: SpawnSpec, env: NodeJS.ProcessEnv, withStdin: boolean, sink: OutputSink): Promise<Launched> {
-    if (withStdin) return this.#fallback.launch(spec, env, withStdin, sink);
+    const defined = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined);
+    const exports = defined.filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+    // sh cannot export names such as "my.var" (Kubernetes allows them), nor give a stdin pipe.
+    if (withStdin || exports.length !== defined.length) return this.#fallback.launch(spec, env, withStdin, sink);
     const id = `c${(this.#next++).toString(36)}`;
     const out = path.join(this.#dir, `${id}.out`);
     const err = path.join(this.#dir, `${id}.err`);
     const [outFile, errFile] = await Promise.all([open(out, 'w+'), open(err, 'w+')]);
     const q = shellQuote;
-    const exports = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(e[0]));
     const cmd = [spec.file, ...spec.args].map(q).join(' ');
     // The waiter subshell reports the container's pid and, once it ends, its exit status.
     const script =
