@@ -42,6 +42,7 @@ let directory: StandaloneDirectory;
 let pod: Netns;
 let endpoints: Netns;
 const children: ChildProcess[] = [];
+let mainSidecar: ChildProcess;
 const active = new Set(['pod-a']);
 
 const web = { ip: '198.19.0.20', port: 80 };
@@ -81,7 +82,7 @@ async function startDirectory(st: DirectoryState): Promise<StandaloneDirectory> 
 function startSidecar(ns: Netns, uid: string, credential: string): ChildProcess {
   const child = ns.spawn(
     [process.execPath, '--no-warnings', main, 'sidecar', `--directory-url=${directory.url}`, `--pod-uid=${uid}`,
-      `--ca-file=${path.join(tmp, 'ca.pem')}`, `--health-port=${HEALTH_PORT}`, '--udp-idle-timeout=2s'],
+      `--ca-file=${path.join(tmp, 'ca.pem')}`, `--health-port=${HEALTH_PORT}`, '--udp-idle-timeout=2s', '--termination-drain=1s'],
     { env: { ...process.env, BURSTLET_SIDECAR_CREDENTIAL: credential }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.push(child);
@@ -143,7 +144,7 @@ beforeAll(async () => {
   const client = pod.spawn([process.execPath, '--no-warnings', support('netns-client.ts'), pod.ips[0]!, String(AGENT_PORT)]);
   children.push(client);
   await Promise.all([waitForLine(servers, /^ready$/), waitForLine(client, /^ready$/)]);
-  startSidecar(pod, 'pod-a', podCredential(secret, 'pod-a'));
+  mainSidecar = startSidecar(pod, 'pod-a', podCredential(secret, 'pod-a'));
   await eventually('the sidecar to be ready', () => health(pod.ips[0]!), (s) => s === 200, 20_000).catch((err: Error) => {
     throw new Error(`${err.message}\nsidecar logs:\n${sidecarLogs.join('').slice(-3000)}`);
   });
@@ -205,6 +206,15 @@ describe('burstlet sidecar in a pod network namespace', () => {
     await eventually('the refusal to be logged', async () => stderr, (s) => /refused this pod's credential/.test(s));
     expect(await health(other.ips[0]!)).toBe(503);
     expect(directory.directory.connections).toBe(1);
+  });
+
+  it('on SIGTERM keeps proxying for the drain period, then exits and removes its ClusterIP addresses', async () => {
+    const exited = new Promise<number | null>((r) => mainSidecar.once('exit', (code) => r(code)));
+    mainSidecar.kill('SIGTERM');
+    expect((await tcp(web)).line).toBe(`${net.prefix}.12`);
+    expect(await exited).toBe(0);
+    const lo = execFileSync('ip', ['-n', pod.name, 'addr', 'show', 'dev', 'lo']).toString();
+    expect(lo).not.toContain('198.19.');
   });
 });
 

@@ -43,6 +43,10 @@ export default defineSubcommand({
     'log-level': enumFlag('Log level.', 'info', LOG_LEVELS),
     'health-port': intFlag('Port of the health endpoint for the readiness probe (0 turns it off).', SIDECAR_HEALTH_PORT, 0, 65535),
     'udp-idle-timeout': durationFlag('A UDP flow without traffic for this long is closed.', 30_000),
+    'termination-drain': durationFlag(
+      'On SIGTERM, keep proxying this long (the app containers are stopping too and may still call Services), then exit.',
+      5_000,
+    ),
   },
   async run(flags) {
     if (flags['directory-url'] === '') throw new UsageError('burstlet sidecar: --directory-url is required; expected a ws:// or wss:// URL');
@@ -68,11 +72,13 @@ export default defineSubcommand({
     log.info({ directory: flags['directory-url'], podUid: flags['pod-uid'], healthPort: sidecar.healthPort }, 'sidecar started');
     await new Promise<void>((resolve) => {
       const stop = (): void => {
-        log.info('stopping: closing listeners and removing ClusterIP addresses');
-        void sidecar.stop().finally(resolve);
+        log.info({ drainMs: flags['termination-drain'] }, 'terminating: still proxying while the pod stops');
+        setTimeout(() => void sidecar.stop().finally(resolve), flags['termination-drain']);
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
+    // Established connections would keep the process alive; the pod is going away.
+    process.exit(0);
   },
 });
