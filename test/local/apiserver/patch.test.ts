@@ -42,6 +42,11 @@ describe('JSON patch', () => {
     expect(() => applyJsonPatch(pod(), ops)).toThrow(PatchApplyError);
   });
 
+  it('tests values regardless of key order', () => {
+    const doc = { spec: { selector: { a: '1', b: '2' } } };
+    expect(applyJsonPatch(doc, [{ op: 'test', path: '/spec/selector', value: { b: '2', a: '1' } }])).toEqual(doc);
+  });
+
   it('does not modify its input', () => {
     const original = pod();
     applyJsonPatch(original, [{ op: 'remove', path: '/metadata/labels/a' }]);
