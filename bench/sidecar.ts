@@ -199,7 +199,7 @@ async function dataPlane(tmp: string, killList: ChildProcess[]): Promise<void> {
   const dir = await startStandaloneDirectory({ state, log, authenticate: podCredentialAuthenticator(secret, (u) => u === 'bench') });
   const healthPort = 18090;
   const sidecar = spawn(process.execPath, ['--no-warnings', path.join(repo, 'src/cli/main.ts'), 'sidecar',
-    `--directory-url=${dir.url}`, '--pod-uid=bench', `--health-port=${healthPort}`, '--log-level=warn'],
+    `--directory-url=${dir.url}`, '--pod-uid=bench', `--health-port=${healthPort}`, '--log-level=warn', '--termination-drain=0s'],
   { stdio: 'inherit', env: { ...process.env, BURSTLET_SIDECAR_CREDENTIAL: podCredential(secret, 'bench') } });
   killList.push(sidecar);
   await until('the sidecar', async () => (await fetch(`http://127.0.0.1:${healthPort}/`).catch(() => null))?.status === 200);
