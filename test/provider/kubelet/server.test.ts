@@ -191,10 +191,13 @@ describe('kubelet API streaming', () => {
   });
 
   it('404 for an exec into an unknown container, 400 without a command', async () => {
-    const dial = (path: string) =>
-      dialSpdy({ url: new URL(path, base), protocols: REMOTE_COMMAND_SPDY_PROTOCOLS, tls: asAdmin() }).catch((e: unknown) => e as UpgradeRefusedError);
-    expect((await dial('/exec/ns/web/nope?command=ls&output=1')).status).toBe(404);
-    expect((await dial('/exec/ns/web/app?output=1')).status).toBe(400);
+    const dial = (path: string): Promise<number | undefined> =>
+      dialSpdy({ url: new URL(path, base), protocols: REMOTE_COMMAND_SPDY_PROTOCOLS, tls: asAdmin() }).then(
+        () => undefined,
+        (e: unknown) => (e as UpgradeRefusedError).status,
+      );
+    expect(await dial('/exec/ns/web/nope?command=ls&output=1')).toBe(404);
+    expect(await dial('/exec/ns/web/app?output=1')).toBe(400);
   });
 
   it('port-forward: two connections on one session; a backend failure reaches the error stream', async () => {
