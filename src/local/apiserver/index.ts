@@ -2,7 +2,7 @@
 // Extensions (the pod proxy to kubelets) get the app and the auth functions, and register
 // their own routes, which take precedence over the generic REST routes.
 import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
@@ -71,10 +71,6 @@ function populateNamespace(registry: Registry, pki: LocalPki, namespace: string)
 
 function seed(registry: Registry, pki: LocalPki): void {
   for (const name of DEFAULT_NAMESPACES) registry.create(core('namespaces'), '', { metadata: { name } });
-  registry.create(core('services'), 'default', {
-    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { clusterIP: '198.19.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
-  });
   // The namespace controllers' share: every namespace, now and later, gets its defaults.
   registry.store.watch('namespaces', { resourceVersion: '0' }, (ev) => {
     if (ev.type === 'ADDED') setImmediate(() => {
@@ -83,6 +79,23 @@ function seed(registry: Registry, pki: LocalPki): void {
       if (live && !live.metadata.deletionTimestamp) populateNamespace(registry, pki, ns);
     });
   }, () => undefined);
+}
+
+/** The `kubernetes` Service at 198.19.0.1:443 and its endpoints, which the real apiserver keeps pointing at itself. */
+function publishKubernetesService(registry: Registry, address: string, port: number): void {
+  const ports = [{ name: 'https', port, protocol: 'TCP' }];
+  const labels = { component: 'apiserver', provider: 'kubernetes' };
+  registry.create(core('services'), 'default', {
+    metadata: { name: 'kubernetes', labels },
+    spec: { clusterIP: '198.19.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }] },
+  });
+  registry.create(core('endpoints'), 'default', { metadata: { name: 'kubernetes', labels }, subsets: [{ addresses: [{ ip: address }], ports }] });
+  registry.create(findResource('discovery.k8s.io', 'v1', 'endpointslices')!, 'default', {
+    metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'burstlet-local-apiserver' } },
+    addressType: isIPv6(address) ? 'IPv6' : 'IPv4',
+    endpoints: [{ addresses: [address], conditions: { ready: true, serving: true, terminating: false } }],
+    ports,
+  });
 }
 
 /** Removes Events older than `ttlMs` every minute, so a long-running plane's memory stays bounded. */
@@ -149,6 +162,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // Clients of a server on every interface use loopback; the certificate covers the rest.
   const advertised = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${port}`;
+  publishKubernetesService(registry, advertised, port);
   const kubeconfigPath = join(opts.stateDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, url, pki.caPem, { client: pki.admin });
   return {

@@ -97,6 +97,15 @@ describe('objects', () => {
     expect(a.body.metadata!.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
+  it('publishes the kubernetes Service with endpoints at the server itself', async () => {
+    const port = Number(new URL(server.url).port);
+    const svc = (await call('GET', '/api/v1/namespaces/default/services/kubernetes')).body as { spec: { clusterIP: string; ports: { port: number; targetPort: number }[] } };
+    expect(svc.spec.clusterIP).toBe('198.19.0.1');
+    expect(svc.spec.ports).toEqual([expect.objectContaining({ port: 443, targetPort: port })]);
+    const slices = await call('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dkubernetes');
+    expect(slices.body.items).toEqual([expect.objectContaining({ endpoints: [expect.objectContaining({ addresses: ['127.0.0.1'] })], ports: [{ name: 'https', port, protocol: 'TCP' }] })]);
+  });
+
   it('allocates ClusterIPs, honours explicit ones and headless services', async () => {
     const svc = (name: string, spec: Record<string, unknown>) => call('POST', '/api/v1/namespaces/default/services', { metadata: { name }, spec: { ports: [{ port: 53, protocol: 'UDP' }], ...spec } });
     expect(((await svc('dns', { clusterIP: '198.19.0.10' })).body.spec as { clusterIP: string }).clusterIP).toBe('198.19.0.10');
