@@ -66,7 +66,12 @@ export class PodController {
     });
     // Deletions are urgent (someone waits on kubectl delete); so is CCI status (cheap to copy).
     this.#pods = new Reflector<Pod>(options.kube, '/api/v1/pods', { fieldSelector: `spec.nodeName=${options.nodeName}` },
-      (key, pod) => this.#queue.add(key, !pod || Boolean(pod.metadata?.deletionTimestamp)), log);
+      (key, pod) => {
+        // The informer caught up with what burstlet wrote: drop the copy.
+        const written = this.#written.get(key);
+        if (written && pod && Number(pod.metadata?.resourceVersion) >= Number(written.metadata?.resourceVersion)) this.#written.delete(key);
+        this.#queue.add(key, !pod || Boolean(pod.metadata?.deletionTimestamp));
+      }, log);
     this.#lookups = new ClusterLookups(options.kube, log, (ns) => {
       for (const key of this.#waitingConfig.get(ns) ?? []) this.#queue.add(key);
     });
