@@ -25,6 +25,8 @@ export interface WatchRequest {
   timeoutMs: number;
 }
 
+const MAX_BUFFERED = 16 * 1024 * 1024;
+
 // Every watcher of an object gets the same bytes: encode each (object, event type) once.
 const encoded = new WeakMap<KubeObject, Partial<Record<WatchEventType, Buffer>>>();
 const json = new WeakMap<object, string>();
@@ -68,6 +70,9 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, w: WatchRequ
       process.nextTick(() => res.uncork());
     }
     res.write(bytes);
+    // A client that stops reading must not make the server buffer without bound: drop it,
+    // it will re-watch from its last resourceVersion (or relist), as with kube-apiserver.
+    if (res.writableLength > MAX_BUFFERED) finish();
   };
   const timers: { timeout?: NodeJS.Timeout; bookmark?: NodeJS.Timeout } = {};
   let handle: { stop(): void } | undefined;
