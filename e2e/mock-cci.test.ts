@@ -1,6 +1,7 @@
 // `burstlet mock-cci` as a process, with both runtimes, driven through the CCI client:
 // pods really run, restart, probe, log, exec, port-forward and go away leaving nothing behind.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,6 +82,12 @@ function pod(name: string, containers: CciContainer[], extra: Partial<CciPod['sp
   };
 }
 
+/** The network namespaces of the instance using stateDir (named after a hash of it). */
+function ownNetns(stateDir: string): string[] {
+  const tag = createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 6);
+  return execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(`bl-${tag}-`));
+}
+
 const runtimes = isRoot ? (['process', 'isolated'] as const) : (['process'] as const);
 
 describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
@@ -97,7 +104,7 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
   afterAll(async () => {
     await cci?.close();
     await mock?.stop();
-    if (runtime === 'isolated') expect(execFileSync('ip', ['netns', 'list']).toString()).not.toMatch(/^bl-[0-9a-f]{6}-/m);
+    if (runtime === 'isolated') expect(ownNetns(path.join(mock.dir, 'state'))).toEqual([]);
   });
 
   it('refuses requests without the token and duplicates of a Kubernetes pod', async () => {
@@ -129,16 +136,18 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     expect(stats.find((s) => s.name === 'hello')!.containers[0]!.workingSetBytes).toBeGreaterThan(0);
   });
 
-  it('passes env names sh cannot export, and working directories', async () => {
+  it('passes env names sh cannot export, working directories and the securityContext user', async () => {
     await cci.createPod(pod('envy', [
       { name: 'env', image: 'busybox', command: ['env'], env: [{ name: 'dotted.name', value: 'd' }, { name: 'plain', value: "it's" }] },
       { name: 'pwd', image: 'busybox', command: ['pwd'], workingDir: '/tmp' },
+      { name: 'id', image: 'busybox', command: ['id'], securityContext: { runAsUser: 1234, runAsGroup: 2345 } },
     ], { restartPolicy: 'Never' }));
     await eventually(() => cci.getPod('envy'), (p) => p.status?.phase === 'Succeeded');
     const env = (await text(await cci.logs('envy', { container: 'env' }))).split('\n');
     expect(env).toContain('dotted.name=d');
     expect(env).toContain("plain=it's");
     expect(await text(await cci.logs('envy', { container: 'pwd' }))).toBe('/tmp\n');
+    expect(await text(await cci.logs('envy', { container: 'id' }))).toMatch(/^uid=1234 gid=2345 groups=2345\n$/);
   });
 
   it('reports exit code 3, counts restarts with CrashLoopBackOff, and keeps the previous log', async () => {
@@ -250,7 +259,7 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     for (const name of (await cci.listPods()).items.map((p) => p.metadata.name)) await cci.deletePod(name, 0);
     await eventually(() => cci.network(), (n) => n.status.usedIPs === 0);
     expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(`sleep ${marker}`);
-    if (runtime === 'isolated') expect(execFileSync('ip', ['netns', 'list']).toString()).not.toMatch(/^bl-[0-9a-f]{6}-/m);
+    if (runtime === 'isolated') expect(ownNetns(path.join(mock.dir, 'state'))).toEqual([]);
   });
 });
 
@@ -270,8 +279,7 @@ describe.each(runtimes)('mock-cci --runtime=%s after a crash', (runtime) => {
     expect(execFileSync('ps', ['-eo', 'args']).toString()).toContain(`sleep ${marker}`);
     const second = await startMock([...args, `--state-dir=${stateParent}/state`]);
     expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(`sleep ${marker}`);
-    const tag = /^bl-([0-9a-f]{6})-/m;
-    const left = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => tag.test(l));
+    const left = ownNetns(`${stateParent}/state`);
     await second.stop();
     await rm(stateParent, { recursive: true, force: true });
     expect(left).toEqual([]);

@@ -25,7 +25,8 @@ export interface ActionContext {
   env: NodeJS.ProcessEnv;
   ports: readonly (CciContainerPort | V1ContainerPort)[] | undefined;
   timeoutMs: number;
-  signal?: AbortSignal;
+  /** Wraps an exec action's argv to run as the container's user. */
+  asUser?: (argv: readonly string[]) => string[];
 }
 
 function resolvePort(port: number | string | object | undefined, ports: ActionContext['ports']): number {
@@ -54,7 +55,7 @@ export async function runAction(action: Action, ctx: ActionContext): Promise<Act
 function runExec(command: readonly string[], ctx: ActionContext): Promise<ActionResult> {
   return new Promise((resolve) => {
     if (command.length === 0) return resolve({ ok: false, message: 'exec action with an empty command' });
-    const spec = ctx.sandbox.spawnSpec(command, undefined);
+    const spec = ctx.sandbox.spawnSpec(ctx.asUser ? ctx.asUser(command) : command, undefined);
     const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     const collect = (d: Buffer): void => {

@@ -137,7 +137,7 @@ export class ContainerRunner {
       this.#ctx.onChange();
       return Promise.resolve(128);
     }
-    const spec = this.#sandbox.spawnSpec(argv, this.spec.workingDir);
+    const spec = this.#sandbox.spawnSpec(this.asUser(argv), this.spec.workingDir);
     this.#exited = this.#ctx.launcher.launch(spec, this.env, this.spec.stdin ?? false, (stream, chunk) => log.write(stream, chunk)).then(async (launched) => {
       if (this.#stopping) killGroup(launched.pid, 'SIGKILL'); // deleted while it was starting
       this.process = launched;
@@ -194,6 +194,16 @@ export class ContainerRunner {
     killGroup(child.pid, 'SIGKILL');
   }
 
+  /** argv run as the container's securityContext user and group, when it sets them. */
+  asUser(argv: readonly string[]): string[] {
+    const podCtx = this.#ctx.pod.spec.securityContext;
+    const uid = this.spec.securityContext?.runAsUser ?? podCtx?.runAsUser;
+    const gid = this.spec.securityContext?.runAsGroup ?? podCtx?.runAsGroup;
+    if (uid === undefined && gid === undefined) return [...argv];
+    const groups = podCtx?.supplementalGroups?.length ? [`--groups=${podCtx.supplementalGroups.join(',')}`] : ['--clear-groups'];
+    return ['setpriv', ...(uid === undefined ? [] : [`--reuid=${uid}`]), ...(gid === undefined ? [] : [`--regid=${gid}`]), ...groups, '--', ...argv];
+  }
+
   #argv(): string[] {
     const { argv, expand: doExpand } = containerArgv(this.spec);
     const vars = new Map(Object.entries(this.env).filter((e): e is [string, string] => e[1] !== undefined));
@@ -228,7 +238,7 @@ export class ContainerRunner {
   }
 
   #action(action: Action, timeoutMs: number): Promise<{ ok: boolean; message: string }> {
-    return runAction(action, { sandbox: this.#sandbox, env: this.env, ports: this.spec.ports, timeoutMs });
+    return runAction(action, { sandbox: this.#sandbox, env: this.env, ports: this.spec.ports, timeoutMs, asUser: (argv) => this.asUser(argv) });
   }
 
   async #postStart(hook: Action): Promise<void> {
@@ -248,7 +258,7 @@ export class ContainerRunner {
     const probe = kind === 'liveness' ? this.spec.livenessProbe : kind === 'readiness' ? this.spec.readinessProbe : this.spec.startupProbe;
     if (!probe) return;
     const child = this.process;
-    const loop = new ProbeLoop(kind, probe, { sandbox: this.#sandbox, env: this.env, ports: this.spec.ports }, (ok) => {
+    const loop = new ProbeLoop(kind, probe, { sandbox: this.#sandbox, env: this.env, ports: this.spec.ports, asUser: (argv) => this.asUser(argv) }, (ok) => {
       if (this.process !== child) return;
       if (kind === 'readiness') {
         this.ready = ok;

@@ -12,7 +12,8 @@ import { shellQuote } from './mount-plan.ts';
 import type { PodSandbox } from './sandbox.ts';
 
 export function execInContainer(sandbox: PodSandbox, container: ContainerRunner, command: readonly string[], session: RemoteCommandSession): void {
-  const argv = session.tty ? ['script', '-qfec', command.map(shellQuote).join(' '), '/dev/null'] : [...command];
+  const user = container.asUser(command);
+  const argv = session.tty ? ['script', '-qfec', user.map(shellQuote).join(' '), '/dev/null'] : user;
   const spec = sandbox.spawnSpec(argv, container.spec.workingDir);
   const env = session.tty ? { ...container.env, TERM: container.env.TERM ?? 'xterm' } : container.env;
   const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
