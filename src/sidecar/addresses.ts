@@ -2,7 +2,7 @@
 // address (/32 or /128) on `lo`, so the sidecar can listen on ClusterIP:port and the app's
 // connections to it never leave the namespace. This needs CAP_NET_ADMIN in the pod's
 // namespace (the sidecar runs as root in the mock CCI). Addresses already local — loopback,
-// as in tests — are left alone.
+// as in tests — are left alone. Changes go to `ip` in one batch, however many Services.
 import { execFile } from 'node:child_process';
 import { isIPv6 } from 'node:net';
 import { promisify } from 'node:util';
@@ -10,8 +10,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export interface AddressManager {
-  add(ip: string): Promise<void>;
-  remove(ip: string): Promise<void>;
+  add(ips: string[]): Promise<void>;
+  remove(ips: string[]): Promise<void>;
 }
 
 function isLoopback(ip: string): boolean {
@@ -22,24 +22,28 @@ function prefixed(ip: string): string {
   return isIPv6(ip) ? `${ip}/128` : `${ip}/32`;
 }
 
-/** `ip addr add|del <ip>/32 dev lo`, tolerant of the address already being there (or gone). */
+/** `ip -force -batch` of `addr add|del <ip>/32 dev lo`, tolerant of addresses already there (or gone). */
 export function loopbackAddresses(device = 'lo'): AddressManager {
-  const ip = async (args: string[], tolerate: RegExp): Promise<void> => {
+  const batch = async (verb: 'add' | 'del', ips: string[], tolerate: RegExp): Promise<void> => {
+    const lines = ips.filter((ip) => !isLoopback(ip)).map((ip) => `addr ${verb} ${prefixed(ip)} dev ${device}`);
+    if (lines.length === 0) return;
+    const child = run('ip', ['-force', '-batch', '-']);
+    child.child.stdin?.end(lines.join('\n') + '\n');
     try {
-      await run('ip', args);
+      await child;
     } catch (err) {
       const stderr = String((err as { stderr?: unknown }).stderr ?? '');
-      if (!tolerate.test(stderr)) {
-        throw new Error(`ip ${args.join(' ')} failed: ${stderr.trim() || (err as Error).message} (the sidecar needs CAP_NET_ADMIN in the pod's network namespace)`, { cause: err });
+      const real = stderr.split('\n').filter((l) => l.trim() !== '' && !/^Command failed/.test(l) && !tolerate.test(l));
+      if (real.length > 0 || stderr.trim() === '') {
+        throw new Error(
+          `ip addr ${verb} on ${device} failed: ${real.join('; ') || (err as Error).message} (the sidecar needs CAP_NET_ADMIN in the pod's network namespace)`,
+          { cause: err },
+        );
       }
     }
   };
   return {
-    add: async (addr) => {
-      if (!isLoopback(addr)) await ip(['addr', 'add', prefixed(addr), 'dev', device], /File exists|already assigned/);
-    },
-    remove: async (addr) => {
-      if (!isLoopback(addr)) await ip(['addr', 'del', prefixed(addr), 'dev', device], /Cannot assign requested address|not found/i);
-    },
+    add: (ips) => batch('add', ips, /File exists|already assigned/),
+    remove: (ips) => batch('del', ips, /Cannot assign requested address|not found/i),
   };
 }

@@ -82,7 +82,21 @@ export class Proxier {
       log.info({ servicePort: active.entry.servicePort, key }, 'listener removed');
     }
     const wanted = new Set([...table.values()].map((e) => e.clusterIP));
-    for (const ip of [...this.#addresses]) if (!wanted.has(ip)) await this.#removeAddress(ip);
+    const gone = [...this.#addresses].filter((ip) => !wanted.has(ip));
+    if (gone.length > 0) {
+      for (const ip of gone) this.#addresses.delete(ip);
+      await this.#opts.addresses.remove(gone).catch((err: unknown) => log.warn({ ips: gone, err: String(err) }, 'could not remove ClusterIP addresses'));
+    }
+    const missing = [...wanted].filter((ip) => !this.#addresses.has(ip));
+    let addError: unknown;
+    if (missing.length > 0) {
+      try {
+        await this.#opts.addresses.add(missing);
+        for (const ip of missing) this.#addresses.add(ip);
+      } catch (err) {
+        addError = err;
+      }
+    }
     this.#failed.clear();
     for (const [key, entry] of table) {
       const active = this.#active.get(key);
@@ -93,29 +107,17 @@ export class Proxier {
         continue;
       }
       try {
+        if (!this.#addresses.has(entry.clusterIP)) throw addError;
         await this.#start(key, entry);
       } catch (err) {
         this.#failed.add(key);
-        log.error({ key, err: (err as Error).message }, 'could not start a listener; retrying on the next update');
+        log.error({ key, err: (err as Error).message }, 'could not start a listener; retrying');
       }
-    }
-  }
-
-  async #removeAddress(ip: string): Promise<void> {
-    this.#addresses.delete(ip);
-    try {
-      await this.#opts.addresses.remove(ip);
-    } catch (err) {
-      this.#opts.log.warn({ ip, err: (err as Error).message }, 'could not remove a ClusterIP address');
     }
   }
 
   async #start(key: string, entry: ForwardingEntry): Promise<void> {
     const { log, dialTimeoutMs, udpIdleTimeoutMs } = this.#opts;
-    if (!this.#addresses.has(entry.clusterIP)) {
-      await this.#opts.addresses.add(entry.clusterIP);
-      this.#addresses.add(entry.clusterIP);
-    }
     const balancer = new Balancer();
     balancer.update(entry.backends, entry.affinitySeconds);
     const listener =

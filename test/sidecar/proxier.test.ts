@@ -14,12 +14,12 @@ describe('Proxier', () => {
     const added: string[] = [];
     const removed: string[] = [];
     const addresses: AddressManager = {
-      add: async (a) => {
+      add: async (ips) => {
         if (failures-- > 0) throw new Error('RTNETLINK answers: Operation not permitted');
-        added.push(a);
+        added.push(...ips);
       },
-      remove: async (a) => {
-        removed.push(a);
+      remove: async (ips) => {
+        removed.push(...ips);
       },
     };
     const proxier = new Proxier({ addresses, log, retryMs: 50 });
