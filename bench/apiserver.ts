@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < PODS * 5; i++) registry.create(podsDef, 'default', pod(i));
     const coreCreates = (PODS * 5) / ((performance.now() - t0) / 1000);
     t0 = performance.now();
-    for (let i = 0; i < PODS * 5; i++) registry.patch(podsDef, 'default', `p${i}`, 'merge', { metadata: { labels: { round: '1' } } }, undefined);
+    for (let i = 0; i < PODS * 5; i++) registry.patch(podsDef, 'default', `p${i}`, 'merge', { metadata: { labels: { round: '1' } } });
     const corePatches = (PODS * 5) / ((performance.now() - t0) / 1000);
 
     latencies.sort((a, b) => a - b);

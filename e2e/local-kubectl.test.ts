@@ -155,6 +155,13 @@ describe('kubectl 1.33', () => {
     expect(await ok(['get', 'pods', '-o', 'name'])).toBe('');
   });
 
+  it('applies server-side, removing what an earlier apply set and this one does not', async () => {
+    const cm = (data: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {${data}}\n`;
+    expect(await ok(['apply', '--server-side', '-f', '-'], cm('a: "1", b: "2"'))).toBe('configmap/ssa serverside-applied\n');
+    await ok(['apply', '--server-side', '-f', '-'], cm('a: "3"'));
+    expect(await ok(['get', 'cm', 'ssa', '-o', 'jsonpath={.data}'])).toBe('{"a":"3"}');
+  });
+
   it('reports conflicts on stale updates', async () => {
     const cm = await ok(['get', 'cm', 'cfg', '-o', 'json']);
     await ok(['label', 'cm', 'cfg', 'x=y']);

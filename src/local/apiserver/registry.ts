@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound } from './errors.ts';
 import { carryOver, prepareCreate, validateUpdate, type KindHooks } from './defaults.ts';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, isObject, PatchApplyError } from './patch.ts';
+import { pruneUnapplied } from './apply.ts';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, isObject, PatchApplyError, type JsonObject } from './patch.ts';
 import { bindPod, podDeletionGrace, podNodeName, readyToRemove, type DeleteOptions } from './pods.ts';
 import { apiVersionOf, RESOURCES, type ResourceDef } from './resources.ts';
 import type { KubeObject, ObjectMeta, ObjectStore } from './store.ts';
@@ -40,6 +41,14 @@ const specOf = (o: KubeObject): string => canonicalJson(o.spec);
 function comparable(o: KubeObject): string {
   const { resourceVersion: _rv, managedFields: _mf, ...meta } = o.metadata;
   return canonicalJson({ ...o, metadata: meta });
+}
+
+export interface PatchOptions {
+  subresource?: 'status';
+  dryRun?: boolean;
+  view?: PatchView;
+  /** Server-side apply's field manager (the fieldManager query parameter). */
+  fieldManager?: string;
 }
 
 export interface PatchView {
@@ -169,13 +178,17 @@ export class Registry {
 
   /**
    * Applies a patch. `view` converts between the stored form and the form the patch was
-   * written against (events.k8s.io Events are stored as core Events).
+   * written against (events.k8s.io Events are stored as core Events). Apply patches
+   * (server-side apply) also remove what the same field manager applied before and no longer does.
    */
-  patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: 'status' | undefined, dryRun = false, view: PatchView = IDENTITY_VIEW): KubeObject {
+  patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, opts: PatchOptions = {}): KubeObject {
+    const { subresource, dryRun = false, view = IDENTITY_VIEW, fieldManager = 'unknown' } = opts;
     const existing = this.store.get(def.storage, namespace, name);
     if (!existing) {
-      if (type === 'apply') return this.create(def, namespace, isObject(patch) && isObject(patch.metadata) ? view.toStorage(patch as KubeObject) : patch, dryRun);
-      throw notFound(def, name);
+      if (type !== 'apply') throw notFound(def, name);
+      const created = this.create(def, namespace, isObject(patch) && isObject(patch.metadata) ? view.toStorage(patch as KubeObject) : patch, dryRun);
+      if (!dryRun) this.rememberApplied(created, fieldManager, patch);
+      return created;
     }
     let patched: unknown;
     try {
@@ -183,6 +196,10 @@ export class Registry {
       if (type === 'json') patched = applyJsonPatch(current, patch);
       else if (type === 'merge') patched = applyMergePatch(current, patch);
       else patched = applyStrategicMergePatch(current, patch, def.kind);
+      if (type === 'apply' && isObject(patched) && isObject(patch)) {
+        const previous = this.applied.get(existing.metadata.uid ?? '')?.get(fieldManager);
+        if (previous) patched = pruneUnapplied(def.kind, patched, previous, patch);
+      }
     } catch (err) {
       if (err instanceof PatchApplyError) throw new ApiError(422, 'Invalid', err.message);
       throw err;
@@ -194,7 +211,20 @@ export class Registry {
     if (rv !== undefined && rv !== existing.metadata.resourceVersion) {
       throw conflict(def, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
-    return this.write(def, existing, incoming, subresource, dryRun);
+    const written = this.write(def, existing, incoming, subresource, dryRun);
+    if (type === 'apply' && !dryRun) this.rememberApplied(written, fieldManager, patch);
+    return written;
+  }
+
+  /** Server-side apply's memory: each manager's last applied configuration per object. */
+  private readonly applied = new Map<string, Map<string, JsonObject>>();
+
+  private rememberApplied(obj: KubeObject, manager: string, config: unknown): void {
+    const uid = obj.metadata.uid ?? '';
+    if (!isObject(config)) return;
+    let byManager = this.applied.get(uid);
+    if (!byManager) this.applied.set(uid, (byManager = new Map()));
+    byManager.set(manager, config);
   }
 
   delete(def: ResourceDef, namespace: string, name: string, opts: DeleteOptions, dryRun = false): DeleteResult {
@@ -230,6 +260,7 @@ export class Registry {
   /** Removes an object for good and releases what it held. */
   private finish(def: ResourceDef, obj: KubeObject): KubeObject {
     const removed = this.store.remove(def.storage, obj.metadata.namespace ?? '', obj.metadata.name ?? '') ?? obj;
+    this.applied.delete(obj.metadata.uid ?? '');
     if (def.kind === 'Service' && isObject(obj.spec)) this.hooks.ips.release(obj.spec.clusterIP);
     if (def.kind === 'Node') this.removeTerminatingPodsOf(obj.metadata.name ?? '');
     return removed;

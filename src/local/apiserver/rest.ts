@@ -206,7 +206,7 @@ async function dispatch(
       const patch = parseBody(req.body, contentType);
       // Merge-style patches have the object's shape, so unknown fields can be found in them.
       if (type !== 'json' && isObject(patch)) applyFieldValidation(apiDef.kind, patch, q, reply);
-      const patched = registry.patch(def, ns, name!, type, patch, sub, isDryRun(q), view);
+      const patched = registry.patch(def, ns, name!, type, patch, { subresource: sub, dryRun: isDryRun(q), view, fieldManager: queryValue(q, 'fieldManager') });
       return sendStored(reply, existed ? 200 : 201, one(patched), plain);
     }
     case 'delete': {

@@ -126,6 +126,17 @@ describe('objects', () => {
     expect(warn.headers.warning).toBe('299 - "unknown field \\"metadata.labelz\\""');
   });
 
+  it('server-side apply creates, merges, and removes what the same manager stopped applying', async () => {
+    const cms = '/api/v1/namespaces/default/configmaps';
+    const apply = (data: Record<string, string>, manager: string) =>
+      call('PATCH', `${cms}/ssa?fieldManager=${manager}`, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n${Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join('\n')}\n`, { contentType: 'application/apply-patch+yaml' });
+    expect((await apply({ a: '1', b: '2' }, 'alice')).status).toBe(201);
+    await apply({ c: '3' }, 'bob');
+    const r = await apply({ a: '9' }, 'alice');
+    expect(r.status).toBe(200);
+    expect(r.body.data).toEqual({ a: '9', c: '3' });
+  });
+
   it('keeps status out of main-resource writes and spec out of status writes', async () => {
     await call('POST', pods, podBody('st'));
     await call('PATCH', `${pods}/st`, { status: { phase: 'Running' } }, { contentType: 'application/merge-patch+json' });
