@@ -56,6 +56,7 @@ export class NodeLauncher implements Launcher {
 
 interface Pending {
   started: (pid: number) => void;
+  isStarted: () => boolean;
   exited: (code: number) => void;
   files: { stdout: FileHandle | null; stderr: FileHandle | null };
   offsets: { stdout: number; stderr: number };
@@ -70,6 +71,7 @@ export class ShellLauncher implements Launcher {
   readonly #watcher: FSWatcher;
   readonly #pending = new Map<string, Pending>();
   readonly #reaper: NodeJS.Timeout;
+  #dead = false;
   #next = 0;
 
   private constructor(dir: string) {
@@ -77,6 +79,12 @@ export class ShellLauncher implements Launcher {
     // An empty environment: each container exports exactly its own.
     this.#shell = spawn('sh', ['-s'], { stdio: ['pipe', 'ignore', 'ignore', 'pipe'], env: {} });
     this.#shell.stdin!.on('error', () => undefined);
+    // Should the shell die, running containers still report through their waiters; launches
+    // it never started fail, and later ones use Node's spawn.
+    this.#shell.once('exit', () => {
+      this.#dead = true;
+      for (const entry of this.#pending.values()) if (!entry.isStarted()) entry.exited(128);
+    });
     const events = createInterface({ input: this.#shell.stdio[3] as NodeJS.ReadableStream });
     events.on('line', (line) => this.#event(line));
     this.#watcher = watch(dir, (_type, file) => {
@@ -97,7 +105,7 @@ export class ShellLauncher implements Launcher {
     const defined = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined);
     const exports = defined.filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
     // sh cannot export names such as "my.var" (Kubernetes allows them), nor give a stdin pipe.
-    if (withStdin || exports.length !== defined.length) return this.#fallback.launch(spec, env, withStdin, sink);
+    if (this.#dead || withStdin || exports.length !== defined.length) return this.#fallback.launch(spec, env, withStdin, sink);
     const id = `c${(this.#next++).toString(36)}`;
     const out = path.join(this.#dir, `${id}.out`);
     const err = path.join(this.#dir, `${id}.err`);
@@ -116,6 +124,7 @@ export class ShellLauncher implements Launcher {
         sink,
         reading: Promise.resolve(),
         started: (pid) => resolve({ pid, stdin: null, exited }),
+        isStarted: () => started,
         exited: () => undefined,
       };
       let started = false;
