@@ -1,5 +1,6 @@
 // The virtual node end to end: the local control plane, `burstlet mock-cci --runtime=process`
 // and `burstlet node` as processes, driven with the real kubectl 1.33.
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { counterSum, eventually, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
@@ -64,7 +65,7 @@ async function events(name: string): Promise<string> {
 beforeAll(async () => {
   cluster = await startLocalCluster();
   cci = await startMockCci({ subnet });
-  node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10'] });
+  node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, clientCaFile: join(cluster.stateDir, 'ca.pem'), args: ['--cluster-dns=198.19.0.10'] });
 });
 
 afterAll(async () => {
@@ -104,6 +105,12 @@ describe('burstlet node with mock CCI and kubectl', () => {
     expect(yaml).toMatch(/burstlet\.io\/flavor-cpu: 250m\n/);
     await eventually(async () => ((await events('web')).includes('Started') ? true : undefined), 10_000, 'Started event');
     expect(await events('web')).toMatch(/Normal\s+Created\s+Created container: main/);
+
+    // The kubelet API, through the API server: logs and exec reach the CCI pod.
+    expect(await kubectl(['logs', 'web'])).toBe('started\n');
+    expect(await kubectl(['exec', 'web', '--', 'sh', '-c', 'echo from-exec; exit 0'])).toBe('from-exec\n');
+    const failing = await cluster.kubectl(['exec', 'web', '--', 'sh', '-c', 'exit 7']);
+    expect(failing.code).toBe(7);
 
     const started = Date.now();
     await kubectl(['delete', 'pod', 'web', '--wait=true', '--timeout=30s']);

@@ -111,7 +111,12 @@ export interface BurstNode extends Proc {
   metrics(): Promise<string>;
 }
 
-export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; name: string; args?: string[] }): Promise<BurstNode> {
+/**
+ * `clientCaFile`: the CA of the API server's kubelet client (the local cluster's ca.pem), so
+ * that kubectl logs/exec through the API server reach the node's kubelet API.
+ */
+export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; name: string; clientCaFile?: string; args?: string[] }): Promise<BurstNode> {
+  const kubeletPort = 20_000 + Math.floor(Math.random() * 30_000);
   const { proc, match } = await startProc(
     [
       'node',
@@ -120,6 +125,9 @@ export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; n
       `--cci-endpoint=${opts.cci.url}`,
       `--cci-token-file=${opts.cci.tokenFile}`,
       '--metrics-addr=127.0.0.1:0',
+      '--address=127.0.0.1',
+      `--port=${kubeletPort}`,
+      ...(opts.clientCaFile ? [`--client-ca-file=${opts.clientCaFile}`] : []),
       '--log-level=warn',
       ...(opts.args ?? []),
     ],

@@ -8,7 +8,7 @@ import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
 import { DEFAULT_TAINT, parseTaint } from '../provider/node/node-object.ts';
 import { startVirtualNode } from '../provider/virtual-node.ts';
 import {
-  addressFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, keyValueFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef,
+  addressFlag, boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, keyValueFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef,
 } from './flags.ts';
 import type { LevelWithSilent } from 'pino';
 
@@ -45,8 +45,15 @@ const flags = {
   'node-labels': keyValueFlag('Labels added to the node, over the defaults (type=virtual-kubelet, kubernetes.io/role=agent, …)'),
   'node-taints': listFlag('Taints of the node; --node-taints= (empty) for none', 'key=value:Effect taints', parseTaint, { default: [DEFAULT_TAINT] }),
   zone: stringFlag('Zone of the node: the topology.kubernetes.io/zone label', '', 'a zone name'),
-  port: intFlag('Port of the kubelet API, advertised in status.daemonEndpoints', 10250, 1, 65535),
+  port: intFlag('Port of the kubelet API (HTTPS: logs, exec, attach, port-forward, stats), advertised in status.daemonEndpoints', 10250, 1, 65535),
+  address: { ...stringFlag('Address the kubelet API listens on', '0.0.0.0', 'an IP address'), parse: ipAddress },
+  'tls-cert-file': stringFlag('Serving certificate (PEM) of the kubelet API; empty = self-signed for the node name and --node-ip', '', 'a file path'),
+  'tls-private-key-file': stringFlag('Private key (PEM) of --tls-cert-file', '', 'a file path'),
+  'client-ca-file': stringFlag('CA bundle (PEM): client certificates it signed authenticate to the kubelet API (the API server\'s kubelet client)', '', 'a file path'),
+  'authentication-token-webhook': boolFlag('Authenticate bearer tokens on the kubelet API with TokenReview'),
+  'anonymous-auth': boolFlag('Let requests without credentials in as system:anonymous (still authorized by SubjectAccessReview)'),
   'node-ip': { ...stringFlag('Address advertised as the node\'s InternalIP (and hostIP of its pods)', '127.0.0.1', 'an IP address'), parse: ipAddress },
+  'hostname-override': stringFlag('A resolvable host name to list as the node\'s Hostname address (the API server dials Hostname before InternalIP); empty = none', '', 'a DNS name'),
   'pod-sync-workers': intFlag('Pods synced concurrently', 10, 1, 1000),
   'status-resync': durationFlag('Period of the full CCI relist and orphan sweep', 60_000),
   'node-status-update-frequency': durationFlag('How often CCI is checked and the node status recomputed', 10_000),
@@ -68,6 +75,10 @@ export default defineSubcommand({
     if (v.nodename === '') throw new UsageError('burstlet node: --nodename is required; expected a DNS-1123 subdomain');
     if (v['cci-endpoint'] === '') throw new UsageError('burstlet node: --cci-endpoint is required; expected an http:// or https:// URL');
     if (v['cci-token-file'] === '') throw new UsageError('burstlet node: --cci-token-file is required; expected a file path');
+    if ((v['tls-cert-file'] === '') !== (v['tls-private-key-file'] === '')) {
+      throw new UsageError('burstlet node: --tls-cert-file and --tls-private-key-file go together; give both, or neither for a self-signed certificate');
+    }
+    for (const f of ['tls-cert-file', 'tls-private-key-file', 'client-ca-file'] as const) if (v[f] !== '') readSecretFile(f, v[f]);
     const token = readSecretFile('cci-token-file', v['cci-token-file']);
     const ca = v['cci-ca-file'] === '' ? undefined : readSecretFile('cci-ca-file', v['cci-ca-file']);
     const log = createLogger(v['log-level'], 'burstlet-node');
@@ -75,13 +86,21 @@ export default defineSubcommand({
     const node = await startVirtualNode({
       kubeconfig: v.kubeconfig,
       cci,
-      node: { name: v.nodename, labels: v['node-labels'], taints: v['node-taints'], zone: v.zone, nodeIP: v['node-ip'], kubeletPort: v.port },
+      node: { name: v.nodename, labels: v['node-labels'], taints: v['node-taints'], zone: v.zone, nodeIP: v['node-ip'], hostname: v['hostname-override'], kubeletPort: v.port },
       translateNode: {
         name: v.nodename,
         clusterDomain: v['cluster-domain'],
         clusterDNS: v['cluster-dns'],
         hostResolvConf: await loadHostResolvConf(v['resolv-conf']),
         overflow: v['dns-nameserver-overflow'],
+      },
+      kubelet: {
+        address: v.address,
+        tlsCertFile: v['tls-cert-file'],
+        tlsKeyFile: v['tls-private-key-file'],
+        clientCaFile: v['client-ca-file'],
+        anonymousAuth: v['anonymous-auth'],
+        webhookTokens: v['authentication-token-webhook'],
       },
       podSyncWorkers: v['pod-sync-workers'],
       statusResyncMs: v['status-resync'],
@@ -93,7 +112,7 @@ export default defineSubcommand({
       log,
     });
     // Ready line for scripts and tests (stdout; logs go to stderr).
-    console.log(`burstlet node ${v.nodename} running${node.metricsPort !== undefined ? ` metrics=http://127.0.0.1:${node.metricsPort}/metrics` : ''}`);
+    console.log(`burstlet node ${v.nodename} running kubelet=https://${v['node-ip']}:${node.kubeletPort}${node.metricsPort !== undefined ? ` metrics=http://127.0.0.1:${node.metricsPort}/metrics` : ''}`);
     const shutdown = (): void => {
       void node.stop().finally(() => process.exit(0));
     };

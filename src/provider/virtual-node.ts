@@ -3,7 +3,13 @@
 import type { Server } from 'node:http';
 import type { CciContainer } from '../cci/types.ts';
 import type { Logger } from '../log/logger.ts';
-import type { CciPodsBackend } from './cci-backend.ts';
+import { readFile } from 'node:fs/promises';
+import type { CciClient } from '../cci/client.ts';
+import { cciKubeletBackend } from './cci-kubelet-backend.ts';
+import { KubeletAuth } from './kubelet/auth.ts';
+import { kubeReviewClient } from './kubelet/reviews.ts';
+import { startKubeletServer, type KubeletServer } from './kubelet/server.ts';
+import { selfSignedServingCert } from './kubelet/serving-cert.ts';
 import { EventRecorder } from './events.ts';
 import { KubeClient, loadKubeConfig } from './kube/client.ts';
 import type { Pod } from './kube/wire.ts';
@@ -15,7 +21,17 @@ import { PodController, type PodControllerOptions } from './pods/controller.ts';
 
 export interface VirtualNodeOptions {
   kubeconfig: string;
-  cci: CciPodsBackend;
+  cci: CciClient;
+  /** The kubelet HTTPS API (logs, exec, attach, port-forward, stats); its port is node.kubeletPort. */
+  kubelet: {
+    address: string;
+    /** PEM files; both empty = a self-signed certificate for the node name and IP. */
+    tlsCertFile: string;
+    tlsKeyFile: string;
+    clientCaFile: string;
+    anonymousAuth: boolean;
+    webhookTokens: boolean;
+  };
   node: NodeConfig;
   translateNode: PodControllerOptions['translateNode'];
   /** The networking sidecar for a pod, when networking is enabled (see src/network/sidecar-injection.ts). */
@@ -32,6 +48,7 @@ export interface VirtualNodeOptions {
 
 export interface VirtualNode {
   metricsPort: number | undefined;
+  kubeletPort: number;
   stop(): Promise<void>;
 }
 
@@ -71,12 +88,15 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     leaseDurationSeconds: o.leaseDurationSeconds,
     log: o.log.child({ component: 'node' }),
   });
+  const kubelet = await startKubelet(o, kube, podController);
   await node.start();
   await podController.start();
   o.log.info({ node: o.node.name, metricsPort: metricsServer?.port }, 'virtual node running');
   return {
     metricsPort: metricsServer?.port,
+    kubeletPort: kubelet.port,
     async stop() {
+      await kubelet.close();
       node.stop();
       podController.stop();
       await events.flush();
@@ -84,4 +104,21 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
       await kube.close();
     },
   };
+}
+
+async function startKubelet(o: VirtualNodeOptions, kube: KubeClient, pods: PodController): Promise<KubeletServer> {
+  const k = o.kubelet;
+  const tls = k.tlsCertFile !== ''
+    ? { certPem: await readFile(k.tlsCertFile, 'utf8'), keyPem: await readFile(k.tlsKeyFile, 'utf8') }
+    : await selfSignedServingCert(o.node.name, [o.node.nodeIP]);
+  return startKubeletServer({
+    nodeName: o.node.name,
+    host: k.address,
+    port: o.node.kubeletPort,
+    tls,
+    ...(k.clientCaFile !== '' ? { clientCaPem: await readFile(k.clientCaFile, 'utf8') } : {}),
+    auth: new KubeletAuth({ anonymous: k.anonymousAuth, webhookTokens: k.webhookTokens, reviews: kubeReviewClient(kube) }),
+    backend: cciKubeletBackend(o.cci, { pods: () => pods.pods(), findPod: (ns, name) => pods.findPod(ns, name) }),
+    log: o.log.child({ component: 'kubelet' }),
+  });
 }

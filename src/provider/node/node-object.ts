@@ -22,6 +22,12 @@ export interface NodeConfig {
   taints: Taint[];
   zone: string;
   nodeIP: string;
+  /**
+   * A resolvable host name for the node's address list, or "". The API server dials the first
+   * address type it prefers, Hostname before InternalIP by default, so a name nobody can
+   * resolve (a virtual node's) would break logs and exec: it is only listed when given.
+   */
+  hostname: string;
   kubeletPort: number;
 }
 
@@ -109,10 +115,7 @@ export function nodeStatus(cfg: NodeConfig, room: BackendRoom | undefined, healt
   return {
     ...resources,
     conditions: nodeConditions(health, previous?.conditions, now),
-    addresses: [
-      { type: 'InternalIP', address: cfg.nodeIP },
-      { type: 'Hostname', address: cfg.name },
-    ],
+    addresses: [{ type: 'InternalIP', address: cfg.nodeIP }, ...(cfg.hostname ? [{ type: 'Hostname', address: cfg.hostname }] : [])],
     daemonEndpoints: { kubeletEndpoint: { Port: cfg.kubeletPort } },
     nodeInfo: {
       machineID: '',

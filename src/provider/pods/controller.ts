@@ -110,6 +110,16 @@ export class PodController {
     return out;
   }
 
+  /** Pods bound to this node, as burstlet last knew them (for the kubelet API). */
+  pods(): Pod[] {
+    return this.#pods.list().map((p) => this.#current(p));
+  }
+
+  findPod(namespace: string, name: string): Pod | undefined {
+    const pod = this.#pods.get(`${namespace}/${name}`);
+    return pod && this.#current(pod);
+  }
+
   get cciPodCount(): number {
     return this.#cciPods.list().filter((p) => ownerKey(p) !== undefined).length;
   }

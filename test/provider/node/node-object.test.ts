@@ -4,7 +4,7 @@ import {
   DEFAULT_TAINT, KUBELET_VERSION, nodeObject, nodeResources, nodeStatus, nodeStatusChanged, parseTaint, type NodeConfig,
 } from '../../../src/provider/node/node-object.ts';
 
-const cfg: NodeConfig = { name: 'burst-1', labels: { team: 'a' }, taints: [DEFAULT_TAINT], zone: 'z1', nodeIP: '10.0.0.9', kubeletPort: 10250 };
+const cfg: NodeConfig = { name: 'burst-1', labels: { team: 'a' }, taints: [DEFAULT_TAINT], zone: 'z1', nodeIP: '10.0.0.9', hostname: '', kubeletPort: 10250 };
 
 function quota(hard: Record<string, string>): CciQuota {
   return { apiVersion: 'cci/v2', kind: 'ResourceQuota', metadata: { name: 'q' }, status: { hard, used: {} } };
@@ -46,7 +46,9 @@ describe('nodeStatus', () => {
     expect(s.conditions!.map((c) => [c.type, c.status])).toEqual([
       ['Ready', 'True'], ['MemoryPressure', 'False'], ['DiskPressure', 'False'], ['PIDPressure', 'False'], ['NetworkUnavailable', 'False'],
     ]);
-    expect(s.addresses).toEqual([{ type: 'InternalIP', address: '10.0.0.9' }, { type: 'Hostname', address: 'burst-1' }]);
+    expect(s.addresses).toEqual([{ type: 'InternalIP', address: '10.0.0.9' }]);
+    const named = nodeStatus({ ...cfg, hostname: 'burst-1.example' }, room, { reachable: true }, undefined, 't0');
+    expect(named.addresses).toEqual([{ type: 'InternalIP', address: '10.0.0.9' }, { type: 'Hostname', address: 'burst-1.example' }]);
     expect(s.daemonEndpoints!.kubeletEndpoint!.Port).toBe(10250);
     expect(s.nodeInfo!.kubeletVersion).toBe(KUBELET_VERSION);
     expect(KUBELET_VERSION).toMatch(/^v1\.33\.0-burstlet-/);
