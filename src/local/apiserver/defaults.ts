@@ -3,7 +3,7 @@
 import type { StatusCause } from './errors.ts';
 import { isObject, type JsonObject } from './patch.ts';
 import type { KubeObject } from './store.ts';
-import { forbiddenField, invalidValue, required, validateMeta, validatePodSpec, validatePodUpdate } from './validation.ts';
+import { forbiddenField, invalidValue, required, validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec } from './validation.ts';
 import type { ServiceIpAllocator } from './service-ips.ts';
 
 const obj = (v: unknown): JsonObject => (isObject(v) ? v : {});
@@ -80,6 +80,8 @@ function defaultService(svc: KubeObject, ips: ServiceIpAllocator): { object: Kub
   });
   let clusterIP = typeof spec.clusterIP === 'string' ? spec.clusterIP : '';
   if (type !== 'ExternalName' && clusterIP !== 'None' && ports.length === 0) return { object: svc, causes: [required('spec.ports')] };
+  const specCauses = validateServiceSpec({ ...spec, ports });
+  if (specCauses.length > 0) return { object: svc, causes: specCauses };
   // Allocate last: nothing may fail after this, or the address would leak.
   if (type !== 'ExternalName' && clusterIP !== 'None') {
     const result = ips.allocate(clusterIP);
@@ -124,6 +126,7 @@ export function validateUpdate(kind: string, object: KubeObject, old: KubeObject
   const causes = validateMeta(object, kind === 'Namespace' || kind === 'Service');
   if (kind === 'Pod' && specChanged) causes.push(...validatePodSpec(obj(object.spec)), ...validatePodUpdate(obj(object.spec), obj(old.spec)));
   if (kind === 'Service') {
+    causes.push(...validateServiceSpec(obj(object.spec)));
     const ip = obj(object.spec).clusterIP;
     const oldIp = obj(old.spec).clusterIP;
     if (ip !== oldIp) causes.push(forbiddenField('spec.clusterIPs[0]', 'may not change once set'));

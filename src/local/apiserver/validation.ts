@@ -180,3 +180,28 @@ export function validatePodUpdate(spec: JsonObject, oldSpec: JsonObject): Status
     ),
   ];
 }
+
+/** Service spec rules kube-proxy and the EndpointSlice controller rely on. */
+export function validateServiceSpec(spec: JsonObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const types = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
+  if (spec.type !== undefined && !types.includes(String(spec.type))) out.push(unsupported('spec.type', spec.type, types));
+  const ports = list(spec.ports);
+  const names = new Set<string>();
+  ports.forEach((p, i) => {
+    const at = `spec.ports[${i}]`;
+    if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535) out.push(invalidValue(`${at}.port`, p.port, 'must be between 1 and 65535, inclusive'));
+    if (p.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(String(p.protocol))) out.push(unsupported(`${at}.protocol`, p.protocol, ['SCTP', 'TCP', 'UDP']));
+    const name = typeof p.name === 'string' ? p.name : '';
+    if (ports.length > 1 && name === '') out.push(required(`${at}.name`));
+    if (name !== '') {
+      out.push(...validateName(name, `${at}.name`, true));
+      if (names.has(name)) out.push(duplicate(`${at}.name`, name));
+      names.add(name);
+    }
+    const target = p.targetPort;
+    if (typeof target === 'number' && (target < 1 || target > 65535)) out.push(invalidValue(`${at}.targetPort`, target, 'must be between 1 and 65535, inclusive'));
+  });
+  if (spec.selector !== undefined) out.push(...validateLabels(spec.selector, 'spec.selector'));
+  return out;
+}

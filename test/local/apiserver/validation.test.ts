@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateMeta, validatePodSpec, validatePodUpdate } from '../../../src/local/apiserver/validation.ts';
+import { validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec } from '../../../src/local/apiserver/validation.ts';
 
 const container = { name: 'c', image: 'img' };
 const fields = (causes: { field?: string }[]) => causes.map((c) => c.field);
@@ -55,5 +55,19 @@ describe('metadata', () => {
     ['bad label value', { metadata: { name: 'a', labels: { k: 'bad value' } } }, ['metadata.labels[k]'], false],
   ])('%s', (_n, obj, expected, labelNames) => {
     expect(fields(validateMeta(obj, labelNames))).toEqual(expected);
+  });
+});
+
+describe('service spec validation', () => {
+  it.each([
+    ['one unnamed port', { ports: [{ port: 80 }] }, []],
+    ['two unnamed ports', { ports: [{ port: 80 }, { port: 443 }] }, ['spec.ports[0].name', 'spec.ports[1].name']],
+    ['duplicate names', { ports: [{ name: 'a', port: 80 }, { name: 'a', port: 443 }] }, ['spec.ports[1].name']],
+    ['port out of range', { ports: [{ port: 0 }] }, ['spec.ports[0].port']],
+    ['bad protocol', { ports: [{ port: 53, protocol: 'ICMP' }] }, ['spec.ports[0].protocol']],
+    ['bad type', { type: 'Magic', ports: [{ port: 1 }] }, ['spec.type']],
+    ['bad selector value', { ports: [{ port: 1 }], selector: { app: 'a b' } }, ['spec.selector[app]']],
+  ])('%s', (_n, spec, expected) => {
+    expect(fields(validateServiceSpec(spec))).toEqual(expected);
   });
 });
