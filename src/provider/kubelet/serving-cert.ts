@@ -2,11 +2,10 @@
 // the kubelet itself does (it writes kubelet.crt signed by its own throwaway CA).
 import { randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(globalThis.crypto);
+import { loadX509 } from '../../tls/x509.ts';
 
 export async function selfSignedServingCert(hostname: string, addresses: readonly string[]): Promise<{ certPem: string; keyPem: string }> {
+  const x509 = await loadX509();
   const alg = { name: 'ECDSA', namedCurve: 'P-256' };
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const names = [hostname, ...addresses].map((value) => (isIP(value) ? { type: 'ip' as const, value } : { type: 'dns' as const, value }));

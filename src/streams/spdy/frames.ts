@@ -194,13 +194,17 @@ function u32s(...values: number[]): Buffer {
   return b;
 }
 
+/** The 8 bytes in front of a DATA payload (sent separately so the payload is never copied). */
+export function encodeDataHeader(streamId: number, length: number, fin: boolean): Buffer {
+  if (length > MAX_FRAME_PAYLOAD) throw new SpdyProtocolError('data frame too large');
+  const header = Buffer.allocUnsafe(8);
+  header.writeUInt32BE(streamId & 0x7fffffff, 0);
+  header.writeUInt32BE(((fin ? FLAG_FIN : 0) << 24) | length, 4);
+  return header;
+}
+
 export function encodeDataFrame(streamId: number, data: Buffer, fin: boolean): Buffer {
-  if (data.length > MAX_FRAME_PAYLOAD) throw new SpdyProtocolError('data frame too large');
-  const frame = Buffer.allocUnsafe(8 + data.length);
-  frame.writeUInt32BE(streamId & 0x7fffffff, 0);
-  frame.writeUInt32BE(((fin ? FLAG_FIN : 0) << 24) | data.length, 4);
-  data.copy(frame, 8);
-  return frame;
+  return Buffer.concat([encodeDataHeader(streamId, data.length, fin), data]);
 }
 
 /** Encodes a frame; header-carrying frames need the connection's compressor. */
@@ -295,45 +299,69 @@ function decodeControl(type: number, flags: number, p: Buffer, decompressor: Hea
   }
 }
 
-/** Cuts a byte stream into frames. Feed it chunks; it returns the complete frames so far. */
+/**
+ * Cuts a byte stream into frames. Feed it chunks; it returns the frames so far. DATA payloads
+ * are handed on piece by piece as they arrive (several `data` frames for one on the wire, FIN
+ * on the last piece), so big frames are neither buffered whole nor copied.
+ */
 export class FrameParser {
   private pending: Buffer[] = [];
   private pendingLength = 0;
   private readonly decompressor = new HeaderDecompressor();
+  /** Inside a DATA frame: bytes of payload still to come, for which stream, FIN at the end. */
+  private dataLeft = 0;
+  private dataStream = 0;
+  private dataFin = false;
 
   push(chunk: Buffer): Frame[] {
     this.pending.push(chunk);
     this.pendingLength += chunk.length;
     const frames: Frame[] = [];
-    while (this.pendingLength >= 8) {
-      let first = this.pending[0]!;
-      if (first.length < 8) first = this.merge();
-      const length = first.readUInt32BE(4) & 0xffffff;
-      if (this.pendingLength < 8 + length) break; // wait for the rest before copying anything
-      const buf = this.pending.length === 1 ? first : this.merge();
-      frames.push(this.decodeOne(buf, length));
-      const rest = buf.subarray(8 + length);
-      this.pending = rest.length > 0 ? [rest] : [];
-      this.pendingLength = rest.length;
+    for (;;) {
+      if (this.dataLeft > 0) {
+        if (this.pendingLength === 0) break;
+        const piece = this.take(Math.min(this.dataLeft, this.pending[0]!.length));
+        this.dataLeft -= piece.length;
+        frames.push({ type: 'data', streamId: this.dataStream, fin: this.dataLeft === 0 && this.dataFin, data: piece });
+        continue;
+      }
+      if (this.pendingLength < 8) break;
+      const header = this.pending[0]!.length >= 8 ? this.pending[0]! : this.merge();
+      const length = header.readUInt32BE(4) & 0xffffff;
+      const flags = header[4]!;
+      if ((header[0]! & 0x80) === 0) {
+        const streamId = header.readUInt32BE(0) & 0x7fffffff;
+        this.take(8);
+        if (length === 0) frames.push({ type: 'data', streamId, fin: (flags & FLAG_FIN) !== 0, data: Buffer.alloc(0) });
+        else [this.dataLeft, this.dataStream, this.dataFin] = [length, streamId, (flags & FLAG_FIN) !== 0];
+        continue;
+      }
+      if (this.pendingLength < 8 + length) break; // control frames are decoded whole
+      const buf = this.pending[0]!.length >= 8 + length ? this.pending[0]! : this.merge();
+      const version = buf.readUInt16BE(0) & 0x7fff;
+      if (version !== SPDY_VERSION) throw new SpdyProtocolError(`unsupported SPDY version ${version}`);
+      const payload = buf.subarray(8, 8 + length);
+      this.take(8 + length);
+      frames.push(decodeControl(buf.readUInt16BE(2), flags, payload, this.decompressor));
     }
     return frames;
+  }
+
+  /** Removes `n` bytes from the front; no copy when they lie in the first buffer. */
+  private take(n: number): Buffer {
+    const first = this.pending[0]!;
+    const out = first.length >= n ? first.subarray(0, n) : this.merge().subarray(0, n);
+    const head = this.pending[0]!;
+    if (head.length === n) this.pending.shift();
+    else this.pending[0] = head.subarray(n);
+    this.pendingLength -= n;
+    return out;
   }
 
   private merge(): Buffer {
     const merged = Buffer.concat(this.pending, this.pendingLength);
     this.pending = [merged];
     return merged;
-  }
-
-  private decodeOne(buf: Buffer, length: number): Frame {
-    const flags = buf[4]!;
-    const payload = buf.subarray(8, 8 + length);
-    if ((buf[0]! & 0x80) === 0) {
-      return { type: 'data', streamId: buf.readUInt32BE(0) & 0x7fffffff, fin: (flags & FLAG_FIN) !== 0, data: payload };
-    }
-    const version = buf.readUInt16BE(0) & 0x7fff;
-    if (version !== SPDY_VERSION) throw new SpdyProtocolError(`unsupported SPDY version ${version}`);
-    return decodeControl(buf.readUInt16BE(2), flags, payload, this.decompressor);
   }
 
   close(): void {

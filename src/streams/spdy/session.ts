@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
-  encodeDataFrame,
+  encodeDataHeader,
   encodeFrame,
   FrameParser,
   GOAWAY,
@@ -28,6 +28,7 @@ export interface SpdySessionOptions {
 
 /** Largest DATA payload we send in one frame; big enough for throughput, small enough to interleave. */
 const MAX_DATA_CHUNK = 128 * 1024;
+const WRITE_BUFFER = 1024 * 1024;
 
 export interface SpdySessionEvents {
   stream: [stream: SpdyStream];
@@ -47,6 +48,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
   private lastPeerStreamId = 0;
   private goingAway = false;
   private closedFlag = false;
+  private corked = false;
   private readonly replyTimeoutMs: number;
   /** Resolves once the socket is gone. */
   readonly closed: Promise<Error | null>;
@@ -129,12 +131,15 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
   sendData(streamId: number, data: Buffer, fin: boolean, cb: (err?: Error | null) => void): void {
     if (this.closedFlag) return cb(new Error('SPDY session is closed'));
     let ok = true;
-    if (data.length === 0) ok = this.write(encodeDataFrame(streamId, data, fin));
+    if (data.length === 0) ok = this.write(encodeDataHeader(streamId, 0, fin));
     for (let at = 0; at < data.length; at += MAX_DATA_CHUNK) {
       const end = Math.min(at + MAX_DATA_CHUNK, data.length);
-      ok = this.write(encodeDataFrame(streamId, data.subarray(at, end), fin && end === data.length));
+      this.write(encodeDataHeader(streamId, end - at, fin && end === data.length));
+      ok = this.write(data.subarray(at, end));
     }
-    if (ok) cb();
+    // Let up to WRITE_BUFFER bytes queue in the socket before a writer waits: waiting for
+    // 'drain' after every frame would serialise the stream on event-loop turns.
+    if (ok || this.socket.writableLength < WRITE_BUFFER) cb();
     else this.drainWaiters.push(() => cb(this.closedFlag ? new Error('SPDY session is closed') : null));
   }
 
@@ -161,6 +166,15 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
 
   private write(frame: Buffer): boolean {
     if (this.closedFlag || this.socket.destroyed) return true;
+    // Frames written in one tick go out together (one writev, fewer TLS records).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     return this.socket.write(frame);
   }
 

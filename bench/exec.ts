@@ -1,0 +1,111 @@
+// Exec through burstlet's kubelet API: stdout throughput of a 256 MiB stream over SPDY/3.1 and
+// over WebSocket (v5.channel.k8s.io), against the same bytes piped straight from a local
+// process; and the round-trip of 100 sequential `echo` execs against 100 local spawns. The
+// backend runs commands locally, so the difference is burstlet's own overhead (TLS, framing).
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { WebSocket } from 'ws';
+import { KubeletAuth } from '../src/provider/kubelet/auth.ts';
+import type { KubeletBackend } from '../src/provider/kubelet/backend.ts';
+import { startKubeletServer } from '../src/provider/kubelet/server.ts';
+import { selfSignedServingCert } from '../src/provider/kubelet/serving-cert.ts';
+import type { Pod } from '../src/provider/kube/wire.ts';
+import type { RemoteCommandClient } from '../src/streams/remote-command.ts';
+import { openSpdyRemoteCommand, REMOTE_COMMAND_SPDY_PROTOCOLS } from '../src/streams/spdy/remote-command.ts';
+import { dialSpdy } from '../src/streams/spdy/upgrade.ts';
+import { openWebSocketRemoteCommand } from '../src/streams/websocket-remote-command.ts';
+
+const SIZE_MIB = 256;
+const EXECS = 100;
+const POD: Pod = { metadata: { name: 'bench', namespace: 'default', uid: 'bench' }, spec: { containers: [{ name: 'c', image: 'x' }] } };
+
+function processClient(command: readonly string[]): RemoteCommandClient {
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = new Promise<{ exitCode: number }>((resolve) => child.once('close', (code) => resolve({ exitCode: code ?? 1 })));
+  return { protocol: 'local', stdin: null, stdout: child.stdout, stderr: child.stderr, resize: () => undefined, result, close: () => child.kill('SIGKILL') };
+}
+
+const backend: KubeletBackend = {
+  pods: () => [POD],
+  findPod: (ns, name) => (ns === 'default' && name === 'bench' ? POD : undefined),
+  logs: () => Promise.reject(new Error('no logs in this benchmark')),
+  exec: async (_pod, _c, command) => processClient(command),
+  attach: () => Promise.reject(new Error('no attach in this benchmark')),
+  portForward: () => Promise.reject(new Error('no port-forward in this benchmark')),
+  stats: async () => [],
+};
+
+function count(stream: Readable | null): Promise<number> {
+  return new Promise((resolve) => {
+    let n = 0;
+    if (!stream) return resolve(0);
+    stream.on('data', (c: Buffer) => (n += c.length));
+    stream.on('end', () => resolve(n));
+  });
+}
+
+const server = await startKubeletServer({
+  nodeName: 'bench',
+  host: '127.0.0.1',
+  port: 0,
+  tls: await selfSignedServingCert('bench', ['127.0.0.1']),
+  auth: new KubeletAuth({ anonymous: true, webhookTokens: false, reviews: { tokenReview: async () => null, subjectAccessReview: async () => true } }),
+  backend,
+});
+const base = `https://127.0.0.1:${server.port}`;
+const tls = { rejectUnauthorized: false };
+const produce = ['head', '-c', String(SIZE_MIB << 20), '/dev/zero'];
+const execQuery = (command: readonly string[]): string => `${command.map((c) => `command=${encodeURIComponent(c)}`).join('&')}&output=1&error=1`;
+
+async function spdyExec(command: readonly string[]): Promise<number> {
+  const { session, protocol } = await dialSpdy({ url: new URL(`/exec/default/bench/c?${execQuery(command)}`, base), protocols: REMOTE_COMMAND_SPDY_PROTOCOLS, tls });
+  const client = await openSpdyRemoteCommand(session, protocol, { stdin: false, stdout: true, stderr: true, tty: false });
+  const [bytes] = await Promise.all([count(client.stdout), count(client.stderr), client.result]);
+  return bytes;
+}
+
+async function wsExec(command: readonly string[]): Promise<number> {
+  const ws = new WebSocket(`wss://127.0.0.1:${server.port}/exec/default/bench/c?${execQuery(command)}`, ['v5.channel.k8s.io'], { ...tls, perMessageDeflate: false });
+  const client = await openWebSocketRemoteCommand(ws, { stdin: false, stdout: true, stderr: true, tty: false });
+  const [bytes] = await Promise.all([count(client.stdout), count(client.stderr), client.result]);
+  return bytes;
+}
+
+async function localExec(command: readonly string[]): Promise<number> {
+  const c = processClient(command);
+  const [bytes] = await Promise.all([count(c.stdout), count(c.stderr), c.result]);
+  return bytes;
+}
+
+async function throughput(name: string, run: (cmd: readonly string[]) => Promise<number>): Promise<number> {
+  const started = performance.now();
+  const bytes = await run(produce);
+  const seconds = (performance.now() - started) / 1000;
+  if (bytes !== SIZE_MIB << 20) throw new Error(`${name}: got ${bytes} bytes, want ${SIZE_MIB << 20}`);
+  const rate = SIZE_MIB / seconds;
+  console.log(`${name.padEnd(28)} ${rate.toFixed(0).padStart(6)} MiB/s  (${SIZE_MIB} MiB in ${seconds.toFixed(2)} s)`);
+  return rate;
+}
+
+async function latency(name: string, run: (cmd: readonly string[]) => Promise<number>): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < EXECS; i++) await run(['echo', 'hi']);
+  const ms = (performance.now() - started) / EXECS;
+  console.log(`${name.padEnd(28)} ${ms.toFixed(1).padStart(6)} ms per exec (${EXECS} sequential)`);
+  return ms;
+}
+
+try {
+  console.log(`exec stdout throughput, ${SIZE_MIB} MiB of zeros`);
+  const local = await throughput('local pipe (comparison)', localExec);
+  const spdy = await throughput('kubelet API, SPDY/3.1 + TLS', spdyExec);
+  const ws = await throughput('kubelet API, WebSocket + TLS', wsExec);
+  console.log(`SPDY at ${((spdy / local) * 100).toFixed(0)}% and WebSocket at ${((ws / local) * 100).toFixed(0)}% of the local pipe`);
+  console.log('\nexec round trip: `echo hi`');
+  const localMs = await latency('local spawn (comparison)', localExec);
+  const spdyMs = await latency('kubelet API, SPDY/3.1 + TLS', spdyExec);
+  const wsMs = await latency('kubelet API, WebSocket + TLS', wsExec);
+  console.log(`burstlet's own overhead per exec: SPDY ${(spdyMs - localMs).toFixed(1)} ms, WebSocket ${(wsMs - localMs).toFixed(1)} ms`);
+} finally {
+  await server.close();
+}
