@@ -8,7 +8,7 @@ import { cciStatus } from './cci-backend.ts';
 import type { Pod } from './kube/wire.ts';
 import { BackendError, type KubeletBackend, type PodUsage } from './kubelet/backend.ts';
 import { cciPodName } from './pods/naming.ts';
-import { SIDECAR_CONTAINER } from './pods/pod-status.ts';
+import { SIDECAR_CONTAINER_NAME } from '../network/sidecar-injection.ts';
 
 export interface PodSource {
   pods(): Pod[];
@@ -72,7 +72,7 @@ export function cciKubeletBackend(cci: CciStreams, source: PodSource): KubeletBa
           name: pod.metadata!.name!,
           uid: pod.metadata!.uid!,
           ...(s.startTime ? { startTime: s.startTime } : {}),
-          containers: s.containers.filter((c) => c.name !== SIDECAR_CONTAINER),
+          containers: s.containers.filter((c) => c.name !== SIDECAR_CONTAINER_NAME),
         });
       }
       return out;

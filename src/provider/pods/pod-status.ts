@@ -3,11 +3,10 @@
 // compares with the current status so that the API is written only when something changed.
 import { annotations, type CciPod } from '../../cci/types.ts';
 import { asWire, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from '../kube/wire.ts';
+import { SIDECAR_CONTAINER_NAME } from '../../network/sidecar-injection.ts';
 import { canonical } from '../kube/canonical.ts';
 import { qosClass } from './qos.ts';
 
-/** The networking sidecar burstlet may inject: never shown in the Kubernetes pod. */
-export const SIDECAR_CONTAINER = 'burstlet-network';
 
 export interface StatusContext {
   /** The node's address, used as hostIP when CCI reports none. */
@@ -33,12 +32,12 @@ function waitingStatuses(names: { name: string; image?: string }[], reason: stri
   }));
 }
 
-/** Orders statuses as the spec lists the containers and drops the sidecar's. */
+/** Orders statuses as the spec lists the containers and drops the networking sidecar's (never shown in the Kubernetes pod). */
 function visibleStatuses(statuses: ContainerStatus[] | undefined, spec: { name: string }[]): ContainerStatus[] | undefined {
   if (!statuses) return undefined;
   const order = new Map(spec.map((c, i) => [c.name, i]));
   return statuses
-    .filter((s) => s.name !== SIDECAR_CONTAINER && order.has(s.name))
+    .filter((s) => s.name !== SIDECAR_CONTAINER_NAME && order.has(s.name))
     .sort((a, b) => order.get(a.name)! - order.get(b.name)!);
 }
 
