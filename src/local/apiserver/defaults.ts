@@ -3,7 +3,7 @@
 import type { StatusCause } from './errors.ts';
 import { isObject, type JsonObject } from './patch.ts';
 import type { KubeObject } from './store.ts';
-import { forbiddenField, invalidValue, required, validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec } from './validation.ts';
+import { forbiddenField, invalidValue, required, validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec, validateEndpointSlice } from './validation.ts';
 import type { ServiceIpAllocator } from './service-ips.ts';
 
 const obj = (v: unknown): JsonObject => (isObject(v) ? v : {});
@@ -116,6 +116,8 @@ export function prepareCreate(kind: string, object: KubeObject, hooks: KindHooks
     }
     case 'Namespace':
       return { object: { ...object, spec: { finalizers: ['kubernetes'], ...obj(object.spec) }, status: { phase: 'Active' } }, causes: metaCauses };
+    case 'EndpointSlice':
+      return { object, causes: [...metaCauses, ...validateEndpointSlice(object)] };
     default:
       return { object, causes: metaCauses };
   }
@@ -125,6 +127,10 @@ export function prepareCreate(kind: string, object: KubeObject, hooks: KindHooks
 export function validateUpdate(kind: string, object: KubeObject, old: KubeObject, specChanged: boolean): StatusCause[] {
   const causes = validateMeta(object, kind === 'Namespace' || kind === 'Service');
   if (kind === 'Pod' && specChanged) causes.push(...validatePodSpec(obj(object.spec)), ...validatePodUpdate(obj(object.spec), obj(old.spec)));
+  if (kind === 'EndpointSlice') {
+    causes.push(...validateEndpointSlice(object));
+    if (object.addressType !== old.addressType) causes.push(forbiddenField('addressType', 'field is immutable'));
+  }
   if (kind === 'Service') {
     causes.push(...validateServiceSpec(obj(object.spec)));
     const ip = obj(object.spec).clusterIP;

@@ -205,3 +205,20 @@ export function validateServiceSpec(spec: JsonObject): StatusCause[] {
   if (spec.selector !== undefined) out.push(...validateLabels(spec.selector, 'spec.selector'));
   return out;
 }
+
+/** EndpointSlice rules: an address type, and addresses of that type. */
+export function validateEndpointSlice(slice: JsonObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const types = ['IPv4', 'IPv6', 'FQDN'];
+  if (slice.addressType === undefined) out.push(required('addressType'));
+  else if (!types.includes(String(slice.addressType))) out.push(unsupported('addressType', slice.addressType, types));
+  const family = slice.addressType === 'IPv4' ? 4 : slice.addressType === 'IPv6' ? 6 : 0;
+  list(slice.endpoints).forEach((e, i) => {
+    const addresses = Array.isArray(e.addresses) ? e.addresses : [];
+    if (addresses.length === 0 || addresses.length > 100) out.push(invalidValue(`endpoints[${i}].addresses`, addresses, 'must contain between 1 and 100 addresses'));
+    addresses.forEach((a, j) => {
+      if (family !== 0 && (typeof a !== 'string' || isIP(a) !== family)) out.push(invalidValue(`endpoints[${i}].addresses[${j}]`, a, `must be a valid IPv${family} address`));
+    });
+  });
+  return out;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec } from '../../../src/local/apiserver/validation.ts';
+import { validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec, validateEndpointSlice } from '../../../src/local/apiserver/validation.ts';
 
 const container = { name: 'c', image: 'img' };
 const fields = (causes: { field?: string }[]) => causes.map((c) => c.field);
@@ -69,5 +69,18 @@ describe('service spec validation', () => {
     ['bad selector value', { ports: [{ port: 1 }], selector: { app: 'a b' } }, ['spec.selector[app]']],
   ])('%s', (_n, spec, expected) => {
     expect(fields(validateServiceSpec(spec))).toEqual(expected);
+  });
+});
+
+describe('endpointslice validation', () => {
+  it.each([
+    ['ok', { addressType: 'IPv4', endpoints: [{ addresses: ['198.18.0.5'] }] }, []],
+    ['no endpoints is fine', { addressType: 'IPv4', endpoints: [] }, []],
+    ['missing addressType', { endpoints: [] }, ['addressType']],
+    ['unknown addressType', { addressType: 'IPX' }, ['addressType']],
+    ['wrong family', { addressType: 'IPv4', endpoints: [{ addresses: ['::1'] }] }, ['endpoints[0].addresses[0]']],
+    ['no addresses', { addressType: 'IPv4', endpoints: [{ addresses: [] }] }, ['endpoints[0].addresses']],
+  ])('%s', (_n, slice, expected) => {
+    expect(fields(validateEndpointSlice(slice))).toEqual(expected);
   });
 });
