@@ -43,6 +43,22 @@ function kubectl(args: string[], env: Record<string, string>, version: KubectlVe
   });
 }
 
+function runUnderPty(command: string, env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err });
+    });
+    child.stdin.end();
+  });
+}
+
 async function ok(args: string[], stdin = ''): Promise<string> {
   const r = await kubectl(args, {}, '1.33', stdin);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
@@ -116,6 +132,14 @@ describe.each(variants)('$name', ({ version, env }) => {
     expect(r.code).toBe(3);
     expect(r.stdout.toString()).toBe('out\n');
     expect(r.stderr).toContain('err\n');
+  });
+
+  it('exec -it under a pseudo-terminal: the terminal size reaches the container', async () => {
+    // script(1) gives kubectl a terminal of 91x27; kubectl sends that size on the resize stream.
+    const inner = `stty cols 91 rows 27; ${kubectlPath(version)} exec -it p -- stty size`;
+    const r = await runUnderPty(inner, env);
+    expect(r.stdout.toString()).toContain('27 91');
+    expect(r.code, r.stderr).toBe(0);
   });
 
   it('logs', async () => {

@@ -31,9 +31,27 @@ function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Runs the command on this host; a tty goes through script(1) so the child sees a terminal. */
+/** The client's first terminal size (kubectl sends it right away), or null after a short wait. */
+async function firstSize(session: RemoteCommandSession): Promise<{ width: number; height: number } | null> {
+  if (!session.resizes) return null;
+  const iterator = session.resizes[Symbol.asyncIterator]();
+  const timeout = new Promise<null>((r) => setTimeout(() => r(null), 2000).unref());
+  const next = iterator.next().then((r) => (r.done ? null : r.value));
+  return Promise.race([next, timeout]);
+}
+
+/**
+ * Runs the command on this host; a tty goes through script(1) so the child sees a terminal,
+ * sized to the client's first resize (later resizes are not applied: script has no hook).
+ */
 async function runCommand(session: RemoteCommandSession, command: string[]): Promise<void> {
-  const [file, args] = session.tty ? ['script', ['-qfec', command.map(shellQuote).join(' '), '/dev/null']] : [command[0]!, command.slice(1)];
+  let file = command[0]!;
+  let args = command.slice(1);
+  if (session.tty) {
+    const size = await firstSize(session);
+    const stty = size ? `stty rows ${size.height} cols ${size.width}; ` : '';
+    [file, args] = ['script', ['-qfec', `${stty}exec ${command.map(shellQuote).join(' ')}`, '/dev/null']];
+  }
   const child = spawn(file, args as string[], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<{ exitCode: number } | { error: string }>((resolve) => {
     child.once('error', (err) => resolve({ error: `failed to run ${command[0]}: ${err.message}` }));
