@@ -234,13 +234,19 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
 
   it('port-forwards to an nginx pod', async () => {
     const port = runtime === 'isolated' ? 80 : 20_000 + Math.floor(Math.random() * 20_000);
-    await cci.createPod(pod('web', [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: port }], readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1 } }]));
+    const html = { name: 'html', files: { items: [{ path: 'index.html', data: Buffer.from('<h1>from a volume</h1>\n').toString('base64') }] } };
+    await cci.createPod(pod('web', [{
+      name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: port }],
+      readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1 },
+      volumeMounts: [{ name: 'html', mountPath: '/usr/share/nginx/html', readOnly: true }],
+    }], { volumes: [html] }));
     await eventually(() => cci.getPod('web'), (p) => p.status?.containerStatuses?.[0]?.ready === true);
     const conn = await cci.portForward('web', port);
     conn.write('GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n');
     const response = await text(conn);
     expect(response).toMatch(/^HTTP\/1\.1 200 OK/);
-    expect(response).toContain('Welcome to nginx!');
+    // Only the isolated runtime mounts volumes at their mountPath.
+    expect(response).toContain(runtime === 'isolated' ? '<h1>from a volume</h1>' : 'Welcome to nginx!');
     const access = await eventually(() => cci.logs('web').then(text), (t) => t.includes('"GET / HTTP/1.1" 200'));
     expect(access).toMatch(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ HTTP\/1\.1" 200/);
   });

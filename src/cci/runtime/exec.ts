@@ -3,7 +3,7 @@
 // resized with `stty` on the pty that `script` gave its child. attach joins the container's
 // main process: its live output, and its stdin when the container has one.
 import { execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import type { RemoteCommandSession, TerminalSize } from '../../streams/remote-command.ts';
 import { killGroup } from './actions.ts';
 import type { ContainerRunner } from './container.ts';
@@ -42,21 +42,22 @@ export function execInContainer(sandbox: PodSandbox, container: ContainerRunner,
   });
 }
 
-/** The terminal of `script`'s child, reachable from the host through /proc. */
+/** The terminal of `script`'s child, reachable from the host through /proc, once it has one. */
 async function ptyOf(scriptPid: number): Promise<string | null> {
   const kids = await readFile(`/proc/${scriptPid}/task/${scriptPid}/children`, 'utf8').catch(() => '');
   const child = kids.trim().split(' ')[0];
-  return child ? `/proc/${child}/fd/0` : null;
+  if (!child) return null;
+  // Right after the fork, fd 0 is still script's pipe: wait for the pty slave.
+  const target = await readlink(`/proc/${child}/fd/0`).catch(() => '');
+  return target.includes('/pts/') ? `/proc/${child}/fd/0` : null;
 }
 
 async function applyResizes(scriptPid: number, resizes: AsyncIterable<TerminalSize>): Promise<void> {
   for await (const size of resizes) {
-    for (let attempt = 0; attempt < 20; attempt++) {
+    for (let attempt = 0; attempt < 50; attempt++) {
       const pty = await ptyOf(scriptPid);
-      if (pty) {
-        await new Promise<void>((resolve) => execFile('stty', ['-F', pty, 'rows', String(size.height), 'cols', String(size.width)], () => resolve()));
-        break;
-      }
+      const args = ['-F', pty ?? '', 'rows', String(size.height), 'cols', String(size.width)];
+      if (pty && (await new Promise<boolean>((resolve) => execFile('stty', args, (err) => resolve(!err))))) break;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
