@@ -338,6 +338,19 @@ describe('mock-cci fault injection', () => {
     await mock.stop();
   });
 
+  it('classifies slow and unreachable backends as transient errors', async () => {
+    const mock = await startMock(['--runtime=process', '--subnet=198.18.96.0/24', '--fault-latency=1s']);
+    const slow = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default', timeoutMs: 200 });
+    await expect(slow.quota()).rejects.toMatchObject({ status: 0, reason: 'Timeout', transient: true });
+    await slow.close();
+    await mock.stop();
+    const gone = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default', timeoutMs: 2_000 });
+    const err = await gone.quota().catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 0, reason: 'ConnectionError', transient: true });
+    expect((err as Error).message).not.toContain(TOKEN);
+    await gone.close();
+  });
+
   it('drops watches after the configured time', async () => {
     const mock = await startMock(['--runtime=process', '--subnet=198.18.98.0/24', '--fault-drop-watch-after=300ms']);
     const cci = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default' });
