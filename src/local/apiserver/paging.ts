@@ -15,7 +15,8 @@ const keyOf = (o: KubeObject): string => objectKey(o.metadata.namespace, o.metad
 
 export function paginate(items: KubeObject[], resourceVersion: number, limit: number | undefined, token: string | undefined): Page {
   let rv = resourceVersion;
-  let rest = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const keyed = items.map((o) => [keyOf(o), o] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  let rest = keyed.map(([, o]) => o);
   if (token) {
     let parsed: { rv?: unknown; after?: unknown };
     try {
@@ -26,7 +27,7 @@ export function paginate(items: KubeObject[], resourceVersion: number, limit: nu
     if (typeof parsed.rv !== 'number' || typeof parsed.after !== 'string') throw badRequest('continue key is not valid: start the list again without it');
     rv = parsed.rv;
     const after = parsed.after;
-    rest = rest.filter((o) => keyOf(o) > after);
+    rest = keyed.filter(([k]) => k > after).map(([, o]) => o);
   }
   if (limit === undefined || limit <= 0 || rest.length <= limit) return { items: rest, resourceVersion: rv };
   const page = rest.slice(0, limit);
