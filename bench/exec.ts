@@ -2,38 +2,22 @@
 // over WebSocket (v5.channel.k8s.io), against the same bytes piped straight from a local
 // process; and the round-trip of 100 sequential `echo` execs against 100 local spawns. The
 // backend runs commands locally, so the difference is burstlet's own overhead (TLS, framing).
-import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { WebSocket } from 'ws';
 import { KubeletAuth } from '../src/provider/kubelet/auth.ts';
-import type { KubeletBackend } from '../src/provider/kubelet/backend.ts';
 import { startKubeletServer } from '../src/provider/kubelet/server.ts';
 import { selfSignedServingCert } from '../src/provider/kubelet/serving-cert.ts';
 import type { Pod } from '../src/provider/kube/wire.ts';
-import type { RemoteCommandClient } from '../src/streams/remote-command.ts';
 import { openSpdyRemoteCommand, REMOTE_COMMAND_SPDY_PROTOCOLS } from '../src/streams/spdy/remote-command.ts';
 import { dialSpdy } from '../src/streams/spdy/upgrade.ts';
 import { openWebSocketRemoteCommand } from '../src/streams/websocket-remote-command.ts';
+import { localProcessBackend, processClient } from '../e2e/support/test-kubelet.ts';
 
 const SIZE_MIB = 256;
 const EXECS = 100;
 const POD: Pod = { metadata: { name: 'bench', namespace: 'default', uid: 'bench' }, spec: { containers: [{ name: 'c', image: 'x' }] } };
 
-function processClient(command: readonly string[]): RemoteCommandClient {
-  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const result = new Promise<{ exitCode: number }>((resolve) => child.once('close', (code) => resolve({ exitCode: code ?? 1 })));
-  return { protocol: 'local', stdin: null, stdout: child.stdout, stderr: child.stderr, resize: () => undefined, result, close: () => child.kill('SIGKILL') };
-}
-
-const backend: KubeletBackend = {
-  pods: () => [POD],
-  findPod: (ns, name) => (ns === 'default' && name === 'bench' ? POD : undefined),
-  logs: () => Promise.reject(new Error('no logs in this benchmark')),
-  exec: async (_pod, _c, command) => processClient(command),
-  attach: () => Promise.reject(new Error('no attach in this benchmark')),
-  portForward: () => Promise.reject(new Error('no port-forward in this benchmark')),
-  stats: async () => [],
-};
+const backend = localProcessBackend(POD);
 
 function count(stream: Readable | null): Promise<number> {
   return new Promise((resolve) => {
@@ -72,7 +56,7 @@ async function wsExec(command: readonly string[]): Promise<number> {
 }
 
 async function localExec(command: readonly string[]): Promise<number> {
-  const c = processClient(command);
+  const c = processClient(command, false);
   const [bytes] = await Promise.all([count(c.stdout), count(c.stderr), c.result]);
   return bytes;
 }

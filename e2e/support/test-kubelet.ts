@@ -8,8 +8,46 @@ import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { acceptPortForward } from '../../src/streams/port-forward.ts';
-import { acceptRemoteCommand, parseRemoteCommandQuery, type RemoteCommandSession } from '../../src/streams/remote-command.ts';
+import { Readable } from 'node:stream';
+import type { KubeletBackend } from '../../src/provider/kubelet/backend.ts';
+import type { Pod } from '../../src/provider/kube/wire.ts';
+import {
+  acceptRemoteCommand,
+  parseRemoteCommandQuery,
+  type RemoteCommandClient,
+  type RemoteCommandResult,
+  type RemoteCommandSession,
+} from '../../src/streams/remote-command.ts';
 import { refuseUpgrade } from '../../src/streams/http-upgrade.ts';
+
+/** Runs a command on this host as a backend exec: a RemoteCommandClient over a child process. */
+export function processClient(command: readonly string[], stdin: boolean): RemoteCommandClient {
+  const child = spawn(command[0]!, command.slice(1), { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const result = new Promise<RemoteCommandResult>((resolve) => {
+    child.once('error', (err) => resolve({ error: `failed to run ${command[0]}: ${err.message}` }));
+    child.once('close', (code) => resolve({ exitCode: code ?? 1 }));
+  });
+  child.stdin?.on('error', () => undefined);
+  return { protocol: 'local', stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, resize: () => undefined, result, close: () => child.kill('SIGKILL') };
+}
+
+/** A KubeletBackend for one pod whose "containers" are this host: exec runs here, port-forward dials 127.0.0.1. */
+export function localProcessBackend(pod: Pod): KubeletBackend {
+  const same = (ns: string, name: string): boolean => ns === pod.metadata?.namespace && name === pod.metadata?.name;
+  return {
+    pods: () => [pod],
+    findPod: (ns, name) => (same(ns, name) ? pod : undefined),
+    logs: async () => Readable.from([Buffer.from('log line\n')]),
+    exec: async (_pod, _c, command, options) => processClient(command, options.stdin),
+    attach: async (_pod, _c, options) => processClient(['cat'], options.stdin),
+    portForward: (_pod, port) =>
+      new Promise((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1', () => resolve(s));
+        s.once('error', reject);
+      }),
+    stats: async () => [],
+  };
+}
 
 export interface TestKubelet {
   port: number;
