@@ -2,7 +2,7 @@
 // pods really run, restart, probe, log, exec, port-forward and go away leaving nothing behind.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -249,6 +249,22 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     expect(response).toContain(runtime === 'isolated' ? '<h1>from a volume</h1>' : 'Welcome to nginx!');
     const access = await eventually(() => cci.logs('web').then(text), (t) => t.includes('"GET / HTTP/1.1" 200'));
     expect(access).toMatch(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ HTTP\/1\.1" 200/);
+  });
+
+  it('runs postStart after the start and preStop before the TERM', async () => {
+    const mark = path.join(mock.dir, 'hooks');
+    await cci.createPod(pod('hooked', [{
+      name: 'c', image: 'busybox',
+      command: ['sh', '-c', `trap 'echo term >> ${mark}; exit 0' TERM; while :; do sleep 0.1; done`],
+      lifecycle: {
+        postStart: { exec: { command: ['sh', '-c', `echo post-start >> ${mark}`] } },
+        preStop: { exec: { command: ['sh', '-c', `echo pre-stop >> ${mark}`] } },
+      },
+    }]));
+    await eventually(() => readFile(mark, 'utf8').catch(() => ''), (t) => t === 'post-start\n');
+    await cci.deletePod('hooked', 5);
+    await eventually(() => cci.listPods().then((l) => l.items.some((p) => p.metadata.name === 'hooked')), (present) => !present);
+    expect(await readFile(mark, 'utf8')).toBe('post-start\npre-stop\nterm\n');
   });
 
   it('deletes within the grace period leaving no process, namespace or IP behind', async () => {
