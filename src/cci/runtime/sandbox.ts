@@ -1,7 +1,8 @@
 // Where a pod's processes run. The process sandbox runs them on the host as they are (shared
 // host network: ports collide; no mount view: volumes stay in the pod directory). The
-// isolated sandbox gives the pod its own network namespace on the instance's bridge and its
-// own mount view and hostname (UTS namespace), held by a `sleep` holder process that every container process joins.
+// isolated sandbox gives the pod its own network namespace on the instance's bridge, its own
+// mount view and its hostname (UTS namespace), all held by a `sleep` holder process that every
+// container process joins.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
