@@ -16,8 +16,8 @@ export interface Proc {
   stop(graceMs?: number): Promise<void>;
 }
 
-function startProc(args: string[], ready: RegExp, timeoutMs: number): Promise<{ proc: Proc; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startProc(args: string[], ready: RegExp, timeoutMs: number, nodeFlags: string[] = []): Promise<{ proc: Proc; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [...nodeFlags, MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -115,7 +115,7 @@ export interface BurstNode extends Proc {
  * `clientCaFile`: the CA of the API server's kubelet client (the local cluster's ca.pem), so
  * that kubectl logs/exec through the API server reach the node's kubelet API.
  */
-export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; name: string; clientCaFile?: string; args?: string[] }): Promise<BurstNode> {
+export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; name: string; clientCaFile?: string; args?: string[]; nodeFlags?: string[] }): Promise<BurstNode> {
   const kubeletPort = 20_000 + Math.floor(Math.random() * 30_000);
   const { proc, match } = await startProc(
     [
@@ -133,6 +133,7 @@ export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; n
     ],
     /metrics=(http\S+)/,
     30_000,
+    opts.nodeFlags,
   );
   const metricsUrl = match[1]!;
   return {
