@@ -176,12 +176,12 @@ function ended(stream: Readable | null): Promise<void> {
 
 /** Runs the client side: opens the streams in client-go's order and exposes them. */
 export async function openSpdyRemoteCommand(session: SpdySession, protocol: string, options: RemoteCommandOptions): Promise<RemoteCommandClient> {
-  const open = (type: StreamType): Promise<SpdyStream> => session.createStream({ streamtype: type });
-  const errorStream = await open('error');
+  // All SYN_STREAMs go out at once (error first, as client-go orders them); one round trip.
+  const types = expectedStreams(protocol, options);
+  const opened = await Promise.all(types.map((type) => session.createStream({ streamtype: type })));
+  const streams = new Map<StreamType, SpdyStream>(types.map((t, i) => [t, opened[i]!]));
+  const errorStream = streams.get('error')!;
   errorStream.end(); // client-go never writes on the error stream
-  const types = expectedStreams(protocol, options).filter((t) => t !== 'error');
-  const streams = new Map<StreamType, SpdyStream>();
-  for (const type of types) streams.set(type, await open(type));
   const stdout = streams.get('stdout') ?? null;
   const stderr = streams.get('stderr') ?? null;
   const resize = streams.get('resize') ?? null;
