@@ -87,8 +87,15 @@ describe('burstlet node with mock CCI and kubectl', () => {
     expect(Number(n.status.allocatable.pods)).toBeGreaterThan(0);
     expect(Number(n.status.allocatable.pods)).toBeLessThanOrEqual(254);
     expect(n.status.nodeInfo.kubeletVersion).toMatch(/^v1\.33\.0-burstlet-/);
-    const lease = JSON.parse(await kubectl(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'json'])) as { spec: { holderIdentity: string; leaseDurationSeconds: number } };
+    const lease = JSON.parse(await kubectl(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'json'])) as {
+      metadata: { ownerReferences: { kind: string; name: string }[] };
+      spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string };
+    };
     expect(lease.spec).toMatchObject({ holderIdentity: NODE, leaseDurationSeconds: 40 });
+    expect(lease.metadata.ownerReferences).toMatchObject([{ kind: 'Node', name: NODE }]);
+    const describe = await kubectl(['describe', 'node', NODE]);
+    expect(describe).toMatch(/Ready\s+True\s.*KubeletReady/);
+    expect(describe).toMatch(/Taints:\s+virtual-kubelet\.io\/provider=cci:NoSchedule/);
   });
 
   it('runs a pod: Running with a podIP from the subnet, status as the backend has it, events, delete within grace and nothing left', async () => {
