@@ -108,6 +108,8 @@ beforeAll(async () => {
     command: ['sh', '-c', 'echo started; i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.5; done'],
   }));
   await ok(['create', '-f', '-'], pod('web', { name: 'nginx', image: 'nginx', ports: [{ containerPort: 80 }] }));
+  // Restarts (restartPolicy Always): each run prints its own start time, for --previous.
+  await ok(['create', '-f', '-'], pod('restarter', { name: 'app', image: 'busybox', command: ['sh', '-c', 'echo run $(date +%s%N); sleep 1; exit 1'] }));
   await Promise.all([waitRunning('shell'), waitRunning('web')]);
 }, 120_000);
 
@@ -216,6 +218,31 @@ describe('kubectl logs options (1.33)', () => {
       child.kill('SIGTERM');
     }
   });
+
+  it('--previous shows the run before the restart', async () => {
+    await eventually(async () => (Number(await ok(['get', 'pod', 'restarter', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])) >= 1 ? true : undefined), 60_000, 'a restart');
+    const previous = await kubectl(['logs', 'restarter', '--previous']);
+    expect(previous.code, previous.stderr).toBe(0);
+    expect(previous.stdout.toString()).toMatch(/^run \d+\n$/);
+  });
+
+  it('attach streams the running container\'s output', async () => {
+    const child = spawn(kubectlPath('1.33'), ['attach', 'shell'], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath } });
+    try {
+      const ticks = await new Promise<number[]>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const seen = [...out.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
+          if (seen.length >= 2) resolve(seen);
+        });
+        child.once('exit', (code) => reject(new Error(`kubectl attach exited ${code} after ${JSON.stringify(out)}`)));
+      });
+      expect(ticks[1]).toBe(ticks[0]! + 1);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
 });
 
 describe('kubectl cp and a terminal (1.33)', () => {
@@ -268,7 +295,7 @@ describe('the kubelet port directly', () => {
     const allowed = await serviceAccountToken('kubelet-allowed');
     const denied = await serviceAccountToken(DENIED_SA);
     const pods = await curl(['-H', `Authorization: Bearer ${allowed}`, `${url}/pods`]);
-    expect((JSON.parse(pods.stdout) as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name).sort()).toEqual(['shell', 'web']);
+    expect((JSON.parse(pods.stdout) as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name).sort()).toEqual(['restarter', 'shell', 'web']);
     const r = await curl(['-w', '\n%{http_code}', '-H', `Authorization: Bearer ${denied}`, `${url}/pods`]);
     const [body, code] = [r.stdout.slice(0, r.stdout.lastIndexOf('\n')), r.stdout.slice(r.stdout.lastIndexOf('\n') + 1)];
     expect(code).toBe('403');
