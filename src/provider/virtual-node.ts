@@ -5,6 +5,7 @@ import type { CciContainer } from '../cci/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { readFile } from 'node:fs/promises';
 import type { CciClient } from '../cci/client.ts';
+import { cciReason } from './cci-backend.ts';
 import { cciKubeletBackend } from './cci-kubelet-backend.ts';
 import { KubeletAuth } from './kubelet/auth.ts';
 import { kubeReviewClient } from './kubelet/reviews.ts';
@@ -86,6 +87,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     reportMs: o.nodeStatusReportMs,
     leaseRenewMs: o.leaseRenewMs,
     leaseDurationSeconds: o.leaseDurationSeconds,
+    onCciError: (err) => metrics.cciErrors.inc({ operation: 'quota/network', reason: cciReason(err) }),
     log: o.log.child({ component: 'node' }),
   });
   const kubelet = await startKubelet(o, kube, podController);

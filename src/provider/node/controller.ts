@@ -19,6 +19,8 @@ export interface NodeControllerOptions {
   reportMs: number;
   leaseRenewMs: number;
   leaseDurationSeconds: number;
+  /** Hears a failed CCI quota/network probe (for the CCI error metric). */
+  onCciError?: (err: unknown) => void;
   log: Logger;
 }
 
@@ -92,6 +94,7 @@ export class NodeController {
       const [quota, network] = await Promise.all([this.#o.cci.quota(), this.#o.cci.network()]);
       return { room: { quota, network, ourPods: this.#o.ourPods() }, health: { reachable: true } };
     } catch (err) {
+      this.#o.onCciError?.(err);
       return { room: undefined, health: { reachable: false, message: (err as Error).message } };
     }
   }

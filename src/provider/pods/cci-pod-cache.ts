@@ -18,7 +18,11 @@ export class CciPodCache {
   #synced!: () => void;
   readonly #firstSync = new Promise<void>((resolve) => (this.#synced = resolve));
 
-  constructor(backend: CciPodsBackend, onChange: CciChangeHandler, log: Logger) {
+  readonly #onError: (err: unknown) => void;
+
+  /** `onError` hears every failed list or watch (for the CCI error metric). */
+  constructor(backend: CciPodsBackend, onChange: CciChangeHandler, log: Logger, onError: (err: unknown) => void = () => undefined) {
+    this.#onError = onError;
     this.#backend = backend;
     this.#onChange = onChange;
     this.#log = log;
@@ -80,6 +84,7 @@ export class CciPodCache {
         if (this.#watchAbort.signal.aborted) continue; // resync requested
         failures++;
         const delay = backoffDelay(failures, 200, 10_000, Math.random);
+        this.#onError(err);
         this.#log.warn({ err: (err as Error).message, retryInMs: delay }, 'CCI pod list/watch failed; relisting');
         await new Promise((resolve) => setTimeout(resolve, delay));
       }

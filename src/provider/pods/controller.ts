@@ -78,7 +78,7 @@ export class PodController {
     this.#cciPods = new CciPodCache(options.cci, (_name, pod, previous) => {
       const key = ownerKey((pod ?? previous)!);
       if (key) this.#queue.add(key, true);
-    }, log);
+    }, log, (err) => this.#cciError('list/watch', err));
   }
 
   /** Starts informers and the CCI watch, sweeps orphans once, then syncs continuously. */
