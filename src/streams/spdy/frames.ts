@@ -331,6 +331,7 @@ export class FrameParser {
       const flags = header[4]!;
       if ((header[0]! & 0x80) === 0) {
         const streamId = header.readUInt32BE(0) & 0x7fffffff;
+        if (streamId === 0) throw new SpdyProtocolError('DATA frame on stream 0');
         this.take(8);
         if (length === 0) frames.push({ type: 'data', streamId, fin: (flags & FLAG_FIN) !== 0, data: Buffer.alloc(0) });
         else [this.dataLeft, this.dataStream, this.dataFin] = [length, streamId, (flags & FLAG_FIN) !== 0];

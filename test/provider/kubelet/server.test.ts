@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,11 +23,17 @@ import { openWebSocketRemoteCommand } from '../../../src/streams/websocket-remot
 const POD: Pod = { metadata: { name: 'web', namespace: 'ns', uid: 'uid-1' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } };
 
 // An in-memory "container": `cat` echoes stdin, `exit N` exits N, anything else prints its argv.
+let closedBackends = 0;
+
 function fakeCommand(command: readonly string[], stdinWanted: boolean): RemoteCommandClient {
   if (command[0] === 'cat') {
     const pipe = new PassThrough();
     const result = new Promise<{ exitCode: number }>((r) => pipe.once('end', () => r({ exitCode: 0 })));
-    return { protocol: 'fake', stdin: pipe, stdout: pipe, stderr: null, resize: () => undefined, result, close: () => pipe.destroy() };
+    const close = (): void => {
+      closedBackends++;
+      pipe.destroy();
+    };
+    return { protocol: 'fake', stdin: pipe, stdout: pipe, stderr: null, resize: () => undefined, result, close };
   }
   const exitCode = command[0] === 'exit' ? Number(command[1]) : 0;
   const stdout = Readable.from(command[0] === 'exit' ? [] : [Buffer.from(command.join(' ') + '\n')]);
@@ -179,6 +186,29 @@ describe('kubelet API streaming', () => {
     const exit = await openSpdyRemoteCommand(b.session, b.protocol, { stdin: false, stdout: true, stderr: false, tty: false });
     exit.stdout!.resume();
     expect(await exit.result).toEqual({ exitCode: 3 });
+  });
+
+  it('a client that vanishes mid-exec frees the backend command', async () => {
+    const { session, protocol } = await dialSpdy({ url: new URL('/exec/ns/web/app?command=cat&input=1&output=1', base), protocols: REMOTE_COMMAND_SPDY_PROTOCOLS, tls: asAdmin() });
+    const cat = await openSpdyRemoteCommand(session, protocol, { stdin: true, stdout: true, stderr: false, tty: false });
+    const echoed = new Promise((r) => cat.stdout!.once('data', r));
+    cat.stdin!.write('x');
+    await echoed;
+    const before = closedBackends;
+    session.destroy();
+    await expect.poll(() => closedBackends, { timeout: 2000 }).toBe(before + 1);
+  });
+
+  it('survives garbage after an upgrade and keeps serving', async () => {
+    const tlsSocket = await new Promise<import('node:tls').TLSSocket>((resolve) => {
+      const s = tlsConnect({ host: '127.0.0.1', port: server.port, ...asAdmin() }, () => resolve(s));
+    });
+    tlsSocket.write('POST /portForward/ns/web HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n');
+    await new Promise((r) => tlsSocket.once('data', r));
+    // A SYN_STREAM whose header block is not zlib, then noise.
+    tlsSocket.write(Buffer.concat([Buffer.from('\x80\x03\x00\x01\x00\x00\x00\x0cgarbagegarba', 'latin1'), randomBytes(512)]));
+    await new Promise((r) => tlsSocket.once('close', r));
+    expect((await get('/healthz', { admin: true })).body).toBe('ok');
   });
 
   it('exec over WebSocket v5', async () => {

@@ -113,5 +113,6 @@ describe('frame codec', () => {
     const garbageHeaders = Buffer.concat([Buffer.from([0x80, 3, 0, 2, 0, 0, 0, 8]), u32(1), Buffer.from('junk')]);
     expect(() => new FrameParser().push(garbageHeaders)).toThrow(SpdyProtocolError);
     expect(encodeFrame({ type: 'ping', id: 1 }, c).length).toBe(12);
+    expect(() => new FrameParser().push(Buffer.from([0, 0, 0, 0, 0, 0, 0, 1, 0x61]))).toThrow(/stream 0/);
   });
 });
