@@ -162,6 +162,22 @@ describe('kubectl 1.33', () => {
     expect(await ok(['get', 'cm', 'ssa', '-o', 'jsonpath={.data}'])).toBe('{"a":"3"}');
   });
 
+  it('creates with the typed generators, which send protobuf bodies', async () => {
+    expect(await ok(['create', 'namespace', 'gen'])).toBe('namespace/gen created\n');
+    await ok(['-n', 'gen', 'create', 'configmap', 'c', '--from-literal=a=b']);
+    await ok(['-n', 'gen', 'create', 'secret', 'generic', 's', '--from-literal=k=v']);
+    await ok(['-n', 'gen', 'create', 'serviceaccount', 'robot']);
+    await ok(['-n', 'gen', 'create', 'service', 'clusterip', 'svc', '--tcp=80:8080']);
+    expect(await ok(['-n', 'gen', 'get', 'cm', 'c', '-o', 'jsonpath={.data.a}'])).toBe('b');
+    expect(await ok(['-n', 'gen', 'get', 'secret', 's', '-o', 'jsonpath={.data.k}'])).toBe(Buffer.from('v').toString('base64'));
+    expect(await ok(['-n', 'gen', 'get', 'svc', 'svc', '-o', 'jsonpath={.spec.ports[0].targetPort}'])).toBe('8080');
+    const token = (await ok(['-n', 'gen', 'create', 'token', 'robot'])).trim();
+    // Only the token: a client certificate would take precedence, as in kube-apiserver.
+    const asRobot = ['--kubeconfig=/dev/null', `--server=${cluster.url}`, `--certificate-authority=${cluster.stateDir}/ca.pem`, `--token=${token}`];
+    expect(await ok([...asRobot, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).toBe('system:serviceaccount:gen:robot');
+    expect(await ok([...asRobot, 'auth', 'can-i', 'list', 'pods'])).toBe('yes\n');
+  });
+
   it('reports conflicts on stale updates', async () => {
     const cm = await ok(['get', 'cm', 'cfg', '-o', 'json']);
     await ok(['label', 'cm', 'cfg', 'x=y']);

@@ -21,6 +21,7 @@ import { isObject, type JsonObject } from './patch.ts';
 import { buildOpenApiV2 } from './openapi-v2.ts';
 import { parseBody } from './body.ts';
 import { paginate } from './paging.ts';
+import { decodeProtobuf } from './protobuf.ts';
 import type { PatchType, Registry } from './registry.ts';
 import { EXTENSION_SUBRESOURCES, type ResourceDef } from './resources.ts';
 import { parseApiPath, verbOf, type ApiPath } from './routes.ts';
@@ -38,6 +39,8 @@ export interface RestContext {
   serverAddress(): string;
   bookmarkIntervalMs: number;
 }
+
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
 const PATCH_TYPES: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
@@ -242,6 +245,7 @@ function optionalBody(req: FastifyRequest): unknown {
 /** Parses a create/update body and applies fieldValidation (Strict: 400, Warn: Warning headers). */
 function readBody(req: FastifyRequest, def: ResourceDef, q: Query, reply: FastifyReply): unknown {
   const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+  if (contentType === PROTOBUF) return decodeProtobuf(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), def.kind);
   if (contentType !== 'application/json' && contentType !== 'application/yaml') throw unsupportedMediaType(contentType);
   const body = parseBody(req.body, contentType);
   if (isObject(body)) applyFieldValidation(def.kind, body, q, reply);

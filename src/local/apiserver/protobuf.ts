@@ -1,0 +1,170 @@
+// Decoding of the Kubernetes protobuf request bodies kubectl sends for the kinds it creates
+// with typed clients (create namespace/configmap/secret/serviceaccount/token/service):
+// the "k8s\0" + runtime.Unknown envelope, then the object, by field numbers from
+// k8s.io/api's generated.proto. Responses are always JSON, which such clients accept.
+import { badRequest } from './errors.ts';
+import type { JsonObject } from './patch.ts';
+
+type FieldType = 'string' | 'bytes' | 'int' | 'bool' | Schema | { map: 'string' | 'bytes' };
+interface Field {
+  name: string;
+  type: FieldType;
+  repeated?: boolean;
+}
+type Schema = Record<number, Field>;
+
+const f = (name: string, type: FieldType, repeated = false): Field => ({ name, type, repeated });
+
+const OWNER_REF: Schema = { 1: f('kind', 'string'), 3: f('name', 'string'), 4: f('uid', 'string'), 5: f('apiVersion', 'string'), 6: f('controller', 'bool'), 7: f('blockOwnerDeletion', 'bool') };
+const OBJECT_META: Schema = {
+  1: f('name', 'string'),
+  2: f('generateName', 'string'),
+  3: f('namespace', 'string'),
+  5: f('uid', 'string'),
+  6: f('resourceVersion', 'string'),
+  7: f('generation', 'int'),
+  11: f('labels', { map: 'string' }),
+  12: f('annotations', { map: 'string' }),
+  13: f('ownerReferences', OWNER_REF, true),
+  14: f('finalizers', 'string', true),
+};
+const OBJECT_REF: Schema = { 1: f('kind', 'string'), 2: f('namespace', 'string'), 3: f('name', 'string'), 4: f('uid', 'string'), 5: f('apiVersion', 'string') };
+const INT_OR_STRING: Schema = { 1: f('type', 'int'), 2: f('intVal', 'int'), 3: f('strVal', 'string') };
+const SERVICE_PORT: Schema = { 1: f('name', 'string'), 2: f('protocol', 'string'), 3: f('port', 'int'), 4: f('targetPort', INT_OR_STRING), 5: f('nodePort', 'int'), 6: f('appProtocol', 'string') };
+
+const RESOURCE_ATTRIBUTES: Schema = {
+  1: f('namespace', 'string'),
+  2: f('verb', 'string'),
+  3: f('group', 'string'),
+  4: f('version', 'string'),
+  5: f('resource', 'string'),
+  6: f('subresource', 'string'),
+  7: f('name', 'string'),
+};
+const NON_RESOURCE_ATTRIBUTES: Schema = { 1: f('path', 'string'), 2: f('verb', 'string') };
+
+const SCHEMAS: Record<string, Schema> = {
+  SelfSubjectReview: { 1: f('metadata', OBJECT_META) },
+  SelfSubjectAccessReview: { 1: f('metadata', OBJECT_META), 2: f('spec', { 1: f('resourceAttributes', RESOURCE_ATTRIBUTES), 2: f('nonResourceAttributes', NON_RESOURCE_ATTRIBUTES) }) },
+  SubjectAccessReview: {
+    1: f('metadata', OBJECT_META),
+    2: f('spec', { 1: f('resourceAttributes', RESOURCE_ATTRIBUTES), 2: f('nonResourceAttributes', NON_RESOURCE_ATTRIBUTES), 3: f('user', 'string'), 4: f('groups', 'string', true), 6: f('uid', 'string') }),
+  },
+  TokenReview: { 1: f('metadata', OBJECT_META), 2: f('spec', { 1: f('token', 'string'), 2: f('audiences', 'string', true) }) },
+  Namespace: { 1: f('metadata', OBJECT_META), 2: f('spec', { 1: f('finalizers', 'string', true) }) },
+  ConfigMap: { 1: f('metadata', OBJECT_META), 2: f('data', { map: 'string' }), 3: f('binaryData', { map: 'bytes' }), 4: f('immutable', 'bool') },
+  Secret: { 1: f('metadata', OBJECT_META), 2: f('data', { map: 'bytes' }), 3: f('type', 'string'), 4: f('stringData', { map: 'string' }), 5: f('immutable', 'bool') },
+  ServiceAccount: { 1: f('metadata', OBJECT_META), 2: f('secrets', OBJECT_REF, true), 3: f('imagePullSecrets', { 1: f('name', 'string') }, true), 4: f('automountServiceAccountToken', 'bool') },
+  TokenRequest: {
+    1: f('metadata', OBJECT_META),
+    2: f('spec', { 1: f('audiences', 'string', true), 3: f('boundObjectRef', { 1: f('kind', 'string'), 2: f('apiVersion', 'string'), 3: f('name', 'string'), 4: f('uid', 'string') }), 4: f('expirationSeconds', 'int') }),
+  },
+  Service: {
+    1: f('metadata', OBJECT_META),
+    2: f('spec', {
+      1: f('ports', SERVICE_PORT, true),
+      2: f('selector', { map: 'string' }),
+      3: f('clusterIP', 'string'),
+      4: f('type', 'string'),
+      5: f('externalIPs', 'string', true),
+      7: f('sessionAffinity', 'string'),
+      10: f('externalName', 'string'),
+    }),
+  },
+};
+
+class Reader {
+  pos = 0;
+  readonly buf: Buffer;
+  constructor(buf: Buffer) {
+    this.buf = buf;
+  }
+  varint(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= this.buf.length) throw new Error('truncated varint');
+      const b = this.buf[this.pos++]!;
+      result += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return result;
+      shift += 7;
+    }
+  }
+  bytes(): Buffer {
+    const len = this.varint();
+    if (this.pos + len > this.buf.length) throw new Error('truncated field');
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+  skip(wire: number): void {
+    if (wire === 0) this.varint();
+    else if (wire === 1) this.pos += 8;
+    else if (wire === 2) this.bytes();
+    else if (wire === 5) this.pos += 4;
+    else throw new Error(`unsupported wire type ${wire}`);
+  }
+}
+
+function decodeMessage(buf: Buffer, schema: Schema): JsonObject {
+  const out: JsonObject = {};
+  const r = new Reader(buf);
+  while (r.pos < buf.length) {
+    const tag = r.varint();
+    const field = schema[Math.floor(tag / 8)];
+    const wire = tag & 7;
+    const scalar = field?.type === 'int' || field?.type === 'bool';
+    if (!field || wire !== (scalar ? 0 : 2)) {
+      r.skip(wire);
+      continue;
+    }
+    const { name, type } = field;
+    let value: unknown;
+    if (type === 'int') value = r.varint();
+    else if (type === 'bool') value = r.varint() !== 0;
+    else if (type === 'string') value = r.bytes().toString('utf8');
+    else if (type === 'bytes') value = r.bytes().toString('base64');
+    else if ('map' in type) {
+      const entry = decodeMessage(r.bytes(), { 1: f('key', 'string'), 2: f('value', type.map) });
+      const map = (out[name] ??= {}) as JsonObject;
+      map[String(entry.key ?? '')] = entry.value ?? '';
+      continue;
+    } else value = decodeMessage(r.bytes(), type);
+    if (field.repeated) ((out[name] ??= []) as unknown[]).push(value);
+    else out[name] = value;
+  }
+  // Go writes unset optional scalars as zero values; JSON would omit them (omitempty).
+  if (schema !== INT_OR_STRING) for (const [k, v] of Object.entries(out)) if (v === '' || v === 0) delete out[k];
+  return out;
+}
+
+function fromIntOrString(v: unknown): unknown {
+  const x = v as { type?: number; intVal?: number; strVal?: string };
+  return x.type === 1 ? (x.strVal ?? '') : (x.intVal ?? 0);
+}
+
+/** Decodes a protobuf-encoded object of `kind`; 415 for kinds this server cannot decode. */
+export function decodeProtobuf(body: Buffer, expectedKind: string): JsonObject {
+  if (body.length < 4 || body.subarray(0, 4).toString('latin1') !== 'k8s\0') throw badRequest('protobuf body without the k8s envelope');
+  let envelope: JsonObject;
+  try {
+    envelope = decodeMessage(body.subarray(4), { 1: f('typeMeta', { 1: f('apiVersion', 'string'), 2: f('kind', 'string') }), 2: f('raw', 'bytes') });
+  } catch (err) {
+    throw badRequest(`malformed protobuf body: ${(err as Error).message}`);
+  }
+  const typeMeta = (envelope.typeMeta ?? {}) as { apiVersion?: string; kind?: string };
+  const kind = typeMeta.kind || expectedKind;
+  const schema = SCHEMAS[kind];
+  if (!schema) {
+    throw badRequest(`this server decodes protobuf only for ${Object.keys(SCHEMAS).join(', ')}; send ${kind} as application/json`);
+  }
+  let obj: JsonObject;
+  try {
+    obj = decodeMessage(Buffer.from(String(envelope.raw ?? ''), 'base64'), schema);
+  } catch (err) {
+    throw badRequest(`malformed protobuf ${kind}: ${(err as Error).message}`);
+  }
+  const spec = obj.spec as { ports?: { targetPort?: unknown }[] } | undefined;
+  for (const p of spec?.ports ?? []) if (p.targetPort !== undefined) p.targetPort = fromIntOrString(p.targetPort);
+  return { apiVersion: typeMeta.apiVersion, kind, ...obj };
+}
