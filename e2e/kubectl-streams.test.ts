@@ -180,6 +180,23 @@ describe.each(variants)('$name into a burst pod', ({ version, env }) => {
   });
 });
 
+describe('errors and cleanup (1.33)', () => {
+  it('an unknown container is a NotFound error naming it', async () => {
+    const r = await kubectl(['exec', 'shell', '-c', 'nope', '--', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('container nope is not valid for pod shell');
+  });
+
+  it('an exec whose client vanishes ends the process in the pod', async () => {
+    const marker = String(100_000 + Math.floor(Math.random() * 800_000));
+    const running = (): Promise<boolean> => new Promise((resolve) => execFile('pgrep', ['-f', `^sleep ${marker}$`], (err) => resolve(!err)));
+    const child = spawn(kubectlPath('1.33'), ['exec', 'shell', '--', 'sleep', marker], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath } });
+    await eventually(async () => ((await running()) ? true : undefined), 15_000, 'the exec\'d sleep running');
+    child.kill('SIGKILL');
+    await eventually(async () => ((await running()) ? undefined : true), 15_000, 'the exec\'d sleep gone after the client vanished');
+  });
+});
+
 describe('kubectl logs options (1.33)', () => {
   it('--tail=2 gives the last two lines', async () => {
     const r = await kubectl(['logs', 'shell', '--tail=2']);
@@ -308,6 +325,15 @@ describe('the kubelet port directly', () => {
     const summary = JSON.parse(r.stdout) as { pods: { podRef: { name: string }; memory?: { workingSetBytes?: number } }[] };
     const shell = summary.pods.find((p) => p.podRef.name === 'shell');
     expect(shell?.memory?.workingSetBytes).toBeGreaterThan(0);
+  });
+
+  it('/metrics/resource has metrics-server\'s names and labels with real figures', async () => {
+    const token = await serviceAccountToken('kubelet-allowed');
+    const r = await curl(['-H', `Authorization: Bearer ${token}`, `${url}/metrics/resource`]);
+    const sample = (name: string, labels: string): number => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+) \\d+$`, 'm').exec(r.stdout)?.[1]);
+    expect(sample('container_cpu_usage_seconds_total', 'container="nginx",namespace="default",pod="web"')).toBeGreaterThan(0);
+    expect(sample('container_memory_working_set_bytes', 'container="app",namespace="default",pod="shell"')).toBeGreaterThan(0);
+    expect(sample('pod_memory_working_set_bytes', 'namespace="default",pod="web"')).toBeGreaterThan(0);
   });
 });
 
