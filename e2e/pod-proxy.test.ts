@@ -3,7 +3,7 @@
 // and 1.27 (SPDY only).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,6 +166,27 @@ describe.each(variants)('$name', ({ version, env }) => {
       expect([a, b]).toEqual(['echo:one', 'echo:two']);
     } finally {
       child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('kubectl cp (tar over exec) both ways', () => {
+  it.each(variants)('$name', async ({ version, env }) => {
+    // The test kubelet's "container" is this host, so the pod path is a fresh host directory.
+    const podDir = mkdtempSync(join(tmpdir(), 'bl-cp-pod-'));
+    const localDir = mkdtempSync(join(tmpdir(), 'bl-cp-local-'));
+    try {
+      const content = randomBytes(300_000);
+      writeFileSync(join(localDir, 'up.bin'), content);
+      const up = await kubectl(['cp', join(localDir, 'up.bin'), `p:${podDir}/up.bin`], env, version);
+      expect(up.code, up.stderr).toBe(0);
+      expect(readFileSync(join(podDir, 'up.bin')).equals(content)).toBe(true);
+      const down = await kubectl(['cp', `p:${podDir}/up.bin`, join(localDir, 'down.bin')], env, version);
+      expect(down.code, down.stderr).toBe(0);
+      expect(readFileSync(join(localDir, 'down.bin')).equals(content)).toBe(true);
+    } finally {
+      rmSync(podDir, { recursive: true, force: true });
+      rmSync(localDir, { recursive: true, force: true });
     }
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameParser, HeaderCompressor } from '../../../src/streams/spdy/frames.ts';
 import { openPortForward, PORT_FORWARD_SPDY_PROTOCOLS, servePortForward } from '../../../src/streams/spdy/port-forward.ts';
 import { openSpdyRemoteCommand, REMOTE_COMMAND_SPDY_PROTOCOLS, serveSpdyRemoteCommand } from '../../../src/streams/spdy/remote-command.ts';
-import type { SpdySession } from '../../../src/streams/spdy/session.ts';
+import { SpdySession } from '../../../src/streams/spdy/session.ts';
 import { acceptSpdyUpgrade, dialSpdy, UpgradeRefusedError } from '../../../src/streams/spdy/upgrade.ts';
 import type { RemoteCommandSession } from '../../../src/streams/remote-command.ts';
 
@@ -155,6 +155,23 @@ describe('SPDY port-forward', () => {
 });
 
 describe('SPDY session robustness', () => {
+  it('closes a session idle for longer than its idle timeout', async () => {
+    const [a, b] = await new Promise<[net.Socket, net.Socket]>((resolve) => {
+      const srv = net.createServer((accepted) => {
+        srv.close();
+        resolve([accepted, client]);
+      });
+      let client: net.Socket;
+      srv.listen(0, '127.0.0.1', () => (client = net.connect((srv.address() as AddressInfo).port, '127.0.0.1')));
+    });
+    const session = new SpdySession(a, 'server', { idleTimeoutMs: 150 });
+    const started = Date.now();
+    const error = await session.closed;
+    expect(error?.message).toMatch(/idle timeout/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    b.destroy();
+  });
+
   async function rawUpgrade(): Promise<net.Socket> {
     const sock = net.connect(Number(base.port), '127.0.0.1');
     sock.write('POST /pf HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n');
