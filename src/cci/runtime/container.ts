@@ -35,6 +35,16 @@ function now(): Date {
 
 class StartError extends Error {}
 
+/** Lookups that found an executable (by their host paths): a thousand pods running `sleep` search PATH once. */
+const executables = new Set<string>();
+
+/** Unique 64-hex container IDs without drawing 32 random bytes per container. */
+const idPrefix = randomBytes(20).toString('hex');
+let idCounter = 0;
+function newContainerID(): string {
+  return `cci://${idPrefix}${(idCounter++).toString(16).padStart(24, '0')}`;
+}
+
 export class ContainerRunner {
   readonly spec: CciContainer;
   readonly env: NodeJS.ProcessEnv;
@@ -52,11 +62,13 @@ export class ContainerRunner {
   #wake: (() => void) | null = null;
   #exited: Promise<number> | null = null;
   #consecutiveRestarts = 0;
+  readonly #imageID: string;
 
   constructor(spec: CciContainer, ctx: ContainerContext, initialReason: 'ContainerCreating' | 'PodInitializing') {
     this.spec = spec;
     this.#ctx = ctx;
     this.state = { waiting: { reason: initialReason } };
+    this.#imageID = imageID(spec.image);
     const vars = resolveEnv(spec.env);
     this.env = { PATH: DEFAULT_PATH, HOSTNAME: ctx.pod.spec.hostname, HOME: '/root', ...Object.fromEntries(vars), ...ctx.instanceEnv };
   }
@@ -74,7 +86,7 @@ export class ContainerRunner {
     return {
       name: this.spec.name,
       image: this.spec.image,
-      imageID: this.containerID ? imageID(this.spec.image) : '',
+      imageID: this.containerID ? this.#imageID : '',
       ...(this.containerID ? { containerID: this.containerID } : {}),
       ready: this.ready,
       started: this.started,
@@ -124,7 +136,7 @@ export class ContainerRunner {
     const log = new ContainerLog();
     this.logs.push(log);
     if (this.logs.length > 2) this.logs.shift();
-    this.containerID = `cci://${randomBytes(32).toString('hex')}`;
+    this.containerID = newContainerID();
     const lastTerminated = this.state.terminated;
     if (lastTerminated) this.lastState = { terminated: lastTerminated };
     let argv: string[];
@@ -222,9 +234,13 @@ export class ContainerRunner {
     const candidates = file.includes('/')
       ? [file]
       : (this.env.PATH ?? DEFAULT_PATH).split(':').filter((d) => d !== '').map((d) => path.join(d, file));
-    for (const c of candidates) {
+    const onHost = candidates.map((c) => this.#sandbox.hostPathOf(c));
+    const key = onHost.join('\0');
+    if (executables.has(key)) return;
+    for (const c of onHost) {
       try {
-        accessSync(this.#sandbox.hostPathOf(c), constants.X_OK);
+        accessSync(c, constants.X_OK);
+        executables.add(key);
         return;
       } catch {
         // Try the next directory.

@@ -58,6 +58,8 @@ interface Pending {
   started: (pid: number) => void;
   isStarted: () => boolean;
   exited: (code: number) => void;
+  paths: { stdout: string; stderr: string };
+  /** Opened for reading on the first output, not before: most containers never write. */
   files: { stdout: FileHandle | null; stderr: FileHandle | null };
   offsets: { stdout: number; stderr: number };
   sink: OutputSink;
@@ -109,17 +111,17 @@ export class ShellLauncher implements Launcher {
     const id = `c${(this.#next++).toString(36)}`;
     const out = path.join(this.#dir, `${id}.out`);
     const err = path.join(this.#dir, `${id}.err`);
-    const [outFile, errFile] = await Promise.all([open(out, 'w+'), open(err, 'w+')]);
     const q = shellQuote;
     const cmd = [spec.file, ...spec.args].map(q).join(' ');
     // The waiter subshell reports the container's pid and, once it ends, its exit status.
     const script =
       `( cd ${q(spec.cwd)} || { echo "X ${id} 128" >&3; exit; }; ` +
       (exports.length > 0 ? `export ${exports.map(([k, v]) => `${k}=${q(v)}`).join(' ')}; ` : '') +
-      `setsid ${cmd} </dev/null >>${q(out)} 2>>${q(err)} 3>&- & echo "S ${id} $!" >&3; wait $!; echo "X ${id} $?" >&3 ) &\njobs >/dev/null\n`;
+      `setsid ${cmd} </dev/null >${q(out)} 2>${q(err)} 3>&- & echo "S ${id} $!" >&3; wait $!; echo "X ${id} $?" >&3 ) &\njobs >/dev/null\n`;
     return new Promise((resolve) => {
       const entry: Pending = {
-        files: { stdout: outFile, stderr: errFile },
+        paths: { stdout: out, stderr: err },
+        files: { stdout: null, stderr: null },
         offsets: { stdout: 0, stderr: 0 },
         sink,
         reading: Promise.resolve(),
@@ -140,7 +142,7 @@ export class ShellLauncher implements Launcher {
           this.#readMore(id);
           void entry.reading.then(async () => {
             this.#pending.delete(id);
-            await Promise.all([outFile.close(), errFile.close(), rm(out, { force: true }), rm(err, { force: true })]);
+            await Promise.all([entry.files.stdout?.close(), entry.files.stderr?.close(), rm(out, { force: true }), rm(err, { force: true })]);
             done(code);
           });
         };
@@ -163,6 +165,7 @@ export class ShellLauncher implements Launcher {
     if (!entry) return;
     entry.reading = entry.reading.then(async () => {
       for (const stream of ['stdout', 'stderr'] as const) {
+        entry.files[stream] ??= await open(entry.paths[stream], 'r').catch(() => null);
         const file = entry.files[stream];
         if (!file) continue;
         for (;;) {
