@@ -3,7 +3,7 @@
 // and 1.27 (SPDY only).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ let server: ApiServer;
 let kubelet: TestKubelet;
 let echo: net.Server;
 let echoPort: number;
+let logFile: string;
 const LOG_LINES = 'first line\nsecond line\n';
 
 function kubectl(args: string[], env: Record<string, string>, version: KubectlVersion, stdin: Buffer | string = ''): Promise<Run> {
@@ -69,7 +70,7 @@ beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'bl-proxy-'));
   server = await startApiServer({ stateDir, port: 0, extensions: [podProxyExtension({ allowUnverifiedKubelets: false })] });
   const serving = await server.pki.issue({ commonName: 'test-kubelet', usage: 'server', ipAddresses: ['127.0.0.1'] });
-  const logFile = join(stateDir, 'app.log');
+  logFile = join(stateDir, 'app.log');
   writeFileSync(logFile, LOG_LINES);
   kubelet = await startTestKubelet({ cert: serving.certPem, key: serving.keyPem, clientCa: server.pki.caPem, logs: { 'default/p/app': logFile } });
   echo = net.createServer((s) => {
@@ -164,6 +165,28 @@ describe.each(variants)('$name', ({ version, env }) => {
       });
       const [a, b] = await Promise.all([connectThrough(localPort, 'one'), connectThrough(localPort, 'two')]);
       expect([a, b]).toEqual(['echo:one', 'echo:two']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('kubectl logs through the proxy', () => {
+  it('passes --tail, --since, --timestamps, --previous to the kubelet', async () => {
+    const r = await kubectl(['logs', 'p', '--tail=1', '--since=1h', '--timestamps', '--previous'], {}, '1.33');
+    expect(r.code, r.stderr).toBe(0);
+    const q = kubelet.logQueries.at(-1)!;
+    expect(Object.fromEntries(q)).toEqual({ tailLines: '1', sinceSeconds: '3600', timestamps: 'true', previous: 'true' });
+  });
+
+  it('logs -f streams lines appended after it started', async () => {
+    const child = spawn(kubectlPath('1.33'), ['logs', '-f', 'p'], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath } });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await expect.poll(() => out, { timeout: 10_000 }).toBe(LOG_LINES);
+      appendFileSync(logFile, 'third line\n');
+      await expect.poll(() => out, { timeout: 10_000 }).toBe(LOG_LINES + 'third line\n');
     } finally {
       child.kill('SIGTERM');
     }

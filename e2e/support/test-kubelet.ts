@@ -2,7 +2,7 @@
 // the streaming protocols of src/streams, commands run on this host with child_process (a tty
 // through `script`), logs served from a file per container, port-forward to 127.0.0.1.
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -53,6 +53,8 @@ export interface TestKubelet {
   port: number;
   /** Client certificate common names seen, one per request. */
   clients: string[];
+  /** The query of every /containerLogs request, in order. */
+  logQueries: URLSearchParams[];
   close(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ async function runCommand(session: RemoteCommandSession, command: string[]): Pro
 
 export async function startTestKubelet(opts: TestKubeletOptions): Promise<TestKubelet> {
   const clients: string[] = [];
+  const logQueries: URLSearchParams[] = [];
   const server = https.createServer({ cert: opts.cert, key: opts.key, ca: opts.clientCa, requestCert: true, rejectUnauthorized: true });
   const clientOf = (socket: unknown): string => String((socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
 
@@ -121,8 +124,27 @@ export async function startTestKubelet(opts: TestKubeletOptions): Promise<TestKu
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`no logs for ${url.pathname}\n`);
       return;
     }
+    logQueries.push(url.searchParams);
     res.writeHead(200, { 'content-type': 'text/plain' });
-    createReadStream(file).pipe(res);
+    if (url.searchParams.get('follow') !== 'true') {
+      createReadStream(file).pipe(res);
+      return;
+    }
+    // Following: the file, then whatever is appended, until the client leaves.
+    let offset = 0;
+    let reading = false;
+    const pump = (): void => {
+      reading = true;
+      const stream = createReadStream(file, { start: offset });
+      stream.on('data', (c) => (offset += c.length));
+      stream.on('end', () => (reading = false));
+      stream.pipe(res, { end: false });
+    };
+    pump();
+    const watcher = setInterval(() => {
+      if (!reading && statSync(file).size > offset) pump();
+    }, 100);
+    res.on('close', () => clearInterval(watcher));
   });
 
   const live = new Set<Duplex>();
@@ -157,6 +179,7 @@ export async function startTestKubelet(opts: TestKubeletOptions): Promise<TestKu
   return {
     port: (server.address() as AddressInfo).port,
     clients,
+    logQueries,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of live) s.destroy();
