@@ -36,8 +36,8 @@ export class WorkQueue {
   readonly #lists = { urgent: new KeyList(), normal: new KeyList() };
   readonly #queued = new Map<string, 'urgent' | 'normal'>();
   readonly #processing = new Set<string>();
-  /** Keys added while being processed: re-queued when their handler returns. */
-  readonly #dirty = new Set<string>();
+  /** Keys added while being processed, and whether urgently: re-queued when their handler returns. */
+  readonly #dirty = new Map<string, boolean>();
   readonly #failures = new Map<string, number>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #idleWaiters: (() => void)[] = [];
@@ -62,7 +62,7 @@ export class WorkQueue {
       this.#timers.delete(key);
     }
     if (this.#processing.has(key)) {
-      this.#dirty.add(key);
+      this.#dirty.set(key, urgent || (this.#dirty.get(key) ?? false));
       return;
     }
     const where = this.#queued.get(key);
@@ -147,7 +147,9 @@ export class WorkQueue {
       return;
     }
     this.#processing.delete(key);
-    if (this.#dirty.delete(key)) this.add(key);
+    const dirty = this.#dirty.get(key);
+    this.#dirty.delete(key);
+    if (dirty !== undefined) this.add(key, dirty);
     this.#afterRun();
   }
 

@@ -75,6 +75,26 @@ describe('WorkQueue', () => {
     expect(runs).toEqual(['block', 'u1', 'n2', 'n1']);
   });
 
+  it('a key added urgently while it runs is re-run before the normal backlog (regression)', async () => {
+    const runs: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue(
+      async (key) => {
+        runs.push(key);
+        if (key === 'busy' && runs.length === 1) await gate;
+      },
+      { workers: 1 },
+    );
+    q.add('busy');
+    q.add('n1');
+    q.add('n2');
+    q.add('busy', true);
+    release();
+    await q.idle();
+    expect(runs).toEqual(['busy', 'busy', 'n1', 'n2']);
+  });
+
   it('processes distinct keys concurrently up to the worker count', async () => {
     let running = 0;
     let maxRunning = 0;
