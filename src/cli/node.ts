@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { CciClient } from '../cci/client.ts';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
 import { dnsDomain, dnsFlags } from '../network/dns/flags.ts';
+import { networkFlags } from '../network/flags.ts';
 import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
 import { DEFAULT_TAINT, parseTaint } from '../provider/node/node-object.ts';
 import { startVirtualNode } from '../provider/virtual-node.ts';
@@ -63,8 +64,7 @@ const flags = {
   'log-level': enumFlag<LevelWithSilent>('Log level', 'info', LOG_LEVELS),
   'metrics-addr': addressFlag('Prometheus metrics listener (plain HTTP, GET /metrics): pods by phase, sync durations, API requests, CCI errors', ':10255'),
   ...dnsFlags,
-  // Networking flags (--enable-networking, --sidecar-image: src/network/flags.ts) are wired
-  // here together with the service directory, passing `sidecarFor` to startVirtualNode.
+  ...networkFlags,
 } as const;
 
 export default defineSubcommand({
@@ -86,6 +86,9 @@ export default defineSubcommand({
     const node = await startVirtualNode({
       kubeconfig: v.kubeconfig,
       cci,
+      ...(v['enable-networking']
+        ? { networking: { image: v['sidecar-image'], directoryAddress: v['service-directory-address'] || v['node-ip'] } }
+        : {}),
       node: { name: v.nodename, labels: v['node-labels'], taints: v['node-taints'], zone: v.zone, nodeIP: v['node-ip'], hostname: v['hostname-override'], kubeletPort: v.port },
       translateNode: {
         name: v.nodename,

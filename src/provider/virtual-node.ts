@@ -1,10 +1,11 @@
 // `burstlet node` assembled: the Kubernetes client (counting requests for the metrics), the
 // event recorder, the node controller, the pod controller and the metrics listener.
 import type { Server } from 'node:http';
-import type { CciContainer } from '../cci/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { readFile } from 'node:fs/promises';
 import type { CciClient } from '../cci/client.ts';
+import { startNodeNetworking, type NodeNetworking } from '../network/node-networking.ts';
+import { DIRECTORY_PATH } from '../network/service-directory/protocol.ts';
 import { cciReason } from './cci-backend.ts';
 import { cciKubeletBackend } from './cci-kubelet-backend.ts';
 import { KubeletAuth } from './kubelet/auth.ts';
@@ -13,7 +14,6 @@ import { startKubeletServer, type KubeletServer } from './kubelet/server.ts';
 import { selfSignedServingCert } from './kubelet/serving-cert.ts';
 import { EventRecorder } from './events.ts';
 import { KubeClient, loadKubeConfig } from './kube/client.ts';
-import type { Pod } from './kube/wire.ts';
 import { serveMetrics } from './metrics.ts';
 import { nodeMetrics, resourceOf } from './node-metrics.ts';
 import { NodeController } from './node/controller.ts';
@@ -35,8 +35,8 @@ export interface VirtualNodeOptions {
   };
   node: NodeConfig;
   translateNode: PodControllerOptions['translateNode'];
-  /** The networking sidecar for a pod, when networking is enabled (see src/network/sidecar-injection.ts). */
-  sidecarFor?: (pod: Pod) => CciContainer | undefined;
+  /** --enable-networking: the sidecar injected into every burst pod and the service directory it reads. */
+  networking?: { image: string; directoryAddress: string };
   podSyncWorkers: number;
   statusResyncMs: number;
   nodeStatusUpdateMs: number;
@@ -64,13 +64,26 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
   if (o.metricsAddr !== '') metricsServer = await serveMetrics(metrics.registry, o.metricsAddr);
 
   const events = new EventRecorder(kube, o.node.name, o.log.child({ component: 'events' }));
+  const tls = await kubeletServingCert(o);
+  const networking = o.networking
+    ? await startNodeNetworking({
+      client: kube,
+      log: o.log.child({ component: 'service-directory' }),
+      nodeName: o.node.name,
+      image: o.networking.image,
+      directoryUrl: `wss://${hostForUrl(o.networking.directoryAddress)}:${o.node.kubeletPort}${DIRECTORY_PATH}`,
+      // Sidecars verify the kubelet port's serving certificate with it.
+      caPem: tls.certPem,
+      isActivePod: (uid) => ref.pods?.pods().some((p) => p.metadata?.uid === uid) ?? false,
+    })
+    : undefined;
   const podController = new PodController({
     kube,
     cci: o.cci,
     nodeName: o.node.name,
     nodeIP: o.node.nodeIP,
     translateNode: o.translateNode,
-    ...(o.sidecarFor ? { sidecarFor: o.sidecarFor } : {}),
+    ...(networking ? { sidecarFor: networking.sidecarFor } : {}),
     workers: o.podSyncWorkers,
     resyncMs: o.statusResyncMs,
     events,
@@ -90,7 +103,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     onCciError: (err) => metrics.cciErrors.inc({ operation: 'quota/network', reason: cciReason(err) }),
     log: o.log.child({ component: 'node' }),
   });
-  const kubelet = await startKubelet(o, kube, podController);
+  const kubelet = await startKubelet(o, tls, kube, podController, networking);
   await node.start();
   await podController.start();
   o.log.info({ node: o.node.name, metricsPort: metricsServer?.port }, 'virtual node running');
@@ -99,6 +112,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     kubeletPort: kubelet.port,
     async stop() {
       await kubelet.close();
+      networking?.stop();
       node.stop();
       podController.stop();
       await events.flush();
@@ -108,11 +122,26 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
   };
 }
 
-async function startKubelet(o: VirtualNodeOptions, kube: KubeClient, pods: PodController): Promise<KubeletServer> {
+function hostForUrl(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+async function kubeletServingCert(o: VirtualNodeOptions): Promise<{ certPem: string; keyPem: string }> {
   const k = o.kubelet;
-  const tls = k.tlsCertFile !== ''
-    ? { certPem: await readFile(k.tlsCertFile, 'utf8'), keyPem: await readFile(k.tlsKeyFile, 'utf8') }
-    : await selfSignedServingCert(o.node.name, [o.node.nodeIP]);
+  if (k.tlsCertFile !== '') return { certPem: await readFile(k.tlsCertFile, 'utf8'), keyPem: await readFile(k.tlsKeyFile, 'utf8') };
+  o.log.warn('no --tls-cert-file: the kubelet API serves a self-signed certificate; give it a certificate the API server trusts');
+  const addresses = [o.node.nodeIP, ...(o.networking && o.networking.directoryAddress !== o.node.nodeIP ? [o.networking.directoryAddress] : [])];
+  return selfSignedServingCert(o.node.name, addresses);
+}
+
+async function startKubelet(
+  o: VirtualNodeOptions,
+  tls: { certPem: string; keyPem: string },
+  kube: KubeClient,
+  pods: PodController,
+  networking: NodeNetworking | undefined,
+): Promise<KubeletServer> {
+  const k = o.kubelet;
   return startKubeletServer({
     nodeName: o.node.name,
     host: k.address,
@@ -121,6 +150,7 @@ async function startKubelet(o: VirtualNodeOptions, kube: KubeClient, pods: PodCo
     ...(k.clientCaFile !== '' ? { clientCaPem: await readFile(k.clientCaFile, 'utf8') } : {}),
     auth: new KubeletAuth({ anonymous: k.anonymousAuth, webhookTokens: k.webhookTokens, reviews: kubeReviewClient(kube) }),
     backend: cciKubeletBackend(o.cci, { pods: () => pods.pods(), findPod: (ns, name) => pods.findPod(ns, name) }),
+    ...(networking ? { extraUpgrade: (req, socket, head) => networking.directory.server.handleUpgrade(req, socket, head) } : {}),
     log: o.log.child({ component: 'kubelet' }),
   });
 }

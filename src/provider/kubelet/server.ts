@@ -28,6 +28,11 @@ export interface KubeletServerOptions {
   streamIdleTimeoutMs?: number;
   /** How long an exec/port-forward client may take to open its streams. */
   streamCreationTimeoutMs?: number;
+  /**
+   * Upgrades served before the kubelet's own authentication, by a handler with its own (the
+   * service directory's sidecars present per-pod credentials); returns false to pass.
+   */
+  extraUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   log?: Logger;
 }
 
@@ -103,6 +108,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     live.add(socket);
     socket.once('close', () => live.delete(socket));
     socket.on('error', () => socket.destroy());
+    if (o.extraUpgrade?.(req, socket, head)) return;
     void (async () => {
       const verdict = await check(o.auth, o.nodeName, req);
       if (!verdict.ok) return refuseUpgrade(socket, verdict.code, verdict.code === 401 ? 'Unauthorized' : 'Forbidden', verdict.body);

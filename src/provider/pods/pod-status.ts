@@ -41,12 +41,43 @@ function visibleStatuses(statuses: ContainerStatus[] | undefined, spec: { name: 
     .sort((a, b) => order.get(a.name)! - order.get(b.name)!);
 }
 
+/** The pod condition that shows the networking sidecar's health (the sidecar itself stays hidden). */
+export const NETWORK_READY_CONDITION = 'burstlet.io/NetworkReady';
+
+/**
+ * With a sidecar in the CCI pod, CCI's ContainersReady/Ready also count it; the Kubernetes pod's
+ * must count the user's containers only, as the kubelet would, and the sidecar's readiness
+ * becomes a condition of its own.
+ */
+function withSidecarConditions(conditions: PodCondition[], sidecar: ContainerStatus, visible: ContainerStatus[]): PodCondition[] {
+  const unready = visible.filter((c) => !c.ready).map((c) => c.name);
+  const mend = (c: PodCondition): PodCondition => {
+    if (c.type !== 'ContainersReady' && c.type !== 'Ready') return c;
+    if (unready.length === 0) return { type: c.type, status: 'True', ...(c.lastTransitionTime ? { lastTransitionTime: c.lastTransitionTime } : {}) };
+    return { ...c, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
+  };
+  const since = sidecar.state?.running?.startedAt;
+  const network: PodCondition = sidecar.ready
+    ? { type: NETWORK_READY_CONDITION, status: 'True', ...(since ? { lastTransitionTime: since } : {}) }
+    : {
+      type: NETWORK_READY_CONDITION,
+      status: 'False',
+      reason: 'SidecarNotReady',
+      message: 'the burstlet-network sidecar is not ready: ClusterIP Services and cluster DNS may be unreachable from this pod',
+      ...(since ? { lastTransitionTime: since } : {}),
+    };
+  return [...conditions.map(mend), network];
+}
+
 /** The status the Kubernetes pod should have while its CCI pod exists. */
 export function statusFromCci(pod: Pod, cci: CciPod, ctx: StatusContext): PodStatus {
   const s = asWire(cci.status) ?? { phase: 'Pending' as const };
   const containers = pod.spec?.containers ?? [];
   const inits = pod.spec?.initContainers ?? [];
-  const conditions = [scheduledCondition(pod, ctx.now), ...(s.conditions ?? []).filter((c) => c.type !== 'PodScheduled')];
+  let conditions = [scheduledCondition(pod, ctx.now), ...(s.conditions ?? []).filter((c) => c.type !== 'PodScheduled')];
+  const visible = visibleStatuses(s.containerStatuses, containers);
+  const sidecar = s.containerStatuses?.find((c) => c.name === SIDECAR_CONTAINER_NAME);
+  if (sidecar && visible) conditions = withSidecarConditions(conditions, sidecar, visible);
   const hostIP = s.hostIP ?? ctx.nodeIP;
   const status: PodStatus = {
     phase: s.phase,
@@ -54,7 +85,7 @@ export function statusFromCci(pod: Pod, cci: CciPod, ctx: StatusContext): PodSta
     hostIP,
     hostIPs: [{ ip: hostIP }],
     qosClass: qosClass(pod),
-    containerStatuses: visibleStatuses(s.containerStatuses, containers) ?? waitingStatuses(containers, 'ContainerCreating'),
+    containerStatuses: visible ?? waitingStatuses(containers, 'ContainerCreating'),
   };
   const initStatuses = visibleStatuses(s.initContainerStatuses, inits);
   if (inits.length > 0) status.initContainerStatuses = initStatuses ?? waitingStatuses(inits, 'PodInitializing');

@@ -71,7 +71,31 @@ describe('statusFromCci', () => {
     expect(s.startTime).toBe('2026-01-01T00:00:01Z');
     expect(s.containerStatuses!.map((c) => c.name)).toEqual(['a', 'b']);
     expect(s.containerStatuses![1]!.restartCount).toBe(2);
-    expect(s.conditions!.map((c) => c.type)).toEqual(['PodScheduled', 'Initialized', 'Ready']);
+    expect(s.conditions!.map((c) => c.type)).toEqual(['PodScheduled', 'Initialized', 'Ready', 'burstlet.io/NetworkReady']);
+  });
+
+  it.each([
+    ['sidecar unready, app ready: pod Ready, NetworkReady False', false, true, 'True', 'False'],
+    ['sidecar ready, app unready: pod not Ready, NetworkReady True', true, false, 'False', 'True'],
+    ['both ready', true, true, 'True', 'True'],
+  ])('%s', (_name, sidecarReady, appReady, ready, network) => {
+    const status = {
+      ...running,
+      conditions: [
+        { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [burstlet-network]' },
+        { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [burstlet-network]' },
+      ],
+      containerStatuses: [
+        { name: 'burstlet-network', image: 'sidecar', imageID: '', ready: sidecarReady, restartCount: 0 },
+        { name: 'a', image: 'busybox', imageID: 'sha', ready: appReady, restartCount: 0 },
+      ],
+    };
+    const s = statusFromCci(pod([{ name: 'a' }]), cci(status), ctx);
+    const byType = new Map(s.conditions!.map((c) => [c.type, c]));
+    expect(byType.get('Ready')!.status).toBe(ready);
+    expect(byType.get('ContainersReady')!.status).toBe(ready);
+    if (ready === 'False') expect(byType.get('Ready')!.message).toBe('containers with unready status: [a]');
+    expect(byType.get('burstlet.io/NetworkReady')!.status).toBe(network);
   });
 
   it('keeps the scheduler\'s PodScheduled condition', () => {

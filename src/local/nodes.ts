@@ -1,0 +1,143 @@
+// The nodes of the local environment: each is a `burstlet mock-cci` backend on its own subnet
+// plus a `burstlet node` registering it, both real processes. The burst node is what
+// burstlet is for (tainted, large quota); the "cluster" node stands in for the cluster's
+// ordinary machines (no taint, small quota), so both directions of CCE's Service example run.
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startBurstlet, type BurstletProcess } from './child.ts';
+
+const run = promisify(execFile);
+
+export interface LocalNodeSpec {
+  name: string;
+  subnet: string;
+  /** Passed to `burstlet node --node-taints`; '' for an untainted node. */
+  taints?: string;
+  quota?: { cpu: string; memory: string; pods: number };
+}
+
+export const BURST_NODE: LocalNodeSpec = { name: 'burstlet-cci', subnet: '198.18.0.0/24' };
+export const CLUSTER_NODE: LocalNodeSpec = {
+  name: 'cluster-node-1',
+  subnet: '198.18.16.0/24',
+  taints: '',
+  quota: { cpu: '4', memory: '8Gi', pods: 30 },
+};
+
+export interface LocalNodeOptions {
+  stateDir: string;
+  runtime: 'isolated' | 'process';
+  logLevel: string;
+  onStderr?: (component: string, chunk: Buffer) => void;
+}
+
+/** A node's backend, started before the control plane: its bridge holds the subnet's gateway. */
+export interface LocalBackend {
+  spec: LocalNodeSpec;
+  cciUrl: string;
+  tokenFile: string;
+  gateway: string;
+  proc: BurstletProcess;
+}
+
+export interface LocalNode {
+  name: string;
+  cciUrl: string;
+  kubeletPort: number;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on loopback, for a kubelet endpoint (burstlet node needs a fixed one). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The subnet's first address: the gateway the mock puts on its bridge. */
+export function gatewayOf(subnet: string): string {
+  const [base] = subnet.split('/');
+  const octets = base!.split('.').map(Number);
+  octets[3] = octets[3]! + 1;
+  return octets.join('.');
+}
+
+export async function startLocalBackend(spec: LocalNodeSpec, opts: LocalNodeOptions): Promise<LocalBackend> {
+  const tokenFile = join(opts.stateDir, `cci-token-${spec.name}`);
+  writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  const quota = spec.quota
+    ? [`--quota-cpu=${spec.quota.cpu}`, `--quota-memory=${spec.quota.memory}`, `--quota-pods=${spec.quota.pods}`]
+    : [];
+  const { proc, match } = await startBurstlet(
+    [
+      'mock-cci',
+      '--port=0',
+      `--token-file=${tokenFile}`,
+      `--subnet=${spec.subnet}`,
+      `--runtime=${opts.runtime}`,
+      `--state-dir=${join(opts.stateDir, `cci-${spec.name}`)}`,
+      `--log-level=${opts.logLevel}`,
+      ...quota,
+    ],
+    { ready: /ready at (http\S+)/, onStderr: (d) => opts.onStderr?.(`mock-cci/${spec.name}`, d) },
+  );
+  return { spec, cciUrl: match[1]!, tokenFile, gateway: gatewayOf(spec.subnet), proc };
+}
+
+/**
+ * Lets the host route between the backends' bridges, so a pod on one node reaches a pod on the
+ * other. Forwarding is switched on for those bridges only (never host-wide) and goes with them.
+ */
+export async function routeBetweenBackends(backends: readonly LocalBackend[]): Promise<void> {
+  for (const backend of backends) {
+    const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show', 'to', `${backend.gateway}/32`]);
+    const dev = /^\d+:\s+(\S+)/.exec(stdout)?.[1];
+    if (!dev) throw new Error(`no bridge holds ${backend.gateway} for ${backend.spec.name}; is mock-cci running with --runtime=isolated?`);
+    await writeFile(`/proc/sys/net/ipv4/conf/${dev}/forwarding`, '1\n');
+  }
+}
+
+export async function startLocalNode(
+  backend: LocalBackend,
+  opts: LocalNodeOptions & { kubeconfigPath: string; nodeArgs: readonly string[] },
+): Promise<LocalNode> {
+  const { spec } = backend;
+  const kubeletPort = await freePort();
+  const { proc } = await startBurstlet(
+    [
+      'node',
+      `--nodename=${spec.name}`,
+      `--kubeconfig=${opts.kubeconfigPath}`,
+      `--cci-endpoint=${backend.cciUrl}`,
+      `--cci-token-file=${backend.tokenFile}`,
+      `--port=${kubeletPort}`,
+      // The API server proxies logs/exec/port-forward with a client certificate of the local CA.
+      `--client-ca-file=${join(opts.stateDir, 'ca.pem')}`,
+      '--metrics-addr=',
+      `--log-level=${opts.logLevel}`,
+      ...(spec.taints === undefined ? [] : [`--node-taints=${spec.taints}`]),
+      ...opts.nodeArgs,
+    ],
+    { ready: /running/, onStderr: (d) => opts.onStderr?.(`node/${spec.name}`, d) },
+  );
+  return {
+    name: spec.name,
+    cciUrl: backend.cciUrl,
+    kubeletPort,
+    async stop() {
+      // The node first, so it does not see its backend vanish; the mock then removes its pods.
+      await proc.stop();
+      await backend.proc.stop();
+    },
+  };
+}
