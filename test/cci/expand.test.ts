@@ -27,7 +27,16 @@ describe('resolveEnv', () => {
       { name: 'B', value: '$(A)-$(C)' },
       { name: 'C', value: 'c' },
       { name: 'A', value: '$(A)$(A)' },
-    ]);
+    ], { podIP: '198.18.0.5', hostIP: '198.18.0.1' });
     expect(Object.fromEntries(env)).toEqual({ A: 'aa', B: 'a-$(C)', C: 'c' });
+  });
+
+  it('fills downward-API IP fields from the running pod, and later entries can refer to them', () => {
+    const env = resolveEnv([
+      { name: 'POD_IP', value: '', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      { name: 'HOST_IP', value: '', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+      { name: 'URL', value: 'http://$(POD_IP):80' },
+    ], { podIP: '198.18.0.5', hostIP: '198.18.0.1' });
+    expect(Object.fromEntries(env)).toEqual({ POD_IP: '198.18.0.5', HOST_IP: '198.18.0.1', URL: 'http://198.18.0.5:80' });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderHostname, renderHosts, renderResolvConf } from '../../src/cci/runtime/pod-files.ts';
+import { renderHostname, renderHosts } from '../../src/cci/runtime/pod-files.ts';
 import type { CciPodSpec } from '../../src/cci/types.ts';
 
 const HEADER =
@@ -12,20 +12,6 @@ const spec = (extra: Partial<CciPodSpec>): CciPodSpec => ({
   hostname: 'web-0',
   dnsConfig: { nameservers: [], searches: [], options: [] },
   ...extra,
-});
-
-describe('renderResolvConf', () => {
-  it.each([
-    [
-      { nameservers: ['198.19.0.10'], searches: ['ns.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: [{ name: 'ndots', value: '5' }] },
-      'nameserver 198.19.0.10\nsearch ns.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n',
-    ],
-    [
-      { nameservers: ['198.19.0.10', '198.19.0.11'], searches: [], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] },
-      'nameserver 198.19.0.10\nnameserver 198.19.0.11\noptions ndots:2 edns0\n',
-    ],
-    [{ nameservers: [], searches: [], options: [] }, ''],
-  ])('%j', (dns, text) => expect(renderResolvConf(dns)).toBe(text));
 });
 
 describe('renderHosts', () => {

@@ -10,7 +10,7 @@ import { killGroup, runAction, type Action } from './actions.ts';
 import { restartDelayMs, type BackoffPolicy } from './backoff.ts';
 import { ContainerLog } from './container-log.ts';
 import type { Launched, Launcher } from './launcher.ts';
-import { expand, resolveEnv } from './expand.ts';
+import { expand, resolveEnv, type PodAddresses } from './expand.ts';
 import { containerArgv, imageID } from './images.ts';
 import { ProbeLoop } from './probe.ts';
 import type { PodSandbox } from './sandbox.ts';
@@ -25,6 +25,7 @@ export interface ContainerContext {
   launcher: Launcher;
   /** Marks every process of this mock instance, so that a restarted instance finds leftovers. */
   instanceEnv: Record<string, string>;
+  addresses: PodAddresses;
   onChange: () => void;
 }
 
@@ -69,7 +70,7 @@ export class ContainerRunner {
     this.#ctx = ctx;
     this.state = { waiting: { reason: initialReason } };
     this.#imageID = imageID(spec.image);
-    const vars = resolveEnv(spec.env);
+    const vars = resolveEnv(spec.env, ctx.addresses);
     this.env = { PATH: DEFAULT_PATH, HOSTNAME: ctx.pod.spec.hostname, HOME: '/root', ...Object.fromEntries(vars), ...ctx.instanceEnv };
   }
 

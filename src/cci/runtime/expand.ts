@@ -35,9 +35,24 @@ export function expand(input: string, vars: ReadonlyMap<string, string>): string
   return out + input.slice(checkpoint);
 }
 
-/** Resolves a container's env in order; later entries see earlier ones (and override them). */
-export function resolveEnv(env: readonly CciEnvVar[] | undefined): Map<string, string> {
+/** What the pod learns only once it runs: the downward API's IP fields. */
+export interface PodAddresses {
+  podIP: string;
+  hostIP: string;
+}
+
+function fieldValue(path: NonNullable<CciEnvVar['valueFrom']>['fieldRef']['fieldPath'], at: PodAddresses): string {
+  return path === 'status.podIP' || path === 'status.podIPs' ? at.podIP : at.hostIP;
+}
+
+/**
+ * Resolves a container's env in order; later entries see earlier ones (and override them).
+ * Entries with a fieldRef take the pod's addresses, known only now (the translator cannot).
+ */
+export function resolveEnv(env: readonly CciEnvVar[] | undefined, at: PodAddresses): Map<string, string> {
   const vars = new Map<string, string>();
-  for (const { name, value } of env ?? []) vars.set(name, expand(value, vars));
+  for (const { name, value, valueFrom } of env ?? []) {
+    vars.set(name, valueFrom ? fieldValue(valueFrom.fieldRef.fieldPath, at) : expand(value, vars));
+  }
   return vars;
 }

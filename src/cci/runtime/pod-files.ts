@@ -1,15 +1,8 @@
 // The files a pod sees in place of the host's: /etc/resolv.conf from the pod's DNS config,
 // /etc/hosts in the kubelet's managed format, /etc/hostname. Pure renderers.
-import type { CciDNSConfig, CciPodSpec } from '../types.ts';
+import type { CciPodSpec } from '../types.ts';
 
-export function renderResolvConf(dns: CciDNSConfig): string {
-  const lines = dns.nameservers.map((ns) => `nameserver ${ns}`);
-  if (dns.searches.length > 0) lines.push(`search ${dns.searches.join(' ')}`);
-  if (dns.options.length > 0) {
-    lines.push(`options ${dns.options.map((o) => (o.value === undefined ? o.name : `${o.name}:${o.value}`)).join(' ')}`);
-  }
-  return lines.map((l) => l + '\n').join('');
-}
+export { renderResolvConf } from '../resolv-conf.ts';
 
 /** The kubelet's managedHostsFileContent; `namespace` is the Kubernetes namespace of the pod. */
 export function renderHosts(spec: CciPodSpec, podIP: string, namespace: string): string {

@@ -27,7 +27,7 @@ export class PodRunner {
     this.#podIP = podIP;
     this.#hostIP = hostIP;
     this.#onChange = onChange;
-    this.#ctx = { pod, ...launch, onChange, sandbox: null };
+    this.#ctx = { pod, ...launch, addresses: { podIP, hostIP }, onChange, sandbox: null };
     const ctx = this.#ctx;
     const initContainers = pod.spec.initContainers ?? [];
     this.#initDone = initContainers.length === 0;

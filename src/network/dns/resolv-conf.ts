@@ -1,17 +1,14 @@
 // resolv.conf as text: the parser for the "host" file (--resolv-conf) with the kubelet's
-// rules, and the renderer for the file a burst pod sees, in containerd's layout.
+// rules; the file a burst pod sees is rendered by src/cci/resolv-conf.ts (re-exported here).
 import type { CciDNSConfig } from '../../cci/types.ts';
+import type { DNSOption } from '../../cci/resolv-conf.ts';
 
-export type DNSOption = CciDNSConfig['options'][number];
+export { formatOption, renderResolvConf, type DNSOption } from '../../cci/resolv-conf.ts';
 
 /** "ndots:5" → {name: "ndots", value: "5"}; "rotate" → {name: "rotate"}. Splits at the first colon. */
 export function parseOption(raw: string): DNSOption {
   const i = raw.indexOf(':');
   return i === -1 ? { name: raw } : { name: raw.slice(0, i), value: raw.slice(i + 1) };
-}
-
-export function formatOption(o: DNSOption): string {
-  return o.value === undefined || o.value === '' ? o.name : `${o.name}:${o.value}`;
 }
 
 export interface ParsedResolvConf {
@@ -44,16 +41,3 @@ export function parseResolvConf(text: string): ParsedResolvConf {
   return { config, errors };
 }
 
-/**
- * The exact file a pod gets: one nameserver line per server, then one search line, then one
- * options line (the kubelet's own dockershim layout), absent parts left out. Nameservers come
- * first because CCE's documented check reads the cluster DNS "following nameserver in the
- * first line" of a burst pod's /etc/resolv.conf.
- */
-export function renderResolvConf(config: CciDNSConfig): string {
-  let out = '';
-  for (const server of config.nameservers) out += `nameserver ${server}\n`;
-  if (config.searches.length > 0) out += `search ${config.searches.join(' ')}\n`;
-  if (config.options.length > 0) out += `options ${config.options.map(formatOption).join(' ')}\n`;
-  return out;
-}
