@@ -150,7 +150,9 @@ describe.each(variants)('$name', ({ version, env }) => {
   });
 
   it('port-forward carries two connections at once', async () => {
-    const child = spawn(kubectlPath(version), ['port-forward', 'pod/p', `:${echoPort}`], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
+    const child = spawn(kubectlPath(version), ['port-forward', '-v=4', 'pod/p', `:${echoPort}`], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     try {
       const localPort = await new Promise<number>((resolve, reject) => {
         let out = '';
@@ -159,12 +161,12 @@ describe.each(variants)('$name', ({ version, env }) => {
           const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
           if (m) resolve(Number(m[1]));
         });
-        let err = '';
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.once('exit', (code) => reject(new Error(`kubectl port-forward exited ${code}: ${err}`)));
+        child.once('exit', (code) => reject(new Error(`kubectl port-forward exited ${code}: ${log}`)));
       });
       const [a, b] = await Promise.all([connectThrough(localPort, 'one'), connectThrough(localPort, 'two')]);
       expect([a, b]).toEqual(['echo:one', 'echo:two']);
+      // The WebSocket tunnel must have been accepted, not silently replaced by kubectl's SPDY fallback.
+      expect(log).not.toMatch(/fallback/i);
     } finally {
       child.kill('SIGTERM');
     }

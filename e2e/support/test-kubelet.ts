@@ -162,7 +162,7 @@ export async function startTestKubelet(opts: TestKubeletOptions): Promise<TestKu
       return;
     }
     if (parts[0] === 'portForward' && parts.length === 3) {
-      acceptPortForward(req, socket, head, (conn) => {
+      void acceptPortForward(req, socket, head, (conn) => {
         const target = net.connect(conn.port, '127.0.0.1');
         target.once('error', (err) => conn.fail(`error forwarding port ${conn.port}: ${err.message}`));
         target.once('connect', () => {

@@ -26,6 +26,10 @@ export function acceptWebSocket(
     refuseUpgrade(socket, 400, 'Bad Request', body);
     return Promise.resolve(null);
   }
+  // `ws` only accepts RFC 6455 tokens as subprotocols, but kubectl's port-forward tunnel is
+  // `SPDY/3.1+portforward.k8s.io` ('/' is a separator): such a choice is answered by hand.
+  const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(chosen);
+  if (!token) delete req.headers['sec-websocket-protocol'];
   return new Promise((resolve) => {
     const server = new WebSocketServer({
       noServer: true,
@@ -34,6 +38,7 @@ export function acceptWebSocket(
       perMessageDeflate: false,
       handleProtocols: () => (offered.length === 0 ? false : chosen),
     });
+    if (!token) server.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${chosen}`));
     server.handleUpgrade(req, socket, head, (ws) => resolve(ws));
   });
 }

@@ -47,7 +47,7 @@ export async function serveStreaming(req: IncomingMessage, socket: Duplex, head:
   if (kind === 'portForward' && parts.length === 3) {
     const pod = o.backend.findPod(parts[1]!, parts[2]!);
     if (!pod) return refuseStatus(socket, 404, 'NotFound', notFound(parts[1]!, parts[2]!));
-    acceptPortForward(req, socket, head, (conn) => void forward(o, pod, conn.port, conn.stream, conn.fail), {
+    await acceptPortForward(req, socket, head, (conn) => void forward(o, pod, conn.port, conn.stream, conn.fail), {
       idleTimeoutMs: o.idleTimeoutMs,
       pairTimeoutMs: o.streamCreationTimeoutMs,
     });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { rawWebSocket } from './raw-websocket.ts';
 import { createLocalPki, type LocalPki } from '../../../src/local/pki.ts';
 import { KubeletAuth, type ReviewClient } from '../../../src/provider/kubelet/auth.ts';
 import type { KubeletBackend } from '../../../src/provider/kubelet/backend.ts';
@@ -17,6 +18,7 @@ import type { Pod } from '../../../src/provider/kube/wire.ts';
 import type { RemoteCommandClient } from '../../../src/streams/remote-command.ts';
 import { openPortForward, PORT_FORWARD_SPDY_PROTOCOLS } from '../../../src/streams/spdy/port-forward.ts';
 import { openSpdyRemoteCommand, REMOTE_COMMAND_SPDY_PROTOCOLS } from '../../../src/streams/spdy/remote-command.ts';
+import { SpdySession } from '../../../src/streams/spdy/session.ts';
 import { dialSpdy, UpgradeRefusedError } from '../../../src/streams/spdy/upgrade.ts';
 import { openWebSocketRemoteCommand } from '../../../src/streams/websocket-remote-command.ts';
 
@@ -186,6 +188,20 @@ describe('kubelet API streaming', () => {
     const exit = await openSpdyRemoteCommand(b.session, b.protocol, { stdin: false, stdout: true, stderr: false, tty: false });
     exit.stdout!.resume();
     expect(await exit.result).toEqual({ exitCode: 3 });
+  });
+
+  it('port-forward as SPDY tunnelled in WebSocket messages (kubectl 1.30+, newer API servers)', async () => {
+    const tunnel = await rawWebSocket('127.0.0.1', server.port, '/portForward/ns/web', 'SPDY/3.1+portforward.k8s.io', asAdmin());
+    expect(tunnel.protocol).toBe('SPDY/3.1+portforward.k8s.io');
+    const session = new SpdySession(tunnel.stream, 'client');
+    const conn = await openPortForward(session, 80, '0');
+    let got = '';
+    conn.stream.on('data', (d: Buffer) => (got += d.toString()));
+    const ended = new Promise((r) => conn.stream.once('end', r));
+    conn.stream.end('tunnelled');
+    await ended;
+    expect(got).toBe('tunnelled');
+    session.destroy();
   });
 
   it('a client that vanishes mid-exec frees the backend command', async () => {
