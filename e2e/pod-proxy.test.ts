@@ -216,6 +216,14 @@ describe('kubectl cp (tar over exec) both ways', () => {
   });
 });
 
+describe('kubectl 1.33 stays on WebSocket', () => {
+  it('exec is translated, not refused into the SPDY fallback', async () => {
+    const r = await kubectl(['exec', '-v=4', 'p', '--', 'echo', 'ws'], {}, '1.33');
+    expect(r.stdout.toString()).toBe('ws\n');
+    expect(r.stderr).not.toMatch(/fallback/i);
+  });
+});
+
 describe('proxy errors', () => {
   it('404 for an unknown pod, with the client certificate presented to the kubelet', async () => {
     const r = await kubectl(['exec', 'nope', '--', 'true'], {}, '1.33');
