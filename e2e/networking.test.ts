@@ -1,6 +1,8 @@
 // The networking sidecar as a real process in a pod's network namespace, following a real
 // service directory over wss, forwarding to endpoints in another namespace. Addresses: a
 // random 198.18.x.0/24 for the namespaces, ClusterIPs in 198.19.0.0/16 (local to the pod).
+// The pod also runs an "app" bound to 0.0.0.0 on the Services' own ports (80/TCP, 53/UDP)
+// before the sidecar starts: the sidecar must not take those ports (it DNATs instead).
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,7 +145,9 @@ beforeAll(async () => {
   pod = net.addNamespace([2]);
   const client = pod.spawn([process.execPath, '--no-warnings', support('netns-client.ts'), pod.ips[0]!, String(AGENT_PORT)]);
   children.push(client);
-  await Promise.all([waitForLine(servers, /^ready$/), waitForLine(client, /^ready$/)]);
+  const app = pod.spawn([process.execPath, '--no-warnings', support('echo-servers.ts'), String(web.port), String(udpEcho.port), '0.0.0.0']);
+  children.push(app);
+  await Promise.all([waitForLine(servers, /^ready$/), waitForLine(client, /^ready$/), waitForLine(app, /^ready$/)]);
   mainSidecar = startSidecar(pod, 'pod-a', podCredential(secret, 'pod-a'));
   await eventually('the sidecar to be ready', () => health(pod.ips[0]!), (s) => s === 200, 20_000).catch((err: Error) => {
     throw new Error(`${err.message}\nsidecar logs:\n${sidecarLogs.join('').slice(-3000)}`);
@@ -162,9 +166,20 @@ describe('burstlet sidecar in a pod network namespace', () => {
     expect(await reached(6)).toEqual(['11', '12', '13']);
   });
 
-  it('UDP to a ClusterIP reaches the endpoints, each reply back to its client', async () => {
-    const { reply } = await agent<{ reply: string }>('/udp', { host: udpEcho.ip, port: udpEcho.port, payload: 'ping' });
+  it('UDP to a ClusterIP reaches the endpoints, each reply back to its client from ClusterIP:port', async () => {
+    const { reply, from } = await agent<{ reply: string; from: string }>('/udp', { host: udpEcho.ip, port: udpEcho.port, payload: 'ping' });
     expect(reply).toMatch(new RegExp(`^${net.prefix.replaceAll('.', '\\.')}\\.1[123]:ping$`));
+    expect(from).toBe(`${udpEcho.ip}:${udpEcho.port}`);
+  });
+
+  it("an app bound to 0.0.0.0 on the Services' ports keeps them, beside the Services on those ports", async () => {
+    // Through the Services: the endpoints, not the app.
+    expect((await tcp(web)).line).toMatch(new RegExp(`^${net.prefix.replaceAll('.', '\\.')}\\.1[123]$`));
+    // The app's own ports, on the pod IP and on localhost: the app.
+    expect((await tcp({ ip: pod.ips[0]!, port: web.port })).line).toBe('0.0.0.0');
+    expect((await tcp({ ip: '127.0.0.1', port: web.port })).line).toBe('0.0.0.0');
+    const own = await agent<{ reply: string; from: string }>('/udp', { host: '127.0.0.1', port: udpEcho.port, payload: 'hi' });
+    expect(own).toEqual({ reply: '0.0.0.0:hi', from: `127.0.0.1:${udpEcho.port}` });
   });
 
   it('ClientIP session affinity pins the pod to one endpoint', async () => {
@@ -208,13 +223,15 @@ describe('burstlet sidecar in a pod network namespace', () => {
     expect(directory.directory.connections).toBe(1);
   });
 
-  it('on SIGTERM keeps proxying for the drain period, then exits and removes its ClusterIP addresses', async () => {
+  it('on SIGTERM keeps proxying for the drain period, then exits and removes its ClusterIP addresses and DNAT rules', async () => {
     const exited = new Promise<number | null>((r) => mainSidecar.once('exit', (code) => r(code)));
     mainSidecar.kill('SIGTERM');
     expect((await tcp(web)).line).toBe(`${net.prefix}.12`);
     expect(await exited).toBe(0);
     const lo = execFileSync('ip', ['-n', pod.name, 'addr', 'show', 'dev', 'lo']).toString();
     expect(lo).not.toContain('198.19.');
+    const tables = execFileSync('ip', ['netns', 'exec', pod.name, 'nft', 'list', 'tables']).toString();
+    expect(tables).not.toContain('burstlet');
   });
 });
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
 import { SIDECAR_CA_ENV, SIDECAR_CREDENTIAL_ENV, SIDECAR_HEALTH_PORT } from '../network/sidecar-injection.ts';
 import { loopbackAddresses } from '../sidecar/addresses.ts';
+import { nftablesDnat } from '../sidecar/dnat.ts';
 import { startSidecar } from '../sidecar/sidecar.ts';
 import { defineSubcommand, durationFlag, enumFlag, intFlag, stringFlag, UsageError, type FlagDef } from './flags.ts';
 
@@ -65,6 +66,7 @@ export default defineSubcommand({
       credential,
       ...(ca ? { ca } : {}),
       addresses: loopbackAddresses(),
+      nat: nftablesDnat(),
       log,
       health: flags['health-port'] === 0 ? null : { host: '0.0.0.0', port: flags['health-port'] },
       udpIdleTimeoutMs: flags['udp-idle-timeout'],

@@ -37,7 +37,8 @@ export function sidecarContainer(p: SidecarParams): CciContainer {
       timeoutSeconds: 1,
       failureThreshold: 3,
     },
-    // Adding ClusterIPs to the pod's loopback needs NET_ADMIN in the pod's own network namespace.
+    // Adding ClusterIPs to the pod's loopback and the nftables DNAT from ClusterIP:port to the
+    // sidecar's listeners need NET_ADMIN in the pod's own network namespace.
     securityContext: { runAsUser: 0, capabilities: { add: ['NET_ADMIN'] } },
   };
 }

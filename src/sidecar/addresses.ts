@@ -1,8 +1,9 @@
 // ClusterIPs made local inside the pod's network namespace: each one is added as a host
-// address (/32 or /128) on `lo`, so the sidecar can listen on ClusterIP:port and the app's
-// connections to it never leave the namespace. This needs CAP_NET_ADMIN in the pod's
-// namespace (the sidecar runs as root in the mock CCI). Addresses already local — loopback,
-// as in tests — are left alone. Changes go to `ip` in one batch, however many Services.
+// address (/32 or /128) on `lo`, so the sidecar can listen on ClusterIP:<its own port> (the
+// Service port is DNATed there, see dnat.ts) and the app's connections never leave the
+// namespace. This needs CAP_NET_ADMIN in the pod's namespace (the sidecar runs as root in
+// the mock CCI). Addresses already local — loopback, as in tests — are left alone. Changes
+// go to `ip` in one batch, however many Services.
 import { execFile } from 'node:child_process';
 import { isIPv6 } from 'node:net';
 import { promisify } from 'node:util';

@@ -1,15 +1,19 @@
 // The listener set, reconciled to the forwarding table after every directory update: new
-// ClusterIP:ports get an address and a listener, removed ones lose both, and existing ones
-// only get their balancer updated (established connections and flows are left alone).
+// ClusterIP:ports get an address, a listener on ClusterIP:<kernel-picked port> and a DNAT rule
+// to it (dnat.ts: never the Service port itself, which the app may hold), removed ones lose
+// all three, and existing ones keep their listener and port and only get their balancer
+// updated (established connections and flows are left alone).
 import type { Logger } from '../log/logger.ts';
 import type { AddressManager } from './addresses.ts';
 import { Balancer } from './balancer.ts';
+import type { DnatRule, ServiceNat } from './dnat.ts';
 import type { ForwardingEntry } from './rules.ts';
 import { TcpServicePort } from './tcp-proxy.ts';
 import { UdpServicePort } from './udp-proxy.ts';
 
 export interface ProxierOptions {
   addresses: AddressManager;
+  nat: ServiceNat;
   log: Logger;
   dialTimeoutMs?: number;
   udpIdleTimeoutMs?: number;
@@ -29,6 +33,8 @@ export class Proxier {
   readonly #failed = new Set<string>();
   /** ClusterIPs this proxier added to the namespace. */
   readonly #addresses = new Set<string>();
+  /** The DNAT rules for the last reconciled table could not be installed. */
+  #natFailed = false;
   readonly #opts: Required<ProxierOptions>;
   #desired: Map<string, ForwardingEntry> | null = null;
   #running: Promise<void> | null = null;
@@ -40,7 +46,7 @@ export class Proxier {
 
   /** True when every entry of the last applied table has its listener up. */
   get ready(): boolean {
-    return this.#desired !== null && this.#running === null && this.#failed.size === 0;
+    return this.#desired !== null && this.#running === null && this.#failed.size === 0 && !this.#natFailed;
   }
 
   get listenerCount(): number {
@@ -67,7 +73,7 @@ export class Proxier {
       applied = this.#desired!;
       await this.#reconcile(applied);
     }
-    if (this.#failed.size > 0) {
+    if (this.#failed.size > 0 || this.#natFailed) {
       const table = this.#desired!;
       this.#retry = setTimeout(() => void this.apply(table).catch(() => {}), this.#opts.retryMs).unref();
     }
@@ -75,18 +81,9 @@ export class Proxier {
 
   async #reconcile(table: Map<string, ForwardingEntry>): Promise<void> {
     const { log } = this.#opts;
-    for (const [key, active] of this.#active) {
-      if (table.has(key)) continue;
-      this.#active.delete(key);
-      await active.listener.close();
-      log.info({ servicePort: active.entry.servicePort, key }, 'listener removed');
-    }
+    // New listeners and their rules go in before removed ones go, so an update never opens a
+    // window where a Service that stays is unreachable.
     const wanted = new Set([...table.values()].map((e) => e.clusterIP));
-    const gone = [...this.#addresses].filter((ip) => !wanted.has(ip));
-    if (gone.length > 0) {
-      for (const ip of gone) this.#addresses.delete(ip);
-      await this.#opts.addresses.remove(gone).catch((err: unknown) => log.warn({ ips: gone, err: String(err) }, 'could not remove ClusterIP addresses'));
-    }
     const missing = [...wanted].filter((ip) => !this.#addresses.has(ip));
     let addError: unknown;
     if (missing.length > 0) {
@@ -114,6 +111,30 @@ export class Proxier {
         log.error({ key, err: (err as Error).message }, 'could not start a listener; retrying');
       }
     }
+    const rules: DnatRule[] = [...table.keys()].sort().flatMap((key) => {
+      const active = this.#active.get(key);
+      if (!active) return [];
+      const { clusterIP, port, protocol } = active.entry;
+      return [{ clusterIP, port, protocol, localPort: active.listener.localPort }];
+    });
+    try {
+      await this.#opts.nat.apply(rules);
+      this.#natFailed = false;
+    } catch (err) {
+      this.#natFailed = true;
+      log.error({ err: (err as Error).message }, 'could not install the DNAT rules; retrying');
+    }
+    for (const [key, active] of this.#active) {
+      if (table.has(key)) continue;
+      this.#active.delete(key);
+      await active.listener.close();
+      log.info({ servicePort: active.entry.servicePort, key }, 'listener removed');
+    }
+    const gone = [...this.#addresses].filter((ip) => !wanted.has(ip));
+    if (gone.length > 0) {
+      for (const ip of gone) this.#addresses.delete(ip);
+      await this.#opts.addresses.remove(gone).catch((err: unknown) => log.warn({ ips: gone, err: String(err) }, 'could not remove ClusterIP addresses'));
+    }
   }
 
   async #start(key: string, entry: ForwardingEntry): Promise<void> {
@@ -124,8 +145,8 @@ export class Proxier {
       entry.protocol === 'TCP'
         ? new TcpServicePort(entry.servicePort, balancer, { dialTimeoutMs, log })
         : new UdpServicePort(entry.servicePort, entry.clusterIP, balancer, { idleTimeoutMs: udpIdleTimeoutMs, log });
-    await listener.listen(entry.clusterIP, entry.port);
+    await listener.listen(entry.clusterIP);
     this.#active.set(key, { entry, balancer, listener });
-    log.info({ servicePort: entry.servicePort, key, backends: entry.backends.length }, 'listener added');
+    log.info({ servicePort: entry.servicePort, key, localPort: listener.localPort, backends: entry.backends.length }, 'listener added');
   }
 }

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.ts';
 import type { AddressManager } from './addresses.ts';
+import type { ServiceNat } from './dnat.ts';
 import { DirectoryClient } from './directory-client.ts';
 import { Proxier } from './proxier.ts';
 
@@ -13,6 +14,8 @@ export interface SidecarOptions {
   credential: string;
   ca?: string;
   addresses: AddressManager;
+  /** DNAT from ClusterIP:port to the listeners' own ports (nftablesDnat() in a pod). */
+  nat: ServiceNat;
   log: Logger;
   /** Host and port of the health endpoint; port 0 picks one; null turns it off. */
   health: { host: string; port: number } | null;
@@ -31,6 +34,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const { log } = opts;
   const proxier = new Proxier({
     addresses: opts.addresses,
+    nat: opts.nat,
     log,
     ...(opts.udpIdleTimeoutMs !== undefined ? { udpIdleTimeoutMs: opts.udpIdleTimeoutMs } : {}),
     ...(opts.dialTimeoutMs !== undefined ? { dialTimeoutMs: opts.dialTimeoutMs } : {}),

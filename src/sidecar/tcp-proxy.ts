@@ -1,4 +1,5 @@
-// One ClusterIP:port/TCP: accept, dial a backend in the balancer's order (a failed dial moves
+// One ClusterIP:port/TCP, listening on ClusterIP:<kernel-picked port> that the Service port is
+// DNATed to (dnat.ts): accept, dial a backend in the balancer's order (a failed dial moves
 // on to the next), then splice both ways with half-close kept and noDelay on both legs. With
 // no backend the client is reset at once. Connections own their sockets, so Service and
 // endpoint updates never touch an established connection.
@@ -32,11 +33,17 @@ export class TcpServicePort {
     return this.#active;
   }
 
-  listen(host: string, port: number): Promise<void> {
+  /** The port the kernel picked on the ClusterIP (valid once listen() resolved). */
+  get localPort(): number {
+    return (this.#server.address() as net.AddressInfo).port;
+  }
+
+  /** Binds host:0: the port is the kernel's pick, so it never clashes with the app's ports. */
+  listen(host: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       this.#server.once('error', onError);
-      this.#server.listen({ host, port, exclusive: true }, () => {
+      this.#server.listen({ host, port: 0, exclusive: true }, () => {
         this.#server.off('error', onError);
         this.#server.on('error', (err) => this.#opts.log.error({ err, servicePort: this.#name }, 'listener error'));
         resolve();

@@ -1,5 +1,7 @@
-// One ClusterIP:port/UDP: a flow per client address:port, each with its own upstream socket
-// to the backend the balancer chose, so replies go back to the right client. Flows end after
+// One ClusterIP:port/UDP, bound to ClusterIP:<kernel-picked port> that the Service port is
+// DNATed to (dnat.ts; conntrack rewrites the replies' source back to ClusterIP:port): a flow
+// per client address:port, each with its own upstream socket to the backend the balancer
+// chose, so replies go back to the right client. Flows end after
 // an idle timeout, or at once when their backend leaves the Service (as kube-proxy flushes
 // conntrack), so the next datagram picks a live backend.
 import dgram from 'node:dgram';
@@ -41,11 +43,17 @@ export class UdpServicePort {
     return this.#flows.size;
   }
 
-  listen(host: string, port: number): Promise<void> {
+  /** The port the kernel picked on the ClusterIP (valid once listen() resolved). */
+  get localPort(): number {
+    return this.#socket.address().port;
+  }
+
+  /** Binds host:0: the port is the kernel's pick, so it never clashes with the app's ports. */
+  listen(host: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       this.#socket.once('error', onError);
-      this.#socket.bind({ address: host, port, exclusive: true }, () => {
+      this.#socket.bind({ address: host, port: 0, exclusive: true }, () => {
         this.#socket.off('error', onError);
         this.#socket.on('error', (err) => this.#opts.log.error({ err, servicePort: this.#name }, 'udp listener error'));
         const every = Math.max(100, Math.floor(this.#opts.idleTimeoutMs / 2));

@@ -1,5 +1,6 @@
 // The sidecar end to end on real sockets in one process: ClusterIPs are loopback addresses
-// (127.x, already local, so no address is added) and the endpoints are echo servers.
+// (127.x, already local, so no address is added), the endpoints are echo servers, and clients
+// send where the DNAT rules the sidecar asked for would have sent them (no nftables here).
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,10 +11,12 @@ import { startStandaloneDirectory, type StandaloneDirectory } from '../../src/ne
 import { DirectoryState } from '../../src/network/service-directory/state.ts';
 import type { AddressManager } from '../../src/sidecar/addresses.ts';
 import { startSidecar, type RunningSidecar } from '../../src/sidecar/sidecar.ts';
+import { RecordingNat } from './recording-nat.ts';
 
 const log = createLogger('silent', 'test');
 const noAddresses: AddressManager = { add: async () => {}, remove: async () => {} };
 const clusterIP = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+const nat = new RecordingNat();
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -47,7 +50,7 @@ async function setup(opts: { uid?: string; credentialFor?: string } = {}): Promi
   cleanups.push(() => dir.close());
   const sidecar = await startSidecar({
     directoryUrl: dir.url, podUid: opts.uid ?? 'pod-a', credential: podCredential(secret, opts.credentialFor ?? 'pod-a'),
-    addresses: noAddresses, log, health: { host: '127.0.0.1', port: 0 }, udpIdleTimeoutMs: 300,
+    addresses: noAddresses, nat, log, health: { host: '127.0.0.1', port: 0 }, udpIdleTimeoutMs: 300,
   });
   cleanups.push(() => sidecar.stop());
   return { state, dir, sidecar };
@@ -64,7 +67,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 /** Connects to the ClusterIP and returns the first line (the endpoint's name), or the error code. */
 function firstLine(port: number): Promise<string> {
   return new Promise((resolve) => {
-    const s = net.connect({ host: clusterIP, port });
+    const s = net.connect({ host: clusterIP, port: nat.target(clusterIP, port) });
     s.once('data', (d) => {
       resolve(d.toString().split('\n')[0]!);
       s.destroy();
@@ -129,7 +132,7 @@ describe('sidecar on real sockets', () => {
     const replies: string[] = [];
     client.on('message', (m) => replies.push(m.toString()));
     await until('udp echo', () => {
-      client.send('ping', 5353, clusterIP);
+      client.send('ping', nat.target(clusterIP, 5353, 'UDP'), clusterIP);
       return replies.length > 0;
     });
     expect(replies[0]).toBe('echo:ping');
@@ -140,7 +143,7 @@ describe('sidecar on real sockets', () => {
     cleanups.push(() => burst.close());
     const got: string[] = [];
     burst.on('message', (m) => got.push(m.toString()));
-    for (let i = 0; i < 5; i++) burst.send(`b${i}`, 5353, clusterIP);
+    for (let i = 0; i < 5; i++) burst.send(`b${i}`, nat.target(clusterIP, 5353, 'UDP'), clusterIP);
     await until('the burst echoed', () => got.length === 5);
     expect(got.sort()).toEqual(['echo:b0', 'echo:b1', 'echo:b2', 'echo:b3', 'echo:b4']);
   });

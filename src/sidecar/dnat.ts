@@ -1,0 +1,79 @@
+// How traffic to ClusterIP:port reaches the sidecar without the sidecar listening on that
+// port (the app in the same pod may well listen on 0.0.0.0:<port> itself): each listener binds
+// ClusterIP:<a port the kernel picked>, and nftables DNATs locally generated traffic for
+// ClusterIP:port to it, as kube-proxy does. Conntrack un-NATs the replies, so a UDP reply
+// from ClusterIP:<picked> reaches the client as from ClusterIP:port. The whole ruleset is
+// replaced atomically by one `nft -f -` transaction; an empty ruleset removes the tables.
+import { execFile } from 'node:child_process';
+import { isIPv6 } from 'node:net';
+import type { DirProtocol } from '../network/service-directory/protocol.ts';
+
+export interface DnatRule {
+  clusterIP: string;
+  /** The Service port clients connect to. */
+  port: number;
+  protocol: DirProtocol;
+  /** The port the sidecar's listener is bound to on the ClusterIP. */
+  localPort: number;
+}
+
+export interface ServiceNat {
+  /** Makes exactly these rules the ones in force (an empty list removes them all). */
+  apply(rules: DnatRule[]): Promise<void>;
+}
+
+export const NFT_TABLE = 'burstlet';
+
+/**
+ * The nft script replacing both tables in one transaction: `add` then `delete` makes the
+ * delete succeed whether or not the table existed, then the table is declared afresh with a
+ * nat chain on the output hook (locally generated traffic) at dstnat priority.
+ */
+export function nftScript(rules: DnatRule[], table = NFT_TABLE): string {
+  const lines: string[] = [];
+  for (const family of ['ip', 'ip6'] as const) {
+    lines.push(`add table ${family} ${table}`, `delete table ${family} ${table}`);
+    const own = rules.filter((r) => isIPv6(r.clusterIP) === (family === 'ip6'));
+    if (own.length === 0) continue;
+    lines.push(
+      `table ${family} ${table} {`,
+      '  chain services {',
+      '    type nat hook output priority -100; policy accept;',
+      ...own.map((r) => {
+        const to = family === 'ip6' ? `[${r.clusterIP}]:${r.localPort}` : `${r.clusterIP}:${r.localPort}`;
+        return `    ${family} daddr ${r.clusterIP} ${r.protocol.toLowerCase()} dport ${r.port} dnat to ${to}`;
+      }),
+      '  }',
+      '}',
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Runs `nft -f -` with the script on stdin; rejects with nft's own message. */
+function nft(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('nft', ['-f', '-'], (err, _stdout, stderr) => {
+      if (!err) return resolve();
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      const why = missing ? 'nft is not installed (Debian package nftables)' : stderr.trim() || err.message;
+      reject(new Error(`nft could not install the Service DNAT rules: ${why} (the sidecar needs nft and CAP_NET_ADMIN in the pod's network namespace)`, { cause: err }));
+    });
+    child.stdin?.on('error', () => {}); // nft missing or dead: the callback reports it.
+    child.stdin?.end(script);
+  });
+}
+
+/** nftables in the current network namespace; a ruleset identical to the last one applied is not re-sent. */
+export function nftablesDnat(table = NFT_TABLE): ServiceNat {
+  let applied: string | null = null;
+  return {
+    async apply(rules) {
+      const script = nftScript(rules, table);
+      if (script === applied) return;
+      applied = null; // Unknown until nft succeeds: a failed apply is retried in full.
+      await nft(script);
+      applied = script;
+    },
+  };
+}
