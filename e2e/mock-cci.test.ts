@@ -267,6 +267,20 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     expect(await readFile(mark, 'utf8')).toBe('post-start\npre-stop\nterm\n');
   });
 
+  it('starts containers in order, each after the previous one\'s postStart hook returned (as the kubelet)', async () => {
+    const mark = path.join(mock.dir, 'order');
+    await cci.createPod(pod('ordered', [
+      {
+        name: 'first', image: 'busybox', command: ['sleep', 'infinity'],
+        lifecycle: { postStart: { exec: { command: ['sh', '-c', `sleep 1; echo hook-done >> ${mark}`] } } },
+      },
+      { name: 'second', image: 'busybox', command: ['sh', '-c', `echo second-started >> ${mark}; sleep infinity`] },
+    ]));
+    await eventually(() => readFile(mark, 'utf8').catch(() => ''), (t) => t.includes('second-started'));
+    expect(await readFile(mark, 'utf8')).toBe('hook-done\nsecond-started\n');
+    await cci.deletePod('ordered', 0);
+  });
+
   it('deletes within the grace period leaving no process, namespace or IP behind', async () => {
     const before = (await cci.network()).status.usedIPs;
     await cci.createPod(pod('stubborn', [{ name: 'c', image: 'busybox', command: ['sh', '-c', `trap "" TERM; sleep ${marker}1 & wait; sleep ${marker}1`] }]));

@@ -64,6 +64,7 @@ export class ContainerRunner {
   #exited: Promise<number> | null = null;
   #consecutiveRestarts = 0;
   readonly #imageID: string;
+  readonly #firstStart = Promise.withResolvers<void>();
 
   constructor(spec: CciContainer, ctx: ContainerContext, initialReason: 'ContainerCreating' | 'PodInitializing') {
     this.spec = spec;
@@ -72,6 +73,14 @@ export class ContainerRunner {
     this.#imageID = imageID(spec.image);
     const vars = resolveEnv(spec.env, ctx.addresses);
     this.env = { PATH: DEFAULT_PATH, HOSTNAME: ctx.pod.spec.hostname, HOME: '/root', ...Object.fromEntries(vars), ...ctx.instanceEnv };
+  }
+
+  /**
+   * Settles once the first instance has started and its postStart hook has returned (or it
+   * could not start): the kubelet starts a pod's next container only then.
+   */
+  get firstStart(): Promise<void> {
+    return this.#firstStart.promise;
   }
 
   get #sandbox(): PodSandbox {
@@ -148,6 +157,7 @@ export class ContainerRunner {
       const at = now();
       this.state = { terminated: { exitCode: 128, reason: 'StartError', message: (err as Error).message, startedAt: new Date(0), finishedAt: at, containerID: this.containerID } };
       this.#ctx.onChange();
+      this.#firstStart.resolve();
       return Promise.resolve(128);
     }
     const spec = this.#sandbox.spawnSpec(this.asUser(argv), this.spec.workingDir);
@@ -159,7 +169,8 @@ export class ContainerRunner {
       this.started = !this.spec.startupProbe;
       this.ready = this.started && !this.spec.readinessProbe;
       this.#ctx.onChange();
-      if (this.spec.lifecycle?.postStart) void this.#postStart(this.spec.lifecycle.postStart);
+      const hook = this.spec.lifecycle?.postStart ? this.#postStart(this.spec.lifecycle.postStart) : Promise.resolve();
+      void hook.finally(() => this.#firstStart.resolve());
       if (this.spec.startupProbe) this.#startProbe('startup');
       else this.#startRunningProbes();
       const code = await launched.exited;
@@ -174,6 +185,8 @@ export class ContainerRunner {
       this.#ctx.onChange();
       return code;
     });
+    // A launch that fails or an instance that ends before its hook returns still lets the next container start.
+    void this.#exited.finally(() => this.#firstStart.resolve());
     return this.#exited;
   }
 

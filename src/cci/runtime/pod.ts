@@ -73,7 +73,16 @@ export class PodRunner {
     this.#initDone = true;
     for (const c of this.containers) c.state = { waiting: { reason: 'ContainerCreating' } };
     this.#onChange();
-    await Promise.all(this.containers.map((c) => c.runLoop(policy)));
+    // As the kubelet: containers start in spec order, each once the previous one's postStart
+    // hook has returned (the networking sidecar, first, holds the app back until it is ready).
+    const loops: Promise<number>[] = [];
+    for (const c of this.containers) {
+      const loop = c.runLoop(policy);
+      loops.push(loop);
+      await Promise.race([c.firstStart, loop]);
+      if (this.#stopping) break;
+    }
+    await Promise.all(loops);
   }
 
   async #deadlineExceeded(): Promise<void> {
