@@ -43,9 +43,15 @@ describe('networkingEvents', () => {
 describe('networkFlags', () => {
   const cmd = defineSubcommand({ name: 'node', summary: '', flags: { ...networkFlags }, run() {} });
   it.each<[string[], object]>([
-    [[], { 'enable-networking': false, 'sidecar-image': 'burstlet/network:0.1.0' }],
-    [['--enable-networking', '--sidecar-image=registry.example/burstlet/network:0.2'], { 'enable-networking': true, 'sidecar-image': 'registry.example/burstlet/network:0.2' }],
+    [[], { 'enable-networking': false, 'sidecar-image': 'burstlet/network:0.1.0', 'service-directory-address': '' }],
+    [
+      ['--enable-networking', '--sidecar-image=registry.example/burstlet/network:0.2', '--service-directory-address=198.18.0.1'],
+      { 'enable-networking': true, 'sidecar-image': 'registry.example/burstlet/network:0.2', 'service-directory-address': '198.18.0.1' },
+    ],
   ])('%j', (argv, expected) => {
     expect(parseFlags(cmd, argv)).toEqual(expected);
+  });
+  it('refuses a service directory address that is not an IP', () => {
+    expect(() => parseFlags(cmd, ['--service-directory-address=node.local'])).toThrow(/--service-directory-address: "node.local" is not an IP address/);
   });
 });
