@@ -204,6 +204,24 @@ describe('kubelet API streaming', () => {
     session.destroy();
   });
 
+  it('port-forward over the kubelet WebSocket channels (v4.channel.k8s.io, port query)', async () => {
+    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/portForward/ns/web?port=80,81`, ['v4.channel.k8s.io'], asAdmin());
+    const messages: Buffer[] = [];
+    ws.on('message', (m: Buffer) => messages.push(m));
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('over ws')]));
+    const closed = new Promise((r) => ws.once('close', r));
+    await expect.poll(() => Buffer.concat(messages.filter((m) => m[0] === 0).map((m) => m.subarray(1))).toString('latin1'), { timeout: 3000 }).toBe('\x50\x00over ws');
+    // Channel 1 and 3 open with the port (little endian), then port 81 reports its failure.
+    expect(messages.find((m) => m[0] === 1)).toEqual(Buffer.from([1, 80, 0]));
+    await expect.poll(() => Buffer.concat(messages.filter((m) => m[0] === 3).map((m) => m.subarray(1))).toString('latin1')).toContain('nothing listens on 81');
+    ws.close();
+    await closed;
+  });
+
   it('a client that vanishes mid-exec frees the backend command', async () => {
     const { session, protocol } = await dialSpdy({ url: new URL('/exec/ns/web/app?command=cat&input=1&output=1', base), protocols: REMOTE_COMMAND_SPDY_PROTOCOLS, tls: asAdmin() });
     const cat = await openSpdyRemoteCommand(session, protocol, { stdin: true, stdout: true, stderr: false, tty: false });

@@ -1,0 +1,86 @@
+// The kubelet's own WebSocket port-forward (for direct clients): ports in the `port` query,
+// two channels per port in order — data (2i) and error (2i+1) — each opened by the port number
+// as 2 bytes little-endian. One connection per port; no half-close, the WebSocket closes when
+// every forwarded connection is done.
+import { Duplex } from 'node:stream';
+import { WebSocket } from 'ws';
+import type { ForwardedConnection } from './spdy/port-forward.ts';
+import { decodeChannelMessage, encodeChannelMessage, WS_PROTOCOL, type WsChannelProtocol } from './websocket-channels.ts';
+
+export const PORT_FORWARD_WS_PROTOCOLS: readonly WsChannelProtocol[] = [WS_PROTOCOL.v4, WS_PROTOCOL.v4base64, WS_PROTOCOL.binary];
+
+/** The ports of a WebSocket port-forward request (`port` repeated and/or comma separated). */
+export function parsePortForwardPorts(params: URLSearchParams): number[] {
+  const raw = params.getAll('port').flatMap((p) => p.split(','));
+  if (raw.length === 0) throw new Error('query parameter "port" is required');
+  return raw.map((p) => {
+    const n = Number(p.trim());
+    if (!/^\d+$/.test(p.trim()) || n < 1 || n > 65535) throw new Error(`port ${JSON.stringify(p)} must be an integer 1-65535`);
+    return n;
+  });
+}
+
+function portBytes(port: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(port);
+  return b;
+}
+
+/** Serves the forwarded connections of one accepted WebSocket; `onForward` is called once per port. */
+export function serveWebSocketPortForward(ws: WebSocket, ports: readonly number[], onForward: (conn: ForwardedConnection) => void): void {
+  const protocol = (ws.protocol === '' ? WS_PROTOCOL.binary : ws.protocol) as WsChannelProtocol;
+  const send = (channel: number, data: Buffer): void => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(encodeChannelMessage(protocol, channel, data));
+  };
+  let open = ports.length;
+  const done = (): void => {
+    if (--open === 0 && ws.readyState === WebSocket.OPEN) ws.close(1000);
+  };
+  const streams = ports.map((port, i) => {
+    send(2 * i, portBytes(port));
+    send(2 * i + 1, portBytes(port));
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      done();
+    };
+    const stream = new Duplex({
+      allowHalfOpen: true,
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        send(2 * i, chunk);
+        cb();
+      },
+      final(cb) {
+        finish();
+        cb();
+      },
+    });
+    const fail = (message: string): void => {
+      send(2 * i + 1, Buffer.from(message));
+      finish();
+    };
+    return { port, stream, fail };
+  });
+  ws.on('message', (raw: Buffer) => {
+    let msg;
+    try {
+      msg = decodeChannelMessage(protocol, Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
+    } catch {
+      ws.close(1003, 'malformed channel message');
+      return;
+    }
+    if (msg.kind !== 'data' || msg.channel % 2 !== 0) return;
+    const target = streams[msg.channel / 2];
+    if (target && msg.data.length > 0) target.stream.push(msg.data);
+  });
+  ws.once('close', () => {
+    for (const s of streams) {
+      s.stream.push(null);
+      s.stream.destroy();
+    }
+  });
+  ws.on('error', () => ws.terminate());
+  streams.forEach((s, i) => onForward({ port: s.port, requestId: String(i), stream: s.stream, fail: s.fail }));
+}
