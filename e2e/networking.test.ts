@@ -191,6 +191,15 @@ describe('burstlet sidecar in a pod network namespace', () => {
   it('scale 3 → 1 → 0 → 2: a long transfer completes, new connections follow, refused at once with none', async () => {
     const bytes = 6 * 1024 * 1024;
     const { id } = await agent<{ id: string }>('/transfer/start', { host: web.ip, port: web.port, bytes });
+    // A Service added and removed mid-transfer: the DNAT ruleset is replaced twice under the
+    // established connection. (Same ClusterIP as web, so the address stays and a removed
+    // port is refused inside the pod rather than routed out of it.)
+    const extra = { ip: web.ip, port: 81 };
+    state.setService('default/extra', service('extra', extra.ip, extra.port, 'TCP'));
+    setEndpoints(state, 'extra', 'TCP', [13]);
+    expect((await eventually('the added Service', () => tcp(extra), (r) => r.line === `${net.prefix}.13`)).line).toBe(`${net.prefix}.13`);
+    state.setService('default/extra', null);
+    expect((await eventually('the removed Service', () => tcp(extra), (r) => r.line === 'ECONNREFUSED')).line).toBe('ECONNREFUSED');
     setEndpoints(state, 'web', 'TCP', [12]);
     expect(await eventually('one endpoint', () => reached(4), (r) => r.join() === '12')).toEqual(['12']);
     setEndpoints(state, 'web', 'TCP', []);
