@@ -20,6 +20,8 @@ export interface FlagDef<T> {
   combine?(previous: T, next: T): T;
   /** Checked once after all occurrences are combined (limits across occurrences). */
   check?(value: T): void;
+  /** How --help shows the default, in the flag's own accepted form. */
+  show?(value: T): string;
 }
 
 export type FlagDefs = Record<string, FlagDef<unknown>>;
@@ -87,7 +89,7 @@ export function parseFlags<D extends FlagDefs>(command: Subcommand<D>, argv: rea
 export function helpText(command: Subcommand): string {
   const lines = [`Usage: burstlet ${command.name} [flags]`, '', command.summary, '', 'Flags:'];
   for (const [name, def] of Object.entries(command.flags)) {
-    const shown = formatDefault(def.default);
+    const shown = def.show ? def.show(def.default) : formatDefault(def.default);
     lines.push(`  --${name}${def.boolean ? '' : '=<value>'}`);
     lines.push(`      ${def.help} (${def.accepted}${shown === '' ? '' : `; default ${shown}`})`);
   }
@@ -97,7 +99,9 @@ export function helpText(command: Subcommand): string {
 
 function formatDefault(value: unknown): string {
   if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return '';
-  if (value instanceof Map) return value.size === 0 ? '' : [...value].map(([k, v]) => `${k}=${v}`).join(',');
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    return Object.entries(value).map(([k, v]) => `${k}=${String(v)}`).join(',');
+  }
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(',');
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
@@ -175,8 +179,21 @@ export function parseDuration(raw: string): number {
   return total;
 }
 
+/** Milliseconds back into the Go-style form ("1m30s", "500ms", "0s"). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+    const n = Math.floor(rest / size);
+    if (n > 0) out += `${n}${unit}`;
+    rest -= n * size;
+  }
+  return out;
+}
+
 export function durationFlag(help: string, defaultMs: number): FlagDef<number> {
-  return { help, accepted: 'a duration such as 500ms, 10s or 1m30s', default: defaultMs, parse: parseDuration };
+  return { help, accepted: 'a duration such as 500ms, 10s or 1m30s', default: defaultMs, parse: parseDuration, show: formatDuration };
 }
 
 /** host:port, or :port for every interface; "" (when allowed by the default) turns the listener off. */
@@ -200,7 +217,7 @@ export function listFlag<T>(
   help: string,
   accepted: string,
   element: (raw: string) => T,
-  opts: { max?: number; default?: T[] } = {},
+  opts: { max?: number; default?: T[]; show?: (element: T) => string } = {},
 ): FlagDef<T[]> {
   const check = (list: T[]): void => {
     if (opts.max !== undefined && list.length > opts.max) throw new Error(`at most ${opts.max} values, got ${list.length}`);
@@ -216,6 +233,7 @@ export function listFlag<T>(
     },
     combine: (a, b) => [...a, ...b],
     check,
+    ...(opts.show ? { show: (list: T[]) => list.map(opts.show!).join(',') } : {}),
   };
 }
 

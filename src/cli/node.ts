@@ -44,7 +44,10 @@ const flags = {
   'cci-token-file': stringFlag('File holding the CCI token (required; read once, never logged)', '', 'a file path'),
   'cci-ca-file': stringFlag('PEM CA bundle for a CCI endpoint with a private CA', '', 'a file path'),
   'node-labels': keyValueFlag('Labels added to the node, over the defaults (type=virtual-kubelet, kubernetes.io/role=agent, …)'),
-  'node-taints': listFlag('Taints of the node; --node-taints= (empty) for none', 'key=value:Effect taints', parseTaint, { default: [DEFAULT_TAINT] }),
+  'node-taints': listFlag('Taints of the node; --node-taints= (empty) for none', 'key=value:Effect taints', parseTaint, {
+    default: [DEFAULT_TAINT],
+    show: (t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`,
+  }),
   zone: stringFlag('Zone of the node: the topology.kubernetes.io/zone label', '', 'a zone name'),
   port: intFlag('Port of the kubelet API (HTTPS: logs, exec, attach, port-forward, stats), advertised in status.daemonEndpoints', 10250, 1, 65535),
   address: { ...stringFlag('Address the kubelet API listens on', '0.0.0.0', 'an IP address'), parse: ipAddress },

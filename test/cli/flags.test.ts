@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  boolFlag, defineSubcommand, durationFlag, helpText, intFlag, ipAddress, keyValueFlag, listFlag, parseDuration,
+  boolFlag, defineSubcommand, durationFlag, formatDuration, helpText, intFlag, ipAddress, keyValueFlag, listFlag, parseDuration,
   parseFlags, stringFlag, UsageError,
 } from '../../src/cli/flags.ts';
 
@@ -58,5 +58,12 @@ describe('helpText', () => {
     expect(text).toContain('--port=<value>');
     expect(text).toContain('default 10250');
     expect(text).toContain('--verbose\n');
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([[0, '0s'], [500, '500ms'], [10_000, '10s'], [90_000, '1m30s'], [3_600_000, '1h']])('%d → %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    expect(parseDuration(text)).toBe(ms);
   });
 });
