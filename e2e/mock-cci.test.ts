@@ -369,7 +369,8 @@ describe('mock-cci fault injection', () => {
   });
 
   it('classifies slow and unreachable backends as transient errors', async () => {
-    const mock = await startMock(['--runtime=process', '--subnet=198.18.96.0/24', '--fault-latency=1s']);
+    // undici's request timers are coarse (up to ~1 s late for short timeouts): keep a wide margin.
+    const mock = await startMock(['--runtime=process', '--subnet=198.18.96.0/24', '--fault-latency=3s']);
     const slow = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default', timeoutMs: 200 });
     await expect(slow.quota()).rejects.toMatchObject({ status: 0, reason: 'Timeout', transient: true });
     await slow.close();
