@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import type { V1ClusterRole, V1Deployment, V1Role } from '@kubernetes/client-node';
 import { defineSubcommand, parseFlags } from '../../src/cli/flags.ts';
 import { dnsFlags } from '../../src/network/dns/flags.ts';
+import nodeCommand from '../../src/cli/node.ts';
 
 const dir = join(import.meta.dirname, '../../manifests');
 const load = (file: string): Record<string, unknown>[] =>
@@ -47,6 +48,18 @@ describe('manifests/', () => {
     expect(parseFlags(command, dnsArgs)).toEqual({
       'cluster-dns': ['198.19.0.10'], 'cluster-domain': 'cluster.local', 'resolv-conf': '', 'dns-nameserver-overflow': 'truncate',
     });
+  });
+
+  it('every Deployment arg parses with burstlet node\'s own flags', () => {
+    const d = find<V1Deployment>('Deployment', 'cceaddon-virtual-kubelet-virtual-kubelet');
+    const c = d.spec!.template.spec!.containers[0]!;
+    // The kubelet expands $(VAR) from the container env before burstlet sees it.
+    const env = new Map(c.env!.map((e) => [e.name, e.name === 'POD_IP' ? '198.18.3.4' : e.value ?? '']));
+    const args = c.args!.map((a) => a.replace(/\$\((\w+)\)/g, (_m, v: string) => env.get(v) ?? ''));
+    const v = parseFlags(nodeCommand, args);
+    expect(v['node-ip']).toBe('198.18.3.4');
+    expect(v['client-ca-file']).toBe('/etc/burstlet/cluster-ca/ca.crt');
+    expect(v['enable-networking']).toBe(true);
   });
 
   it('RBAC grants exactly what burstlet touches', () => {
