@@ -1,10 +1,12 @@
 // How traffic to ClusterIP:port reaches the sidecar without the sidecar listening on that
 // port (the app in the same pod may well listen on 0.0.0.0:<port> itself): each listener binds
-// ClusterIP:<a port the kernel picked>, and nftables DNATs locally generated traffic for
-// ClusterIP:port to it, as kube-proxy does. Conntrack un-NATs the replies, so a UDP reply
-// from ClusterIP:<picked> reaches the client as from ClusterIP:port. The whole ruleset is
+// ClusterIP:<a port of its own> (preferredListenerPort, else the kernel's pick), and nftables
+// DNATs locally generated traffic for ClusterIP:port to it, as kube-proxy does. Conntrack
+// un-NATs the replies, so a UDP reply from ClusterIP:<own> reaches the client as from
+// ClusterIP:port. The whole ruleset is
 // replaced atomically by one `nft -f -` transaction; an empty ruleset removes the tables.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { DirProtocol } from '../network/service-directory/protocol.ts';
 
@@ -23,6 +25,20 @@ export interface ServiceNat {
 }
 
 export const NFT_TABLE = 'burstlet';
+
+const EPHEMERAL_LOW = 32768;
+const EPHEMERAL_SIZE = 60999 - EPHEMERAL_LOW + 1;
+
+/**
+ * The port a ClusterIP:port's listener tries first (the kernel picks one if it is taken): the
+ * same for the same entry, across updates and sidecar restarts, so conntrack's existing UDP
+ * NAT bindings (a resolver's long-lived socket) still lead to a listener after a restart
+ * or a Service re-created — there is no conntrack tool in the pod to flush them, as
+ * kube-proxy does. In Linux's ephemeral range, where apps do not usually listen.
+ */
+export function preferredListenerPort(entryKey: string): number {
+  return EPHEMERAL_LOW + (createHash('sha256').update(entryKey).digest().readUInt32BE(0) % EPHEMERAL_SIZE);
+}
 
 /**
  * The nft script replacing both tables in one transaction: `add` then `delete` makes the

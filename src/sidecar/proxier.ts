@@ -1,12 +1,12 @@
 // The listener set, reconciled to the forwarding table after every directory update: new
-// ClusterIP:ports get an address, a listener on ClusterIP:<kernel-picked port> and a DNAT rule
+// ClusterIP:ports get an address, a listener on ClusterIP:<a port of its own> and a DNAT rule
 // to it (dnat.ts: never the Service port itself, which the app may hold), removed ones lose
 // all three, and existing ones keep their listener and port and only get their balancer
 // updated (established connections and flows are left alone).
 import type { Logger } from '../log/logger.ts';
 import type { AddressManager } from './addresses.ts';
 import { Balancer } from './balancer.ts';
-import type { DnatRule, ServiceNat } from './dnat.ts';
+import { preferredListenerPort, type DnatRule, type ServiceNat } from './dnat.ts';
 import type { ForwardingEntry } from './rules.ts';
 import { TcpServicePort } from './tcp-proxy.ts';
 import { UdpServicePort } from './udp-proxy.ts';
@@ -138,15 +138,23 @@ export class Proxier {
   }
 
   async #start(key: string, entry: ForwardingEntry): Promise<void> {
-    const { log, dialTimeoutMs, udpIdleTimeoutMs } = this.#opts;
+    const { log } = this.#opts;
     const balancer = new Balancer();
     balancer.update(entry.backends, entry.affinitySeconds);
+    const preferred = preferredListenerPort(key);
+    const listener = await this.#listen(entry, balancer, preferred === entry.port ? 0 : preferred)
+      .catch(() => this.#listen(entry, balancer, 0));
+    this.#active.set(key, { entry, balancer, listener });
+    log.info({ servicePort: entry.servicePort, key, localPort: listener.localPort, backends: entry.backends.length }, 'listener added');
+  }
+
+  async #listen(entry: ForwardingEntry, balancer: Balancer, port: number): Promise<TcpServicePort | UdpServicePort> {
+    const { log, dialTimeoutMs, udpIdleTimeoutMs } = this.#opts;
     const listener =
       entry.protocol === 'TCP'
         ? new TcpServicePort(entry.servicePort, balancer, { dialTimeoutMs, log })
         : new UdpServicePort(entry.servicePort, entry.clusterIP, balancer, { idleTimeoutMs: udpIdleTimeoutMs, log });
-    await listener.listen(entry.clusterIP);
-    this.#active.set(key, { entry, balancer, listener });
-    log.info({ servicePort: entry.servicePort, key, localPort: listener.localPort, backends: entry.backends.length }, 'listener added');
+    await listener.listen(entry.clusterIP, port);
+    return listener;
   }
 }

@@ -1,4 +1,4 @@
-// One ClusterIP:port/TCP, listening on ClusterIP:<kernel-picked port> that the Service port is
+// One ClusterIP:port/TCP, listening on ClusterIP:<a port of its own> that the Service port is
 // DNATed to (dnat.ts): accept, dial a backend in the balancer's order (a failed dial moves
 // on to the next), then splice both ways with half-close kept and noDelay on both legs. With
 // no backend the client is reset at once. Connections own their sockets, so Service and
@@ -38,12 +38,12 @@ export class TcpServicePort {
     return (this.#server.address() as net.AddressInfo).port;
   }
 
-  /** Binds host:0: the port is the kernel's pick, so it never clashes with the app's ports. */
-  listen(host: string): Promise<void> {
+  /** Binds host:port, never the Service port (the app's): the proxier's preferred port, or 0 for the kernel's pick. */
+  listen(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       this.#server.once('error', onError);
-      this.#server.listen({ host, port: 0, exclusive: true }, () => {
+      this.#server.listen({ host, port, exclusive: true }, () => {
         this.#server.off('error', onError);
         this.#server.on('error', (err) => this.#opts.log.error({ err, servicePort: this.#name }, 'listener error'));
         resolve();

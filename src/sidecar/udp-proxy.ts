@@ -1,4 +1,4 @@
-// One ClusterIP:port/UDP, bound to ClusterIP:<kernel-picked port> that the Service port is
+// One ClusterIP:port/UDP, bound to ClusterIP:<a port of its own> that the Service port is
 // DNATed to (dnat.ts; conntrack rewrites the replies' source back to ClusterIP:port): a flow
 // per client address:port, each with its own upstream socket to the backend the balancer
 // chose, so replies go back to the right client. Flows end after
@@ -48,12 +48,15 @@ export class UdpServicePort {
     return this.#socket.address().port;
   }
 
-  /** Binds host:0: the port is the kernel's pick, so it never clashes with the app's ports. */
-  listen(host: string): Promise<void> {
+  /** Binds host:port, never the Service port (the app's): the proxier's preferred port, or 0 for the kernel's pick. */
+  listen(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
+      const onError = (err: Error): void => {
+        this.#socket.close(); // A socket whose bind failed cannot bind again: release it.
+        reject(err);
+      };
       this.#socket.once('error', onError);
-      this.#socket.bind({ address: host, port: 0, exclusive: true }, () => {
+      this.#socket.bind({ address: host, port, exclusive: true }, () => {
         this.#socket.off('error', onError);
         this.#socket.on('error', (err) => this.#opts.log.error({ err, servicePort: this.#name }, 'udp listener error'));
         const every = Math.max(100, Math.floor(this.#opts.idleTimeoutMs / 2));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nftScript, type DnatRule } from '../../src/sidecar/dnat.ts';
+import { nftScript, preferredListenerPort, type DnatRule } from '../../src/sidecar/dnat.ts';
 
 const replaceBoth = ['add table ip burstlet', 'delete table ip burstlet', 'add table ip6 burstlet', 'delete table ip6 burstlet'];
 
@@ -37,4 +37,19 @@ describe('nftScript', () => {
       expect(nftScript(c.rules)).toBe(c.want.join('\n') + '\n');
     });
   }
+});
+
+describe('preferredListenerPort', () => {
+  const keys = ['TCP/198.19.0.10:53', 'UDP/198.19.0.10:53', 'TCP/198.19.0.20:80', 'TCP/[fd00::a]:80'];
+  for (const key of keys) {
+    it(`${key}: the same port every time, in the ephemeral range`, () => {
+      const port = preferredListenerPort(key);
+      expect(port).toBe(preferredListenerPort(key));
+      expect(port).toBeGreaterThanOrEqual(32768);
+      expect(port).toBeLessThanOrEqual(60999);
+    });
+  }
+  it('differs between entries', () => {
+    expect(new Set(keys.map(preferredListenerPort)).size).toBe(keys.length);
+  });
 });

@@ -1,7 +1,9 @@
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.ts';
 import type { AddressManager } from '../../src/sidecar/addresses.ts';
+import { preferredListenerPort } from '../../src/sidecar/dnat.ts';
 import { Proxier } from '../../src/sidecar/proxier.ts';
 import type { ForwardingEntry } from '../../src/sidecar/rules.ts';
 import { RecordingNat } from './recording-nat.ts';
@@ -89,5 +91,34 @@ describe('Proxier', () => {
     await proxier.apply(new Map([['TCP/b', entry(18_403)]]));
     expect(nat.rules.map((r) => r.port)).toEqual([18_403]);
     expect(await connectCode(first)).toBe('ECONNREFUSED');
+  });
+
+  it('a restarted proxier takes the same ports again (conntrack bindings stay valid), else any free one', async () => {
+    const key = `UDP/${ip}:18404`;
+    const table = new Map([[key, entry(18_404, 'UDP')], [`TCP/${ip}:18404`, entry(18_404)]]);
+    const nat = new RecordingNat();
+    const before = new Proxier({ addresses: noAddresses, nat, log });
+    await before.apply(table);
+    expect(nat.target(ip, 18_404, 'UDP')).toBe(preferredListenerPort(key));
+    await before.close();
+    const after = new Proxier({ addresses: noAddresses, nat, log });
+    cleanups.push(() => after.close());
+    await after.apply(table);
+    expect(nat.target(ip, 18_404, 'UDP')).toBe(preferredListenerPort(key));
+    expect(nat.target(ip, 18_404, 'TCP')).toBe(preferredListenerPort(`TCP/${ip}:18404`));
+    // Its preferred port taken by something else: the listener still starts, on another port.
+    const squatter = net.createServer();
+    const taken = preferredListenerPort(`TCP/${ip}:18405`);
+    await new Promise<void>((r) => squatter.listen(taken, ip, r));
+    cleanups.push(() => new Promise((r) => squatter.close(r)));
+    const udpSquatter = dgram.createSocket('udp4');
+    const udpTaken = preferredListenerPort(`UDP/${ip}:18405`);
+    await new Promise<void>((r) => udpSquatter.bind(udpTaken, ip, r));
+    cleanups.push(() => udpSquatter.close());
+    await after.apply(new Map([...table, [`TCP/${ip}:18405`, entry(18_405)], [`UDP/${ip}:18405`, entry(18_405, 'UDP')]]));
+    expect(after.ready).toBe(true);
+    expect(nat.target(ip, 18_405)).not.toBe(taken);
+    expect(nat.target(ip, 18_405, 'UDP')).not.toBe(udpTaken);
+    expect(await connectCode(nat.target(ip, 18_405))).toBe('ECONNRESET');
   });
 });
