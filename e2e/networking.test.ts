@@ -221,6 +221,20 @@ describe('burstlet sidecar in a pod network namespace', () => {
     expect(await eventually('the new directory state', () => reached(4), (r) => r.join() === '12', 20_000)).toEqual(['12']);
   });
 
+  it('a restarted sidecar serves the UDP flows conntrack already bound to the old one', async () => {
+    const ask = () => agent<{ reply: string; from: string }>('/udp', { host: udpEcho.ip, port: udpEcho.port, payload: 'again', sourcePort: 40_053 });
+    expect((await ask()).reply).toMatch(/:again$/);
+    const exited = new Promise((r) => mainSidecar.once('exit', r));
+    mainSidecar.kill('SIGKILL'); // A crash: rules and addresses stay, the next sidecar replaces them.
+    await exited;
+    mainSidecar = startSidecar(pod, 'pod-a', podCredential(secret, 'pod-a'));
+    await eventually('the restarted sidecar to be ready', () => health(pod.ips[0]!), (s) => s === 200, 20_000);
+    // Same client address:port, so the same conntrack entry (DNAT to the old listener's port).
+    const again = await ask();
+    expect(again.reply).toMatch(/:again$/);
+    expect(again.from).toBe(`${udpEcho.ip}:${udpEcho.port}`);
+  });
+
   it("refuses a sidecar presenting another pod's credential", async () => {
     const other = net.addNamespace([3]);
     active.add('pod-b');

@@ -1,7 +1,7 @@
 // A client that lives inside a network namespace (a burst pod's, in the networking e2e) and
 // makes connections there on the test's behalf, driven over HTTP from the host namespace:
 //   GET /tcp?host&port             first line the server sent, or the error code, and the time taken
-//   GET /udp?host&port&payload     the reply, or "timeout", and the address:port it came from
+//   GET /udp?host&port&payload[&sourcePort]   the reply, or "timeout", and the address:port it came from
 //   GET /transfer/start?host&port&bytes   a long paced echo transfer on one connection (returns an id)
 //   GET /transfer/result?id        its progress: sent, received, ended, error
 //   GET /dns?host&port&name&transport   the A records of name (udp or tcp), or the error
@@ -35,9 +35,11 @@ function tcpFirstLine(host: string, port: number): Promise<{ line: string; ms: n
   });
 }
 
-function udp(host: string, port: number, payload: string): Promise<{ reply: string; from: string }> {
+/** From a fresh socket, on sourcePort when given (0: any), as a long-lived client socket would keep it. */
+function udp(host: string, port: number, payload: string, sourcePort: number): Promise<{ reply: string; from: string }> {
   return new Promise((resolve) => {
     const u = dgram.createSocket('udp4');
+    u.bind(sourcePort);
     const timer = setTimeout(() => {
       u.close();
       resolve({ reply: 'timeout', from: '' });
@@ -93,7 +95,7 @@ http.createServer(async (req, res) => {
   const q = (k: string): string => url.searchParams.get(k) ?? '';
   let body: unknown;
   if (url.pathname === '/tcp') body = await tcpFirstLine(q('host'), Number(q('port')));
-  else if (url.pathname === '/udp') body = await udp(q('host'), Number(q('port')), q('payload'));
+  else if (url.pathname === '/udp') body = await udp(q('host'), Number(q('port')), q('payload'), Number(q('sourcePort')));
   else if (url.pathname === '/dns') {
     const transport = q('transport') === 'tcp' ? 'tcp' : 'udp';
     body = await query({ host: q('host'), port: Number(q('port')) }, q('name'), TYPE.A, { transport })
