@@ -70,7 +70,7 @@ export default defineSubcommand({
         stops.push(() => node.stop());
       }
       const kubeconfig = join(stateDir, 'kubeconfig');
-      const nodes = backends.length > 0 ? `, nodes ${backends.map((b) => b.spec.name).join(' ')}` : '';
+      const nodes = backends.length > 0 ? ` (nodes: ${backends.map((b) => b.spec.name).join(' ')})` : '';
       console.log(`burstlet local: ready at ${plane.url}, kubeconfig ${kubeconfig}${nodes}`);
     } catch (err) {
       await stopAll();
