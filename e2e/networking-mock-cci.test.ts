@@ -115,15 +115,24 @@ describe.runIf(isRoot)('burstlet-network sidecar in the mock CCI (isolated runti
       image: 'burstlet/network:0.1.0', directoryUrl: directory.url, podUid: 'uid-client',
       credential: podCredential(secret, 'uid-client'), caPem: readFileSync(path.join(tmp, 'cert.pem'), 'utf8'),
     });
+    // The client pod also serves on the Service's port itself (nginx on 0.0.0.0:80): the sidecar
+    // must leave that port to it (it DNATs ClusterIP:80 to a port of its own).
     const app: CciContainer = {
       name: 'app', image: 'curlimages/curl',
-      command: ['sh', '-c', `while true; do curl -s -m 2 -o /dev/null -w "status=%{http_code}\\n" http://${CLUSTER_IP}/; sleep 0.5; done`],
+      command: ['sh', '-c', `while true; do curl -s -m 2 -o /dev/null -w "status=%{http_code}\\n" http://${CLUSTER_IP}/; ` +
+        'curl -s -m 2 -o /dev/null -w "own=%{http_code}\\n" http://127.0.0.1/own; sleep 0.5; done'],
     };
-    await cci.createPod(pod('client', [sidecar, app]));
+    const own: CciContainer = { name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }] };
+    await cci.createPod(pod('client', [sidecar, app, own]));
     const ready = await eventually('the sidecar to be ready', () => cci.getPod('client'),
       (p) => p.status?.containerStatuses?.find((c) => c.name === 'burstlet-network')?.ready === true);
     expect(ready.status?.phase).toBe('Running');
     await eventually('curl through the ClusterIP', () => logsOf('client', 'app'), (l) => l.includes('status=200'));
+    // The ClusterIP reached the web pod, and the pod's own nginx kept port 80 and served /own.
+    await eventually('the web pod to log the ClusterIP requests', () => logsOf('web', 'nginx'), (l) => /"GET \/ HTTP/.test(l));
+    await eventually("the pod's own nginx to serve", () => logsOf('client', 'nginx'), (l) => /"GET \/own HTTP/.test(l));
+    expect(await logsOf('web', 'nginx')).not.toContain('/own');
+    expect(await logsOf('client', 'nginx')).not.toMatch(/"GET \/ HTTP/);
     expect(directory.directory.connections).toBe(1);
   });
 });
