@@ -6,7 +6,8 @@ import { SIDECAR_CA_ENV, SIDECAR_CREDENTIAL_ENV, SIDECAR_HEALTH_PORT } from '../
 import { loopbackAddresses } from '../sidecar/addresses.ts';
 import { nftablesDnat } from '../sidecar/dnat.ts';
 import { startSidecar } from '../sidecar/sidecar.ts';
-import { defineSubcommand, durationFlag, enumFlag, intFlag, stringFlag, UsageError, type FlagDef } from './flags.ts';
+import { waitReady } from '../sidecar/wait-ready.ts';
+import { defineSubcommand, durationFlag, enumFlag, formatDuration, intFlag, stringFlag, UsageError, type FlagDef } from './flags.ts';
 
 
 const directoryUrl: FlagDef<string> = {
@@ -43,6 +44,10 @@ export default defineSubcommand({
     'ca-file': stringFlag(`PEM file of the CA that signed the directory's certificate (else $${SIDECAR_CA_ENV}, else the system CAs).`, '', 'a file path'),
     'log-level': enumFlag('Log level.', 'info', LOG_LEVELS),
     'health-port': intFlag('Port of the health endpoint for the readiness probe (0 turns it off).', SIDECAR_HEALTH_PORT, 0, 65535),
+    'wait-ready': durationFlag(
+      'Instead of proxying: wait up to this long for this pod\'s sidecar to be healthy on --health-port, exit 0 when it is, 1 if not (its postStart hook; 0 = off).',
+      0,
+    ),
     'udp-idle-timeout': durationFlag('A UDP flow without traffic for this long is closed.', 30_000),
     'termination-drain': durationFlag(
       'On SIGTERM, keep proxying this long (the app containers are stopping too and may still call Services), then exit.',
@@ -50,6 +55,11 @@ export default defineSubcommand({
     ),
   },
   async run(flags) {
+    if (flags['wait-ready'] > 0) {
+      if (await waitReady(flags['health-port'], flags['wait-ready'])) return;
+      console.error(`burstlet sidecar: not healthy on port ${flags['health-port']} within ${formatDuration(flags['wait-ready'])}; see the burstlet-network container's logs`);
+      process.exit(1);
+    }
     if (flags['directory-url'] === '') throw new UsageError('burstlet sidecar: --directory-url is required; expected a ws:// or wss:// URL');
     if (flags['pod-uid'] === '') throw new UsageError('burstlet sidecar: --pod-uid is required; expected a pod uid');
     const credential = flags['credential-file'] !== ''

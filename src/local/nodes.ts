@@ -101,8 +101,12 @@ export async function startLocalBackend(spec: LocalNodeSpec, opts: LocalNodeOpti
 export async function routeBetweenBackends(backends: readonly LocalBackend[]): Promise<void> {
   for (const backend of backends) {
     const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show', 'to', `${backend.gateway}/32`]);
-    const dev = /^\d+:\s+(\S+)/.exec(stdout)?.[1];
-    if (!dev) throw new Error(`no bridge holds ${backend.gateway} for ${backend.spec.name}; is mock-cci running with --runtime=isolated?`);
+    const devs = stdout.split('\n').map((l) => /^\d+:\s+(\S+)/.exec(l)?.[1]).filter((d) => d !== undefined);
+    if (devs.length === 0) throw new Error(`no bridge holds ${backend.gateway} for ${backend.spec.name}; is mock-cci running with --runtime=isolated?`);
+    if (devs.length > 1) {
+      throw new Error(`${backend.gateway} is held by ${devs.join(', ')}: another burstlet local is running on the same subnets; stop it first`);
+    }
+    const dev = devs[0]!;
     await writeFile(`/proc/sys/net/ipv4/conf/${dev}/forwarding`, '1\n');
   }
 }

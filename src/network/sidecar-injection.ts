@@ -31,6 +31,11 @@ export function sidecarContainer(p: SidecarParams): CciContainer {
     env,
     ports: [{ name: 'bl-net-health', containerPort: SIDECAR_HEALTH_PORT, protocol: 'TCP' }],
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
+    // Containers start in order, each after the previous one's postStart hook: the app
+    // containers (after this one) start only once Services and cluster DNS work.
+    lifecycle: {
+      postStart: { exec: { command: ['burstlet', 'sidecar', '--wait-ready=25s', `--health-port=${SIDECAR_HEALTH_PORT}`] } },
+    },
     readinessProbe: {
       httpGet: { path: '/healthz', port: SIDECAR_HEALTH_PORT },
       periodSeconds: 2,

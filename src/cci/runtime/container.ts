@@ -11,7 +11,7 @@ import { restartDelayMs, type BackoffPolicy } from './backoff.ts';
 import { ContainerLog } from './container-log.ts';
 import type { Launched, Launcher } from './launcher.ts';
 import { expand, resolveEnv, type PodAddresses } from './expand.ts';
-import { containerArgv, imageID } from './images.ts';
+import { containerArgv, imageExecArgv, imageID } from './images.ts';
 import { ProbeLoop } from './probe.ts';
 import type { PodSandbox } from './sandbox.ts';
 
@@ -268,7 +268,12 @@ export class ContainerRunner {
   }
 
   #action(action: Action, timeoutMs: number): Promise<{ ok: boolean; message: string }> {
-    return runAction(action, { sandbox: this.#sandbox, env: this.env, ports: this.spec.ports, timeoutMs, asUser: (argv) => this.asUser(argv) });
+    return runAction(action, { sandbox: this.#sandbox, env: this.env, ports: this.spec.ports, timeoutMs, asUser: (argv) => this.#actionArgv(argv) });
+  }
+
+  /** An exec hook's or probe's command, as this container's image and user run it. */
+  #actionArgv(argv: readonly string[]): string[] {
+    return this.asUser(imageExecArgv(this.spec.image, argv));
   }
 
   async #postStart(hook: Action): Promise<void> {
@@ -288,7 +293,7 @@ export class ContainerRunner {
     const probe = kind === 'liveness' ? this.spec.livenessProbe : kind === 'readiness' ? this.spec.readinessProbe : this.spec.startupProbe;
     if (!probe) return;
     const child = this.process;
-    const loop = new ProbeLoop(kind, probe, { sandbox: this.#sandbox, env: this.env, ports: this.spec.ports, asUser: (argv) => this.asUser(argv) }, (ok) => {
+    const loop = new ProbeLoop(kind, probe, { sandbox: this.#sandbox, env: this.env, ports: this.spec.ports, asUser: (argv) => this.#actionArgv(argv) }, (ok) => {
       if (this.process !== child) return;
       if (kind === 'readiness') {
         this.ready = ok;

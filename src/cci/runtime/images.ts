@@ -8,8 +8,17 @@ const NGINX_SCRIPT = path.join(import.meta.dirname, 'builtin-nginx.ts');
 const BURSTLET_MAIN = path.join(import.meta.dirname, '../../cli/main.ts');
 
 /** `burstlet*` images (the networking sidecar, burstlet/network) whose command is `burstlet`. */
-function runsBurstlet(c: CciContainer): boolean {
-  return /^(docker\.io\/)?burstlet/.test(c.image) && c.command?.[0] === 'burstlet';
+function isBurstletImage(image: string): boolean {
+  return /^(docker\.io\/)?burstlet/.test(image);
+}
+
+/**
+ * A burstlet image has the `burstlet` command on its PATH; the mock runs this repository's CLI
+ * on its own Node for it, in the container's command as in its exec hooks and probes.
+ */
+export function imageExecArgv(image: string, argv: readonly string[]): string[] {
+  if (isBurstletImage(image) && argv[0] === 'burstlet') return [process.execPath, '--no-warnings', BURSTLET_MAIN, ...argv.slice(1)];
+  return [...argv];
 }
 
 /** The repository part of an image reference: "docker.io/library/nginx:1.25" → "nginx". */
@@ -34,8 +43,7 @@ export function builtinArgv(c: CciContainer): string[] {
 /** The argv a container runs: command+args, args alone replacing the image's default, or the default. */
 export function containerArgv(c: CciContainer): { argv: string[]; expand: boolean } {
   // The mock has no burstlet image: its `burstlet` is this repository's CLI on the mock's own Node.
-  if (runsBurstlet(c)) return { argv: [process.execPath, '--no-warnings', BURSTLET_MAIN, ...c.command!.slice(1), ...(c.args ?? [])], expand: true };
-  if (c.command && c.command.length > 0) return { argv: [...c.command, ...(c.args ?? [])], expand: true };
+  if (c.command && c.command.length > 0) return { argv: imageExecArgv(c.image, [...c.command, ...(c.args ?? [])]), expand: true };
   if (c.args && c.args.length > 0 && !isNginx(c.image)) return { argv: [...c.args], expand: true };
   return { argv: builtinArgv(c), expand: false };
 }
