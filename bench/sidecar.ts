@@ -5,8 +5,9 @@
 //  - directory propagation from one change to 1,000 connected sidecar WebSockets (ws and wss), and
 //    the directory process's memory per connected sidecar.
 // Every path runs in its own process (client here, server and proxies as children).
-// Usage: node bench/sidecar.ts   (the `server` and `directory` arguments are its children)
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+// Usage: node bench/sidecar.ts   (as root: it runs itself in a network namespace of its own;
+// the `in-netns`, `server` and `directory` arguments are its children)
+import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -323,7 +324,24 @@ async function benchMain(): Promise<void> {
   }
 }
 
+/**
+ * The sidecar adds addresses to `lo` and an nftables table where it runs: the whole benchmark
+ * runs in a network namespace of its own (loopback only), deleted afterwards with all of it.
+ */
+function inOwnNetns(): number {
+  const ns = `bl-bench-${process.pid.toString(36)}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const child = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--no-warnings', import.meta.filename, 'in-netns'], { stdio: 'inherit' });
+    return child.status ?? 1;
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+}
+
 const mode = process.argv[2];
 if (mode === 'server') await serverMain();
 else if (mode === 'directory') await directoryMain();
-else await benchMain();
+else if (mode === 'in-netns') await benchMain();
+else process.exitCode = inOwnNetns();

@@ -17,12 +17,15 @@ interface Deployment {
   spec: { template: { spec: { containers: { name: string; args: string[] }[] } } };
 }
 
-/** The virtual kubelet container's args in manifests/deployment.yaml. */
+/**
+ * The virtual kubelet container's args in manifests/deployment.yaml, with $(POD_IP) expanded as
+ * the kubelet would: here the pod IP is the local node's address, 127.0.0.1.
+ */
 function manifestArgs(): string[] {
   const docs = parseAllDocuments(readFileSync(resolve(import.meta.dirname, '../manifests/deployment.yaml'), 'utf8')).map((d) => d.toJS() as Deployment);
   const deployment = docs.find((d) => d.kind === 'Deployment');
   if (!deployment) throw new Error('manifests/deployment.yaml has no Deployment');
-  return deployment.spec.template.spec.containers[0]!.args;
+  return deployment.spec.template.spec.containers[0]!.args.map((a) => a.replaceAll('$(POD_IP)', '127.0.0.1'));
 }
 
 function flagValue(args: readonly string[], name: string): string | undefined {

@@ -279,6 +279,8 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     await eventually(() => readFile(mark, 'utf8').catch(() => ''), (t) => t.includes('second-started'));
     expect(await readFile(mark, 'utf8')).toBe('hook-done\nsecond-started\n');
     await cci.deletePod('ordered', 0);
+    // Gone before the next test counts the IPs in use.
+    await eventually(() => cci.listPods().then((l) => l.items.some((p) => p.metadata.name === 'ordered')), (present) => !present);
   });
 
   it('deletes within the grace period leaving no process, namespace or IP behind', async () => {
