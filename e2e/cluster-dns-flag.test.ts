@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { eventually, randomSubnet, startMockCci, type MockCci } from './support/burst-node.ts';
+import { gatewayOf } from '../src/local/nodes.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/cli/main.ts');
@@ -44,6 +45,7 @@ const NEW_DNS = '198.19.0.53';
 
 let cluster: LocalCluster;
 let cci: MockCci;
+let subnet: string;
 let node: { stop(): Promise<void> } | undefined;
 
 interface Exit {
@@ -60,6 +62,8 @@ function startNode(args: readonly string[]): Promise<{ stop(): Promise<void> }> 
   local = withFlag(local, 'metrics-addr', '127.0.0.1:0');
   // The local API server reaches the kubelet API with a client certificate of its own CA.
   local = withFlag(local, 'client-ca-file', join(cluster.stateDir, 'ca.pem'));
+  // Burst pods (in their own network namespaces) reach the node's service directory on their gateway.
+  local = withFlag(local, 'service-directory-address', gatewayOf(subnet));
   const child = spawn(process.execPath, [MAIN, 'node', ...local], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -114,7 +118,8 @@ async function nameservers(pod: string): Promise<string[]> {
 beforeAll(async () => {
   cluster = await startLocalCluster();
   // The mock serves the CCI namespace the manifest names.
-  cci = await startMockCci({ subnet: randomSubnet(), args: [`--namespace=${flagValue(ARGS, 'cci-namespace') ?? 'default'}`, ...(isRoot ? ['--runtime=isolated'] : [])] });
+  subnet = randomSubnet();
+  cci = await startMockCci({ subnet, args: [`--namespace=${flagValue(ARGS, 'cci-namespace') ?? 'default'}`, ...(isRoot ? ['--runtime=isolated'] : [])] });
   node = await startNode(ARGS);
 }, 120_000);
 

@@ -1,57 +1,16 @@
 // `burstlet mock-cci` and `burstlet node` as child processes for e2e tests and benchmarks, and
 // a direct reader of the mock's pods (what "the backend runs").
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { CciPod, CciPodList } from '../../src/cci/types.ts';
+import { startBurstlet, type BurstletProcess } from '../../src/local/child.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
-
-export interface Proc {
-  child: ChildProcess;
-  pid: number;
-  logs(): string;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
-  stop(graceMs?: number): Promise<void>;
-}
+/** A burstlet child process (see src/local/child.ts). */
+export type Proc = BurstletProcess;
 
 function startProc(args: string[], ready: RegExp, timeoutMs: number, nodeFlags: string[] = []): Promise<{ proc: Proc; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...nodeFlags, MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
-  });
-  const proc: Proc = {
-    child,
-    pid: child.pid!,
-    logs: () => stderr,
-    async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-  return new Promise((resolveReady, reject) => {
-    let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`${args[0]} not ready in ${timeoutMs} ms; stderr:\n${stderr.slice(-4000)}`)), timeoutMs);
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const match = ready.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolveReady({ proc, match });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${args[0]} exited with ${code} before it was ready; stderr:\n${stderr.slice(-4000)}`));
-    });
-  });
+  return startBurstlet(args, { ready, timeoutMs, nodeFlags });
 }
 
 export interface MockCci extends Proc {

@@ -21,12 +21,14 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Where the child's stderr goes besides the kept tail (the local environment forwards logs). */
   onStderr?: (chunk: Buffer) => void;
+  /** Flags for Node itself, before the script (e.g. --max-old-space-size for memory benchmarks). */
+  nodeFlags?: readonly string[];
 }
 
 const KEPT_LOG = 1_000_000;
 
 export function startBurstlet(args: readonly string[], opts: StartOptions): Promise<{ proc: BurstletProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [BURSTLET_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), BURSTLET_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();

@@ -7,27 +7,10 @@ import { createHmac, randomBytes, timingSafeEqual, webcrypto } from 'node:crypto
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type * as X509 from '@peculiar/x509';
+import { loadX509 } from '../tls/x509.ts';
 import { stringify } from 'yaml';
 
-// @peculiar/x509 depends on tsyringe, which refuses to load without the reflect-metadata
-// polyfill; nothing here uses decorator metadata, so a minimal stand-in suffices. It must
-// exist before the library loads, hence the dynamic import.
-const reflect = Reflect as unknown as Record<string, unknown>;
-if (typeof reflect.getMetadata !== 'function') {
-  const store = new WeakMap<object, Map<unknown, unknown>>();
-  const meta = (target: object): Map<unknown, unknown> => {
-    let m = store.get(target);
-    if (!m) store.set(target, (m = new Map()));
-    return m;
-  };
-  reflect.getMetadata = (key: unknown, target: object): unknown => meta(target).get(key);
-  reflect.getOwnMetadata = reflect.getMetadata;
-  reflect.hasMetadata = (key: unknown, target: object): boolean => meta(target).has(key);
-  reflect.defineMetadata = (key: unknown, value: unknown, target: object): void => void meta(target).set(key, value);
-  reflect.metadata = (key: unknown, value: unknown) => (target: object): void => void meta(target).set(key, value);
-}
-const x509: typeof X509 = await import('@peculiar/x509');
-x509.cryptoProvider.set(globalThis.crypto);
+const x509 = await loadX509();
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;

@@ -96,9 +96,10 @@ export function podProxyExtension(options: PodProxyOptions): ApiServerExtension 
       checkServerIdentity: () => undefined,
     };
     const log = options.logger;
-    // Upgraded connections leave the HTTP server's bookkeeping: close them ourselves on shutdown.
+    // Upgraded connections leave the HTTP server's bookkeeping but still hold the listener open:
+    // end them before it closes (preClose), or close() waits for them.
     const live = new Set<Duplex>();
-    app.addHook('onClose', async () => {
+    app.addHook('preClose', async () => {
       for (const s of live) s.destroy();
     });
 

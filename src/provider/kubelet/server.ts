@@ -99,9 +99,10 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     app.all(path, async (_req, reply) => sendStatus(reply, 400, 'BadRequest', 'Upgrade request required: use SPDY/3.1 or websocket'));
   }
 
-  // Upgraded connections leave the HTTP server's bookkeeping: close them ourselves on shutdown.
+  // Upgraded connections leave the HTTP server's bookkeeping but still hold the listener open:
+  // end them before it closes (preClose), or close() waits for them forever.
   const live = new Set<Duplex>();
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     for (const s of live) s.destroy();
   });
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
