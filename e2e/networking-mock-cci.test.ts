@@ -127,9 +127,9 @@ describe.runIf(isRoot)('burstlet-network sidecar in the mock CCI (isolated runti
     // The app containers start only once the sidecar's postStart saw it healthy, so the pod is
     // Pending for a moment after the sidecar turns ready: wait for both.
     const ready = await eventually('the sidecar to be ready and the pod running', () => cci.getPod('client'),
-      (p) => p.status?.phase === 'Running' || p.status?.phase === 'Failed');
+      (p) => p.status?.phase === 'Failed' ||
+        (p.status?.phase === 'Running' && p.status.containerStatuses?.find((c) => c.name === 'burstlet-network')?.ready === true));
     expect(ready.status?.phase).toBe('Running');
-    expect(ready.status?.containerStatuses?.find((c) => c.name === 'burstlet-network')?.ready).toBe(true);
     await eventually('curl through the ClusterIP', () => logsOf('client', 'app'), (l) => l.includes('status=200'));
     // The ClusterIP reached the web pod, and the pod's own nginx kept port 80 and served /own.
     await eventually('the web pod to log the ClusterIP requests', () => logsOf('web', 'nginx'), (l) => /"GET \/ HTTP/.test(l));
