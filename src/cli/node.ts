@@ -58,7 +58,7 @@ const flags = {
   'anonymous-auth': boolFlag('Let requests without credentials in as system:anonymous (still authorized by SubjectAccessReview)'),
   'node-ip': { ...stringFlag('Address advertised as the node\'s InternalIP (and hostIP of its pods)', '127.0.0.1', 'an IP address'), parse: ipAddress },
   'hostname-override': stringFlag('A resolvable host name to list as the node\'s Hostname address (the API server dials Hostname before InternalIP); empty = none', '', 'a DNS name'),
-  'pod-sync-workers': intFlag('Pods synced concurrently', 10, 1, 1000),
+  'pod-sync-workers': intFlag('Pods synced concurrently (CCI creations and deletions); pod status writes get as many workers of their own', 10, 1, 1000),
   'status-resync': durationFlag('Period of the full CCI relist and orphan sweep', 60_000),
   'node-status-update-frequency': durationFlag('How often CCI is checked and the node status recomputed', 10_000),
   'node-status-report-frequency': durationFlag('Longest time between node status writes when nothing changes', 60_000),

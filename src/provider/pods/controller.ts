@@ -1,7 +1,8 @@
 // The pod controller: every pod bound to this node has exactly one CCI pod while it should
 // run. Changes from the API server (pods, ConfigMaps, Secrets) and from CCI (its pod watch)
 // all become keys in one work queue, so each pod is synced by one worker at a time: create
-// (idempotent per uid), status sync, graceful deletion, and the orphan sweep.
+// (idempotent per uid), status sync, graceful deletion, and the orphan sweep. Syncs decide a
+// pod's status; the status writer (a queue of its own, serialized per pod) writes it.
 import type { CciContainer, CciPod } from '../../cci/types.ts';
 import type { Logger } from '../../log/logger.ts';
 import { translatePod, type TranslateInput } from '../translate/translate-pod.ts';
@@ -18,6 +19,7 @@ import { ClusterLookups } from './lookups.ts';
 import { cciPodName, ownerKey } from './naming.ts';
 import { missingAction, planOrphans, PROVIDER_POD_MISSING } from './orphans.ts';
 import { configErrorStatus, failedStatus, flavorAnnotations, statusFromCci, statusPatch, type StatusContext } from './pod-status.ts';
+import { StatusWriter, type DesiredStatus } from './status-writer.ts';
 
 export interface PodControllerOptions {
   kube: KubeClient;
@@ -28,6 +30,7 @@ export interface PodControllerOptions {
   translateNode: TranslateInput['node'];
   /** The networking sidecar to put first in a pod's CCI pod, if any. */
   sidecarFor?: (pod: Pod) => CciContainer | undefined;
+  /** Pods synced concurrently; status writes get as many workers of their own. */
   workers: number;
   /** CCI relist + orphan sweep period. */
   resyncMs: number;
@@ -45,6 +48,7 @@ export class PodController {
   readonly #lookups: ClusterLookups;
   readonly #cciPods: CciPodCache;
   readonly #queue: WorkQueue;
+  readonly #statuses: StatusWriter;
   /** The newest version of each pod burstlet wrote (ahead of the informer). */
   readonly #written = new Map<string, Pod>();
   /** The uid and CCI pod name last seen per key, to clean up after the pod left the API. */
@@ -63,6 +67,10 @@ export class PodController {
       baseDelayMs: 250,
       maxDelayMs: 30_000,
       onError: (key, err, delayMs) => log.warn({ pod: key, err: (err as Error).message, retryInMs: delayMs }, 'pod sync failed; will retry'),
+    });
+    this.#statuses = new StatusWriter((key, desired) => this.#writeStatus(key, desired), {
+      workers: options.workers,
+      onError: (key, err, delayMs) => log.warn({ pod: key, err: (err as Error).message, retryInMs: delayMs }, 'pod status write failed; will retry'),
     });
     // Deletions are urgent (someone waits on kubectl delete); so is CCI status (cheap to copy).
     this.#pods = new Reflector<Pod>(options.kube, '/api/v1/pods', { fieldSelector: `spec.nodeName=${options.nodeName}` },
@@ -95,6 +103,7 @@ export class PodController {
   stop(): void {
     clearInterval(this.#resyncTimer);
     this.#queue.shutdown();
+    this.#statuses.shutdown();
     this.#pods.stop();
     this.#lookups.stop();
     this.#cciPods.stop();
@@ -139,12 +148,19 @@ export class PodController {
     for (const key of [...plan.create, ...plan.fail]) this.#queue.add(key);
   }
 
-  /** The pod as burstlet last knew it: the informer's copy or, if newer, what a write returned. */
-  #current(pod: Pod): Pod {
-    const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+  /** The pod as the API server last showed it: the informer's copy or, if newer, what a write returned. */
+  #stored(key: string, pod: Pod): Pod {
     const written = this.#written.get(key);
     if (!written || written.metadata?.uid !== pod.metadata?.uid) return pod;
     return Number(written.metadata?.resourceVersion) > Number(pod.metadata?.resourceVersion) ? written : pod;
+  }
+
+  /** The pod as burstlet last knew it: as stored, with the status decided but not written yet. */
+  #current(pod: Pod): Pod {
+    const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    const stored = this.#stored(key, pod);
+    const pending = this.#statuses.pending(key);
+    return pending && pending.uid === pod.metadata?.uid ? { ...stored, status: pending.status } : stored;
   }
 
   #ctx(): StatusContext {
@@ -170,6 +186,7 @@ export class PodController {
     if (!informed) {
       // Gone from the API (or force-deleted): its CCI pod must go too.
       this.#written.delete(key);
+      this.#statuses.forget(key);
       this.#forgetWaiting(key);
       if (tracked) await this.#deleteCci(tracked.cciName, 0);
       this.#tracked.delete(key);
@@ -191,7 +208,7 @@ export class PodController {
       if (!cci) return;
     }
     this.#forgetWaiting(key);
-    await this.#writeStatus(pod, statusFromCci(pod, cci, this.#ctx()), flavorAnnotations(cci));
+    this.#setStatus(pod, statusFromCci(pod, cci, this.#ctx()), flavorAnnotations(cci));
   }
 
   async #create(key: string, pod: Pod, cciName: string): Promise<CciPod | undefined> {
@@ -211,10 +228,10 @@ export class PodController {
     if (!result.ok) {
       if (result.retryable) {
         this.#waitFor(key, ns);
-        await this.#writeStatus(pod, configErrorStatus(pod, result.message, this.#ctx()));
+        this.#setStatus(pod, configErrorStatus(pod, result.message, this.#ctx()));
         this.#queue.addAfter(key, CONFIG_RETRY_MS);
       } else {
-        await this.#writeStatus(pod, failedStatus(pod, result.reason, result.message, this.#ctx()));
+        this.#setStatus(pod, failedStatus(pod, result.reason, result.message, this.#ctx()));
       }
       return undefined;
     }
@@ -287,14 +304,25 @@ export class PodController {
     }
     const message = 'the CCI pod running this pod disappeared; burstlet does not recreate a pod that already ran';
     this.#event(pod, 'Warning', PROVIDER_POD_MISSING, message);
-    await this.#writeStatus(pod, failedStatus(pod, PROVIDER_POD_MISSING, message, this.#ctx()));
+    this.#setStatus(pod, failedStatus(pod, PROVIDER_POD_MISSING, message, this.#ctx()));
   }
 
-  async #writeStatus(pod: Pod, desired: PodStatus, annotations: Record<string, string> = {}): Promise<void> {
-    const patch = statusPatch(pod, desired, annotations);
+  /** Hands the status decided for `pod` to the status writer. */
+  #setStatus(pod: Pod, status: PodStatus, annotations: Record<string, string> = {}): void {
+    const m = pod.metadata!;
+    this.#statuses.set(`${m.namespace}/${m.name}`, { uid: m.uid!, status, annotations });
+  }
+
+  /** One status write: the patch from what the API server holds, and the container events it implies. */
+  async #writeStatus(key: string, desired: DesiredStatus): Promise<void> {
+    const informed = this.#pods.get(key);
+    // Gone, or replaced by a new pod of the same name: this status was not decided for it.
+    if (!informed || informed.metadata?.uid !== desired.uid) return;
+    const pod = this.#stored(key, informed);
+    const patch = statusPatch(pod, desired.status, desired.annotations);
     if (!patch) return;
-    for (const e of containerEvents(pod.status?.initContainerStatuses, desired.initContainerStatuses, 'initContainers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
-    for (const e of containerEvents(pod.status?.containerStatuses, desired.containerStatuses, 'containers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
+    for (const e of containerEvents(pod.status?.initContainerStatuses, desired.status.initContainerStatuses, 'initContainers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
+    for (const e of containerEvents(pod.status?.containerStatuses, desired.status.containerStatuses, 'containers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
     const m = pod.metadata!;
     try {
       const updated = await this.#o.kube.request<Pod>('PATCH', `/api/v1/namespaces/${m.namespace}/pods/${m.name}/status`, {

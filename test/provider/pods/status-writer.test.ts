@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { PodStatus } from '../../../src/provider/kube/wire.ts';
+import { StatusWriter, type DesiredStatus } from '../../../src/provider/pods/status-writer.ts';
+
+const desired = (phase: PodStatus['phase'], uid = 'u1'): DesiredStatus => ({ uid, status: { phase }, annotations: {} });
+
+/** A write that blocks until released, recording what was written. */
+function gatedWrites() {
+  const written: [string, string | undefined][] = [];
+  const gates: (() => void)[] = [];
+  const write = async (key: string, d: DesiredStatus): Promise<void> => {
+    written.push([key, d.status.phase]);
+    await new Promise<void>((r) => gates.push(r));
+  };
+  const releaseAll = (): void => {
+    for (const g of gates.splice(0)) g();
+  };
+  return { written, write, releaseAll };
+}
+
+describe('StatusWriter', () => {
+  it('writes only the newest status decided before its write was taken', async () => {
+    const { written, write, releaseAll } = gatedWrites();
+    const w = new StatusWriter(write, { workers: 1 });
+    w.set('ns/busy', desired('Pending'));
+    w.set('ns/a', desired('Pending'));
+    w.set('ns/a', desired('Running'));
+    expect(w.pending('ns/a')?.status.phase).toBe('Running');
+    const idle = w.idle();
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      releaseAll();
+    }
+    await idle;
+    expect(written).toEqual([['ns/busy', 'Pending'], ['ns/a', 'Running']]);
+    expect(w.pending('ns/a')).toBeUndefined();
+  });
+
+  it('writes a status set during a write of the same pod afterwards, never two at once', async () => {
+    const { written, write, releaseAll } = gatedWrites();
+    const w = new StatusWriter(write, { workers: 4 });
+    w.set('ns/a', desired('Pending'));
+    await new Promise((r) => setImmediate(r));
+    w.set('ns/a', desired('Running'));
+    await new Promise((r) => setImmediate(r));
+    expect(written).toEqual([['ns/a', 'Pending']]);
+    expect(w.pending('ns/a')?.status.phase).toBe('Running');
+    releaseAll();
+    await new Promise((r) => setImmediate(r));
+    releaseAll();
+    await w.idle();
+    expect(written).toEqual([['ns/a', 'Pending'], ['ns/a', 'Running']]);
+  });
+
+  it('retries a failed write with the newest status', async () => {
+    const written: string[] = [];
+    let fail = true;
+    const w = new StatusWriter(async (_key, d) => {
+      written.push(String(d.status.phase));
+      if (fail) throw new Error('API down');
+    }, { workers: 1 });
+    w.set('ns/a', desired('Pending'));
+    await w.idle();
+    expect(w.pending('ns/a')?.status.phase).toBe('Pending');
+    fail = false;
+    w.set('ns/a', desired('Running'));
+    await w.idle();
+    expect(written).toEqual(['Pending', 'Running']);
+  });
+
+  it('drops the status of a pod forgotten before its write was taken', async () => {
+    const { written, write, releaseAll } = gatedWrites();
+    const w = new StatusWriter(write, { workers: 1 });
+    w.set('ns/busy', desired('Pending'));
+    w.set('ns/gone', desired('Pending'));
+    w.forget('ns/gone');
+    releaseAll();
+    await w.idle();
+    expect(written).toEqual([['ns/busy', 'Pending']]);
+  });
+});
