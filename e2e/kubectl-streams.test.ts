@@ -134,10 +134,7 @@ describe.each(variants)('$name into a burst pod', ({ version, env }) => {
     expect(r.code).toBe(0);
   });
 
-  // KNOWN BUG (see the issue notes): under heavy CPU load this full-duplex 10 MiB echo has stalled
-  // once in several CI runs (a backpressure cycle somewhere on kubectl → API server → kubelet →
-  // CCI → process). One retry keeps CI meaningful; a stall on both attempts still fails.
-  it('exec -i returns 10 MiB of stdin intact', { retry: 1 }, async () => {
+  it('exec -i returns 10 MiB of stdin intact', async () => {
     const payload = randomBytes(10 << 20);
     const r = await kubectl(['exec', '-i', 'shell', '--', 'cat'], { env, version, stdin: payload });
     expect(r.code, r.stderr).toBe(0);

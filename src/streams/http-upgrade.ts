@@ -74,16 +74,21 @@ export function switchProtocols(socket: Duplex, headers: Record<string, string>)
   socket.write(lines.join('\r\n') + '\r\n\r\n');
 }
 
-/** Joins two upgraded connections byte for byte; either side closing closes the other. */
+/**
+ * Joins two upgraded connections byte for byte. A side that ends cleanly has pipe() end the
+ * other after the last byte, which is closed once that is flushed: destroying it at once would
+ * drop what its slow reader had not taken yet. A side that fails takes the other down at once.
+ */
 export function spliceSockets(a: Duplex, b: Duplex): void {
   a.pipe(b);
   b.pipe(a);
-  const closeBoth = (): void => {
-    a.destroy();
-    b.destroy();
+  const closeOther = (closed: Duplex, other: Duplex) => (): void => {
+    if (!closed.readableEnded || closed.errored) other.destroy();
+    else if (other.writableFinished) other.destroy();
+    else other.once('finish', () => other.destroy());
   };
-  a.once('close', closeBoth);
-  b.once('close', closeBoth);
-  a.on('error', closeBoth);
-  b.on('error', closeBoth);
+  a.once('close', closeOther(a, b));
+  b.once('close', closeOther(b, a));
+  a.on('error', () => b.destroy());
+  b.on('error', () => a.destroy());
 }

@@ -166,14 +166,6 @@ function readAll(stream: Readable): Promise<Buffer> {
   });
 }
 
-function ended(stream: Readable | null): Promise<void> {
-  if (!stream || stream.readableEnded || stream.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    stream.once('end', resolve);
-    stream.once('close', resolve);
-  });
-}
-
 /** Runs the client side: opens the streams in client-go's order and exposes them. */
 export async function openSpdyRemoteCommand(session: SpdySession, protocol: string, options: RemoteCommandOptions): Promise<RemoteCommandClient> {
   // All SYN_STREAMs go out at once (error first, as client-go orders them); one round trip.
@@ -186,9 +178,11 @@ export async function openSpdyRemoteCommand(session: SpdySession, protocol: stri
   const stderr = streams.get('stderr') ?? null;
   const resize = streams.get('resize') ?? null;
   const errorBytes = readAll(errorStream);
+  // The server ends stdout and stderr before it writes the status, so once the error stream is
+  // done their data has arrived. The result does not wait for the caller to read it: a caller
+  // that never reads stderr must still get its result.
   const result = (async (): Promise<RemoteCommandResult> => {
     const bytes = await errorBytes;
-    await Promise.all([ended(stdout), ended(stderr)]);
     if (bytes.length === 0 && isStructured(protocol) && session.isClosed) {
       throw new Error('exec connection closed before the command reported its status');
     }

@@ -113,10 +113,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
       pending.reject(error ?? new Error('SPDY session closed before the peer accepted the stream'));
     }
     this.pendingReplies.clear();
-    for (const stream of [...this.streams.values()]) {
-      stream.onReset();
-      stream.destroy();
-    }
+    for (const stream of [...this.streams.values()]) stream.onConnectionClosed();
     this.streams.clear();
     this.blocked.clear();
     this.flushDrainWaiters();

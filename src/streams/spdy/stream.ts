@@ -89,6 +89,18 @@ export class SpdyStream extends Duplex {
     this.emit('reset');
   }
 
+  /**
+   * The connection is gone. What arrived stays readable (a slow reader still gets the data and
+   * FIN the peer sent before closing), then the stream ends and is freed. Destroying it at once
+   * would drop that data, and a stream destroyed after EOF was pushed never emits 'end', which
+   * leaves a pipeline() from it waiting forever.
+   */
+  onConnectionClosed(): void {
+    this.onReset();
+    if (this.readableEnded) this.destroy();
+    else this.once('end', () => this.destroy());
+  }
+
   private maybeForget(): void {
     if (this.localClosed && this.remoteClosed) this.owner.forget(this);
   }

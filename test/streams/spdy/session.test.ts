@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameParser, HeaderCompressor } from '../../../src/streams/spdy/frames.ts';
 import { openPortForward, PORT_FORWARD_SPDY_PROTOCOLS, servePortForward } from '../../../src/streams/spdy/port-forward.ts';
 import { openSpdyRemoteCommand, REMOTE_COMMAND_SPDY_PROTOCOLS, serveSpdyRemoteCommand } from '../../../src/streams/spdy/remote-command.ts';
 import { SpdySession } from '../../../src/streams/spdy/session.ts';
+import type { SpdyStream } from '../../../src/streams/spdy/stream.ts';
 import { acceptSpdyUpgrade, dialSpdy, UpgradeRefusedError } from '../../../src/streams/spdy/upgrade.ts';
 import type { RemoteCommandSession } from '../../../src/streams/remote-command.ts';
 
@@ -31,6 +34,38 @@ async function echoBackend(session: RemoteCommandSession, exitCode: number): Pro
   session.stderr?.write('err');
   if (session.stdin) for await (const chunk of session.stdin) session.stdout!.write(chunk as Buffer);
   await session.finish({ exitCode });
+}
+
+/** Everything a stream yields until it ends or is torn down. */
+function drain(r: Readable): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    if (r.destroyed) return resolve(Buffer.alloc(0));
+    r.on('data', (c: Buffer) => chunks.push(c));
+    r.once('end', () => resolve(Buffer.concat(chunks)));
+    r.once('close', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** Two ends of one loopback TCP connection. */
+function socketPair(): Promise<[net.Socket, net.Socket]> {
+  return new Promise((resolve) => {
+    const srv = net.createServer((accepted) => {
+      srv.close();
+      resolve([accepted, client]);
+    });
+    let client: net.Socket;
+    srv.listen(0, '127.0.0.1', () => (client = net.connect((srv.address() as AddressInfo).port, '127.0.0.1')));
+  });
+}
+
+/** A client stream the server answers with `payload` and FIN; then the server closes the session if asked. */
+async function answeredStream(payload: Buffer, thenClose: boolean): Promise<{ client: SpdySession; clientSocket: net.Socket; stream: SpdyStream }> {
+  const [a, b] = await socketPair();
+  const server = new SpdySession(a, 'server');
+  server.once('stream', (s: SpdyStream) => s.end(payload, () => thenClose && server.close()));
+  const client = new SpdySession(b, 'client');
+  return { client, clientSocket: b, stream: await client.createStream({ streamtype: 'stdout' }) };
 }
 
 let server: Server;
@@ -155,15 +190,29 @@ describe('SPDY port-forward', () => {
 });
 
 describe('SPDY session robustness', () => {
+  // The kubectl exec -i stall (issue #4): the API server's stdout stream still held what its
+  // WebSocket writer had not taken when the kubelet closed the connection; the session dropped it.
+  it('a peer closing the connection leaves what it sent readable (a slow reader loses nothing)', async () => {
+    const payload = randomBytes(200 << 10); // within the stream's buffer: the socket is read to its end unread
+    const { client, stream } = await answeredStream(payload, true);
+    expect(await client.closed).toBeNull();
+    expect(sha(await drain(stream))).toBe(sha(payload));
+  });
+
+  it('a connection that breaks ends its streams after what they received, so a pipeline from one settles', async () => {
+    const payload = randomBytes(64 << 10);
+    const { client, clientSocket, stream } = await answeredStream(payload, false);
+    while (stream.readableLength < payload.length) await new Promise((resolve) => setImmediate(resolve));
+    clientSocket.destroy(new Error('connection reset'));
+    expect((await client.closed)?.message).toBe('connection reset');
+    let got = 0;
+    const slow = new Writable({ write: (chunk: Buffer, _enc, cb) => void setImmediate(() => ((got += chunk.length), cb())) });
+    await pipeline(stream, slow);
+    expect(got).toBe(payload.length);
+  });
+
   it('closes a session idle for longer than its idle timeout', async () => {
-    const [a, b] = await new Promise<[net.Socket, net.Socket]>((resolve) => {
-      const srv = net.createServer((accepted) => {
-        srv.close();
-        resolve([accepted, client]);
-      });
-      let client: net.Socket;
-      srv.listen(0, '127.0.0.1', () => (client = net.connect((srv.address() as AddressInfo).port, '127.0.0.1')));
-    });
+    const [a, b] = await socketPair();
     const session = new SpdySession(a, 'server', { idleTimeoutMs: 150 });
     const started = Date.now();
     const error = await session.closed;
