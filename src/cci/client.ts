@@ -2,6 +2,7 @@
 // endpoint), a newline-delimited watch, log streams and the WebSocket endpoints. Every failure
 // becomes a CciError that says whether retrying can help; the token never appears in errors.
 import type { Duplex, Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { Agent, request, type Dispatcher } from 'undici';
 import { createWebSocketStream, WebSocket } from 'ws';
 import { REMOTE_COMMAND_WS_PROTOCOLS } from '../streams/websocket-channels.ts';
@@ -169,13 +170,17 @@ export class CciClient {
       throw transportError(err, 'CCI watch pods');
     }
     if (res.statusCode >= 400) throw await errorFrom(res.statusCode, res.body);
-    let buffered = '';
+    // Lines are cut out of each chunk by position and only the unfinished tail is carried
+    // over: re-slicing the whole buffer per line made every event cost a copy of the rest.
+    // The decoder keeps a character split across two chunks whole.
+    const decoder = new StringDecoder('utf8');
+    let tail = '';
     try {
       for await (const chunk of res.body) {
-        buffered += (chunk as Buffer).toString('utf8');
-        for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
+        const text = tail + decoder.write(chunk as Buffer);
+        let start = 0;
+        for (let nl = text.indexOf('\n'); nl !== -1; start = nl + 1, nl = text.indexOf('\n', start)) {
+          const line = text.slice(start, nl);
           if (line.trim() === '') continue;
           const event = JSON.parse(line) as CciWatchEvent;
           if (event.type === 'ERROR') {
@@ -184,6 +189,7 @@ export class CciClient {
           }
           onEvent(event);
         }
+        tail = text.slice(start);
       }
     } catch (err) {
       if (signal.aborted) return;

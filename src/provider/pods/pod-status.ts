@@ -4,7 +4,7 @@
 import { annotations, type CciPod } from '../../cci/types.ts';
 import { asWire, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from '../kube/wire.ts';
 import { SIDECAR_CONTAINER_NAME } from '../../network/sidecar-injection.ts';
-import { canonical } from '../kube/canonical.ts';
+import { sameJson } from '../kube/canonical.ts';
 import { qosClass } from './qos.ts';
 
 
@@ -179,9 +179,8 @@ export function statusPatch(
   const want = desired as Record<string, unknown>;
   const status: Record<string, unknown> = {};
   for (const field of STATUS_FIELDS) {
-    const a = field === 'conditions' ? conditionsKey(current[field]) : canonical(current[field]);
-    const b = field === 'conditions' ? conditionsKey(want[field]) : canonical(want[field]);
-    if (a !== b) status[field] = want[field] ?? null;
+    const same = field === 'conditions' ? sameConditions(current[field], want[field]) : sameJson(current[field], want[field]);
+    if (!same) status[field] = want[field] ?? null;
   }
   const have = pod.metadata?.annotations ?? {};
   const missing = Object.fromEntries(Object.entries(wantAnnotations).filter(([k, v]) => have[k] !== v));
@@ -191,7 +190,12 @@ export function statusPatch(
   return patch.status || patch.metadata ? patch : undefined;
 }
 
-function conditionsKey(value: unknown): string {
-  const list = (value as PodCondition[] | undefined) ?? [];
-  return canonical([...list].sort((a, b) => (a.type < b.type ? -1 : 1)).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })));
+/** Conditions are the same when each type has the same status, reason and message, in any order. */
+function sameConditions(a: unknown, b: unknown): boolean {
+  const x = (a as PodCondition[] | null | undefined) ?? [];
+  const y = (b as PodCondition[] | null | undefined) ?? [];
+  return x.length === y.length && x.every((c) => {
+    const d = y.find((e) => e.type === c.type);
+    return d !== undefined && sameJson(c.status, d.status) && sameJson(c.reason, d.reason) && sameJson(c.message, d.message);
+  });
 }
