@@ -1,13 +1,21 @@
 // List-then-watch of one Kubernetes collection into an in-memory cache (an informer): relists
 // on 410 Gone, reconnects with backoff on errors, and reports every change by key
 // ("namespace/name"), with `undefined` for a deletion. Relists also report what vanished
-// while the watch was down.
+// while the watch was down. metadata.managedFields (server-side apply bookkeeping, often the
+// largest part of an object on a real API server) is never read: it is dropped on ingest, as
+// client-go informers' transform does.
 import type { Logger } from '../../log/logger.ts';
 import { backoffDelay } from '../workqueue.ts';
 import { KubeError, type KubeClient } from './client.ts';
 
 export interface KubeObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}
+
+/** Drops metadata.managedFields in place; returns the object. */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata && 'managedFields' in obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
+  return obj;
 }
 
 export function objectKey(obj: KubeObject): string {
@@ -17,7 +25,7 @@ export function objectKey(obj: KubeObject): string {
 export type ChangeHandler<T> = (key: string, obj: T | undefined, previous: T | undefined) => void;
 
 export class Reflector<T extends KubeObject> {
-  readonly #client: KubeClient;
+  readonly #client: Pick<KubeClient, 'request' | 'watch'>;
   readonly #path: string;
   readonly #query: Record<string, string | undefined>;
   readonly #onChange: ChangeHandler<T>;
@@ -28,7 +36,7 @@ export class Reflector<T extends KubeObject> {
   #synced: Promise<void>;
   #markSynced!: () => void;
 
-  constructor(client: KubeClient, path: string, query: Record<string, string | undefined>, onChange: ChangeHandler<T>, log: Logger) {
+  constructor(client: Pick<KubeClient, 'request' | 'watch'>, path: string, query: Record<string, string | undefined>, onChange: ChangeHandler<T>, log: Logger) {
     this.#client = client;
     this.#path = path;
     this.#query = query;
@@ -80,7 +88,7 @@ export class Reflector<T extends KubeObject> {
   async #relist(): Promise<void> {
     const list = await this.#client.request<{ metadata: { resourceVersion: string }; items: T[] }>('GET', this.#path, { query: this.#query });
     const seen = new Set<string>();
-    for (const item of list.items) {
+    for (const item of list.items.map(withoutManagedFields)) {
       const key = objectKey(item);
       seen.add(key);
       const previous = this.#cache.get(key);
@@ -99,6 +107,7 @@ export class Reflector<T extends KubeObject> {
   #apply(type: string, obj: T): void {
     if (obj.metadata?.resourceVersion) this.#resourceVersion = obj.metadata.resourceVersion;
     if (type === 'BOOKMARK') return;
+    withoutManagedFields(obj);
     const key = objectKey(obj);
     const previous = this.#cache.get(key);
     if (type === 'DELETED') {

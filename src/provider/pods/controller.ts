@@ -9,7 +9,7 @@ import { translatePod, type TranslateInput } from '../translate/translate-pod.ts
 import { cciStatus, cciReason, type CciPodsBackend } from '../cci-backend.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import { KubeError, type KubeClient } from '../kube/client.ts';
-import { Reflector } from '../kube/reflector.ts';
+import { Reflector, withoutManagedFields } from '../kube/reflector.ts';
 import { rfc3339, type Pod, type PodStatus } from '../kube/wire.ts';
 import type { NodeMetrics } from '../node-metrics.ts';
 import { WorkQueue } from '../workqueue.ts';
@@ -329,7 +329,7 @@ export class PodController {
         body: patch,
         contentType: 'application/merge-patch+json',
       });
-      if (updated.metadata?.uid === m.uid) this.#written.set(`${m.namespace}/${m.name}`, updated);
+      if (updated.metadata?.uid === m.uid) this.#written.set(`${m.namespace}/${m.name}`, withoutManagedFields(updated));
     } catch (err) {
       if (err instanceof KubeError && err.status === 404) return;
       throw err;
