@@ -3,7 +3,10 @@
 // in its metrics), and burstlet node's peak RSS. The comparison point, measured in the same
 // run: the same pods created straight on the mock CCI (no Kubernetes, no burstlet) — the
 // backend's own floor. Pods run `sleep` in the mock's process runtime. BENCH_PODS=n overrides.
+// burstlet node runs with the Node options the shipped Deployment sets (manifests/), so that
+// its memory is the memory it has when deployed; BENCH_NODE_FLAGS adds to them.
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { CciClient } from '../src/cci/client.ts';
 import type { CciPod } from '../src/cci/types.ts';
 import { KubeClient, loadKubeConfig } from '../src/provider/kube/client.ts';
@@ -17,6 +20,16 @@ const N = Number(process.env.BENCH_PODS ?? 1000);
 const NODE = 'burst-bench';
 const log = createLogger('warn', 'bench');
 const subnet = `198.18.${4 * (10 + Math.floor(Math.random() * 50))}.0/22`;
+
+/** NODE_OPTIONS of the burstlet container in manifests/deployment.yaml, as flags. */
+function shippedNodeFlags(): string[] {
+  const deployment = parse(readFileSync(new URL('../manifests/deployment.yaml', import.meta.url), 'utf8')) as {
+    spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
+  };
+  const value = deployment.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+  return value.split(' ').filter(Boolean);
+}
+const nodeFlags = [...shippedNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -75,7 +88,7 @@ try {
   while ((await direct.listPods()).items.length > 0) await new Promise((r) => setTimeout(r, 200));
 
   // ---- burstlet: pods bound in the API, run by burstlet node on the same mock. ----
-  const node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10', '--log-level=error', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)], nodeFlags: (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
+  const node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10', '--log-level=error', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)], nodeFlags });
   children.unshift(node);
   const kube = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
   const bound = new Map<string, number>();
@@ -147,7 +160,7 @@ try {
   console.log(`one CCI create request from burstlet: p50 ${createQ('0.5')} ms, p99 ${createQ('0.99')} ms`);
   const mem = (kind: string): string => (counterSum(after, 'burstlet_process_memory_bytes', { kind }) / 2 ** 20).toFixed(0);
   console.log(`burstlet node memory at the end: rss ${mem('rss')} MB, V8 heap ${mem('heapUsed')}/${mem('heapTotal')} MB used/total, external ${mem('external')} MB`);
-  console.log(`burstlet node peak RSS (VmHWM): ${rss.toFixed(0)} MB   (target < 200 MB)`);
+  console.log(`burstlet node peak RSS (VmHWM): ${rss.toFixed(0)} MB   (target < 200 MB; Node flags: ${nodeFlags.join(' ') || 'none'})`);
 } finally {
   for (const c of children) await c.stop(30_000);
 }
