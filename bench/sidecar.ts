@@ -1,5 +1,5 @@
 // The networking sidecar's data plane and the service directory, measured on loopback:
-//  - TCP throughput and 1 KiB request/response latency: direct, via `burstlet sidecar`, via
+//  - TCP throughput each way and 1 KiB request/response latency: direct, via `burstlet sidecar`, via
 //    HAProxy (one thread, mode tcp) doing the same forwarding;
 //  - UDP DNS-sized queries per second: direct and via the sidecar;
 //  - directory propagation from one change to 1,000 connected sidecar WebSockets (ws and wss), and
@@ -32,15 +32,38 @@ const log = createLogger('silent', 'bench');
 
 /** Echo servers: TCP (echo, and a sink on port+1 that counts) and UDP echo. */
 async function serverMain(): Promise<void> {
-  const echo = net.createServer({ noDelay: true }, (s) => s.pipe(s));
+  // A path that resets a connection fails its measurement in the client, not this process.
+  const quiet = (s: net.Socket): void => void s.on('error', () => {});
+  const echo = net.createServer({ noDelay: true }, (s) => {
+    quiet(s);
+    s.pipe(s);
+  });
   const sink = net.createServer((s) => {
+    quiet(s);
     s.on('data', () => {});
     s.on('end', () => s.end('done'));
+  });
+  // A source on port+2: the first 8 bytes a client sends say how many bytes to send it back.
+  const source = net.createServer((s) => {
+    quiet(s);
+    s.once('data', (d) => {
+      let left = Number(d.readBigUInt64BE(0));
+      const chunk = Buffer.alloc(256 * 1024);
+      const pump = (): void => {
+        while (left > 0) {
+          left -= chunk.length;
+          if (!s.write(chunk)) return void s.once('drain', pump);
+        }
+        s.end();
+      };
+      pump();
+    });
   });
   const udp = dgram.createSocket('udp4');
   udp.on('message', (m, r) => udp.send(m, r.port, r.address));
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   await new Promise<void>((r) => sink.listen((echo.address() as net.AddressInfo).port + 1, '127.0.0.1', r));
+  await new Promise<void>((r) => source.listen((echo.address() as net.AddressInfo).port + 2, '127.0.0.1', r));
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
   process.send!({ tcp: (echo.address() as net.AddressInfo).port, udp: udp.address().port });
 }
@@ -94,7 +117,27 @@ function ask<T>(child: ChildProcess, msg?: object): Promise<T> {
   });
 }
 
-async function throughput(host: string, port: number, bytes: number): Promise<number> {
+/** Download: the source sends `bytes` through the path; Gbit/s as the client receives them. */
+async function download(host: string, port: number, bytes: number): Promise<number> {
+  const s = net.connect({ host, port, noDelay: true });
+  await new Promise((r) => s.once('connect', r));
+  const ask = Buffer.alloc(8);
+  ask.writeBigUInt64BE(BigInt(bytes));
+  const t0 = performance.now();
+  s.write(ask);
+  let got = 0;
+  s.on('data', (d: Buffer) => {
+    got += d.length;
+  });
+  await new Promise((r) => s.once('end', r));
+  const secs = (performance.now() - t0) / 1000;
+  s.destroy();
+  if (got < bytes) throw new Error(`download through ${host}:${port} got ${got} of ${bytes} bytes`);
+  return (got * 8) / secs / 1e9;
+}
+
+/** Upload: `bytes` to the sink through the path; Gbit/s until the sink acknowledged the end. */
+async function upload(host: string, port: number, bytes: number): Promise<number> {
   const s = net.connect({ host, port, noDelay: true });
   await new Promise((r) => s.once('connect', r));
   const chunk = Buffer.alloc(256 * 1024);
@@ -172,6 +215,10 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+function rssKiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
+
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 const pct = (p: number[]): number => {
   const s = [...p].sort((a, b) => a - b);
@@ -191,7 +238,8 @@ async function dataPlane(tmp: string, killList: ChildProcess[]): Promise<void> {
     endpoints: [{ address: '127.0.0.1', ready: true, serving: true, terminating: false }], ports: [{ name: 'p', protocol, port }],
   });
   for (const [name, protocol, port, target] of [
-    ['echo', 'TCP', SIDECAR_TCP, ports.tcp], ['sink', 'TCP', SIDECAR_TCP + 1, ports.tcp + 1], ['dns', 'UDP', SIDECAR_UDP, ports.udp],
+    ['echo', 'TCP', SIDECAR_TCP, ports.tcp], ['sink', 'TCP', SIDECAR_TCP + 1, ports.tcp + 1], ['source', 'TCP', SIDECAR_TCP + 2, ports.tcp + 2],
+    ['dns', 'UDP', SIDECAR_UDP, ports.udp],
   ] as const) {
     state.setService(`bench/${name}`, { namespace: 'bench', name, clusterIPs: [CLUSTER_IP], ports: [{ name: 'p', protocol, port }], affinitySeconds: null });
     state.setSlice(`bench/${name}-1`, slice(name, protocol, target));
@@ -211,8 +259,10 @@ async function dataPlane(tmp: string, killList: ChildProcess[]): Promise<void> {
     'defaults', '  mode tcp', '  timeout connect 5s', '  timeout client 60s', '  timeout server 60s',
     `frontend echo`, `  bind 127.0.0.1:${HAPROXY_PORT}`, '  default_backend echo',
     `frontend sink`, `  bind 127.0.0.1:${HAPROXY_PORT + 1}`, '  default_backend sink',
+    `frontend source`, `  bind 127.0.0.1:${HAPROXY_PORT + 2}`, '  default_backend source',
     'backend echo', `  server s1 127.0.0.1:${ports.tcp}`,
-    'backend sink', `  server s1 127.0.0.1:${ports.tcp + 1}`, '',
+    'backend sink', `  server s1 127.0.0.1:${ports.tcp + 1}`,
+    'backend source', `  server s1 127.0.0.1:${ports.tcp + 2}`, '',
   ].join('\n'));
   const haproxy = spawn('haproxy', ['-f', cfg, '-db'], { stdio: 'inherit' });
   killList.push(haproxy);
@@ -230,20 +280,26 @@ async function dataPlane(tmp: string, killList: ChildProcess[]): Promise<void> {
     { name: 'haproxy', host: '127.0.0.1', port: HAPROXY_PORT, pid: haproxy.pid },
   ];
   const bytes = 512 * 1024 * 1024;
-  console.log(`TCP, one connection, ${bytes >> 20} MiB upload; 1 KiB request/response x 5000 on one connection`);
-  const results: Record<string, { gbps: number; p50: number; p99: number }> = {};
+  console.log(`TCP, one connection: ${bytes >> 20} MiB upload (client→server) and download (server→client); 1 KiB request/response x 5000`);
+  type Result = { up: number; down: number; p50: number; p99: number };
+  const results: Record<string, Result> = {};
   for (const p of paths) {
-    const cpu0 = p.pid ? cpuMs(p.pid) : 0;
-    const gbps = await throughput(p.host, p.port + 1, bytes);
     // CPU per GiB forwarded does not depend on what else the machine is running, unlike Gbit/s.
-    const cpuPerGiB = p.pid ? `   proxy CPU ${fmt((cpuMs(p.pid) - cpu0) / (bytes / 2 ** 30), 0)} ms/GiB` : '';
+    const cpu0 = p.pid ? cpuMs(p.pid) : 0;
+    const up = await upload(p.host, p.port + 1, bytes);
+    const cpu1 = p.pid ? cpuMs(p.pid) : 0;
+    const down = await download(p.host, p.port + 2, bytes);
+    const perGiB = (ms: number): string => fmt(ms / (bytes / 2 ** 30), 0);
+    const cpu = p.pid ? `   proxy CPU up ${perGiB(cpu1 - cpu0)} / down ${perGiB(cpuMs(p.pid) - cpu1)} ms/GiB` : '';
     await latency(p.host, p.port, 500); // warm-up
     const lat = await latency(p.host, p.port, 5000);
-    results[p.name] = { gbps, ...lat };
-    console.log(`  ${p.name.padEnd(8)} ${fmt(gbps, 2)} Gbit/s   p50 ${fmt(lat.p50)} µs   p99 ${fmt(lat.p99)} µs${cpuPerGiB}`);
+    results[p.name] = { up, down, ...lat };
+    console.log(`  ${p.name.padEnd(8)} up ${fmt(up, 2)} / down ${fmt(down, 2)} Gbit/s   p50 ${fmt(lat.p50)} µs   p99 ${fmt(lat.p99)} µs${cpu}`);
   }
   const d = results.direct!, s = results.sidecar!, h = results.haproxy!;
-  console.log(`  sidecar/haproxy throughput ${fmt(s.gbps / h.gbps, 2)}x (target >= 0.8x); added p50 over direct: sidecar ${fmt(s.p50 - d.p50)} µs, haproxy ${fmt(h.p50 - d.p50)} µs (target < 100 µs)`);
+  console.log(`  sidecar/haproxy throughput: up ${fmt(s.up / h.up, 2)}x, down ${fmt(s.down / h.down, 2)}x (target >= 0.8x); ` +
+    `added p50 over direct: sidecar ${fmt(s.p50 - d.p50)} µs, haproxy ${fmt(h.p50 - d.p50)} µs (target < 100 µs)`);
+  console.log(`  sidecar process RSS ${fmt(rssKiB(sidecar.pid!) / 1024)} MiB`);
 
   const direct = await udpQps('127.0.0.1', ports.udp, 2000);
   const via = await udpQps(CLUSTER_IP, SIDECAR_UDP, 2000);

@@ -1,6 +1,7 @@
 // The sidecar end to end on real sockets in one process: ClusterIPs are loopback addresses
 // (127.x, already local, so no address is added), the endpoints are echo servers, and clients
 // send where the DNAT rules the sidecar asked for would have sent them (no nftables here).
+import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -111,6 +112,36 @@ describe('sidecar on real sockets', () => {
     state.setService('default/web', null);
     await until('listener removed', () => sidecar.proxier.listenerCount === 0);
     expect(await firstLine(8080)).toBe('ECONNREFUSED');
+  });
+
+  it('carries 16 MiB each way intact to a client that reads slowly, and passes half-close on', async () => {
+    const { state } = await setup();
+    const port = await tcpEcho('e');
+    state.setService('default/bulk', svc('bulk', 8081));
+    state.setSlice('default/bulk-1', slice('bulk', port));
+    const payload = randomBytes(16 << 20);
+    const echoed = await until('the Service', () => nat.target(clusterIP, 8081) !== 8081).then(() => new Promise<Buffer>((resolve, reject) => {
+      const s = net.connect({ host: clusterIP, port: nat.target(clusterIP, 8081) });
+      const chunks: Buffer[] = [];
+      // Read nothing for a while, then stop now and then, so that every socket buffer on the
+      // way fills and the sidecar's writes queue in both directions: a chunk must stay intact
+      // until it was written (the backend→client buffer is reused, client→backend chunks freed).
+      s.pause();
+      setTimeout(() => s.resume(), 300);
+      s.on('data', (d) => {
+        chunks.push(d);
+        if (chunks.length % 8 === 0) {
+          s.pause();
+          setTimeout(() => s.resume(), 2);
+        }
+      });
+      s.once('end', () => resolve(Buffer.concat(chunks)));
+      s.once('error', reject);
+      s.end(payload); // the echo server ends its side once ours ended: half-close both ways
+    }));
+    expect(echoed.subarray(0, 2).toString()).toBe('e\n');
+    expect(echoed.length).toBe(payload.length + 2);
+    expect(createHash('sha256').update(echoed.subarray(2)).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
   });
 
   it('proxies UDP per client flow, leaving a backend that refuses', async () => {
