@@ -277,13 +277,13 @@ describe('kubectl cp and a terminal (1.33)', () => {
     expect(sha(readFileSync(back))).toBe(sha(payload));
   });
 
-  it('exec -it in a tmux pane: the pane size, then a resize, seen by stty size', async () => {
+  it('exec -it in a tmux pane: the pane size from the first instruction on, then a resize, seen by stty size', async () => {
     const socket = `bl-${randomBytes(4).toString('hex')}`;
     const tmux = (...args: string[]): Promise<string> =>
       new Promise((resolve, reject) => execFile('tmux', ['-L', socket, ...args], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath } }, (err, out) => (err ? reject(err) : resolve(out))));
-    // The first stty waits a moment: kubectl's initial size is a resize message that reaches
-    // the pod's terminal only after the command has started (an immediate stty says 0 0).
-    const remote = 'sleep 0.5; stty size; echo resize-now; sleep 1.5; stty size; sleep 30';
+    // kubectl's initial size is a resize message sent once the streams are up; the command
+    // starts at that size, so even its first instruction sees it (it used to see 0 0).
+    const remote = 'stty size; echo resize-now; sleep 1.5; stty size; sleep 30';
     await tmux('new-session', '-d', '-x', '90', '-y', '25', `${kubectlPath('1.33')} exec -it shell -- sh -c '${remote}'`);
     try {
       const pane = (): Promise<string> => tmux('capture-pane', '-p');

@@ -11,9 +11,36 @@ import type { LogLine } from './log-lines.ts';
 import { shellQuote } from './mount-plan.ts';
 import type { PodSandbox } from './sandbox.ts';
 
+/** How long a tty exec waits for the client's terminal size before starting at 0x0 without it. */
+const INITIAL_SIZE_WAIT_MS = 1000;
+
 export function execInContainer(sandbox: PodSandbox, container: ContainerRunner, command: readonly string[], session: RemoteCommandSession): void {
+  if (!session.resizes) return start(sandbox, container, command, session, null);
+  // kubectl sends the terminal size as a resize right after the streams open: wait for it so
+  // that the command starts at that size (a resize applied later would race its first read).
+  const sizes = session.resizes[Symbol.asyncIterator]();
+  const first = sizes.next();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), INITIAL_SIZE_WAIT_MS)));
+  void Promise.race([first, timeout]).then((got) => {
+    clearTimeout(timer);
+    const initial = got && !got.done ? got.value : null;
+    start(sandbox, container, command, session, { initial, sizes, next: got ? sizes.next() : first });
+  });
+}
+
+interface TerminalSizes {
+  initial: TerminalSize | null;
+  sizes: AsyncIterator<TerminalSize>;
+  /** The next resize after `initial` (or the first one, still awaited, when none came in time). */
+  next: Promise<IteratorResult<TerminalSize>>;
+}
+
+function start(sandbox: PodSandbox, container: ContainerRunner, command: readonly string[], session: RemoteCommandSession, terminal: TerminalSizes | null): void {
   const user = container.asUser(command);
-  const argv = session.tty ? ['script', '-qfec', user.map(shellQuote).join(' '), '/dev/null'] : user;
+  // The size is set on script's pty before the command runs, so its first look sees it.
+  const stty = terminal?.initial ? `stty rows ${terminal.initial.height} cols ${terminal.initial.width}; exec ` : '';
+  const argv = session.tty ? ['script', '-qfec', stty + user.map(shellQuote).join(' '), '/dev/null'] : user;
   const spec = sandbox.spawnSpec(argv, container.spec.workingDir);
   const env = session.tty ? { ...container.env, TERM: container.env.TERM ?? 'xterm' } : container.env;
   const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
@@ -24,7 +51,7 @@ export function execInContainer(sandbox: PodSandbox, container: ContainerRunner,
   else child.stdout.resume();
   if (session.stderr) child.stderr.pipe(session.stderr, { end: false });
   else child.stderr.resume();
-  if (session.resizes && child.pid !== undefined) void applyResizes(child.pid, session.resizes);
+  if (terminal && child.pid !== undefined) void applyResizes(child.pid, terminal);
   let done = false;
   child.once('error', (err) => {
     done = true;
@@ -52,8 +79,9 @@ async function ptyOf(scriptPid: number): Promise<string | null> {
   return target.includes('/pts/') ? `/proc/${child}/fd/0` : null;
 }
 
-async function applyResizes(scriptPid: number, resizes: AsyncIterable<TerminalSize>): Promise<void> {
-  for await (const size of resizes) {
+async function applyResizes(scriptPid: number, terminal: TerminalSizes): Promise<void> {
+  for (let got = await terminal.next; !got.done; got = await terminal.sizes.next()) {
+    const size = got.value;
     for (let attempt = 0; attempt < 50; attempt++) {
       const pty = await ptyOf(scriptPid);
       const args = ['-F', pty ?? '', 'rows', String(size.height), 'cols', String(size.width)];
