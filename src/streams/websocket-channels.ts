@@ -70,11 +70,12 @@ export function parseProtocolHeader(value: string | string[] | undefined): strin
 /** One message ready for `ws.send`: binary protocols send Buffers, base64 ones text. */
 export type ChannelMessage = Buffer | string;
 
-export function encodeChannelMessage(protocol: WsChannelProtocol, channel: number, data: Uint8Array): ChannelMessage {
+/** `into`: a buffer to frame a binary message in, when it is big enough (saves an allocation). */
+export function encodeChannelMessage(protocol: WsChannelProtocol, channel: number, data: Uint8Array, into?: Buffer): ChannelMessage {
   if (isBase64Protocol(protocol)) {
     return String.fromCharCode(48 + channel) + Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
   }
-  const frame = Buffer.allocUnsafe(data.byteLength + 1);
+  const frame = into && into.length > data.byteLength ? into.subarray(0, data.byteLength + 1) : Buffer.allocUnsafe(data.byteLength + 1);
   frame[0] = channel;
   frame.set(data, 1);
   return frame;

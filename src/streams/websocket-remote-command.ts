@@ -11,6 +11,7 @@ import {
   encodeChannelMessage,
   encodeCloseMessage,
   encodeResize,
+  isBase64Protocol,
   isStructuredStatusProtocol,
   supportsStreamClose,
   WS_PROTOCOL,
@@ -20,6 +21,10 @@ import {
 
 /** Bytes queued in `ws` before a writer waits for the socket to drain. */
 const SEND_HIGH_WATER = 1 << 20;
+/** Frames this big are reused: room for a pipe's 64 KiB read, what writers mostly get. */
+const REUSED_FRAME = (64 << 10) + 1;
+/** Written frames a writer keeps for reuse; more in flight at once are allocated and dropped. */
+const SPARE_FRAMES = 4;
 
 function toBuffer(data: WebSocket.RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -35,12 +40,19 @@ function protocolOf(ws: WebSocket): WsChannelProtocol {
 
 /** A Writable that sends each chunk on one channel, waiting for `ws` to drain when it backs up. */
 function channelWriter(ws: WebSocket, protocol: WsChannelProtocol, channel: number, onFinal?: () => void): Writable {
+  // Prefixing the channel byte copies each chunk; the copy goes into frames reused once `ws`
+  // has written them, as a fresh 64 KiB buffer per chunk drove most garbage collections.
+  const spare: Buffer[] = [];
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       if (ws.readyState !== WebSocket.OPEN) return cb(); // peer gone: `closed` tells the owner
       if (chunk.length === 0) return cb();
       const wait = ws.bufferedAmount + chunk.length > SEND_HIGH_WATER;
-      ws.send(encodeChannelMessage(protocol, channel, chunk), wait ? () => cb() : undefined);
+      const frame = chunk.length < REUSED_FRAME && !isBase64Protocol(protocol) ? (spare.pop() ?? Buffer.allocUnsafe(REUSED_FRAME)) : undefined;
+      ws.send(encodeChannelMessage(protocol, channel, chunk, frame), () => {
+        if (frame && spare.length < SPARE_FRAMES) spare.push(frame);
+        if (wait) cb();
+      });
       if (!wait) cb();
     },
     final(cb) {
