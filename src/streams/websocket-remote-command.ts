@@ -23,6 +23,8 @@ import {
 const SEND_HIGH_WATER = 1 << 20;
 /** Frames this big are reused: room for a pipe's 64 KiB read, what writers mostly get. */
 const REUSED_FRAME = (64 << 10) + 1;
+/** Smaller chunks are framed from Node's shared buffer pool, which costs nothing to reuse. */
+const POOLED = Buffer.poolSize >>> 1;
 /** Written frames a writer keeps for reuse; more in flight at once are allocated and dropped. */
 const SPARE_FRAMES = 4;
 
@@ -48,7 +50,8 @@ function channelWriter(ws: WebSocket, protocol: WsChannelProtocol, channel: numb
       if (ws.readyState !== WebSocket.OPEN) return cb(); // peer gone: `closed` tells the owner
       if (chunk.length === 0) return cb();
       const wait = ws.bufferedAmount + chunk.length > SEND_HIGH_WATER;
-      const frame = chunk.length < REUSED_FRAME && !isBase64Protocol(protocol) ? (spare.pop() ?? Buffer.allocUnsafe(REUSED_FRAME)) : undefined;
+      const reuse = chunk.length >= POOLED && chunk.length < REUSED_FRAME && !isBase64Protocol(protocol);
+      const frame = reuse ? (spare.pop() ?? Buffer.allocUnsafe(REUSED_FRAME)) : undefined;
       ws.send(encodeChannelMessage(protocol, channel, chunk, frame), () => {
         if (frame && spare.length < SPARE_FRAMES) spare.push(frame);
         if (wait) cb();
