@@ -5,7 +5,9 @@
 import { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { ForwardedConnection } from './spdy/port-forward.ts';
+import { endAfterBuffered } from './stream-end.ts';
 import { decodeChannelMessage, encodeChannelMessage, WS_PROTOCOL, type WsChannelProtocol } from './websocket-channels.ts';
+import { sendPaced } from './websocket-send.ts';
 
 export const PORT_FORWARD_WS_PROTOCOLS: readonly WsChannelProtocol[] = [WS_PROTOCOL.v4, WS_PROTOCOL.v4base64, WS_PROTOCOL.binary];
 
@@ -47,10 +49,12 @@ export function serveWebSocketPortForward(ws: WebSocket, ports: readonly number[
     };
     const stream = new Duplex({
       allowHalfOpen: true,
-      read() {},
+      read() {
+        if (ws.isPaused) ws.resume();
+      },
       write(chunk: Buffer, _enc, cb) {
-        send(2 * i, chunk);
-        cb();
+        if (ws.readyState !== WebSocket.OPEN) return cb(); // client gone: the close ends the stream
+        sendPaced(ws, encodeChannelMessage(protocol, 2 * i, chunk), () => cb());
       },
       final(cb) {
         finish();
@@ -72,14 +76,13 @@ export function serveWebSocketPortForward(ws: WebSocket, ports: readonly number[
       return;
     }
     if (msg.kind !== 'data' || msg.channel % 2 !== 0) return;
-    const target = streams[msg.channel / 2];
-    if (target && msg.data.length > 0) target.stream.push(msg.data);
+    const target = streams[msg.channel / 2]?.stream;
+    if (!target || msg.data.length === 0 || target.destroyed || target.readableEnded) return;
+    // One socket carries every port: a reader that is behind pauses them all, until it reads.
+    if (!target.push(msg.data)) ws.pause();
   });
   ws.once('close', () => {
-    for (const s of streams) {
-      s.stream.push(null);
-      s.stream.destroy();
-    }
+    for (const s of streams) endAfterBuffered(s.stream);
   });
   ws.on('error', () => ws.terminate());
   streams.forEach((s, i) => onForward({ port: s.port, requestId: String(i), stream: s.stream, fail: s.fail }));

@@ -18,9 +18,8 @@ import {
   type TerminalSize,
   type WsChannelProtocol,
 } from './websocket-channels.ts';
+import { sendPaced } from './websocket-send.ts';
 
-/** Bytes queued in `ws` before a writer waits for the socket to drain. */
-const SEND_HIGH_WATER = 1 << 20;
 /** Frames this big are reused: room for a pipe's 64 KiB read, what writers mostly get. */
 const REUSED_FRAME = (64 << 10) + 1;
 /** Smaller chunks are framed from Node's shared buffer pool, which costs nothing to reuse. */
@@ -49,14 +48,11 @@ function channelWriter(ws: WebSocket, protocol: WsChannelProtocol, channel: numb
     write(chunk: Buffer, _enc, cb) {
       if (ws.readyState !== WebSocket.OPEN) return cb(); // peer gone: `closed` tells the owner
       if (chunk.length === 0) return cb();
-      const wait = ws.bufferedAmount + chunk.length > SEND_HIGH_WATER;
       const reuse = chunk.length >= POOLED && chunk.length < REUSED_FRAME && !isBase64Protocol(protocol);
       const frame = reuse ? (spare.pop() ?? Buffer.allocUnsafe(REUSED_FRAME)) : undefined;
-      ws.send(encodeChannelMessage(protocol, channel, chunk, frame), () => {
+      sendPaced(ws, encodeChannelMessage(protocol, channel, chunk, frame), () => cb(), () => {
         if (frame && spare.length < SPARE_FRAMES) spare.push(frame);
-        if (wait) cb();
       });
-      if (!wait) cb();
     },
     final(cb) {
       onFinal?.();

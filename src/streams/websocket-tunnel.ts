@@ -3,11 +3,11 @@
 // per write, no channel byte.
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
+import { SEND_HIGH_WATER } from './websocket-send.ts';
 
 export const SPDY_TUNNEL_PREFIX = 'SPDY/3.1+';
 export const PORT_FORWARD_TUNNEL_PROTOCOL = `${SPDY_TUNNEL_PREFIX}portforward.k8s.io`;
 
-const SEND_HIGH_WATER = 1 << 20;
 
 /** Pumps bytes both ways between a WebSocket and a socket, with backpressure on each leg. */
 export function tunnelWebSocket(ws: WebSocket, socket: Duplex): void {

@@ -1,6 +1,7 @@
 // One SPDY stream as a Node Duplex: writes become DATA frames, end() sends FIN (half-close),
 // the peer's FIN ends the readable side, RST_STREAM destroys it.
 import { Duplex } from 'node:stream';
+import { endAfterBuffered } from '../stream-end.ts';
 import type { SpdyHeaders } from './frames.ts';
 
 /** What a stream needs from its session; kept narrow so the two files do not tangle. */
@@ -89,16 +90,10 @@ export class SpdyStream extends Duplex {
     this.emit('reset');
   }
 
-  /**
-   * The connection is gone. What arrived stays readable (a slow reader still gets the data and
-   * FIN the peer sent before closing), then the stream ends and is freed. Destroying it at once
-   * would drop that data, and a stream destroyed after EOF was pushed never emits 'end', which
-   * leaves a pipeline() from it waiting forever.
-   */
+  /** The connection is gone: what arrived stays readable (a slow reader still gets the data and FIN the peer sent before closing). */
   onConnectionClosed(): void {
     this.onReset();
-    if (this.readableEnded) this.destroy();
-    else this.once('end', () => this.destroy());
+    endAfterBuffered(this);
   }
 
   private maybeForget(): void {
