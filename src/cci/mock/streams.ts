@@ -9,6 +9,7 @@ import { parseRemoteCommandQuery } from '../../streams/remote-command.ts';
 import { acceptWebSocket } from '../../streams/websocket-upgrade.ts';
 import { REMOTE_COMMAND_WS_PROTOCOLS } from '../../streams/websocket-channels.ts';
 import { serveWebSocketRemoteCommand } from '../../streams/websocket-remote-command.ts';
+import { sendPaced } from '../../streams/websocket-send.ts';
 import { attachToContainer, execInContainer } from '../runtime/exec.ts';
 import type { PodRunner } from '../runtime/pod.ts';
 import { CCI_API_PREFIX } from '../types.ts';
@@ -74,7 +75,10 @@ function portForward(runner: PodRunner, params: URLSearchParams, req: IncomingMe
       if (!tcp.write(data)) ws.pause();
     });
     tcp.on('drain', () => ws.resume());
-    tcp.on('data', (d) => ws.send(d));
+    tcp.on('data', (d: Buffer) => {
+      tcp.pause(); // the pod waits while the kubelet is behind, rather than ws buffering it all
+      sendPaced(ws, d, () => tcp.resume());
+    });
     // A WebSocket cannot half-close: the end of either side ends the connection.
     tcp.once('end', () => ws.close(1000));
     tcp.once('error', (err) => ws.close(1011, err.message.slice(0, 100)));
