@@ -126,9 +126,7 @@ async function download(host: string, port: number, bytes: number): Promise<numb
   const t0 = performance.now();
   s.write(ask);
   let got = 0;
-  s.on('data', (d: Buffer) => {
-    got += d.length;
-  });
+  s.on('data', (d: Buffer) => void (got += d.length));
   await new Promise((r) => s.once('end', r));
   const secs = (performance.now() - t0) / 1000;
   s.destroy();
@@ -215,9 +213,7 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-function rssKiB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-}
+const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 const pct = (p: number[]): number => {
