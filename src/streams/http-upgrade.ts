@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
+import { endAfterWritten } from './stream-end.ts';
 
 export type UpgradeOutcome =
   | { upgraded: true; socket: Socket; head: Buffer; headers: http.IncomingHttpHeaders }
@@ -84,8 +85,7 @@ export function spliceSockets(a: Duplex, b: Duplex): void {
   b.pipe(a);
   const closeOther = (closed: Duplex, other: Duplex) => (): void => {
     if (!closed.readableEnded || closed.errored) other.destroy();
-    else if (other.writableFinished) other.destroy();
-    else other.once('finish', () => other.destroy());
+    else endAfterWritten(other);
   };
   a.once('close', closeOther(a, b));
   b.once('close', closeOther(b, a));

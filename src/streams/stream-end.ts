@@ -1,5 +1,5 @@
 // Ending a stream whose connection is gone without losing what it already received.
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 
 /**
  * Ends the readable side after what it buffered and frees the stream once that has been read.
@@ -11,4 +11,15 @@ export function endAfterBuffered(stream: Duplex): void {
   stream.push(null);
   if (stream.readableEnded) stream.destroy();
   else stream.once('end', () => stream.destroy());
+}
+
+/**
+ * Ends the writable side after what was written to it and frees the stream once that is flushed:
+ * a slow reader on the far side still gets every byte, then FIN.
+ */
+export function endAfterWritten(stream: Writable): void {
+  if (stream.destroyed) return;
+  stream.end();
+  if (stream.writableFinished) stream.destroy();
+  else stream.once('finish', () => stream.destroy());
 }

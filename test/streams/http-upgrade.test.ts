@@ -1,22 +1,7 @@
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { spliceSockets } from '../../src/streams/http-upgrade.ts';
-
-/** A socket stand-in whose writes complete only when `flush()` is called (a peer that reads slowly). */
-function slowPeer(): { socket: Duplex; received: Buffer[]; flush: () => void } {
-  const received: Buffer[] = [];
-  const pending: (() => void)[] = [];
-  const socket = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, cb) {
-      pending.push(() => (received.push(chunk), cb()));
-    },
-  });
-  const flush = (): void => {
-    while (pending.length > 0) pending.shift()!();
-  };
-  return { socket, received, flush };
-}
+import { slowPeer } from './slow-peer.ts';
 
 describe('spliceSockets', () => {
   it('a side that sends its last bytes and closes: the other side still gets them all, then FIN', async () => {
