@@ -60,6 +60,10 @@ export function serveWebSocketPortForward(ws: WebSocket, ports: readonly number[
         finish();
         cb();
       },
+      destroy(err, cb) {
+        finish(); // torn down (its pod connection reset) is done too, or the WebSocket stays open
+        cb(err);
+      },
     });
     const fail = (message: string): void => {
       send(2 * i + 1, Buffer.from(message));

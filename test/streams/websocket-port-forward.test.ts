@@ -51,6 +51,13 @@ describe('WebSocket port-forward backpressure', () => {
     client.terminate();
   });
 
+  it('a forwarded connection torn down (its pod connection reset) is done: the WebSocket closes', async () => {
+    const { client, stream } = await forwarded();
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    stream.destroy();
+    expect(await closed).toBe(1000);
+  });
+
   it('what arrived before the client closed stays readable, and the stream ends after it', async () => {
     const { client, server, stream } = await forwarded();
     client.send(encodeChannelMessage(WS_PROTOCOL.v4, 0, Buffer.from('last words')));

@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../log/logger.ts';
-import { refuseUpgrade } from '../../streams/http-upgrade.ts';
+import { refuseUpgrade, spliceSockets } from '../../streams/http-upgrade.ts';
 import { acceptPortForward } from '../../streams/port-forward.ts';
 import { acceptRemoteCommand, bridgeRemoteCommand, parseRemoteCommandQuery } from '../../streams/remote-command.ts';
 import type { Pod } from '../kube/wire.ts';
@@ -64,10 +64,9 @@ async function forward(o: StreamingOptions, pod: Pod, port: number, stream: Dupl
     fail(`error forwarding port ${port} to pod ${pod.metadata?.name}, uid ${pod.metadata?.uid}: ${(err as Error).message}`);
     return;
   }
-  // Half-close travels both ways; a vanished client frees the backend connection at once.
-  stream.pipe(upstream);
-  upstream.pipe(stream);
-  stream.once('close', () => upstream.destroy());
+  // The client hears why before the splice takes its stream down with the failed connection.
   upstream.once('error', (err) => fail(`error forwarding port ${port}: ${err.message}`));
-  stream.once('error', () => upstream.destroy());
+  // Half-close travels both ways, and a side that closes cleanly ends the other after what it
+  // sent (a slow pod still gets the client's last bytes); a reset takes the other down at once.
+  spliceSockets(stream, upstream);
 }

@@ -9,6 +9,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { rawWebSocket } from './raw-websocket.ts';
+import { slowPeer, type SlowPeer } from '../../streams/slow-peer.ts';
 import { createLocalPki, type LocalPki } from '../../../src/local/pki.ts';
 import { KubeletAuth, type ReviewClient } from '../../../src/provider/kubelet/auth.ts';
 import type { KubeletBackend } from '../../../src/provider/kubelet/backend.ts';
@@ -44,6 +45,8 @@ function fakeCommand(command: readonly string[], stdinWanted: boolean): RemoteCo
 }
 
 let echoPort = 0;
+/** Port 82's pod: it takes every byte into its buffer but reads only when the test flushes it. */
+let slowPod: SlowPeer | undefined;
 const logCalls: unknown[] = [];
 const backend: KubeletBackend = {
   pods: () => [POD],
@@ -55,6 +58,7 @@ const backend: KubeletBackend = {
   exec: async (_pod, _c, command, options) => fakeCommand(command, options.stdin),
   attach: async (_pod, _c, options) => fakeCommand(['cat'], options.stdin),
   portForward: async (_pod, port) => {
+    if (port === 82) return (slowPod = slowPeer(64 << 20)).socket;
     if (port !== 80) throw new Error(`nothing listens on ${port}`);
     const s = net.connect(echoPort, '127.0.0.1');
     await new Promise((r) => s.once('connect', r));
@@ -220,6 +224,36 @@ describe('kubelet API streaming', () => {
     await expect.poll(() => Buffer.concat(messages.filter((m) => m[0] === 3).map((m) => m.subarray(1))).toString('latin1')).toContain('nothing listens on 81');
     ws.close();
     await closed;
+  });
+
+  it('port-forward: a client that sends its last bytes and closes at once; a slow pod still gets every byte, then FIN', async () => {
+    slowPod = undefined;
+    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/portForward/ns/web?port=82`, ['v4.channel.k8s.io'], asAdmin());
+    await new Promise((resolve) => ws.once('open', resolve));
+    const payload = Array.from({ length: 64 }, (_, i) => Buffer.alloc(64 << 10, i));
+    for (const c of payload) ws.send(Buffer.concat([Buffer.from([0]), c]));
+    ws.close(1000);
+    await expect.poll(() => slowPod).toBeDefined();
+    const pod = slowPod!.socket;
+    const outcome = new Promise((resolve) => {
+      pod.once('finish', () => resolve('finished'));
+      pod.once('close', () => resolve('closed'));
+    });
+    while (!pod.destroyed && !pod.writableEnded) await new Promise((resolve) => setImmediate(resolve));
+    slowPod!.flush();
+    expect(await outcome).toBe('finished');
+    expect(Buffer.concat(slowPod!.received).equals(Buffer.concat(payload))).toBe(true);
+  });
+
+  it('port-forward: a pod connection that resets takes the client\'s stream down with it', async () => {
+    slowPod = undefined;
+    const { session } = await dialSpdy({ url: new URL('/portForward/ns/web', base), protocols: PORT_FORWARD_SPDY_PROTOCOLS, tls: asAdmin() });
+    const conn = await openPortForward(session, 82, '1');
+    await expect.poll(() => slowPod).toBeDefined();
+    const reset = new Promise((resolve) => conn.stream.once('reset', resolve));
+    slowPod!.socket.destroy();
+    await reset;
+    session.destroy();
   });
 
   it('a client that vanishes mid-exec frees the backend command', async () => {
