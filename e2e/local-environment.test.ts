@@ -100,6 +100,9 @@ describe.skipIf(!isRoot)('burstlet local --nodes: the seed\'s Service example', 
   });
 
   it('shows the sidecar\'s health as a pod condition and hides its container', async () => {
+    // The pod is Ready once nginx is; the sidecar's readiness probe (every 2 s) may pass a moment later.
+    const ready = await cluster.kubectl(['wait', '--for=condition=burstlet.io/NetworkReady', 'pod/burst-web', '--timeout=20s'], { timeoutMs: 30_000 });
+    expect(ready.code, ready.stderr).toBe(0);
     const pod = JSON.parse((await cluster.kubectl(['get', 'pod', 'burst-web', '-o', 'json'])).stdout) as {
       status: { conditions: { type: string; status: string }[]; containerStatuses: { name: string }[] };
     };
