@@ -6,7 +6,8 @@ import { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { ForwardedConnection } from './spdy/port-forward.ts';
 import { endAfterBuffered } from './stream-end.ts';
-import { decodeChannelMessage, encodeChannelMessage, WS_PROTOCOL, type WsChannelProtocol } from './websocket-channels.ts';
+import { encodeChannelMessage, WS_PROTOCOL, type WsChannelProtocol } from './websocket-channels.ts';
+import { onChannelMessages } from './websocket-receive.ts';
 import { sendPaced } from './websocket-send.ts';
 
 export const PORT_FORWARD_WS_PROTOCOLS: readonly WsChannelProtocol[] = [WS_PROTOCOL.v4, WS_PROTOCOL.v4base64, WS_PROTOCOL.binary];
@@ -71,14 +72,7 @@ export function serveWebSocketPortForward(ws: WebSocket, ports: readonly number[
     };
     return { port, stream, fail };
   });
-  ws.on('message', (raw: Buffer) => {
-    let msg;
-    try {
-      msg = decodeChannelMessage(protocol, Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
-    } catch {
-      ws.close(1003, 'malformed channel message');
-      return;
-    }
+  onChannelMessages(ws, protocol, (msg) => {
     if (msg.kind !== 'data' || msg.channel % 2 !== 0) return;
     const target = streams[msg.channel / 2]?.stream;
     if (!target || msg.data.length === 0 || target.destroyed || target.readableEnded) return;

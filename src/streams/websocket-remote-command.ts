@@ -6,7 +6,6 @@ import { decodeResult, encodeResult, type RemoteCommandResult } from './exec-sta
 import type { RemoteCommandClient, RemoteCommandOptions, RemoteCommandSession } from './remote-command.ts';
 import {
   CHANNEL,
-  decodeChannelMessage,
   decodeResize,
   encodeChannelMessage,
   encodeCloseMessage,
@@ -18,6 +17,7 @@ import {
   type TerminalSize,
   type WsChannelProtocol,
 } from './websocket-channels.ts';
+import { onChannelMessages } from './websocket-receive.ts';
 import { sendPaced } from './websocket-send.ts';
 
 /** Frames this big are reused: room for a pipe's 64 KiB read, what writers mostly get. */
@@ -26,12 +26,6 @@ const REUSED_FRAME = (64 << 10) + 1;
 const POOLED = Buffer.poolSize >>> 1;
 /** Written frames a writer keeps for reuse; more in flight at once are allocated and dropped. */
 const SPARE_FRAMES = 4;
-
-function toBuffer(data: WebSocket.RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
 
 function protocolOf(ws: WebSocket): WsChannelProtocol {
   const p = ws.protocol === '' ? WS_PROTOCOL.binary : ws.protocol;
@@ -103,14 +97,7 @@ export function serveWebSocketRemoteCommand(ws: WebSocket, options: RemoteComman
   const resizes = options.tty ? new AsyncQueue<TerminalSize>() : null;
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
 
-  ws.on('message', (raw) => {
-    let msg;
-    try {
-      msg = decodeChannelMessage(protocol, toBuffer(raw));
-    } catch {
-      ws.close(1003, 'malformed channel message');
-      return;
-    }
+  onChannelMessages(ws, protocol, (msg) => {
     if (msg.kind === 'close' && msg.channel === CHANNEL.stdin) endReader(stdin, ws);
     if (msg.kind !== 'data') return;
     if (msg.channel === CHANNEL.stdin && stdin) feed(stdin, ws, msg.data);
@@ -176,14 +163,7 @@ function attachClient(ws: WebSocket, options: RemoteCommandOptions): RemoteComma
     : null;
   const errorChunks: Buffer[] = [];
 
-  ws.on('message', (raw) => {
-    let msg;
-    try {
-      msg = decodeChannelMessage(protocol, toBuffer(raw));
-    } catch {
-      ws.close(1003, 'malformed channel message');
-      return;
-    }
+  onChannelMessages(ws, protocol, (msg) => {
     if (msg.kind === 'close') {
       if (msg.channel === CHANNEL.stdout) endReader(stdout, ws);
       if (msg.channel === CHANNEL.stderr) endReader(stderr, ws);

@@ -1,0 +1,25 @@
+// Reading channel messages off a WebSocket: every endpoint that speaks the channel protocols
+// (exec, attach, port-forward; client and server) decodes the same way and closes the same way
+// on a message it cannot decode.
+import type { WebSocket } from 'ws';
+import { decodeChannelMessage, type DecodedChannelMessage, type WsChannelProtocol } from './websocket-channels.ts';
+
+function toBuffer(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/** Calls `handle` with each decoded message; a malformed one closes the WebSocket (1003). */
+export function onChannelMessages(ws: WebSocket, protocol: WsChannelProtocol, handle: (msg: DecodedChannelMessage) => void): void {
+  ws.on('message', (raw) => {
+    let msg: DecodedChannelMessage;
+    try {
+      msg = decodeChannelMessage(protocol, toBuffer(raw));
+    } catch {
+      ws.close(1003, 'malformed channel message');
+      return;
+    }
+    handle(msg);
+  });
+}
