@@ -3,8 +3,9 @@
 // in its metrics), and burstlet node's peak RSS. The comparison point, measured in the same
 // run: the same pods created straight on the mock CCI (no Kubernetes, no burstlet) — the
 // backend's own floor. Pods run `sleep` in the mock's process runtime. BENCH_PODS=n overrides.
-// burstlet node runs with the Node options the shipped Deployment sets (manifests/), so that
-// its memory is the memory it has when deployed; BENCH_NODE_FLAGS adds to them.
+// burstlet node runs as shipped — from the build (`npm run bench` builds first), with the Node
+// options the Deployment sets (manifests/) — so that its memory is the memory it has when
+// deployed; BENCH_NODE_FLAGS adds to them.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { CciClient } from '../src/cci/client.ts';
@@ -13,6 +14,7 @@ import { KubeClient, loadKubeConfig } from '../src/provider/kube/client.ts';
 import { Reflector } from '../src/provider/kube/reflector.ts';
 import type { Pod } from '../src/provider/kube/wire.ts';
 import { createLogger } from '../src/log/logger.ts';
+import { BUILT_MAIN } from '../src/cli/entry.ts';
 import { counterSum, startBurstNode, startMockCci } from '../e2e/support/burst-node.ts';
 import { startLocalCluster } from '../e2e/support/local-cluster.ts';
 
@@ -88,7 +90,7 @@ try {
   while ((await direct.listPods()).items.length > 0) await new Promise((r) => setTimeout(r, 200));
 
   // ---- burstlet: pods bound in the API, run by burstlet node on the same mock. ----
-  const node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10', '--log-level=error', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)], nodeFlags });
+  const node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10', '--log-level=error', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)], nodeFlags, entry: BUILT_MAIN });
   children.unshift(node);
   const kube = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
   const bound = new Map<string, number>();

@@ -14,13 +14,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
+import { BUILT_MAIN } from '../src/cli/entry.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { newNodeSecret, podCredential, podCredentialAuthenticator } from '../src/network/service-directory/credentials.ts';
 import { startStandaloneDirectory } from '../src/network/service-directory/server.ts';
 import { DirectoryState } from '../src/network/service-directory/state.ts';
 import type { DirSlice } from '../src/network/service-directory/protocol.ts';
 
-const repo = path.resolve(import.meta.dirname, '..');
 const CLUSTER_IP = '127.77.0.10';
 const SIDECAR_TCP = 18080;
 const SIDECAR_UDP = 18053;
@@ -243,7 +243,7 @@ async function dataPlane(tmp: string, killList: ChildProcess[]): Promise<void> {
   state.markSynced();
   const dir = await startStandaloneDirectory({ state, log, authenticate: podCredentialAuthenticator(secret, (u) => u === 'bench') });
   const healthPort = 18090;
-  const sidecar = spawn(process.execPath, ['--no-warnings', path.join(repo, 'src/cli/main.ts'), 'sidecar',
+  const sidecar = spawn(process.execPath, ['--no-warnings', BUILT_MAIN, 'sidecar',
     `--directory-url=${dir.url}`, '--pod-uid=bench', `--health-port=${healthPort}`, '--log-level=warn', '--termination-drain=0s'],
   { stdio: 'inherit', env: { ...process.env, BURSTLET_SIDECAR_CREDENTIAL: podCredential(secret, 'bench') } });
   killList.push(sidecar);

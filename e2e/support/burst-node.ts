@@ -9,8 +9,8 @@ import { startBurstlet, type BurstletProcess } from '../../src/local/child.ts';
 /** A burstlet child process (see src/local/child.ts). */
 export type Proc = BurstletProcess;
 
-function startProc(args: string[], ready: RegExp, timeoutMs: number, nodeFlags: string[] = []): Promise<{ proc: Proc; match: RegExpExecArray }> {
-  return startBurstlet(args, { ready, timeoutMs, nodeFlags });
+function startProc(args: string[], ready: RegExp, timeoutMs: number, nodeFlags: string[] = [], entry?: string): Promise<{ proc: Proc; match: RegExpExecArray }> {
+  return startBurstlet(args, { ready, timeoutMs, nodeFlags, ...(entry ? { entry } : {}) });
 }
 
 export interface MockCci extends Proc {
@@ -74,7 +74,7 @@ export interface BurstNode extends Proc {
  * `clientCaFile`: the CA of the API server's kubelet client (the local cluster's ca.pem), so
  * that kubectl logs/exec through the API server reach the node's kubelet API.
  */
-export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; name: string; clientCaFile?: string; args?: string[]; nodeFlags?: string[] }): Promise<BurstNode> {
+export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; name: string; clientCaFile?: string; args?: string[]; nodeFlags?: string[]; entry?: string }): Promise<BurstNode> {
   const kubeletPort = 20_000 + Math.floor(Math.random() * 30_000);
   const { proc, match } = await startProc(
     [
@@ -93,6 +93,7 @@ export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; n
     /metrics=(http\S+)/,
     30_000,
     opts.nodeFlags,
+    opts.entry,
   );
   const metricsUrl = match[1]!;
   return {

@@ -2,9 +2,7 @@
 // prints the line a pattern matches, stopped with SIGTERM then SIGKILL. Shared by the local
 // environment (which runs mock CCIs and virtual nodes as real processes) and the e2e tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
-
-export const BURSTLET_MAIN = resolve(import.meta.dirname, '../cli/main.ts');
+import { BURSTLET_MAIN } from '../cli/entry.ts';
 
 export interface BurstletProcess {
   child: ChildProcess;
@@ -23,12 +21,14 @@ export interface StartOptions {
   onStderr?: (chunk: Buffer) => void;
   /** Flags for Node itself, before the script (e.g. --max-old-space-size for memory benchmarks). */
   nodeFlags?: readonly string[];
+  /** The CLI entry to run: the sources' by default; benchmarks run the build's (BUILT_MAIN). */
+  entry?: string;
 }
 
 const KEPT_LOG = 1_000_000;
 
 export function startBurstlet(args: readonly string[], opts: StartOptions): Promise<{ proc: BurstletProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), BURSTLET_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), opts.entry ?? BURSTLET_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();

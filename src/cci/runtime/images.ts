@@ -2,10 +2,10 @@
 // well-known ones get a built-in behaviour that matches what the seeds' examples expect.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { BURSTLET_MAIN, MODULE_EXTENSION } from '../../cli/entry.ts';
 import type { CciContainer } from '../types.ts';
 
-const NGINX_SCRIPT = path.join(import.meta.dirname, 'builtin-nginx.ts');
-const BURSTLET_MAIN = path.join(import.meta.dirname, '../../cli/main.ts');
+const NGINX_SCRIPT = path.join(import.meta.dirname, `builtin-nginx${MODULE_EXTENSION}`);
 
 /** `burstlet*` images (the networking sidecar, burstlet/network) whose command is `burstlet`. */
 function isBurstletImage(image: string): boolean {
