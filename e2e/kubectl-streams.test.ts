@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../src/local/apiserver/index.ts';
 import { podProxyExtension } from '../src/local/proxy/index.ts';
 import { eventually, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
-import { kubectlPath, type KubectlVersion } from './support/local-cluster.ts';
+import { kubectlPath, runKubectl, type KubectlRun, type KubectlVersion } from './support/local-cluster.ts';
 
 const NODE = 'burst-streams';
 const DENIED_SA = 'kubelet-denied';
@@ -24,27 +24,8 @@ let server: ApiServer;
 let cci: MockCci;
 let node: BurstNode;
 
-interface Run {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
-
-function kubectl(args: string[], o: { env?: Record<string, string>; version?: KubectlVersion; stdin?: Buffer | string } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(kubectlPath(o.version), args, { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...o.env } });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(o.stdin ?? '');
-  });
+function kubectl(args: string[], o: { env?: Record<string, string>; version?: KubectlVersion; stdin?: Buffer | string } = {}): Promise<KubectlRun> {
+  return runKubectl(server.kubeconfigPath, args, o);
 }
 
 async function ok(args: string[], stdin = ''): Promise<string> {

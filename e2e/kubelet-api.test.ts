@@ -17,7 +17,7 @@ import { KubeletAuth } from '../src/provider/kubelet/auth.ts';
 import { kubeReviewClient } from '../src/provider/kubelet/reviews.ts';
 import { startKubeletServer, type KubeletServer } from '../src/provider/kubelet/server.ts';
 import { selfSignedServingCert } from '../src/provider/kubelet/serving-cert.ts';
-import { kubectlPath, type KubectlVersion } from './support/local-cluster.ts';
+import { kubectlPath, runKubectl, type KubectlVersion } from './support/local-cluster.ts';
 import { localProcessBackend } from './support/test-kubelet.ts';
 
 const POD: Pod = { metadata: { name: 'p', namespace: 'default', uid: 'u' }, spec: { nodeName: 'vk', containers: [{ name: 'app', image: 'nginx' }] } };
@@ -28,16 +28,9 @@ let kube: KubeClient;
 let kubelet: KubeletServer;
 let echo: net.Server;
 
-function kubectl(args: string[], env: Record<string, string> = {}, version: KubectlVersion = '1.33', stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(kubectlPath(version), args, { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+async function kubectl(args: string[], env: Record<string, string> = {}, version: KubectlVersion = '1.33', stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await runKubectl(server.kubeconfigPath, args, { env, version, stdin });
+  return { ...r, stdout: r.stdout.toString() };
 }
 
 async function ok(args: string[], stdin = ''): Promise<void> {

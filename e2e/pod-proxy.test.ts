@@ -10,14 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../src/local/apiserver/index.ts';
 import { podProxyExtension } from '../src/local/proxy/index.ts';
-import { kubectlPath, type KubectlVersion } from './support/local-cluster.ts';
+import { kubectlPath, runKubectl, type KubectlRun, type KubectlVersion } from './support/local-cluster.ts';
 import { startTestKubelet, type TestKubelet } from './support/test-kubelet.ts';
 
-interface Run {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
 
 let stateDir: string;
 let server: ApiServer;
@@ -27,24 +22,11 @@ let echoPort: number;
 let logFile: string;
 const LOG_LINES = 'first line\nsecond line\n';
 
-function kubectl(args: string[], env: Record<string, string>, version: KubectlVersion, stdin: Buffer | string = ''): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(kubectlPath(version), args, { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
-  });
+function kubectl(args: string[], env: Record<string, string>, version: KubectlVersion, stdin: Buffer | string = ''): Promise<KubectlRun> {
+  return runKubectl(server.kubeconfigPath, args, { env, version, stdin });
 }
 
-function runUnderPty(command: string, env: Record<string, string>): Promise<Run> {
+function runUnderPty(command: string, env: Record<string, string>): Promise<KubectlRun> {
   return new Promise((resolve) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
     const out: Buffer[] = [];

@@ -38,6 +38,31 @@ export function kubectlPath(version: KubectlVersion = '1.33'): string {
   return `/usr/lib/google-cloud-sdk/bin/kubectl.${version}`;
 }
 
+export interface KubectlRun {
+  code: number;
+  /** As bytes: exec and cp output is binary. */
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs the real kubectl against `kubeconfig` to completion (killed after `timeoutMs`, 60 s by default). */
+export function runKubectl(kubeconfig: string, args: string[], o: { version?: KubectlVersion; stdin?: Buffer | string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<KubectlRun> {
+  return new Promise((resolve) => {
+    const child = spawn(kubectlPath(o.version), args, { env: { ...process.env, KUBECONFIG: kubeconfig, ...o.env } });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(o.stdin ?? '');
+  });
+}
+
 export interface LocalClusterOptions {
   /** Extra flags for `burstlet local`. */
   args?: string[];
@@ -75,20 +100,9 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     stateDir,
     logs: () => stderr,
     spawnKubectl,
-    kubectl(args, o) {
-      return new Promise((resolveRun) => {
-        const p = spawnKubectl(args, o);
-        let out = '';
-        let err = '';
-        p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-        p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-        const timer = setTimeout(() => p.kill('SIGKILL'), o?.timeoutMs ?? 60_000);
-        p.on('close', (code) => {
-          clearTimeout(timer);
-          resolveRun({ code: code ?? -1, stdout: out, stderr: err });
-        });
-        p.stdin!.end(o?.stdin ?? '');
-      });
+    async kubectl(args, o) {
+      const r = await runKubectl(ready.kubeconfig, args, o);
+      return { ...r, stdout: r.stdout.toString() };
     },
     async stop() {
       if (child.exitCode === null) {
