@@ -7,6 +7,7 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { freeUnlessSlice } from '../../src/streams/chunk-forward.ts';
 import { acceptPortForward } from '../../src/streams/port-forward.ts';
 import { Readable } from 'node:stream';
 import type { KubeletBackend } from '../../src/provider/kubelet/backend.ts';
@@ -28,7 +29,8 @@ export function processClient(command: readonly string[], stdin: boolean): Remot
     child.once('close', (code) => resolve({ exitCode: code ?? 1 }));
   });
   child.stdin?.on('error', () => undefined);
-  return { protocol: 'local', stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, resize: () => undefined, result, close: () => child.kill('SIGKILL') };
+  // The child's pipes read into fresh buffers that only this client's reader sees.
+  return { protocol: 'local', stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, resize: () => undefined, result, close: () => child.kill('SIGKILL'), release: freeUnlessSlice };
 }
 
 /** A KubeletBackend for one pod whose "containers" are this host: exec runs here, port-forward dials 127.0.0.1. */

@@ -3,7 +3,7 @@
 // gets when it dials one. The protocol adapters live next to this file.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { forwardChunks } from './chunk-forward.ts';
 import type { RemoteCommandResult } from './exec-status.ts';
 import { refuseUpgrade } from './http-upgrade.ts';
 import { REMOTE_COMMAND_SPDY_PROTOCOLS, serveSpdyRemoteCommand } from './spdy/remote-command.ts';
@@ -48,6 +48,12 @@ export interface RemoteCommandClient {
   /** Settles when the server has closed the session; rejects only when the connection broke. */
   readonly result: Promise<RemoteCommandResult>;
   close(): void;
+  /**
+   * Frees the memory of a stdout/stderr chunk its reader is done with (wrote, and was called
+   * back). Only the client knows which of its chunks share memory with anything else; those it
+   * leaves to the garbage collector. Readers that never call it lose nothing but speed.
+   */
+  readonly release?: (chunk: Buffer) => void;
 }
 
 const TRUE_VALUES = new Set(['1', 'true', 'True', 'TRUE']);
@@ -132,13 +138,13 @@ function idleTimeout(socket: Duplex, ms: number, onIdle: () => void): void {
   s.setTimeout?.(ms, onIdle);
 }
 
-async function drainInto(from: Readable | null, to: Writable | null): Promise<void> {
+async function drainInto(from: Readable | null, to: Writable | null, release?: (chunk: Buffer) => void): Promise<void> {
   if (!from) return;
   if (!to) {
     from.resume();
     return;
   }
-  await pipeline(from, to, { end: false }).catch(() => undefined);
+  await forwardChunks(from, to, release);
 }
 
 /**
@@ -156,7 +162,7 @@ export async function bridgeRemoteCommand(session: RemoteCommandSession, client:
   }
   let result: RemoteCommandResult;
   try {
-    [result] = await Promise.all([client.result, drainInto(client.stdout, session.stdout), drainInto(client.stderr, session.stderr)]);
+    [result] = await Promise.all([client.result, drainInto(client.stdout, session.stdout, client.release), drainInto(client.stderr, session.stderr, client.release)]);
   } catch (err) {
     result = { error: (err as Error).message };
   }

@@ -2,6 +2,7 @@
 import { Readable, Writable } from 'node:stream';
 import { WebSocket } from 'ws';
 import { AsyncQueue } from './async-queue.ts';
+import { freeMemory } from './chunk-forward.ts';
 import { decodeResult, encodeResult, type RemoteCommandResult } from './exec-status.ts';
 import type { RemoteCommandClient, RemoteCommandOptions, RemoteCommandSession } from './remote-command.ts';
 import {
@@ -162,17 +163,21 @@ function attachClient(ws: WebSocket, options: RemoteCommandOptions): RemoteComma
       })
     : null;
   const errorChunks: Buffer[] = [];
+  // Output chunks with memory of their own, which release() may free once they are written.
+  const freeable = new WeakSet<Buffer>();
 
-  onChannelMessages(ws, protocol, (msg) => {
+  onChannelMessages(ws, protocol, (msg, alone) => {
     if (msg.kind === 'close') {
       if (msg.channel === CHANNEL.stdout) endReader(stdout, ws);
       if (msg.channel === CHANNEL.stderr) endReader(stderr, ws);
       return;
     }
     if (msg.kind !== 'data') return;
-    if (msg.channel === CHANNEL.stdout && stdout) feed(stdout, ws, msg.data);
-    else if (msg.channel === CHANNEL.stderr && stderr) feed(stderr, ws, msg.data);
-    else if (msg.channel === CHANNEL.error) errorChunks.push(msg.data);
+    const reader = msg.channel === CHANNEL.stdout ? stdout : msg.channel === CHANNEL.stderr ? stderr : null;
+    if (reader) {
+      if (alone) freeable.add(msg.data);
+      feed(reader, ws, msg.data);
+    } else if (msg.channel === CHANNEL.error) errorChunks.push(msg.data);
   });
 
   const result = new Promise<RemoteCommandResult>((resolve, reject) => {
@@ -198,5 +203,8 @@ function attachClient(ws: WebSocket, options: RemoteCommandOptions): RemoteComma
       if (options.tty && ws.readyState === WebSocket.OPEN) ws.send(encodeChannelMessage(protocol, CHANNEL.resize, encodeResize(size)));
     },
     close: () => ws.terminate(),
+    release: (chunk) => {
+      if (freeable.delete(chunk)) freeMemory(chunk);
+    },
   };
 }

@@ -4,6 +4,7 @@
 // main process: its live output, and its stdin when the container has one.
 import { execFile, spawn } from 'node:child_process';
 import { readFile, readlink } from 'node:fs/promises';
+import { forwardChunks, freeUnlessSlice } from '../../streams/chunk-forward.ts';
 import type { RemoteCommandSession, TerminalSize } from '../../streams/remote-command.ts';
 import { killGroup } from './actions.ts';
 import type { ContainerRunner } from './container.ts';
@@ -47,9 +48,10 @@ function start(sandbox: PodSandbox, container: ContainerRunner, command: readonl
   child.stdin.on('error', () => undefined); // the command may exit without reading its input
   if (session.stdin) session.stdin.pipe(child.stdin);
   else child.stdin.end();
-  if (session.stdout) child.stdout.pipe(session.stdout, { end: false });
+  // The pipes' reads are ours alone: each is freed once written rather than left to the GC.
+  if (session.stdout) void forwardChunks(child.stdout, session.stdout, freeUnlessSlice);
   else child.stdout.resume();
-  if (session.stderr) child.stderr.pipe(session.stderr, { end: false });
+  if (session.stderr) void forwardChunks(child.stderr, session.stderr, freeUnlessSlice);
   else child.stderr.resume();
   if (terminal && child.pid !== undefined) void applyResizes(child.pid, terminal);
   let done = false;

@@ -28,7 +28,6 @@ export interface SpdySessionOptions {
 
 /** Largest DATA payload we send in one frame; big enough for throughput, small enough to interleave. */
 const MAX_DATA_CHUNK = 128 * 1024;
-const WRITE_BUFFER = 1024 * 1024;
 
 export interface SpdySessionEvents {
   stream: [stream: SpdyStream];
@@ -43,7 +42,6 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
   private readonly streams = new Map<number, SpdyStream>();
   private readonly pendingReplies = new Map<number, { resolve: (s: SpdyStream) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly blocked = new Set<SpdyStream>();
-  private drainWaiters: (() => void)[] = [];
   private nextStreamId: number;
   private lastPeerStreamId = 0;
   private goingAway = false;
@@ -65,7 +63,6 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
       (socket.setTimeout as (ms: number, cb: () => void) => void)(options.idleTimeoutMs, () => this.destroy(new Error('SPDY session idle timeout')));
     }
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('drain', () => this.flushDrainWaiters());
     socket.on('error', (err) => this.destroy(err));
     socket.on('close', () => this.destroy(null));
     socket.on('end', () => this.destroy(null));
@@ -116,7 +113,6 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
     for (const stream of [...this.streams.values()]) stream.onConnectionClosed();
     this.streams.clear();
     this.blocked.clear();
-    this.flushDrainWaiters();
     this.parser.close();
     this.compressor.close();
     this.socket.destroy();
@@ -125,19 +121,27 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
 
   // ---- StreamOwner ----
 
-  sendData(streamId: number, data: Buffer, fin: boolean, cb: (err?: Error | null) => void): void {
+  /**
+   * Sends `chunks` as DATA frames, FIN on the last when `fin`. `cb` runs once the socket has
+   * taken every byte, as a socket's own write callback does: the caller may then reuse or free
+   * the chunks. Until then the frames wait in the socket's queue, which is the backpressure.
+   */
+  sendData(streamId: number, chunks: readonly Buffer[], fin: boolean, cb: (err?: Error | null) => void): void {
     if (this.closedFlag) return cb(new Error('SPDY session is closed'));
-    let ok = true;
-    if (data.length === 0) ok = this.write(encodeDataHeader(streamId, 0, fin));
-    for (let at = 0; at < data.length; at += MAX_DATA_CHUNK) {
-      const end = Math.min(at + MAX_DATA_CHUNK, data.length);
-      this.write(encodeDataHeader(streamId, end - at, fin && end === data.length));
-      ok = this.write(data.subarray(at, end));
+    const frames: Buffer[] = [];
+    for (const data of chunks) {
+      for (let at = 0; at < data.length; at += MAX_DATA_CHUNK) {
+        const end = Math.min(at + MAX_DATA_CHUNK, data.length);
+        frames.push(encodeDataHeader(streamId, end - at, false), data.subarray(at, end));
+      }
     }
-    // Let up to WRITE_BUFFER bytes queue in the socket before a writer waits: waiting for
-    // 'drain' after every frame would serialise the stream on event-loop turns.
-    if (ok || this.socket.writableLength < WRITE_BUFFER) cb();
-    else this.drainWaiters.push(() => cb(this.closedFlag ? new Error('SPDY session is closed') : null));
+    if (fin) frames.push(encodeDataHeader(streamId, 0, true));
+    if (frames.length === 0) return cb();
+    const last = frames.pop()!;
+    for (const frame of frames) this.write(frame);
+    // A connection that breaks meanwhile resets the stream, which tells its owner; the write
+    // itself just completes, as writes to a reset stream do.
+    this.write(last, () => cb());
   }
 
   sendReset(streamId: number): void {
@@ -161,8 +165,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
 
   // ---- internals ----
 
-  private write(frame: Buffer): boolean {
-    if (this.closedFlag || this.socket.destroyed) return true;
+  private write(frame: Buffer, cb?: () => void): void {
+    if (this.closedFlag || this.socket.destroyed) return cb?.();
     // Frames written in one tick go out together (one writev, fewer TLS records).
     if (!this.corked) {
       this.corked = true;
@@ -172,13 +176,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
         this.socket.uncork();
       });
     }
-    return this.socket.write(frame);
-  }
-
-  private flushDrainWaiters(): void {
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const w of waiters) w();
+    this.socket.write(frame, cb);
   }
 
   private receive(chunk: Buffer): void {

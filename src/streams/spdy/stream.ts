@@ -6,7 +6,8 @@ import type { SpdyHeaders } from './frames.ts';
 
 /** What a stream needs from its session; kept narrow so the two files do not tangle. */
 export interface StreamOwner {
-  sendData(streamId: number, data: Buffer, fin: boolean, cb: (err?: Error | null) => void): void;
+  /** `cb` runs once the socket has taken the bytes (the chunks are free again). */
+  sendData(streamId: number, chunks: readonly Buffer[], fin: boolean, cb: (err?: Error | null) => void): void;
   sendReset(streamId: number): void;
   unblock(stream: SpdyStream): void;
   block(stream: SpdyStream): void;
@@ -38,15 +39,20 @@ export class SpdyStream extends Duplex {
     return this.headers[name.toLowerCase()];
   }
 
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+  // Chunks written while the previous ones are still on their way go out together.
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
     if (this.wasReset) return cb(); // the peer stopped listening; the 'reset' event told the owner
-    this.owner.sendData(this.id, chunk, false, cb);
+    this.owner.sendData(this.id, chunks.map((c) => c.chunk), false, cb);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this._writev([{ chunk }], cb);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
     if (this.wasReset || this.localClosed) return cb();
     this.localClosed = true;
-    this.owner.sendData(this.id, Buffer.alloc(0), true, (err) => {
+    this.owner.sendData(this.id, [], true, (err) => {
       this.maybeForget();
       cb(err);
     });

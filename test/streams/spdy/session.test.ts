@@ -211,6 +211,42 @@ describe('SPDY session robustness', () => {
     expect(got).toBe(payload.length);
   });
 
+  it('calls a write back only once the socket took its bytes: a writer reusing one buffer sends 16 MiB intact to a slow reader', async () => {
+    const payload = randomBytes(16 << 20);
+    const [a, b] = await socketPair();
+    const server = new SpdySession(a, 'server');
+    const accepted = new Promise<SpdyStream>((resolve) => server.once('stream', resolve));
+    const client = new SpdySession(b, 'client');
+    const stream = await client.createStream({ streamtype: 'data' });
+    const remote = await accepted;
+    // The reader takes nothing for a while, then stops now and then, so that the writes queue
+    // in the sending socket: a chunk overwritten there before it went out would corrupt the data.
+    const received = new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      remote.pause();
+      setTimeout(() => remote.resume(), 300);
+      remote.on('data', (d: Buffer) => {
+        chunks.push(d);
+        if (chunks.length % 8 === 0) {
+          remote.pause();
+          setTimeout(() => remote.resume(), 2);
+        }
+      });
+      remote.once('end', () => resolve(Buffer.concat(chunks)));
+    });
+    const reused = Buffer.allocUnsafe(64 << 10);
+    for (let at = 0; at < payload.length; at += reused.length) {
+      payload.copy(reused, 0, at, at + reused.length);
+      await new Promise<void>((resolve, reject) => stream.write(reused, (err) => (err ? reject(err) : resolve())));
+    }
+    stream.end();
+    const got = await received;
+    expect(got.length).toBe(payload.length);
+    expect(sha(got)).toBe(sha(payload));
+    client.destroy();
+    server.destroy();
+  });
+
   it('closes a session idle for longer than its idle timeout', async () => {
     const [a, b] = await socketPair();
     const session = new SpdySession(a, 'server', { idleTimeoutMs: 150 });
