@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CciClient } from '../src/cci/client.ts';
 import type { CciContainer, CciPod } from '../src/cci/types.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { newNodeSecret, podCredential, podCredentialAuthenticator } from '../src/network/service-directory/credentials.ts';
+import { newNodeSecret, podCredential, activePodCredentials } from '../src/network/service-directory/credentials.ts';
 import { startStandaloneDirectory, type StandaloneDirectory } from '../src/network/service-directory/server.ts';
 import { DirectoryState } from '../src/network/service-directory/state.ts';
 import { sidecarContainer } from '../src/network/sidecar-injection.ts';
@@ -85,7 +85,7 @@ describe.runIf(isRoot)('burstlet-network sidecar in the mock CCI (isolated runti
     directory = await startStandaloneDirectory({
       state, log, host: `${prefix}.1`, port: 0,
       tls: { key: readFileSync(path.join(tmp, 'key.pem'), 'utf8'), cert: readFileSync(path.join(tmp, 'cert.pem'), 'utf8') },
-      authenticate: podCredentialAuthenticator(secret, (uid) => uid === 'uid-client'),
+      credentials: activePodCredentials(secret, (uid) => uid === 'uid-client'),
     });
   });
 

@@ -9,16 +9,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log/logger.ts';
-import { newNodeSecret, podCredential, podCredentialAuthenticator } from '../src/network/service-directory/credentials.ts';
+import { newNodeSecret, podCredential, activePodCredentials } from '../src/network/service-directory/credentials.ts';
 import type { DirService } from '../src/network/service-directory/protocol.ts';
 import { startStandaloneDirectory, type StandaloneDirectory } from '../src/network/service-directory/server.ts';
 import { DirectoryState } from '../src/network/service-directory/state.ts';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import https from 'node:https';
 import { KubeClient, loadKubeConfig } from '../src/provider/kube/client.ts';
-import { startNodeNetworking, type NodeNetworking } from '../src/network/node-networking.ts';
+import { startNodeNetworking } from '../src/network/node-networking.ts';
 import { loadOrCreateNodeSecret } from '../src/network/service-directory/node-directory.ts';
-import { SIDECAR_CREDENTIAL_ENV } from '../src/network/sidecar-injection.ts';
+import { SIDECAR_CA_ENV, SIDECAR_CREDENTIAL_ENV } from '../src/network/sidecar-injection.ts';
+import { selfSignedServingCert } from '../src/provider/kubelet/serving-cert.ts';
 import { DirectoryClient } from '../src/sidecar/directory-client.ts';
 import type { ForwardingEntry } from '../src/sidecar/rules.ts';
 import { startClusterDns } from '../src/local/dns/server.ts';
@@ -77,7 +77,7 @@ function populate(st: DirectoryState, webHosts: number[]): void {
 async function startDirectory(st: DirectoryState): Promise<StandaloneDirectory> {
   return startStandaloneDirectory({
     state: st, log, tls, host: net.gateway, port: DIRECTORY_PORT,
-    authenticate: podCredentialAuthenticator(secret, (uid) => active.has(uid)),
+    credentials: activePodCredentials(secret, (uid) => active.has(uid)),
   });
 }
 
@@ -259,34 +259,44 @@ describe('burstlet sidecar in a pod network namespace', () => {
 });
 
 describe('service directory on the local API server', () => {
-  it('streams Services and EndpointSlices from two watches, with credentials from a persistent node key', async () => {
+  // Both transports of the injected sidecar's URL: burstlet's own plain listener (the default)
+  // and the kubelet port's TLS (--service-directory-tls), with the CA the injection hands over.
+  it.each(['plain', 'kubelet-tls'] as const)('streams Services and EndpointSlices from two watches, with credentials from a persistent node key (%s)', async (kind) => {
     const cluster = await startLocalCluster();
     const cleanup: (() => unknown)[] = [() => cluster.stop()];
     try {
       const client = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
-      const server = http.createServer();
-      // The server is up before the directory URL (with its port) can be given to the injection.
-      const mounted: { networking?: NodeNetworking } = {};
-      server.on('upgrade', (req, socket, head) => {
-        if (!mounted.networking?.directory.server.handleUpgrade(req, socket, head)) socket.destroy();
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      cleanup.push(() => server.close());
+      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const kubeletTls = await selfSignedServingCert('e2e', ['127.0.0.1']);
       const networking = await startNodeNetworking({
-        client, log, nodeName: 'e2e', image: 'burstlet/network:0.1.0', isActivePod: (uid) => uid === 'pod-x',
-        directoryUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/burstlet/v1/service-directory`,
+        client, log, nodeName: 'e2e', image: 'burstlet/network:0.1.0', isActivePod: (uid) => uid === 'pod-x', directoryAddress: '127.0.0.1',
+        transport: kind === 'plain'
+          ? { kind, listenAddress: '127.0.0.1', port }
+          : { kind, kubeletPort: port, caPem: kubeletTls.certPem },
       });
-      mounted.networking = networking;
       cleanup.push(() => networking.stop());
+      if (kind === 'kubelet-tls') {
+        // Stands in for the kubelet server, which mounts the same hook (virtual-node.ts).
+        const kubelet = https.createServer({ key: kubeletTls.keyPem, cert: kubeletTls.certPem });
+        kubelet.on('upgrade', (req, socket, head) => {
+          if (!networking.kubeletUpgrade!(req, socket, head)) socket.destroy();
+        });
+        await new Promise<void>((r) => kubelet.listen(port, '127.0.0.1', r));
+        cleanup.push(() => kubelet.close());
+      }
+      expect(networking.directoryUrl).toBe(`${kind === 'plain' ? 'ws' : 'wss'}://127.0.0.1:${port}/burstlet/v1/service-directory`);
       // The key is kept in a Secret: a restarted burstlet signs the same credentials.
       const key = await loadOrCreateNodeSecret(client, 'kube-system', 'burstlet-sidecar-key-e2e');
       expect((await loadOrCreateNodeSecret(client, 'kube-system', 'burstlet-sidecar-key-e2e')).equals(key)).toBe(true);
       // The injected container carries everything the sidecar needs to follow the directory.
       const container = networking.sidecarFor({ metadata: { uid: 'pod-x' } })!;
       const url = container.args!.find((a) => a.startsWith('--directory-url='))!.slice('--directory-url='.length);
-      const credential = container.env!.find((e) => e.name === SIDECAR_CREDENTIAL_ENV)!.value;
+      const env = (name: string): string | undefined => container.env!.find((e) => e.name === name)?.value;
+      const credential = env(SIDECAR_CREDENTIAL_ENV)!;
+      const ca = env(SIDECAR_CA_ENV);
+      expect(ca === undefined).toBe(kind === 'plain');
       let table = new Map<string, ForwardingEntry>();
-      const sidecar = new DirectoryClient({ url, podUid: 'pod-x', credential, log, onTable: (t) => (table = t) });
+      const sidecar = new DirectoryClient({ url, podUid: 'pod-x', credential, log, onTable: (t) => (table = t), ...(ca ? { ca } : {}) });
       sidecar.start();
       cleanup.push(() => sidecar.stop());
       const apply = async (doc: object): Promise<void> => {
@@ -333,18 +343,10 @@ describe('the local environment through the sidecar', () => {
         endpoints: [{ addresses: [endpoints.ips[0]] }], ports: [{ name: 'p', port: 8080, protocol: 'TCP' }] });
 
       const client = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
-      const server = http.createServer();
-      const mounted: { networking?: NodeNetworking } = {};
-      server.on('upgrade', (req, socket, head) => {
-        if (!mounted.networking?.directory.server.handleUpgrade(req, socket, head)) socket.destroy();
-      });
-      await new Promise<void>((r) => server.listen(0, net.gateway, r));
-      cleanup.push(() => server.close());
       const networking = await startNodeNetworking({
         client, log, nodeName: 'e2e-dns', image: 'burstlet/network:0.1.0', isActivePod: (uid) => uid === 'pod-dns',
-        directoryUrl: `ws://${net.gateway}:${(server.address() as AddressInfo).port}/burstlet/v1/service-directory`,
+        directoryAddress: net.gateway, transport: { kind: 'plain', listenAddress: net.gateway, port: DIRECTORY_PORT + 1 },
       });
-      mounted.networking = networking;
       cleanup.push(() => networking.stop());
       const container = networking.sidecarFor({ metadata: { uid: 'pod-dns' } })!;
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LOG_LEVELS, createLogger } from '../log/logger.ts';
 import { startLocalControlPlane } from '../local/control-plane.ts';
 import { KUBE_DNS_CLUSTER_IP } from '../local/dns/kube-dns-service.ts';
-import { BURST_NODE, CLUSTER_NODE, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
+import { BURST_NODE, CLUSTER_NODE, freePort, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
 import { boolFlag, defineSubcommand, enumFlag, intFlag, ipAddress, stringFlag, type FlagDef } from './flags.ts';
 
 const addressFlag: FlagDef<string> = { ...stringFlag('Address the API server listens on.', '127.0.0.1', 'an IP address'), parse: ipAddress };
@@ -64,7 +64,9 @@ export default defineSubcommand({
       stops.push(() => plane.close());
       for (const backend of backends) {
         // Sidecars reach their node's service directory on the gateway of its pods' subnet.
-        const networking = isolated ? ['--enable-networking', `--service-directory-address=${backend.gateway}`] : [];
+        const networking = isolated
+          ? ['--enable-networking', `--service-directory-address=${backend.gateway}`, `--service-directory-port=${await freePort()}`]
+          : [];
         const nodeArgs = [`--cluster-dns=${KUBE_DNS_CLUSTER_IP}`, ...networking];
         const node = await startLocalNode(backend, { ...nodeOpts, kubeconfigPath: plane.kubeconfigPath, nodeArgs });
         stops.push(() => node.stop());

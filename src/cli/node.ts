@@ -90,7 +90,12 @@ export default defineSubcommand({
       kubeconfig: v.kubeconfig,
       cci,
       ...(v['enable-networking']
-        ? { networking: { image: v['sidecar-image'], directoryAddress: v['service-directory-address'] || v['node-ip'] } }
+        ? {
+          networking: {
+            image: v['sidecar-image'], directoryAddress: v['service-directory-address'] || v['node-ip'],
+            directoryPort: v['service-directory-port'], directoryTls: v['service-directory-tls'],
+          },
+        }
         : {}),
       node: { name: v.nodename, labels: v['node-labels'], taints: v['node-taints'], zone: v.zone, nodeIP: v['node-ip'], hostname: v['hostname-override'], kubeletPort: v.port },
       translateNode: {

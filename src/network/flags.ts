@@ -1,7 +1,8 @@
 // The networking flags of `burstlet node`; the node command spreads `networkFlags` into its own.
-import { boolFlag, ipAddress, stringFlag } from '../cli/flags.ts';
+import { boolFlag, intFlag, ipAddress, stringFlag } from '../cli/flags.ts';
 
 export const DEFAULT_SIDECAR_IMAGE = 'burstlet/network:0.1.0';
+export const DEFAULT_SERVICE_DIRECTORY_PORT = 10270;
 
 export const networkFlags = {
   'enable-networking': boolFlag(
@@ -9,7 +10,16 @@ export const networkFlags = {
   ),
   'sidecar-image': stringFlag('Image of the burstlet-network sidecar', DEFAULT_SIDECAR_IMAGE, 'an image reference'),
   'service-directory-address': {
-    ...stringFlag('Address burst pods reach this node\'s kubelet port at, for the sidecars\' service directory (empty = --node-ip)', '', 'an IP address'),
+    ...stringFlag('Address burst pods reach this node at, for the sidecars\' service directory (empty = --node-ip)', '', 'an IP address'),
     parse: ipAddress,
   },
+  'service-directory-port': intFlag(
+    'Port of the sidecars\' service directory, a plain-HTTP WebSocket listener on --address where both ends prove they hold the pod\'s ' +
+      'credential and every message is authenticated (not encrypted: see README, "Service directory transport")',
+    DEFAULT_SERVICE_DIRECTORY_PORT, 1, 65535,
+  ),
+  'service-directory-tls': boolFlag(
+    'Serve the service directory on the kubelet port over TLS instead of --service-directory-port: its contents are then encrypted too, ' +
+      'at about four times the memory per connected sidecar',
+  ),
 } as const;

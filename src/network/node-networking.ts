@@ -1,11 +1,24 @@
 // --enable-networking for `burstlet node`, in one call: the node's credential key, the service
-// directory (mount `directory.server.handleUpgrade` on the kubelet HTTPS server) and
+// directory on its own listener (or `kubeletUpgrade` to mount on the kubelet HTTPS server) and
 // `sidecarFor`, which the pod controller passes to the translator for every burst pod.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { CciContainer } from '../cci/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { KubeClient } from '../provider/kube/client.ts';
 import { loadOrCreateNodeSecret, startNodeServiceDirectory, type NodeServiceDirectory } from './service-directory/node-directory.ts';
+import { DIRECTORY_PATH } from './service-directory/protocol.ts';
+import { serveDirectory } from './service-directory/server.ts';
 import { sidecarContainer } from './sidecar-injection.ts';
+import { urlHost } from './url-host.ts';
+
+/**
+ * Where the directory is served: a plain listener of its own (every message authenticated,
+ * directory-auth.ts), or the kubelet port's TLS (also encrypted, at about 4x the memory per sidecar).
+ */
+export type DirectoryTransport =
+  | { kind: 'plain'; listenAddress: string; port: number }
+  | { kind: 'kubelet-tls'; kubeletPort: number; caPem: string };
 
 export interface NodeNetworkingOptions {
   client: KubeClient;
@@ -13,10 +26,9 @@ export interface NodeNetworkingOptions {
   nodeName: string;
   /** --sidecar-image */
   image: string;
-  /** wss://<address burst pods reach the node at>:<kubelet port><directory.path> */
-  directoryUrl: string;
-  /** PEM of the CA of the kubelet serving certificate, when pods cannot verify it otherwise. */
-  caPem?: string;
+  /** The address burst pods reach this node at. */
+  directoryAddress: string;
+  transport: DirectoryTransport;
   /** True while the pod with this uid is a burst pod of this node. */
   isActivePod(podUid: string): boolean;
   /** Where the credential key Secret lives (burstlet needs get/create on secrets there). */
@@ -25,24 +37,43 @@ export interface NodeNetworkingOptions {
 
 export interface NodeNetworking {
   directory: NodeServiceDirectory;
+  /** The sidecars' URL of the directory. */
+  directoryUrl: string;
+  /** With the kubelet-tls transport: the kubelet server's upgrade hook (returns false for other paths). */
+  kubeletUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   /** The burstlet-network container for a pod; undefined for a pod without a uid (never created). */
   sidecarFor(pod: { metadata?: { uid?: string } }): CciContainer | undefined;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<NodeNetworking> {
   const secret = await loadOrCreateNodeSecret(o.client, o.secretNamespace ?? 'kube-system', `burstlet-sidecar-key-${o.nodeName}`);
   const directory = startNodeServiceDirectory({ client: o.client, log: o.log, secret, isActivePod: o.isActivePod });
+  const t = o.transport;
+  const host = urlHost(o.directoryAddress);
+  const served = t.kind === 'plain'
+    ? await serveDirectory(directory.server, { host: t.listenAddress, port: t.port }).catch((err: unknown) => {
+      directory.stop();
+      throw new Error(`cannot serve the service directory on ${t.listenAddress}:${t.port} (--service-directory-port): ${String(err)}`);
+    })
+    : undefined;
+  const directoryUrl = t.kind === 'plain' ? `ws://${host}:${t.port}${DIRECTORY_PATH}` : `wss://${host}:${t.kubeletPort}${DIRECTORY_PATH}`;
   return {
     directory,
+    directoryUrl,
+    ...(t.kind === 'kubelet-tls' ? { kubeletUpgrade: (req, socket, head) => directory.server.handleUpgrade(req, socket, head) } : {}),
     sidecarFor: (pod) => {
       const uid = pod.metadata?.uid;
       if (!uid) return undefined;
       return sidecarContainer({
-        image: o.image, directoryUrl: o.directoryUrl, podUid: uid, credential: directory.credentialFor(uid),
-        ...(o.caPem ? { caPem: o.caPem } : {}),
+        image: o.image, directoryUrl, podUid: uid, credential: directory.credentialFor(uid),
+        // Sidecars verify the kubelet port's serving certificate with it.
+        ...(t.kind === 'kubelet-tls' ? { caPem: t.caPem } : {}),
       });
     },
-    stop: () => directory.stop(),
+    stop: async () => {
+      directory.stop();
+      await served?.close();
+    },
   };
 }

@@ -5,7 +5,6 @@ import type { Logger } from '../log/logger.ts';
 import { readFile } from 'node:fs/promises';
 import type { CciClient } from '../cci/client.ts';
 import { startNodeNetworking, type NodeNetworking } from '../network/node-networking.ts';
-import { DIRECTORY_PATH } from '../network/service-directory/protocol.ts';
 import { cciReason } from './cci-backend.ts';
 import { cciKubeletBackend } from './cci-kubelet-backend.ts';
 import { KubeletAuth } from './kubelet/auth.ts';
@@ -36,7 +35,7 @@ export interface VirtualNodeOptions {
   node: NodeConfig;
   translateNode: PodControllerOptions['translateNode'];
   /** --enable-networking: the sidecar injected into every burst pod and the service directory it reads. */
-  networking?: { image: string; directoryAddress: string };
+  networking?: { image: string; directoryAddress: string; directoryPort: number; directoryTls: boolean };
   podSyncWorkers: number;
   statusResyncMs: number;
   nodeStatusUpdateMs: number;
@@ -71,9 +70,10 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
       log: o.log.child({ component: 'service-directory' }),
       nodeName: o.node.name,
       image: o.networking.image,
-      directoryUrl: `wss://${hostForUrl(o.networking.directoryAddress)}:${o.node.kubeletPort}${DIRECTORY_PATH}`,
-      // Sidecars verify the kubelet port's serving certificate with it.
-      caPem: tls.certPem,
+      directoryAddress: o.networking.directoryAddress,
+      transport: o.networking.directoryTls
+        ? { kind: 'kubelet-tls', kubeletPort: o.node.kubeletPort, caPem: tls.certPem }
+        : { kind: 'plain', listenAddress: o.kubelet.address, port: o.networking.directoryPort },
       isActivePod: (uid) => ref.pods?.pods().some((p) => p.metadata?.uid === uid) ?? false,
     })
     : undefined;
@@ -112,7 +112,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     kubeletPort: kubelet.port,
     async stop() {
       await kubelet.close();
-      networking?.stop();
+      await networking?.stop();
       node.stop();
       podController.stop();
       await events.flush();
@@ -120,10 +120,6 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
       await kube.close();
     },
   };
-}
-
-function hostForUrl(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
 }
 
 async function kubeletServingCert(o: VirtualNodeOptions): Promise<{ certPem: string; keyPem: string }> {
@@ -150,7 +146,7 @@ async function startKubelet(
     ...(k.clientCaFile !== '' ? { clientCaPem: await readFile(k.clientCaFile, 'utf8') } : {}),
     auth: new KubeletAuth({ anonymous: k.anonymousAuth, webhookTokens: k.webhookTokens, reviews: kubeReviewClient(kube) }),
     backend: cciKubeletBackend(o.cci, { pods: () => pods.pods(), findPod: (ns, name) => pods.findPod(ns, name) }),
-    ...(networking ? { extraUpgrade: (req, socket, head) => networking.directory.server.handleUpgrade(req, socket, head) } : {}),
+    ...(networking?.kubeletUpgrade ? { extraUpgrade: networking.kubeletUpgrade } : {}),
     log: o.log.child({ component: 'kubelet' }),
   });
 }

@@ -1,8 +1,12 @@
-// The sidecar's end of the service directory: one WebSocket to burstlet, authenticated by the
-// pod's credential, resumed from the last revision after any disconnect (with backoff), and
-// the forwarding table recomputed after each message. Meanwhile the last table keeps serving.
+// The sidecar's end of the service directory: one WebSocket to burstlet, each side proving it
+// holds the pod's credential and every message checked (directory-auth.ts), resumed from the
+// last revision after any disconnect (with backoff), and the forwarding table recomputed after
+// each message. Meanwhile the last table keeps serving.
 import { WebSocket } from 'ws';
 import type { Logger } from '../log/logger.ts';
+import {
+  isNonce, MessageOpener, newNonce, PROOF_SCHEME, sessionKey, upgradeProof,
+} from '../network/service-directory/directory-auth.ts';
 import {
   decodeDirectoryMessage, directoryHeaders, type DirectoryMessage, type DirService, type DirSlice,
 } from '../network/service-directory/protocol.ts';
@@ -93,14 +97,27 @@ export class DirectoryClient {
   }
 
   #connect(): void {
-    const { log, url } = this.#opts;
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.#opts.credential}`,
-      [directoryHeaders.podUid]: this.#opts.podUid,
+    const { log, url, podUid, credential } = this.#opts;
+    const fields = {
+      podUid,
+      clientNonce: newNonce(),
+      resumeFrom: this.replica.hasState ? `${this.replica.epoch}:${this.replica.revision}` : '',
     };
-    if (this.replica.hasState) headers[directoryHeaders.resumeFrom] = `${this.replica.epoch}:${this.replica.revision}`;
+    const headers: Record<string, string> = {
+      authorization: `${PROOF_SCHEME} ${upgradeProof(credential, fields)}`,
+      [directoryHeaders.podUid]: podUid,
+      [directoryHeaders.clientNonce]: fields.clientNonce,
+    };
+    if (fields.resumeFrom !== '') headers[directoryHeaders.resumeFrom] = fields.resumeFrom;
     const ws = new WebSocket(url, { headers, perMessageDeflate: false, ...(this.#opts.ca ? { ca: this.#opts.ca } : {}) });
     this.#ws = ws;
+    let opener: MessageOpener | undefined;
+    ws.on('upgrade', (res) => {
+      const serverNonce = res.headers[directoryHeaders.serverNonce];
+      if (typeof serverNonce === 'string' && isNonce(serverNonce)) {
+        opener = new MessageOpener(sessionKey(credential, { podUid, clientNonce: fields.clientNonce, serverNonce }));
+      }
+    });
     const alive = (): void => {
       clearTimeout(this.#liveness);
       this.#liveness = setTimeout(() => {
@@ -111,6 +128,11 @@ export class DirectoryClient {
     ws.on('ping', alive);
     ws.on('message', alive);
     ws.on('open', () => {
+      if (!opener) {
+        log.error({ url }, 'the server at --directory-url did not authenticate itself as a burstlet service directory (no server nonce)');
+        ws.terminate();
+        return;
+      }
       alive();
       this.#connected = true;
       this.#backoff = this.#opts.minBackoffMs ?? 250;
@@ -122,7 +144,9 @@ export class DirectoryClient {
         : 'the service directory answered without upgrading');
       ws.terminate();
     });
-    ws.on('message', (data) => this.#onMessage(ws, data.toString()));
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (opener) this.#onMessage(ws, opener, data, isBinary);
+    });
     ws.on('error', (err) => log.warn({ url, err: err.message }, 'service directory connection error'));
     ws.on('close', () => {
       clearTimeout(this.#liveness);
@@ -136,10 +160,11 @@ export class DirectoryClient {
     });
   }
 
-  #onMessage(ws: WebSocket, text: string): void {
+  #onMessage(ws: WebSocket, opener: MessageOpener, data: Buffer, isBinary: boolean): void {
     let msg: DirectoryMessage;
     try {
-      msg = decodeDirectoryMessage(text);
+      if (!isBinary) throw new Error('unsealed text message');
+      msg = decodeDirectoryMessage(opener.open(data).toString());
     } catch (err) {
       this.#opts.log.error({ err: (err as Error).message }, 'bad message from the service directory; reconnecting');
       ws.terminate();

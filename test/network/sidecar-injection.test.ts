@@ -43,15 +43,25 @@ describe('networkingEvents', () => {
 describe('networkFlags', () => {
   const cmd = defineSubcommand({ name: 'node', summary: '', flags: { ...networkFlags }, run() {} });
   it.each<[string[], object]>([
-    [[], { 'enable-networking': false, 'sidecar-image': 'burstlet/network:0.1.0', 'service-directory-address': '' }],
+    [[], {
+      'enable-networking': false, 'sidecar-image': 'burstlet/network:0.1.0', 'service-directory-address': '',
+      'service-directory-port': 10270, 'service-directory-tls': false,
+    }],
     [
-      ['--enable-networking', '--sidecar-image=registry.example/burstlet/network:0.2', '--service-directory-address=198.18.0.1'],
-      { 'enable-networking': true, 'sidecar-image': 'registry.example/burstlet/network:0.2', 'service-directory-address': '198.18.0.1' },
+      ['--enable-networking', '--sidecar-image=registry.example/burstlet/network:0.2', '--service-directory-address=198.18.0.1',
+        '--service-directory-port=9999', '--service-directory-tls'],
+      {
+        'enable-networking': true, 'sidecar-image': 'registry.example/burstlet/network:0.2', 'service-directory-address': '198.18.0.1',
+        'service-directory-port': 9999, 'service-directory-tls': true,
+      },
     ],
   ])('%j', (argv, expected) => {
     expect(parseFlags(cmd, argv)).toEqual(expected);
   });
   it('refuses a service directory address that is not an IP', () => {
     expect(() => parseFlags(cmd, ['--service-directory-address=node.local'])).toThrow(/--service-directory-address: "node.local" is not an IP address/);
+  });
+  it.each(['0', '65536', 'http'])('refuses --service-directory-port=%s', (port) => {
+    expect(() => parseFlags(cmd, [`--service-directory-port=${port}`])).toThrow(/--service-directory-port.*1-65535/);
   });
 });

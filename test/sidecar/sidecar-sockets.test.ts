@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.ts';
-import { newNodeSecret, podCredential, podCredentialAuthenticator } from '../../src/network/service-directory/credentials.ts';
+import { newNodeSecret, podCredential, activePodCredentials } from '../../src/network/service-directory/credentials.ts';
 import type { DirService, DirSlice } from '../../src/network/service-directory/protocol.ts';
 import { startStandaloneDirectory, type StandaloneDirectory } from '../../src/network/service-directory/server.ts';
 import { DirectoryState } from '../../src/network/service-directory/state.ts';
@@ -47,7 +47,7 @@ async function setup(opts: { uid?: string; credentialFor?: string } = {}): Promi
   const secret = newNodeSecret();
   const state = new DirectoryState();
   state.markSynced();
-  const dir = await startStandaloneDirectory({ state, log, authenticate: podCredentialAuthenticator(secret, (u) => u === 'pod-a') });
+  const dir = await startStandaloneDirectory({ state, log, credentials: activePodCredentials(secret, (u) => u === 'pod-a') });
   cleanups.push(() => dir.close());
   const sidecar = await startSidecar({
     directoryUrl: dir.url, podUid: opts.uid ?? 'pod-a', credential: podCredential(secret, opts.credentialFor ?? 'pod-a'),

@@ -16,6 +16,7 @@ import { findResource } from './resources.ts';
 import { registerRestRoutes, sendError } from './rest.ts';
 import { ServiceIpAllocator } from './service-ips.ts';
 import { ObjectStore, type KubeObject } from './store.ts';
+import { urlHost } from '../../network/url-host.ts';
 
 export { ObjectStore, type KubeObject } from './store.ts';
 export type { DenyRule } from './auth.ts';
@@ -161,7 +162,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const port = (app.server.address() as AddressInfo).port;
   // Clients of a server on every interface use loopback; the certificate covers the rest.
   const advertised = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${port}`;
+  url = `https://${urlHost(advertised)}:${port}`;
   publishKubernetesService(registry, advertised, port);
   const kubeconfigPath = join(opts.stateDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, url, pki.caPem, { client: pki.admin });

@@ -30,6 +30,7 @@ import {
   type PodSubresourcePath,
   type StatusBody,
 } from './kubelet-target.ts';
+import { urlHost } from '../../network/url-host.ts';
 
 export interface PodProxyOptions {
   /**
@@ -66,7 +67,7 @@ function resolveTarget(ctx: ApiServerExtensionContext, req: IncomingMessage, tar
   if (!node) return { status: failureStatus(404, 'NotFound', `nodes "${nodeName}" not found`) };
   const endpoint = kubeletEndpoint(node);
   if (!endpoint) return { status: failureStatus(503, 'ServiceUnavailable', `node ${nodeName} reports no kubelet address or port in its status`) };
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  const host = urlHost(endpoint.host);
   const url = new URL(`https://${host}:${endpoint.port}${kubeletPath(target.subresource, target.namespace, target.pod, container)}`);
   if (target.subresource === 'log') url.search = kubeletLogQuery(query).toString();
   if (target.subresource === 'exec' || target.subresource === 'attach') url.search = kubeletRemoteCommandQuery(parseRemoteCommandQuery(query)).toString();

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log/logger.ts';
 import { KubeError, type KubeClient } from '../../provider/kube/client.ts';
-import { podCredential, podCredentialAuthenticator } from './credentials.ts';
+import { activePodCredentials, podCredential } from './credentials.ts';
 import { watchServiceDirectory } from './informer-source.ts';
 import { DIRECTORY_PATH } from './protocol.ts';
 import { createDirectoryServer, type DirectoryServer } from './server.ts';
@@ -69,7 +69,7 @@ export interface NodeServiceDirectory {
 export function startNodeServiceDirectory(opts: NodeServiceDirectoryOptions): NodeServiceDirectory {
   const state = new DirectoryState();
   const server = createDirectoryServer({
-    state, log: opts.log, authenticate: podCredentialAuthenticator(opts.secret, opts.isActivePod),
+    state, log: opts.log, credentials: activePodCredentials(opts.secret, opts.isActivePod),
   });
   // Sidecars that connect before the first lists are held until them (the server waits for sync).
   const watching = watchServiceDirectory(opts.client, state, opts.log);

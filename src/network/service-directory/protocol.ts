@@ -65,11 +65,14 @@ export interface DeltaMessage {
 
 export type DirectoryMessage = SnapshotMessage | DeltaMessage;
 
-/** Headers a sidecar sends on the WebSocket upgrade. */
+/** Headers of the WebSocket upgrade (the proof goes in Authorization, see directory-auth.ts). */
 export const directoryHeaders = {
   podUid: 'x-burstlet-pod-uid',
   /** "<epoch>:<revision>" of the last state the sidecar holds, to resume from. */
   resumeFrom: 'x-burstlet-resume-from',
+  clientNonce: 'x-burstlet-client-nonce',
+  /** In the 101 response. */
+  serverNonce: 'x-burstlet-server-nonce',
 } as const;
 
 export const DIRECTORY_PATH = '/burstlet/v1/service-directory';

@@ -1,19 +1,22 @@
 // The directory's WebSocket fan-out. `handleUpgrade` can be mounted on any HTTP(S) server (the
-// kubelet port, or the standalone server below): it authenticates the sidecar by its pod's
-// credential, sends what it missed, then every change, as the same pre-encoded bytes for all.
+// kubelet port, or a listener of its own, `serveDirectory`): it checks the sidecar's proof of
+// its pod's credential, sends what it missed, then every change; each message is the same
+// pre-encoded bytes for all, behind a MAC of the sidecar's session (directory-auth.ts).
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../log/logger.ts';
-import type { Authenticate } from './credentials.ts';
+import type { CredentialLookup } from './credentials.ts';
+import { isNonce, MessageSealer, newNonce, PROOF_SCHEME, proofMatches, sessionKey } from './directory-auth.ts';
 import { DIRECTORY_PATH, directoryHeaders } from './protocol.ts';
 import type { DirectoryState } from './state.ts';
+import { urlHost } from '../url-host.ts';
 
 export interface DirectoryServerOptions {
   state: DirectoryState;
-  authenticate: Authenticate;
+  credentials: CredentialLookup;
   log: Logger;
   path?: string;
   /** A sidecar this far behind is dropped; it reconnects and catches up. */
@@ -34,9 +37,25 @@ function refuse(socket: Duplex, status: string, message: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 
-function bearer(req: http.IncomingMessage): string {
-  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-  return m?.[1] ?? '';
+function header(req: http.IncomingMessage, name: string): string {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : '';
+}
+
+function proofOf(req: http.IncomingMessage): string {
+  const [scheme, proof] = (req.headers.authorization ?? '').split(' ');
+  return scheme === PROOF_SCHEME ? (proof ?? '') : '';
+}
+
+interface Connection {
+  podUid: string;
+  sealer: MessageSealer;
+}
+
+/** One sealed message: its MAC as the first fragment, the shared payload (never copied) after it. */
+function sendSealed(ws: WebSocket, c: Connection, bytes: Buffer): void {
+  ws.send(c.sealer.seal(bytes), { binary: true, fin: false });
+  ws.send(bytes, { binary: true, fin: true });
 }
 
 /**
@@ -45,14 +64,14 @@ function bearer(req: http.IncomingMessage): string {
  */
 const FRAGMENT_BYTES = 16 * 1024;
 
-async function sendFragmented(ws: WebSocket, bytes: Buffer): Promise<void> {
-  for (let off = 0; off < bytes.length || off === 0; off += FRAGMENT_BYTES) {
+async function sendSealedFragments(ws: WebSocket, c: Connection, bytes: Buffer): Promise<void> {
+  const pieces = [c.sealer.seal(bytes)];
+  for (let off = 0; off < bytes.length; off += FRAGMENT_BYTES) pieces.push(bytes.subarray(off, off + FRAGMENT_BYTES));
+  for (const [i, piece] of pieces.entries()) {
     if (ws.readyState !== WebSocket.OPEN) throw new Error('closed');
-    const fin = off + FRAGMENT_BYTES >= bytes.length;
     await new Promise<void>((resolve, reject) => {
-      ws.send(bytes.subarray(off, off + FRAGMENT_BYTES), { binary: false, fin }, (err) => (err ? reject(err) : resolve()));
+      ws.send(piece, { binary: true, fin: i === pieces.length - 1 }, (err) => (err ? reject(err) : resolve()));
     });
-    if (fin) return;
   }
 }
 
@@ -61,16 +80,23 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
   const path = opts.path ?? DIRECTORY_PATH;
   const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096, clientTracking: false });
-  const pods = new Map<WebSocket, string>();
+  const pods = new Map<WebSocket, Connection>();
   const alive = new WeakSet<WebSocket>();
+  // The server's nonce of each accepted upgrade, for its 101 response.
+  const serverNonces = new WeakMap<http.IncomingMessage, string>();
+  wss.on('headers', (headers, req) => {
+    headers.push(`${directoryHeaders.serverNonce}: ${serverNonces.get(req) ?? ''}`);
+  });
 
   const send = (ws: WebSocket, bytes: Buffer): void => {
+    const c = pods.get(ws);
+    if (!c) return;
     if (ws.bufferedAmount > maxBuffered) {
-      log.warn({ podUid: pods.get(ws), buffered: ws.bufferedAmount }, 'sidecar too slow; dropping it so it resumes');
+      log.warn({ podUid: c.podUid, buffered: ws.bufferedAmount }, 'sidecar too slow; dropping it so it resumes');
       ws.terminate();
       return;
     }
-    ws.send(bytes, { binary: false });
+    sendSealed(ws, c, bytes);
   };
   // Connections still waiting for sync or receiving their catch-up: their deltas wait here so
   // that nothing overtakes the snapshot.
@@ -93,8 +119,8 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
     }
   }, opts.pingIntervalMs ?? 30_000).unref();
 
-  const accept = async (ws: WebSocket, podUid: string, resumeFrom: string | undefined): Promise<void> => {
-    pods.set(ws, podUid);
+  const accept = async (ws: WebSocket, c: Connection, resumeFrom: string | undefined): Promise<void> => {
+    pods.set(ws, c);
     catchingUp.set(ws, []);
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
@@ -109,7 +135,7 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
     // The catch-up reflects every change so far, so what was queued until now is already in it.
     catchingUp.set(ws, []);
     try {
-      for (const bytes of state.catchUp(resumeFrom)) await sendFragmented(ws, bytes);
+      for (const bytes of state.catchUp(resumeFrom)) await sendSealedFragments(ws, c, bytes);
     } catch {
       ws.terminate();
       return;
@@ -123,20 +149,27 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
     handleUpgrade(req, socket, head) {
       const url = new URL(req.url ?? '/', 'http://directory');
       if (url.pathname !== path) return false;
-      const podUid = String(req.headers[directoryHeaders.podUid] ?? '');
-      if (!opts.authenticate(podUid, bearer(req))) {
-        log.warn({ podUid, remote: req.socket.remoteAddress }, 'sidecar refused: credential is not valid for an active burst pod');
+      const fields = {
+        podUid: header(req, directoryHeaders.podUid),
+        clientNonce: header(req, directoryHeaders.clientNonce),
+        resumeFrom: header(req, directoryHeaders.resumeFrom),
+      };
+      const credential = opts.credentials(fields.podUid);
+      if (credential === undefined || !isNonce(fields.clientNonce) || !proofMatches(credential, fields, proofOf(req))) {
+        log.warn({ podUid: fields.podUid, remote: req.socket.remoteAddress }, 'sidecar refused: no valid proof of an active burst pod\'s credential');
         refuse(socket, '401 Unauthorized', 'sidecar credential refused: it is not valid for an active burst pod on this node\n');
         return true;
       }
-      const resumeFrom = req.headers[directoryHeaders.resumeFrom];
+      const serverNonce = newNonce();
+      serverNonces.set(req, serverNonce);
+      const sealer = new MessageSealer(sessionKey(credential, { ...fields, serverNonce }));
       wss.handleUpgrade(req, socket, head, (ws) => {
-        void accept(ws, podUid, typeof resumeFrom === 'string' ? resumeFrom : undefined);
+        void accept(ws, { podUid: fields.podUid, sealer }, fields.resumeFrom || undefined);
       });
       return true;
     },
     revokePod(podUid) {
-      for (const [ws, uid] of pods) if (uid === podUid) ws.close(1008, 'pod deleted');
+      for (const [ws, c] of pods) if (c.podUid === podUid) ws.close(1008, 'pod deleted');
     },
     get connections() {
       return pods.size;
@@ -150,17 +183,16 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
   };
 }
 
-export interface StandaloneDirectory {
+export interface ServedDirectory {
   url: string;
-  directory: DirectoryServer;
   close(): Promise<void>;
 }
 
-/** The directory on its own HTTP(S) server (tests, benchmarks); TLS when a key and cert are given. */
-export async function startStandaloneDirectory(
-  opts: DirectoryServerOptions & { host?: string; port?: number; tls?: { key: string; cert: string } },
-): Promise<StandaloneDirectory> {
-  const directory = createDirectoryServer(opts);
+/** A listener of the directory's own: plain HTTP, or TLS when a key and cert are given. */
+export async function serveDirectory(
+  directory: DirectoryServer,
+  opts: { host: string; port: number; path?: string; tls?: { key: string; cert: string } },
+): Promise<ServedDirectory> {
   const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }) : http.createServer();
   server.on('request', (_req, res) => {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('only the service directory WebSocket is served here\n');
@@ -168,21 +200,40 @@ export async function startStandaloneDirectory(
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!directory.handleUpgrade(req, socket, head)) refuse(socket, '404 Not Found', 'no such WebSocket endpoint\n');
   });
-  const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
+    server.listen(opts.port, opts.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const scheme = opts.tls ? 'wss' : 'ws';
+  const host = urlHost(opts.host);
   return {
-    url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}${opts.path ?? DIRECTORY_PATH}`,
-    directory,
+    url: `${opts.tls ? 'wss' : 'ws'}://${host}:${port}${opts.path ?? DIRECTORY_PATH}`,
     close: () =>
       new Promise((resolve) => {
-        directory.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+export interface StandaloneDirectory extends ServedDirectory {
+  directory: DirectoryServer;
+}
+
+/** A directory server on a listener of its own (tests, benchmarks). */
+export async function startStandaloneDirectory(
+  opts: DirectoryServerOptions & { host?: string; port?: number; tls?: { key: string; cert: string } },
+): Promise<StandaloneDirectory> {
+  const directory = createDirectoryServer(opts);
+  const served = await serveDirectory(directory, {
+    host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, ...(opts.path ? { path: opts.path } : {}), ...(opts.tls ? { tls: opts.tls } : {}),
+  });
+  return {
+    url: served.url,
+    directory,
+    close: async () => {
+      directory.close();
+      await served.close();
+    },
   };
 }

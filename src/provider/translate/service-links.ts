@@ -3,6 +3,7 @@
 // <NAME>_PORT, <NAME>_PORT_<port>_<PROTO>[_PROTO|_PORT|_ADDR] for every port.
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import type { CciEnvVar } from '../../cci/types.ts';
+import { urlHost } from '../../network/url-host.ts';
 
 /** Services the kubelet always links, from the default namespace, even with enableServiceLinks false. */
 const MASTER_SERVICES = new Set(['kubernetes']);
@@ -16,7 +17,7 @@ function hasClusterIP(svc: V1Service): boolean {
 }
 
 function hostPort(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return `${urlHost(ip)}:${port}`;
 }
 
 function serviceVars(svc: V1Service): CciEnvVar[] {

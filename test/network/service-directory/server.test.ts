@@ -3,7 +3,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createLogger } from '../../../src/log/logger.ts';
-import { newNodeSecret, podCredential, podCredentialAuthenticator } from '../../../src/network/service-directory/credentials.ts';
+import { newNodeSecret, podCredential, activePodCredentials } from '../../../src/network/service-directory/credentials.ts';
+import {
+  MAC_BYTES, MessageOpener, newNonce, PROOF_SCHEME, sessionKey, upgradeProof,
+} from '../../../src/network/service-directory/directory-auth.ts';
 import { decodeDirectoryMessage, directoryHeaders, type DirectoryMessage, type DirService } from '../../../src/network/service-directory/protocol.ts';
 import { startStandaloneDirectory, type StandaloneDirectory } from '../../../src/network/service-directory/server.ts';
 import { DirectoryState } from '../../../src/network/service-directory/state.ts';
@@ -23,28 +26,46 @@ const svc = (i: number): DirService => ({
 });
 
 async function serve(state: DirectoryState): Promise<StandaloneDirectory> {
-  dir = await startStandaloneDirectory({ state, log, authenticate: podCredentialAuthenticator(secret, (u) => active.has(u)) });
+  dir = await startStandaloneDirectory({ state, log, credentials: activePodCredentials(secret, (u) => active.has(u)) });
   return dir;
 }
 
 interface Conn {
   ws: WebSocket;
   messages: DirectoryMessage[];
+  /** The messages as received, MAC first. */
+  raw: Buffer[];
   status: Promise<number>;
 }
 
-function connect(url: string, uid: string, credential: string, resumeFrom?: string): Conn {
-  const headers: Record<string, string> = { authorization: `Bearer ${credential}`, [directoryHeaders.podUid]: uid };
+/** A sidecar's side of the protocol, written out; `authorization` replaces the proof when given. */
+function connect(url: string, uid: string, credential: string, resumeFrom = '', authorization?: string): Conn {
+  const clientNonce = newNonce();
+  const headers: Record<string, string> = {
+    authorization: authorization ?? `${PROOF_SCHEME} ${upgradeProof(credential, { podUid: uid, clientNonce, resumeFrom })}`,
+    [directoryHeaders.podUid]: uid,
+    [directoryHeaders.clientNonce]: clientNonce,
+  };
   if (resumeFrom) headers[directoryHeaders.resumeFrom] = resumeFrom;
   const ws = new WebSocket(url, { headers });
   const messages: DirectoryMessage[] = [];
-  ws.on('message', (d: Buffer) => messages.push(decodeDirectoryMessage(d.toString())));
+  const raw: Buffer[] = [];
+  let opener: MessageOpener | undefined;
+  ws.once('upgrade', (res) => {
+    const serverNonce = String(res.headers[directoryHeaders.serverNonce]);
+    opener = new MessageOpener(sessionKey(credential, { podUid: uid, clientNonce, serverNonce }));
+  });
+  ws.on('message', (d: Buffer, isBinary) => {
+    expect(isBinary).toBe(true);
+    raw.push(d);
+    messages.push(decodeDirectoryMessage(opener!.open(d).toString()));
+  });
   const status = new Promise<number>((resolve) => {
     ws.once('open', () => resolve(101));
     ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     ws.once('error', () => resolve(0));
   });
-  return { ws, messages, status };
+  return { ws, messages, raw, status };
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -118,5 +139,32 @@ describe('directory server', () => {
     directory.revokePod('pod-b');
     expect(await closed).toBe(1008);
     expect(await connect(url, 'pod-b', podCredential(secret, 'pod-b')).status).toBe(401);
+  });
+
+  it('refuses a credential sent as is, and a proof without its nonce', async () => {
+    const state = new DirectoryState();
+    state.markSynced();
+    const { url } = await serve(state);
+    const credential = podCredential(secret, 'pod-a');
+    expect(await connect(url, 'pod-a', credential, '', `Bearer ${credential}`).status).toBe(401);
+    expect(await connect(url, 'pod-a', credential, '', `${PROOF_SCHEME} ${credential}`).status).toBe(401);
+    const proof = upgradeProof(credential, { podUid: 'pod-a', clientNonce: '', resumeFrom: '' });
+    expect(await connect(url, 'pod-a', credential, '', `${PROOF_SCHEME} ${proof}`).status).toBe(401);
+  });
+
+  it('seals the same change differently for each session, and a session\'s messages open for it only', async () => {
+    const state = new DirectoryState();
+    state.markSynced();
+    const { url } = await serve(state);
+    const credential = podCredential(secret, 'pod-a');
+    const [a, b] = [connect(url, 'pod-a', credential), connect(url, 'pod-a', credential)];
+    await until(() => a.messages.length >= 1 && b.messages.length >= 1);
+    state.setService('default/svc-1', svc(1));
+    await until(() => a.messages.length >= 2 && b.messages.length >= 2);
+    const [fromA, fromB] = [a.raw[1]!, b.raw[1]!];
+    expect(fromA.subarray(MAC_BYTES)).toEqual(fromB.subarray(MAC_BYTES));
+    expect(fromA.subarray(0, MAC_BYTES)).not.toEqual(fromB.subarray(0, MAC_BYTES));
+    a.ws.close();
+    b.ws.close();
   });
 });
