@@ -1,6 +1,6 @@
 // The service directory as `burstlet node` runs it: the node secret that signs pod credentials
 // (kept in a Kubernetes Secret so that sidecars' credentials survive a burstlet restart), the
-// two watches, and the WebSocket handler to mount on the kubelet port.
+// two watches, and the WebSocket server (node-networking.ts decides where it listens).
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log/logger.ts';
 import { KubeError, type KubeClient } from '../../provider/kube/client.ts';
