@@ -3,7 +3,7 @@
 //    HAProxy (one thread, mode tcp) doing the same forwarding;
 //  - UDP DNS-sized queries per second: direct and via the sidecar;
 //  - directory propagation from one change to 1,000 connected sidecar WebSockets (ws and wss), and
-//    the directory process's memory per connected sidecar.
+//    the directory process's memory per connected sidecar (the slope from 1,000 to 3,000).
 // Every path runs in its own process (client here, server and proxies as children).
 // Usage: node bench/sidecar.ts   (as root: it runs itself in a network namespace of its own;
 // the `in-netns`, `server` and `directory` arguments are its children)
@@ -321,39 +321,53 @@ async function directory(tmp: string, killList: ChildProcess[], tls: boolean): P
   const before = await ask<Mem>(child, { cmd: 'mem' });
 
   const arrivals = new Map<number, number[]>();
-  const clients: WebSocket[] = [];
   let snapshots = 0;
-  for (let i = 0; i < SIDECARS; i += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, SIDECARS - i) }, (_, k) => new Promise<void>((resolve, reject) => {
-      const uid = `pod-${i + k}`;
-      const clientNonce = newNonce();
-      const proof = upgradeProof(podCredential(secret, uid), { podUid: uid, clientNonce, resumeFrom: '' });
-      const ws = new WebSocket(url, {
-        ...(ca ? { ca } : {}), perMessageDeflate: false,
-        headers: { authorization: `${PROOF_SCHEME} ${proof}`, [directoryHeaders.podUid]: uid, [directoryHeaders.clientNonce]: clientNonce },
-      });
-      ws.on('message', (data: Buffer) => {
-        const at = performance.timeOrigin + performance.now();
-        // The revision is in the first bytes after the MAC; checking the MAC and a full parse are
-        // the sidecar's costs, not the directory's.
-        const m = /"type":"(\w+)","epoch":"\w+","revision":(\d+)/.exec(data.subarray(MAC_BYTES, MAC_BYTES + 80).toString());
-        if (m?.[1] === 'snapshot') {
-          snapshots++;
-          resolve();
-        } else if (m) {
-          const rev = Number(m[2]);
-          arrivals.set(rev, [...(arrivals.get(rev) ?? []), at]);
-        }
-      });
-      ws.once('error', reject);
-      clients.push(ws);
-    })));
-  }
-  await new Promise((r) => setTimeout(r, 1000)); // let snapshot writes drain
+  /** Connects sidecars pod-<from>… 50 at a time; resolves once each has its snapshot. */
+  const connect = async (from: number, count: number): Promise<WebSocket[]> => {
+    const sockets: WebSocket[] = [];
+    for (let i = from; i < from + count; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, from + count - i) }, (_, k) => new Promise<void>((resolve, reject) => {
+        const uid = `pod-${i + k}`;
+        const clientNonce = newNonce();
+        const proof = upgradeProof(podCredential(secret, uid), { podUid: uid, clientNonce, resumeFrom: '' });
+        const ws = new WebSocket(url, {
+          ...(ca ? { ca } : {}), perMessageDeflate: false,
+          headers: { authorization: `${PROOF_SCHEME} ${proof}`, [directoryHeaders.podUid]: uid, [directoryHeaders.clientNonce]: clientNonce },
+        });
+        ws.on('message', (data: Buffer) => {
+          const at = performance.timeOrigin + performance.now();
+          // The revision is in the first bytes after the MAC; checking the MAC and a full parse are
+          // the sidecar's costs, not the directory's.
+          const m = /"type":"(\w+)","epoch":"\w+","revision":(\d+)/.exec(data.subarray(MAC_BYTES, MAC_BYTES + 80).toString());
+          if (m?.[1] === 'snapshot') {
+            snapshots++;
+            resolve();
+          } else if (m) {
+            const rev = Number(m[2]);
+            arrivals.set(rev, [...(arrivals.get(rev) ?? []), at]);
+          }
+        });
+        ws.once('error', reject);
+        sockets.push(ws);
+      })));
+    }
+    await new Promise((r) => setTimeout(r, 1000)); // let snapshot writes drain
+    return sockets;
+  };
+  // The cost of one more sidecar is the slope over 2 x SIDECARS more connections: the first ones
+  // also pay one-time costs (code paged in, V8's and malloc's first growth), and memory they
+  // freed is reused by the next ones, which a single batch after them would count as free.
+  const clients = await connect(0, SIDECARS);
+  const middle = await ask<Mem>(child, { cmd: 'mem' });
+  const extra = [...await connect(SIDECARS, SIDECARS), ...await connect(2 * SIDECARS, SIDECARS)];
   const after = await ask<Mem>(child, { cmd: 'mem' });
-  const perSidecar = (k: keyof Mem): string => fmt((after[k] - before[k]) / SIDECARS / 1024);
+  const slope = (k: keyof Mem): string => fmt((after[k] - middle[k]) / extra.length / 1024);
   console.log(`Service directory over ${tls ? 'wss (--service-directory-tls)' : 'plain ws, every message authenticated (the default)'}, 200 Services, ${after.connections} connected sidecars (${snapshots} snapshots received)`);
-  console.log(`  memory per connected sidecar: live JS objects+buffers ${perSidecar('heap')} KiB, V8 heap reserved ${perSidecar('heapTotal')} KiB, process RSS ${perSidecar('rss')} KiB (target < 20 KiB)`);
+  console.log(`  memory per connected sidecar (from ${SIDECARS} to ${after.connections}): live JS objects+buffers ${slope('heap')} KiB, ` +
+    `V8 heap reserved ${slope('heapTotal')} KiB, process RSS ${slope('rss')} KiB (target < 20 KiB); ` +
+    `the first ${SIDECARS} with the one-time costs: ${fmt((middle.rss - before.rss) / SIDECARS / 1024)} KiB RSS each`);
+  for (const ws of extra) ws.terminate();
+  await until(`the directory to see ${SIDECARS} sidecars again`, async () => (await ask<Mem>(child, { cmd: 'mem' })).connections === SIDECARS);
 
   const latencies: number[] = [];
   const perChange: number[] = [];
