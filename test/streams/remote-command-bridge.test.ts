@@ -52,11 +52,13 @@ beforeAll(async () => {
   server = createServer();
   server.on('upgrade', (req, socket, head) => {
     if (req.url === '/cci') {
-      // A CCI stand-in: the payload as WebSocket messages, written as fast as they are taken.
+      // A CCI stand-in: the payload as WebSocket messages of a pipe's varied read sizes, written
+      // as fast as they are taken; small ones arrive several to a socket read, big ones span reads.
       void acceptWebSocket(req, socket, head, REMOTE_COMMAND_WS_PROTOCOLS).then((ws) => {
         if (!ws) return;
         const session = serveWebSocketRemoteCommand(ws, OPTIONS);
-        const reads = Array.from({ length: payload.length >> 16 }, (_, i) => payload.subarray(i << 16, (i + 1) << 16));
+        const reads: Buffer[] = [];
+        for (let at = 0, i = 0; at < payload.length; i++) reads.push(payload.subarray(at, (at += [65536, 700, 12000, 40000, 3000][i % 5]!)));
         Readable.from(reads).pipe(session.stdout!).once('finish', () => void session.finish({ exitCode: 0 }));
       });
       return;
