@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { BUILT_MAIN } from '../src/cli/entry.ts';
+import { ask, cpuMs, download, fmt, latency, pct, rssKiB, udpQps, until, upload } from './support/net-measure.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { newNodeSecret, podCredential, activePodCredentials } from '../src/network/service-directory/credentials.ts';
 import { startStandaloneDirectory } from '../src/network/service-directory/server.ts';
@@ -108,119 +109,6 @@ async function directoryMain(): Promise<void> {
   });
   process.send!({ url: dir.url });
 }
-
-// ---- measurements -----------------------------------------------------------------------
-
-function ask<T>(child: ChildProcess, msg?: object): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as T));
-    if (msg) child.send(msg);
-  });
-}
-
-/** Download: the source sends `bytes` through the path; Gbit/s as the client receives them. */
-async function download(host: string, port: number, bytes: number): Promise<number> {
-  const s = net.connect({ host, port, noDelay: true });
-  await new Promise((r) => s.once('connect', r));
-  const ask = Buffer.alloc(8);
-  ask.writeBigUInt64BE(BigInt(bytes));
-  const t0 = performance.now();
-  s.write(ask);
-  let got = 0;
-  s.on('data', (d: Buffer) => void (got += d.length));
-  await new Promise((r) => s.once('end', r));
-  const secs = (performance.now() - t0) / 1000;
-  s.destroy();
-  if (got < bytes) throw new Error(`download through ${host}:${port} got ${got} of ${bytes} bytes`);
-  return (got * 8) / secs / 1e9;
-}
-
-/** Upload: `bytes` to the sink through the path; Gbit/s until the sink acknowledged the end. */
-async function upload(host: string, port: number, bytes: number): Promise<number> {
-  const s = net.connect({ host, port, noDelay: true });
-  await new Promise((r) => s.once('connect', r));
-  const chunk = Buffer.alloc(256 * 1024);
-  const t0 = performance.now();
-  for (let sent = 0; sent < bytes; sent += chunk.length) {
-    if (!s.write(chunk)) await new Promise((r) => s.once('drain', r));
-  }
-  s.end();
-  await new Promise((r) => s.once('data', r));
-  const secs = (performance.now() - t0) / 1000;
-  s.destroy();
-  return (bytes * 8) / secs / 1e9;
-}
-
-async function latency(host: string, port: number, n: number): Promise<{ p50: number; p99: number }> {
-  const s = net.connect({ host, port, noDelay: true });
-  await new Promise((r) => s.once('connect', r));
-  const msg = Buffer.alloc(1024, 97);
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    s.write(msg);
-    let got = 0;
-    await new Promise<void>((resolve) => {
-      const on = (d: Buffer): void => {
-        got += d.length;
-        if (got >= msg.length) {
-          s.off('data', on);
-          resolve();
-        }
-      };
-      s.on('data', on);
-    });
-    samples.push((performance.now() - t0) * 1000);
-  }
-  s.destroy();
-  samples.sort((a, b) => a - b);
-  return { p50: samples[Math.floor(n * 0.5)]!, p99: samples[Math.floor(n * 0.99)]! };
-}
-
-/** DNS-sized (40-byte) queries, 32 outstanding, for `ms`. */
-async function udpQps(host: string, port: number, ms: number): Promise<number> {
-  const u = dgram.createSocket('udp4');
-  const q = Buffer.alloc(40, 1);
-  let replies = 0;
-  let stop = false;
-  u.on('message', () => {
-    replies++;
-    if (!stop) u.send(q, port, host);
-  });
-  await new Promise<void>((r) => u.bind(0, '127.0.0.1', r));
-  for (let i = 0; i < 32; i++) u.send(q, port, host);
-  const t0 = performance.now();
-  // Lost datagrams would shrink the window: top it up every 50 ms.
-  const topUp = setInterval(() => u.send(q, port, host), 50);
-  await new Promise((r) => setTimeout(r, ms));
-  stop = true;
-  clearInterval(topUp);
-  const secs = (performance.now() - t0) / 1000;
-  u.close();
-  return replies / secs;
-}
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** CPU time (user + system) a process has used, in ms (clock ticks are 10 ms on Linux). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-
-const fmt = (n: number, d = 1): string => n.toFixed(d);
-const pct = (p: number[]): number => {
-  const s = [...p].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]!;
-};
 
 async function dataPlane(tmp: string, killList: ChildProcess[]): Promise<void> {
   const server = fork(import.meta.filename, ['server'], { stdio: 'inherit' });
