@@ -5,6 +5,24 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
+/**
+ * A path that stops moving bytes for this long fails its measurement, naming it, instead of
+ * hanging the benchmark (a stalled proxy is a finding, not a reason to wait forever).
+ */
+const STALL_MS = 15_000;
+
+function stallGuard(s: net.Socket, what: string): void {
+  s.setTimeout(STALL_MS, () => s.destroy(new Error(`${what}: no progress for ${STALL_MS / 1000} s`)));
+}
+
+/** Resolves on the socket's `event`, rejects if the socket fails first. */
+function socketEvent(s: net.Socket, event: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    s.once(event, () => resolve());
+    s.once('error', reject);
+  });
+}
+
 export function ask<T>(child: ChildProcess, msg?: object): Promise<T> {
   return new Promise((resolve) => {
     child.once('message', (m) => resolve(m as T));
@@ -15,14 +33,15 @@ export function ask<T>(child: ChildProcess, msg?: object): Promise<T> {
 /** Download: the source sends `bytes` through the path; Gbit/s as the client receives them. */
 export async function download(host: string, port: number, bytes: number): Promise<number> {
   const s = net.connect({ host, port, noDelay: true });
-  await new Promise((r) => s.once('connect', r));
+  stallGuard(s, `download through ${host}:${port}`);
+  await socketEvent(s, 'connect');
   const ask = Buffer.alloc(8);
   ask.writeBigUInt64BE(BigInt(bytes));
   const t0 = performance.now();
   s.write(ask);
   let got = 0;
   s.on('data', (d: Buffer) => void (got += d.length));
-  await new Promise((r) => s.once('end', r));
+  await socketEvent(s, 'end');
   const secs = (performance.now() - t0) / 1000;
   s.destroy();
   if (got < bytes) throw new Error(`download through ${host}:${port} got ${got} of ${bytes} bytes`);
@@ -32,14 +51,15 @@ export async function download(host: string, port: number, bytes: number): Promi
 /** Upload: `bytes` to the sink through the path; Gbit/s until the sink acknowledged the end. */
 export async function upload(host: string, port: number, bytes: number): Promise<number> {
   const s = net.connect({ host, port, noDelay: true });
-  await new Promise((r) => s.once('connect', r));
+  stallGuard(s, `upload through ${host}:${port}`);
+  await socketEvent(s, 'connect');
   const chunk = Buffer.alloc(256 * 1024);
   const t0 = performance.now();
   for (let sent = 0; sent < bytes; sent += chunk.length) {
-    if (!s.write(chunk)) await new Promise((r) => s.once('drain', r));
+    if (!s.write(chunk)) await socketEvent(s, 'drain');
   }
   s.end();
-  await new Promise((r) => s.once('data', r));
+  await socketEvent(s, 'data');
   const secs = (performance.now() - t0) / 1000;
   s.destroy();
   return (bytes * 8) / secs / 1e9;
