@@ -5,6 +5,7 @@
 // endpoint updates never touch an established connection.
 import net from 'node:net';
 import type { Logger } from '../log/logger.ts';
+import { forwardChunks, freeUnlessSlice } from '../streams/chunk-forward.ts';
 import type { Balancer } from './balancer.ts';
 import type { Backend } from './rules.ts';
 
@@ -161,31 +162,10 @@ function splice(client: net.Socket, upstream: net.Socket): void {
   });
   // backend→client flows through connectUpstream's reads; a FIN from the backend ends the client.
   upstream.on('end', () => client.end());
-  forwardReleasing(client, upstream);
+  // client→backend with backpressure. An accepted socket cannot read into a buffer of ours, so
+  // every read is a fresh 64 KiB allocation: each is freed once written, as left to the garbage
+  // collector they cost the proxy as much CPU as the forwarding itself.
+  void forwardChunks(client, upstream, freeUnlessSlice);
+  client.on('end', () => upstream.end());
   client.resume();
-}
-
-/**
- * client→backend, with backpressure, freeing each chunk's memory as soon as the kernel took it.
- * An accepted socket cannot read into a buffer of ours, so every read is a fresh 64 KiB
- * allocation; left to the garbage collector those piled up (hundreds of MB/s) and cost the proxy
- * as much CPU as the forwarding itself. A chunk that owns its whole ArrayBuffer is detached
- * (transfer(0)) once written, which releases its memory at once.
- */
-function forwardReleasing(from: net.Socket, to: net.Socket): void {
-  let waiting = false;
-  const resume = (): void => {
-    waiting = false;
-    from.resume();
-  };
-  from.on('data', (chunk: Buffer) => {
-    const release = (): void => {
-      if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) (chunk.buffer as ArrayBuffer).transfer(0);
-    };
-    if (to.write(chunk, release) || waiting) return;
-    waiting = true;
-    from.pause();
-    to.once('drain', resume);
-  });
-  from.on('end', () => to.end());
 }
