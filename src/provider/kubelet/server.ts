@@ -1,6 +1,7 @@
 // The kubelet HTTPS API of `burstlet node`: logs, exec/attach/port-forward, stats, metrics,
 // pods and healthz, every route authenticated and authorized (see auth.ts).
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
@@ -12,6 +13,7 @@ import type { KubeletBackend } from './backend.ts';
 import { BackendError } from './backend.ts';
 import { parseLogQuery, QueryError } from './log-query.ts';
 import { podAndContainer, statusBody } from './pod-lookup.ts';
+import { canonicalRequestPath } from './request-path.ts';
 import { renderResourceMetrics, statsSummary } from './resource-metrics.ts';
 import { serveStreaming } from './streaming.ts';
 
@@ -43,6 +45,7 @@ export interface KubeletServer {
 
 type Verdict = { ok: true } | { ok: false; code: 401 | 403; body: string };
 
+/** Authorizes req.url, which the path gate has already made the canonical URL that is served. */
 async function check(auth: KubeletAuth, nodeName: string, req: IncomingMessage): Promise<Verdict> {
   const user = await auth.authenticate(req);
   if (!user) return { ok: false, code: 401, body: 'Unauthorized\n' };
@@ -55,10 +58,32 @@ function sendStatus(reply: FastifyReply, code: number, reason: string, message: 
   return reply.code(code).type('application/json').send(statusBody(code, reason, message));
 }
 
+/**
+ * Puts req.url in its canonical form, or answers for it (301 to the clean path, 400 for an
+ * ambiguous one) and returns false. Runs before authentication, authorization and routing.
+ */
+function gatePath(req: IncomingMessage, answer: (code: 301 | 400, headers: Record<string, string>, body: string) => void): boolean {
+  const verdict = canonicalRequestPath(req.url ?? '/');
+  if (verdict.kind === 'canonical') {
+    req.url = verdict.url;
+    return true;
+  }
+  if (verdict.kind === 'redirect') answer(301, { Location: verdict.location }, `<a href="${verdict.location}">Moved Permanently</a>.\n`);
+  else answer(400, { 'Content-Type': 'application/json' }, JSON.stringify(statusBody(400, 'BadRequest', verdict.message)));
+  return false;
+}
+
 export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
   const startTime = new Date().toISOString();
+  const tls = { cert: o.tls.certPem, key: o.tls.keyPem, requestCert: true, rejectUnauthorized: false, ...(o.clientCaPem ? { ca: o.clientCaPem } : {}) };
   const app = Fastify({
-    https: { cert: o.tls.certPem, key: o.tls.keyPem, requestCert: true, rejectUnauthorized: false, ...(o.clientCaPem ? { ca: o.clientCaPem } : {}) },
+    serverFactory: (handler) =>
+      https.createServer(tls, (req: IncomingMessage, res: ServerResponse) => {
+        const served = gatePath(req, (code, headers, body) => {
+          res.writeHead(code, { 'Content-Type': 'text/html; charset=utf-8', ...headers }).end(body);
+        });
+        if (served) handler(req, res);
+      }),
     logger: false,
     requestTimeout: 0,
   }) as unknown as FastifyInstance;
@@ -109,7 +134,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     live.add(socket);
     socket.once('close', () => live.delete(socket));
     socket.on('error', () => socket.destroy());
-    if (o.extraUpgrade?.(req, socket, head)) return;
+    const served = gatePath(req, (code, headers, body) => refuseUpgrade(socket, code, code === 301 ? 'Moved Permanently' : 'Bad Request', body, headers));
+    if (!served || o.extraUpgrade?.(req, socket, head)) return;
     void (async () => {
       const verdict = await check(o.auth, o.nodeName, req);
       if (!verdict.ok) return refuseUpgrade(socket, verdict.code, verdict.code === 401 ? 'Unauthorized' : 'Forbidden', verdict.body);

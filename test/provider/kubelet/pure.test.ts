@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { forbiddenMessage, kubeletAuthzAttributes } from '../../../src/provider/kubelet/authz-attributes.ts';
 import { parseLogQuery } from '../../../src/provider/kubelet/log-query.ts';
+import { canonicalRequestPath } from '../../../src/provider/kubelet/request-path.ts';
 import { renderResourceMetrics, statsSummary } from '../../../src/provider/kubelet/resource-metrics.ts';
 
 describe('kubelet subresource mapping', () => {
@@ -82,5 +83,41 @@ describe('resource metrics', () => {
     expect(s.node.memory.workingSetBytes).toBe(1024);
     expect(s.pods[0]!.podRef).toEqual({ name: 'p', namespace: 'ns', uid: 'u1' });
     expect(s.pods[0]!.cpu.usageCoreNanoSeconds).toBe(2_000_000_000);
+  });
+});
+
+describe('canonical request path', () => {
+  it.each([
+    ['/stats/summary', '/stats/summary', ['stats', 'summary']],
+    ['/', '/', []],
+    ['/pods?x=../..', '/pods?x=../..', ['pods']],
+    ['/stats/', '/stats/', ['stats']],
+    ['/exec/ns/p/c?command=a%2Fb', '/exec/ns/p/c?command=a%2Fb', ['exec', 'ns', 'p', 'c']],
+  ])('%s is canonical', (raw, url, segments) => {
+    expect(canonicalRequestPath(raw)).toEqual({ kind: 'canonical', url, segments });
+  });
+
+  it.each([
+    ['/stats/../exec/a/b/c', '/exec/a/b/c'],
+    ['/metrics/%2e%2e/exec/a/b/c?q=1', '/exec/a/b/c?q=1'],
+    ['/../../pods', '/pods'],
+    ['//pods', '/pods'],
+    ['/./healthz', '/healthz'],
+    ['/st%61ts/summary', '/stats/summary'],
+    ['/exec/ns/p/c#/../../x', '/exec/ns/p/x'],
+  ])('%s redirects to %s', (raw, location) => {
+    expect(canonicalRequestPath(raw)).toEqual({ kind: 'redirect', location });
+  });
+
+  it.each(['/stats/..%2fexec', '/a%5Cb', '/stats\\..\\exec', '/%zz', 'pods', '/a%00b', '/' + 'a'.repeat(20_000)])('%s is refused', (raw) => {
+    expect(canonicalRequestPath(raw).kind).toBe('refused');
+  });
+
+  it('a redirect target is canonical (the clean form is a fixed point)', () => {
+    for (const raw of ['/stats/../exec/a/b/c', '/metrics/%2e%2e/x', '//a//b/./c/..', '/st%61ts/summary', '/exec/ns/p/c#/../../x']) {
+      const first = canonicalRequestPath(raw);
+      if (first.kind !== 'redirect') throw new Error(`expected a redirect for ${raw}`);
+      expect(canonicalRequestPath(first.location).kind).toBe('canonical');
+    }
   });
 });

@@ -314,3 +314,70 @@ describe('kubelet API streaming', () => {
     session.destroy();
   });
 });
+
+/** Sends the request line exactly as given (URL and http clients would clean the path first). */
+async function rawRequest(path: string, headers: Record<string, string>): Promise<{ status: number; head: string; rest: Buffer }> {
+  const socket = tlsConnect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
+  await new Promise((r) => socket.once('secureConnect', r));
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+  let got = Buffer.alloc(0);
+  await new Promise<void>((resolve) => {
+    const done = (): void => resolve();
+    socket.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.includes('\r\n\r\n')) setTimeout(done, 50); // the head, and a little of what follows
+    });
+    socket.once('close', done);
+  });
+  socket.destroy();
+  const end = got.indexOf('\r\n\r\n');
+  const head = got.subarray(0, end === -1 ? got.length : end).toString();
+  return { status: Number(head.split(' ')[1]), head, rest: end === -1 ? Buffer.alloc(0) : got.subarray(end + 4) };
+}
+
+describe('kubelet API path canonicalization (authorization bypass by dot-segments)', () => {
+  const upgrade = {
+    Authorization: 'Bearer alice-token', // alice may get nodes/stats and nothing else
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+    'Sec-WebSocket-Protocol': 'v4.channel.k8s.io',
+  };
+
+  it.each([
+    ['/stats/../exec/ns/web/app?command=id&output=1', '/exec/ns/web/app?command=id&output=1'],
+    ['/metrics/%2e%2e/exec/ns/web/app?command=id&output=1', '/exec/ns/web/app?command=id&output=1'],
+    ['/stats/%2E%2E/exec/ns/web/app?command=id&output=1', '/exec/ns/web/app?command=id&output=1'],
+    ['/stats/./../exec/ns/web/app?command=id&output=1', '/exec/ns/web/app?command=id&output=1'],
+    ['/stats//../exec/ns/web/app?command=id&output=1', '/exec/ns/web/app?command=id&output=1'],
+  ])('a stats-only token never runs a command through %s: 301 to %s, nothing upgraded', async (path, location) => {
+    const r = await rawRequest(path, upgrade);
+    expect(r.status).toBe(301);
+    expect(r.head).toMatch(new RegExp(`\\r\\nLocation: ${location.replace(/[?]/g, '\\?')}(\\r\\n|$)`, 'i'));
+  });
+
+  it.each(['/stats/..%2fexec/ns/web/app?command=id&output=1', '/stats/..%5Cexec/ns/web/app?command=id&output=1', '/stats\\..\\exec/ns/web/app?command=id&output=1', '/stats/%zz'])(
+    'an ambiguous path is refused with 400: %s',
+    async (path) => {
+      const r = await rawRequest(path, upgrade);
+      expect(r.status).toBe(400);
+      expect(r.rest.toString()).toContain('"reason":"BadRequest"');
+    },
+  );
+
+  it('the redirect target is authorized on its own: a stats-only token gets 403 there', async () => {
+    const plain = await rawRequest('/stats/../pods', { Authorization: 'Bearer alice-token' });
+    expect(plain.status).toBe(301);
+    expect(plain.head).toMatch(/\r\nLocation: \/pods(\r\n|$)/i);
+    expect((await rawRequest('/pods', { Authorization: 'Bearer alice-token' })).status).toBe(403);
+    expect((await rawRequest('/exec/ns/web/app?command=id&output=1', upgrade)).status).toBe(403);
+    expect((await rawRequest('/stats/summary', { Authorization: 'Bearer alice-token' })).status).toBe(200);
+  });
+
+  it('another spelling of an allowed path is redirected to its canonical form, not authorized as is', async () => {
+    const r = await rawRequest('/st%61ts/summary', { Authorization: 'Bearer alice-token' });
+    expect(r.status).toBe(301);
+    expect(r.head).toMatch(/\r\nLocation: \/stats\/summary(\r\n|$)/i);
+  });
+});
