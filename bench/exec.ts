@@ -14,7 +14,7 @@ import { WebSocket } from 'ws';
 import { KubeletAuth } from '../src/provider/kubelet/auth.ts';
 import { startKubeletServer } from '../src/provider/kubelet/server.ts';
 import { selfSignedServingCert } from '../src/provider/kubelet/serving-cert.ts';
-import type { Pod } from '../src/provider/kube/wire.ts';
+import type { Pod } from '../src/kube/wire.ts';
 import type { KubeletBackend } from '../src/provider/kubelet/backend.ts';
 import { openSpdyRemoteCommand, REMOTE_COMMAND_SPDY_PROTOCOLS } from '../src/streams/spdy/remote-command.ts';
 import { dialSpdy } from '../src/streams/spdy/upgrade.ts';
@@ -22,8 +22,8 @@ import { openWebSocketRemoteCommand } from '../src/streams/websocket-remote-comm
 import { localProcessBackend, processClient } from '../e2e/support/test-kubelet.ts';
 import { randomSubnet, startMockCci } from '../e2e/support/burst-node.ts';
 import { CciClient } from '../src/cci/client.ts';
-import { cciKubeletBackend } from '../src/provider/cci-kubelet-backend.ts';
-import { cciPodName } from '../src/provider/pods/naming.ts';
+import { cciKubeletBackend } from '../src/cci-provider/kubelet-backend.ts';
+import { cciPodName } from '../src/cci-provider/naming.ts';
 
 const SIZE_MIB = 256;
 const ROUNDS = 3;

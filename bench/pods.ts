@@ -10,11 +10,11 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { CciClient } from '../src/cci/client.ts';
 import type { CciPod } from '../src/cci/types.ts';
-import { KubeClient, loadKubeConfig } from '../src/provider/kube/client.ts';
-import { Reflector } from '../src/provider/kube/reflector.ts';
-import type { Pod } from '../src/provider/kube/wire.ts';
+import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
+import { Reflector } from '../src/kube/list-watch-cache.ts';
+import type { Pod } from '../src/kube/wire.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { BUILT_MAIN } from '../src/cli/entry.ts';
+import { BUILT_MAIN } from '../src/program/entry.ts';
 import { counterSum, startBurstNode, startMockCci } from '../e2e/support/burst-node.ts';
 import { startLocalCluster } from '../e2e/support/local-cluster.ts';
 

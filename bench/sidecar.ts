@@ -14,7 +14,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
-import { BUILT_MAIN } from '../src/cli/entry.ts';
+import { BUILT_MAIN } from '../src/program/entry.ts';
 import { ask, cpuMs, download, fmt, latency, pct, rssKiB, udpQps, until, upload } from './support/net-measure.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { newNodeSecret, podCredential, activePodCredentials } from '../src/network/service-directory/credentials.ts';

@@ -14,7 +14,7 @@ import type { DirService } from '../src/network/service-directory/protocol.ts';
 import { startStandaloneDirectory, type StandaloneDirectory } from '../src/network/service-directory/server.ts';
 import { DirectoryState } from '../src/network/service-directory/state.ts';
 import https from 'node:https';
-import { KubeClient, loadKubeConfig } from '../src/provider/kube/client.ts';
+import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
 import { startNodeNetworking } from '../src/network/node-networking.ts';
 import { loadOrCreateNodeSecret } from '../src/network/service-directory/node-directory.ts';
 import { SIDECAR_CA_ENV, SIDECAR_CREDENTIAL_ENV } from '../src/network/sidecar-injection.ts';

@@ -1,8 +1,8 @@
 // Restarting `burstlet node` under 200 running pods recreates and duplicates nothing and
 // status keeps flowing; with 20% injected CCI errors every pod still converges, once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, loadKubeConfig } from '../src/provider/kube/client.ts';
-import type { Pod } from '../src/provider/kube/wire.ts';
+import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
+import type { Pod } from '../src/kube/wire.ts';
 import { counterSum, eventually, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
 

@@ -11,7 +11,7 @@ import { freeUnlessSlice } from '../../src/streams/chunk-forward.ts';
 import { acceptPortForward } from '../../src/streams/port-forward.ts';
 import { Readable } from 'node:stream';
 import type { KubeletBackend } from '../../src/provider/kubelet/backend.ts';
-import type { Pod } from '../../src/provider/kube/wire.ts';
+import type { Pod } from '../../src/kube/wire.ts';
 import {
   acceptRemoteCommand,
   parseRemoteCommandQuery,

@@ -6,7 +6,7 @@ import { LOG_LEVELS, createLogger } from '../log/logger.ts';
 import { startLocalControlPlane } from '../local/control-plane.ts';
 import { KUBE_DNS_CLUSTER_IP } from '../local/dns/kube-dns-service.ts';
 import { BURST_NODE, CLUSTER_NODE, freePort, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
-import { boolFlag, defineSubcommand, enumFlag, intFlag, ipAddress, stringFlag, type FlagDef } from './flags.ts';
+import { boolFlag, defineSubcommand, enumFlag, intFlag, ipAddress, stringFlag, type FlagDef } from '../flags/flags.ts';
 
 const addressFlag: FlagDef<string> = { ...stringFlag('Address the API server listens on.', '127.0.0.1', 'an IP address'), parse: ipAddress };
 const isRoot = process.getuid?.() === 0;

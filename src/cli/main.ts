@@ -1,5 +1,5 @@
 // The `burstlet` command: one binary, one subcommand per role.
-import { helpText, parseFlags, UsageError, type Subcommand } from './flags.ts';
+import { helpText, parseFlags, UsageError, type Subcommand } from '../flags/flags.ts';
 
 // Each subcommand's module is loaded only when it runs: a process imports what its role needs
 // (the sidecar in every burst pod carries ~11 MiB less heap than with every role loaded).

@@ -1,10 +1,10 @@
 // `burstlet mock-cci`: a CCI 2.0 API backed by real processes.
 import { readFile } from 'node:fs/promises';
-import { startMockCci } from '../cci/mock/instance.ts';
-import { parseSubnet } from '../cci/mock/ipam.ts';
-import { cpuMillis, memoryBytes } from '../provider/translate/quantity.ts';
+import { startMockCci } from '../mock-cci/instance.ts';
+import { parseSubnet } from '../mock-cci/ipam.ts';
+import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
-import { defineSubcommand, durationFlag, enumFlag, intFlag, requiredString, stringFlag, UsageError, type FlagDef } from './flags.ts';
+import { defineSubcommand, durationFlag, enumFlag, intFlag, requiredString, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
 
 const isRoot = process.getuid?.() === 0;
 

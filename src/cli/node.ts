@@ -7,10 +7,10 @@ import { dnsDomain, dnsFlags } from '../network/dns/flags.ts';
 import { networkFlags } from '../network/flags.ts';
 import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
 import { DEFAULT_TAINT, parseTaint } from '../provider/node/node-object.ts';
-import { startVirtualNode } from '../provider/virtual-node.ts';
+import { startVirtualNode } from '../cci-provider/virtual-node.ts';
 import {
   addressFlag, boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, keyValueFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef,
-} from './flags.ts';
+} from '../flags/flags.ts';
 import type { LevelWithSilent } from 'pino';
 
 function urlFlag(help: string): FlagDef<string> {

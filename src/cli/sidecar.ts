@@ -7,7 +7,7 @@ import { loopbackAddresses } from '../sidecar/addresses.ts';
 import { nftablesDnat } from '../sidecar/dnat.ts';
 import { startSidecar } from '../sidecar/sidecar.ts';
 import { waitReady } from '../sidecar/wait-ready.ts';
-import { defineSubcommand, durationFlag, enumFlag, formatDuration, intFlag, stringFlag, UsageError, type FlagDef } from './flags.ts';
+import { defineSubcommand, durationFlag, enumFlag, formatDuration, intFlag, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
 
 
 const directoryUrl: FlagDef<string> = {

@@ -2,7 +2,7 @@
 // prints the line a pattern matches, stopped with SIGTERM then SIGKILL. Shared by the local
 // environment (which runs mock CCIs and virtual nodes as real processes) and the e2e tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { BURSTLET_MAIN } from '../cli/entry.ts';
+import { BURSTLET_MAIN } from '../program/entry.ts';
 
 export interface BurstletProcess {
   child: ChildProcess;

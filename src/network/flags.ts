@@ -1,5 +1,5 @@
 // The networking flags of `burstlet node`; the node command spreads `networkFlags` into its own.
-import { boolFlag, intFlag, ipAddress, stringFlag } from '../cli/flags.ts';
+import { boolFlag, intFlag, ipAddress, stringFlag } from '../flags/flags.ts';
 
 export const DEFAULT_SIDECAR_IMAGE = 'burstlet/network:0.1.0';
 export const DEFAULT_SERVICE_DIRECTORY_PORT = 10270;

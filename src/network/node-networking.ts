@@ -5,12 +5,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CciContainer } from '../cci/types.ts';
 import type { Logger } from '../log/logger.ts';
-import type { KubeClient } from '../provider/kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
 import { loadOrCreateNodeSecret, startNodeServiceDirectory, type NodeServiceDirectory } from './service-directory/node-directory.ts';
 import { DIRECTORY_PATH } from './service-directory/protocol.ts';
 import { serveDirectory } from './service-directory/server.ts';
 import { sidecarContainer } from './sidecar-injection.ts';
-import { urlHost } from './url-host.ts';
+import { urlHost } from '../net/url-host.ts';
 
 /**
  * Where the directory is served: a plain listener of its own (every message authenticated,

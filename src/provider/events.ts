@@ -6,8 +6,8 @@
 // connections and the status writes that users wait for queued behind them.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.ts';
-import type { KubeClient } from './kube/client.ts';
-import { rfc3339 } from './kube/wire.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { rfc3339 } from '../kube/wire.ts';
 
 export interface EventTarget {
   kind: 'Pod' | 'Node';

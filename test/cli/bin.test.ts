@@ -21,10 +21,10 @@ describe('bin/burstlet.js', () => {
 
   it('starts its own files from the build: burstlet images and builtin nginx run dist/ JavaScript', () => {
     const script = `
-      const { imageExecArgv, builtinArgv } = await import(${JSON.stringify(path.join(repo, 'dist/cci/runtime/images.js'))});
+      const { imageExecArgv, builtinArgv } = await import(${JSON.stringify(path.join(repo, 'dist/mock-cci/runtime/images.js'))});
       console.log(JSON.stringify([imageExecArgv('burstlet/network:0.1.0', ['burstlet', 'sidecar']), builtinArgv({ name: 'web', image: 'nginx' })]));`;
     const [sidecar, nginx] = JSON.parse(execFileSync(process.execPath, ['--no-experimental-strip-types', '--input-type=module', '-e', script], { encoding: 'utf8' })) as string[][];
     expect(sidecar).toContain(path.join(repo, 'dist/cli/main.js'));
-    expect(nginx).toContain(path.join(repo, 'dist/cci/runtime/builtin-nginx.js'));
+    expect(nginx).toContain(path.join(repo, 'dist/mock-cci/runtime/builtin-nginx.js'));
   });
 });

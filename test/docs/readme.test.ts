@@ -5,7 +5,7 @@ import local from '../../src/cli/local.ts';
 import mockCci from '../../src/cli/mock-cci.ts';
 import node from '../../src/cli/node.ts';
 import sidecar from '../../src/cli/sidecar.ts';
-import { helpText, type Subcommand } from '../../src/cli/flags.ts';
+import { helpText, type Subcommand } from '../../src/flags/flags.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 

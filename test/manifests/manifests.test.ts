@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { V1ClusterRole, V1Deployment, V1Role } from '@kubernetes/client-node';
-import { defineSubcommand, parseFlags } from '../../src/cli/flags.ts';
+import { defineSubcommand, parseFlags } from '../../src/flags/flags.ts';
 import { dnsFlags } from '../../src/network/dns/flags.ts';
 import nodeCommand from '../../src/cli/node.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import { parseFlags, defineSubcommand } from '../../src/cli/flags.ts';
+import { parseFlags, defineSubcommand } from '../../src/flags/flags.ts';
 import sidecarCommand from '../../src/cli/sidecar.ts';
 import { networkFlags } from '../../src/network/flags.ts';
 import { networkingEvents, sidecarContainer, SIDECAR_CREDENTIAL_ENV } from '../../src/network/sidecar-injection.ts';

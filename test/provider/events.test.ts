@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventRecorder, type EventTarget } from '../../src/provider/events.ts';
-import type { RequestOptions } from '../../src/provider/kube/client.ts';
+import type { RequestOptions } from '../../src/kube/client.ts';
 import { createLogger } from '../../src/log/logger.ts';
 
 interface Sent {

@@ -16,7 +16,7 @@ import { findResource } from './resources.ts';
 import { registerRestRoutes, sendError } from './rest.ts';
 import { ServiceIpAllocator } from './service-ips.ts';
 import { ObjectStore, type KubeObject } from './store.ts';
-import { urlHost } from '../../network/url-host.ts';
+import { urlHost } from '../../net/url-host.ts';
 
 export { ObjectStore, type KubeObject } from './store.ts';
 export type { DenyRule } from './auth.ts';

@@ -2,7 +2,7 @@
 // Service on the well-known ClusterIP, and an EndpointSlice (not managed by the
 // EndpointSlice controller) pointing at where the DNS server really listens.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { KubeClient, KubeError, loadKubeConfig } from '../../provider/kube/client.ts';
+import { KubeClient, KubeError, loadKubeConfig } from '../../kube/client.ts';
 
 export const KUBE_DNS_CLUSTER_IP = '198.19.0.10';
 const NAMESPACE = 'kube-system';

@@ -2,8 +2,8 @@
 // rebuilds the answer snapshot when they change, and serves it over UDP and TCP.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
-import { KubeClient, loadKubeConfig } from '../../provider/kube/client.ts';
-import { Reflector } from '../../provider/kube/reflector.ts';
+import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
+import { Reflector } from '../../kube/list-watch-cache.ts';
 import { answer } from './answer.ts';
 import { buildSnapshot, type DnsSnapshot } from './snapshot.ts';
 import { listenDns } from './transport.ts';

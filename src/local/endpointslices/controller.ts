@@ -4,9 +4,9 @@
 // a cache that predates them (which would create duplicate slices).
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
-import { KubeClient, loadKubeConfig } from '../../provider/kube/client.ts';
-import { objectKey, Reflector } from '../../provider/kube/reflector.ts';
-import { WorkQueue } from '../../provider/workqueue.ts';
+import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
+import { objectKey, Reflector } from '../../kube/list-watch-cache.ts';
+import { WorkQueue } from '../../kube/workqueue.ts';
 import { desiredSlices, MANAGED_BY, MANAGED_BY_LABEL, selectorMatches, SERVICE_NAME_LABEL } from './desired.ts';
 import { planSlices } from './plan.ts';
 

@@ -30,7 +30,7 @@ import {
   type PodSubresourcePath,
   type StatusBody,
 } from './kubelet-target.ts';
-import { urlHost } from '../../network/url-host.ts';
+import { urlHost } from '../../net/url-host.ts';
 
 export interface PodProxyOptions {
   /**

@@ -4,7 +4,7 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { KubeError, type KubeClient } from '../../provider/kube/client.ts';
+import { KubeError, type KubeClient } from '../../kube/client.ts';
 
 const COMPONENT = 'default-scheduler';
 

@@ -4,9 +4,9 @@
 // backoff whenever the cluster changes.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
-import { KubeClient, loadKubeConfig } from '../../provider/kube/client.ts';
-import { objectKey, Reflector } from '../../provider/kube/reflector.ts';
-import { backoffDelay, WorkQueue } from '../../provider/workqueue.ts';
+import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
+import { objectKey, Reflector } from '../../kube/list-watch-cache.ts';
+import { backoffDelay, WorkQueue } from '../../kube/workqueue.ts';
 import { ClusterState } from './cluster-state.ts';
 import { Reporter } from './report.ts';
 import { holdsResources } from './resources.ts';

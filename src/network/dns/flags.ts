@@ -1,7 +1,7 @@
 // The DNS flags of `burstlet node`, in the kubelet's spelling. The node command spreads
 // `dnsFlags` into its own flag set; `loadHostResolvConf` (host-resolv-conf.ts) turns --resolv-conf into input
 // for computePodDNS.
-import { enumFlag, ipAddress, listFlag, stringFlag, type FlagDef } from '../../cli/flags.ts';
+import { enumFlag, ipAddress, listFlag, stringFlag, type FlagDef } from '../../flags/flags.ts';
 import { MAX_NAMESERVERS, type NameserverOverflow } from './pod-dns.ts';
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -3,8 +3,8 @@
 // sidecars are connected, the apiserver sees these two watches.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
-import type { KubeClient } from '../../provider/kube/client.ts';
-import { Reflector } from '../../provider/kube/reflector.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { Reflector } from '../../kube/list-watch-cache.ts';
 import type { DirectoryState } from './state.ts';
 import { trimEndpointSlice, trimService } from './trim.ts';
 

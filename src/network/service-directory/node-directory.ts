@@ -3,7 +3,7 @@
 // two watches, and the WebSocket server (node-networking.ts decides where it listens).
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log/logger.ts';
-import { KubeError, type KubeClient } from '../../provider/kube/client.ts';
+import { KubeError, type KubeClient } from '../../kube/client.ts';
 import { activePodCredentials, podCredential } from './credentials.ts';
 import { watchServiceDirectory } from './informer-source.ts';
 import { DIRECTORY_PATH } from './protocol.ts';

@@ -12,7 +12,7 @@ import type { CredentialLookup } from './credentials.ts';
 import { isNonce, MessageSealer, newNonce, PROOF_SCHEME, proofMatches, sessionKey } from './directory-auth.ts';
 import { DIRECTORY_PATH, directoryHeaders } from './protocol.ts';
 import type { DirectoryState } from './state.ts';
-import { urlHost } from '../url-host.ts';
+import { urlHost } from '../../net/url-host.ts';
 
 export interface DirectoryServerOptions {
   state: DirectoryState;

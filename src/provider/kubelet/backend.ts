@@ -1,7 +1,7 @@
 // What the kubelet API needs from whatever runs the pods (the CCI provider, or a fake in tests).
 import type { Duplex, Readable } from 'node:stream';
 import type { RemoteCommandClient, RemoteCommandOptions } from '../../streams/remote-command.ts';
-import type { Pod } from '../kube/wire.ts';
+import type { Pod } from '../../kube/wire.ts';
 
 export interface ContainerLogOptions {
   follow: boolean;

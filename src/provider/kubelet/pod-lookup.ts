@@ -1,5 +1,5 @@
 // Finding the pod and container a kubelet request names, and the Status bodies for failures.
-import type { Pod } from '../kube/wire.ts';
+import type { Pod } from '../../kube/wire.ts';
 import type { KubeletBackend } from './backend.ts';
 
 export function statusBody(code: number, reason: string, message: string): object {

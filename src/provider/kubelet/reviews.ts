@@ -1,5 +1,5 @@
 // TokenReview and SubjectAccessReview against the cluster, for the kubelet's auth.
-import type { KubeClient } from '../kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import type { ReviewClient, UserInfo } from './auth.ts';
 import type { KubeletAuthzAttributes } from './authz-attributes.ts';
 

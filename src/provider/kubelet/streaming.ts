@@ -6,7 +6,7 @@ import type { Logger } from '../../log/logger.ts';
 import { refuseUpgrade, spliceSockets } from '../../streams/http-upgrade.ts';
 import { acceptPortForward } from '../../streams/port-forward.ts';
 import { acceptRemoteCommand, bridgeRemoteCommand, parseRemoteCommandQuery } from '../../streams/remote-command.ts';
-import type { Pod } from '../kube/wire.ts';
+import type { Pod } from '../../kube/wire.ts';
 import type { KubeletBackend } from './backend.ts';
 import { notFound, podAndContainer, statusBody } from './pod-lookup.ts';
 

@@ -2,9 +2,9 @@
 // CCI — capacity from the quota and the subnet, Ready=False (CCIUnreachable) while CCI cannot
 // be reached. Status is written when it changes and at least every `reportMs`.
 import type { Logger } from '../../log/logger.ts';
-import type { CciPodsBackend } from '../cci-backend.ts';
-import { KubeError, type KubeClient } from '../kube/client.ts';
-import { rfc3339, type Node, type NodeStatus } from '../kube/wire.ts';
+import type { CciPodsBackend } from '../../cci-provider/cci-backend.ts';
+import { KubeError, type KubeClient } from '../../kube/client.ts';
+import { rfc3339, type Node, type NodeStatus } from '../../kube/wire.ts';
 import { nodeObject, nodeStatus, nodeStatusChanged, type BackendHealth, type BackendRoom, type NodeConfig } from './node-object.ts';
 
 export interface NodeControllerOptions {

@@ -2,8 +2,8 @@
 // (capacity from the CCI quota and subnet, conditions, addresses, nodeInfo). The controller
 // only does the I/O.
 import type { CciNetwork, CciQuota } from '../../cci/types.ts';
-import { canonical } from '../kube/canonical.ts';
-import type { Node, NodeStatus, Wire } from '../kube/wire.ts';
+import { canonical } from '../../kube/canonical.ts';
+import type { Node, NodeStatus, Wire } from '../../kube/wire.ts';
 import type { V1NodeCondition, V1Taint } from '@kubernetes/client-node';
 
 export const BURSTLET_VERSION = '0.1.0';

@@ -2,7 +2,7 @@
 // and reports only container states, so burstlet cannot honestly say when a pull happened:
 // no Pulling/Pulled. A container instance seen for the first time (first start, or
 // restartCount grew) yields Created and Started; entering CrashLoopBackOff yields BackOff.
-import type { ContainerStatus } from '../kube/wire.ts';
+import type { ContainerStatus } from '../../kube/wire.ts';
 
 export interface ContainerEvent {
   type: 'Normal' | 'Warning';

@@ -5,20 +5,20 @@
 // pod's status; the status writer (a queue of its own, serialized per pod) writes it.
 import type { CciContainer, CciPod } from '../../cci/types.ts';
 import type { Logger } from '../../log/logger.ts';
-import { translatePod, type TranslateInput } from '../translate/translate-pod.ts';
-import { cciStatus, cciReason, type CciPodsBackend } from '../cci-backend.ts';
+import { translatePod, type TranslateInput } from '../../cci-provider/translate/translate-pod.ts';
+import { cciStatus, cciReason, type CciPodsBackend } from '../../cci-provider/cci-backend.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
-import { KubeError, type KubeClient } from '../kube/client.ts';
-import { Reflector, withoutManagedFields } from '../kube/reflector.ts';
-import { rfc3339, type Pod, type PodStatus } from '../kube/wire.ts';
+import { KubeError, type KubeClient } from '../../kube/client.ts';
+import { Reflector, withoutManagedFields } from '../../kube/list-watch-cache.ts';
+import { rfc3339, type Pod, type PodStatus } from '../../kube/wire.ts';
 import type { NodeMetrics } from '../node-metrics.ts';
-import { WorkQueue } from '../workqueue.ts';
-import { CciPodCache } from './cci-pod-cache.ts';
+import { WorkQueue } from '../../kube/workqueue.ts';
+import { CciPodCache } from '../../cci-provider/cci-pod-cache.ts';
 import { containerEvents } from './container-events.ts';
-import { ClusterLookups } from './lookups.ts';
-import { cciPodName, ownerKey } from './naming.ts';
-import { missingAction, planOrphans, PROVIDER_POD_MISSING } from './orphans.ts';
-import { configErrorStatus, failedStatus, flavorAnnotations, statusFromCci, statusPatch, type StatusContext } from './pod-status.ts';
+import { ClusterLookups } from '../../cci-provider/lookups.ts';
+import { cciPodName, ownerKey } from '../../cci-provider/naming.ts';
+import { missingAction, planOrphans, PROVIDER_POD_MISSING } from '../../cci-provider/orphans.ts';
+import { configErrorStatus, failedStatus, flavorAnnotations, statusFromCci, statusPatch, type StatusContext } from '../../cci-provider/pod-status.ts';
 import { StatusWriter, type DesiredStatus } from './status-writer.ts';
 
 export interface PodControllerOptions {

@@ -1,6 +1,6 @@
 // The pod's QoS class, computed exactly as the kubelet's GetPodQOS does (cpu and memory only).
-import { parseQuantity } from '../translate/quantity.ts';
-import type { Pod } from '../kube/wire.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
+import type { Pod } from '../../kube/wire.ts';
 
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 

@@ -5,8 +5,8 @@
 // queued behind them (bound → Running was almost all queue wait). Per pod, writes are
 // serialized and coalesced: only the newest desired status is written, so a pod that went
 // Pending → Running before its first write was taken costs one write.
-import type { PodStatus } from '../kube/wire.ts';
-import { WorkQueue, type WorkQueueOptions } from '../workqueue.ts';
+import type { PodStatus } from '../../kube/wire.ts';
+import { WorkQueue, type WorkQueueOptions } from '../../kube/workqueue.ts';
 
 export interface DesiredStatus {
   /** The pod the status was decided for: a new pod of the same name must not get it. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defineSubcommand, parseFlags, UsageError } from '../../../src/cli/flags.ts';
+import { defineSubcommand, parseFlags, UsageError } from '../../../src/flags/flags.ts';
 import { dnsFlags } from '../../../src/network/dns/flags.ts';
 
 const command = defineSubcommand({ name: 'node', summary: 'test', flags: { ...dnsFlags }, run() {} });

@@ -15,7 +15,7 @@ import { KubeletAuth, type ReviewClient } from '../../../src/provider/kubelet/au
 import type { KubeletBackend } from '../../../src/provider/kubelet/backend.ts';
 import { startKubeletServer, type KubeletServer } from '../../../src/provider/kubelet/server.ts';
 import { selfSignedServingCert } from '../../../src/provider/kubelet/serving-cert.ts';
-import type { Pod } from '../../../src/provider/kube/wire.ts';
+import type { Pod } from '../../../src/kube/wire.ts';
 import type { RemoteCommandClient } from '../../../src/streams/remote-command.ts';
 import { openPortForward, PORT_FORWARD_SPDY_PROTOCOLS } from '../../../src/streams/spdy/port-forward.ts';
 import { openSpdyRemoteCommand, REMOTE_COMMAND_SPDY_PROTOCOLS } from '../../../src/streams/spdy/remote-command.ts';

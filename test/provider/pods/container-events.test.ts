@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerStatus } from '../../../src/provider/kube/wire.ts';
+import type { ContainerStatus } from '../../../src/kube/wire.ts';
 import { containerEvents } from '../../../src/provider/pods/container-events.ts';
 
 const waiting = (reason: string, restartCount = 0): ContainerStatus => ({ name: 'c', image: 'busybox', imageID: '', ready: false, restartCount, state: { waiting: { reason } } });

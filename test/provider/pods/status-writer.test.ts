@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PodStatus } from '../../../src/provider/kube/wire.ts';
+import type { PodStatus } from '../../../src/kube/wire.ts';
 import { StatusWriter, type DesiredStatus } from '../../../src/provider/pods/status-writer.ts';
 
 const desired = (phase: PodStatus['phase'], uid = 'u1'): DesiredStatus => ({ uid, status: { phase }, annotations: {} });

@@ -1,0 +1,140 @@
+// Kubernetes pod → CCI pod, pure: every reference the pod makes (ConfigMaps, Secrets, the
+// downward API, Services, the ServiceAccount token, DNS) is resolved here, because a CCI pod
+// cannot read the cluster. What cannot run on CCI is refused with a status reason and a
+// message that says what to do.
+import type { V1ConfigMap, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import { annotations as cciAnnotations, type CciContainer, type CciDNSConfig, type CciPod, type CciPodSpec } from '../../cci/types.ts';
+import { computePodDNS, type NameserverOverflow } from '../../network/dns/pod-dns.ts';
+import { cciPodName } from '../naming.ts';
+import { translateContainer } from './container.ts';
+import { TranslateError, type PodEvent, type TranslateContext } from './context.ts';
+import { podSize, roundToFlavor } from '../../cci/flavor.ts';
+import { pullSecrets } from './pull-secrets.ts';
+import { refuseWhatCannotBurst } from './refusals.ts';
+import { serviceLinkEnv } from './service-links.ts';
+import { translateVolumes } from './volumes.ts';
+
+export type { PodEvent } from './context.ts';
+
+export interface TranslateInput {
+  pod: V1Pod;
+  node: {
+    name: string;
+    clusterDomain: string;
+    clusterDNS: readonly string[];
+    /** The parsed --resolv-conf, or null for none (see computePodDNS). */
+    hostResolvConf: CciDNSConfig | null;
+    overflow: NameserverOverflow;
+  };
+  lookups: {
+    /** The pod namespace's ConfigMaps and Secrets, by name (absent = not found). */
+    configMaps: ReadonlyMap<string, V1ConfigMap>;
+    secrets: ReadonlyMap<string, V1Secret>;
+    /** Services of the pod's namespace and of `default` (for the `kubernetes` service). */
+    services: readonly V1Service[];
+    /** The token for projected serviceAccountToken sources, obtained by the caller (TokenRequest). */
+    serviceAccountToken?: string;
+  };
+  /** The network sidecar to run first in the pod; counted in the flavor only if it states resources. */
+  sidecar?: CciContainer;
+}
+
+export type TranslateResult =
+  | { ok: true; pod: CciPod; events: PodEvent[]; annotations: Record<string, string> }
+  | { ok: false; reason: string; message: string; retryable: boolean; events: PodEvent[] };
+
+export const FLAVOR_TOO_LARGE = 'FlavorTooLarge';
+
+/** The kubelet's hostname: spec.hostname, else the pod name cut to 63 characters without a trailing - or . */
+export function podHostname(pod: V1Pod): string {
+  if (pod.spec?.hostname) return pod.spec.hostname;
+  return (pod.metadata?.name ?? '').slice(0, 63).replace(/[-.]+$/, '');
+}
+
+function build(input: TranslateInput, events: PodEvent[]): { pod: CciPod; annotations: Record<string, string> } {
+  const { pod, node, lookups, sidecar } = input;
+  refuseWhatCannotBurst(pod);
+  const spec = pod.spec ?? { containers: [] };
+
+  const sized = sidecar?.resources?.limits || sidecar?.resources?.requests ? [sidecar, ...spec.containers] : spec.containers;
+  const flavor = roundToFlavor(podSize(sized, spec.initContainers ?? []));
+  if (!flavor.ok) throw new TranslateError(FLAVOR_TOO_LARGE, flavor.message);
+
+  const dns = computePodDNS({ pod, clusterDNS: node.clusterDNS, clusterDomain: node.clusterDomain, hostResolvConf: node.hostResolvConf, overflow: node.overflow });
+  events.push(...dns.events);
+  if (!dns.ok) throw new TranslateError(dns.reason, dns.message);
+
+  const ctx: TranslateContext = {
+    pod,
+    nodeName: node.name,
+    configMaps: lookups.configMaps,
+    secrets: lookups.secrets,
+    serviceAccountToken: lookups.serviceAccountToken,
+    flavor: flavor.flavor,
+    events,
+  };
+  const serviceEnv = serviceLinkEnv(pod, lookups.services);
+  const volumes = translateVolumes(ctx);
+  const initContainers = (spec.initContainers ?? []).map((c) => translateContainer(ctx, c, serviceEnv));
+  const containers = spec.containers.map((c) => translateContainer(ctx, c, serviceEnv));
+
+  const flavorAnnotations = { [cciAnnotations.flavorCPU]: flavor.cpu, [cciAnnotations.flavorMemory]: flavor.memory };
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const name = pod.metadata?.name ?? '';
+  const cciSpec: CciPodSpec = {
+    containers: sidecar ? [sidecar, ...containers] : containers,
+    restartPolicy: spec.restartPolicy === 'OnFailure' || spec.restartPolicy === 'Never' ? spec.restartPolicy : 'Always',
+    hostname: podHostname(pod),
+    dnsConfig: dns.config,
+  };
+  if (initContainers.length > 0) cciSpec.initContainers = initContainers;
+  if (spec.terminationGracePeriodSeconds !== undefined) cciSpec.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds;
+  if (spec.activeDeadlineSeconds !== undefined) cciSpec.activeDeadlineSeconds = spec.activeDeadlineSeconds;
+  if (spec.subdomain) {
+    cciSpec.subdomain = spec.subdomain;
+    cciSpec.clusterDomain = node.clusterDomain;
+  }
+  if (spec.hostAliases?.length) cciSpec.hostAliases = spec.hostAliases.map((a) => ({ ip: a.ip, hostnames: [...(a.hostnames ?? [])] }));
+  if (volumes.length > 0) cciSpec.volumes = volumes;
+  const pullSecretList = pullSecrets(ctx);
+  if (pullSecretList) cciSpec.imagePullSecrets = pullSecretList;
+  const psc = spec.securityContext;
+  const podSecurity = Object.fromEntries(
+    Object.entries({ runAsUser: psc?.runAsUser, runAsGroup: psc?.runAsGroup, fsGroup: psc?.fsGroup, supplementalGroups: psc?.supplementalGroups })
+      .filter(([, v]) => v !== undefined),
+  );
+  if (Object.keys(podSecurity).length > 0) cciSpec.securityContext = podSecurity;
+
+  return {
+    pod: {
+      apiVersion: 'cci/v2',
+      kind: 'Pod',
+      metadata: {
+        name: cciPodName(namespace, name, pod.metadata?.uid ?? ''),
+        labels: { ...pod.metadata?.labels },
+        annotations: {
+          ...pod.metadata?.annotations,
+          [cciAnnotations.podKey]: `${namespace}/${name}`,
+          [cciAnnotations.podUID]: pod.metadata?.uid ?? '',
+          ...flavorAnnotations,
+        },
+      },
+      spec: cciSpec,
+    },
+    annotations: flavorAnnotations,
+  };
+}
+
+export function translatePod(input: TranslateInput): TranslateResult {
+  const events: PodEvent[] = [];
+  try {
+    return { ok: true, ...build(input, events), events };
+  } catch (err) {
+    if (!(err instanceof TranslateError)) throw err;
+    // The kubelet reports config errors as "Failed"/"Error: …"; refusals carry their own reason.
+    events.push(err.retryable
+      ? { type: 'Warning', reason: 'Failed', message: `Error: ${err.message}`, object: 'pod' }
+      : { type: 'Warning', reason: err.reason, message: err.message, object: 'pod' });
+    return { ok: false, reason: err.reason, message: err.message, retryable: err.retryable, events };
+  }
+}

@@ -1,0 +1,82 @@
+// A whole mock CCI: runtime, IPAM, store, pod service and HTTP server, started and stopped
+// as one. Used by `burstlet mock-cci` and by tests that want the mock in-process.
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from '../log/logger.ts';
+import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
+import { defaultBackoff } from './runtime/backoff.ts';
+import { Runtime, type RuntimeMode } from './runtime/runtime.ts';
+import { FaultInjector, type FaultOptions } from './faults.ts';
+import { Ipam, parseSubnet } from './ipam.ts';
+import { PodService } from './pods.ts';
+import { buildMockServer } from './server.ts';
+import { PodStore } from './store.ts';
+
+export interface MockCciOptions {
+  address: string;
+  port: number;
+  token: string;
+  namespace: string;
+  subnet: string;
+  quota: { cpu: string; memory: string; pods: number; ephemeralStorage: string };
+  runtime: RuntimeMode;
+  /** Empty: a temporary directory, removed at stop. */
+  stateDir: string;
+  crashLoopBaseMs: number;
+  faults: FaultOptions;
+  log: Logger;
+}
+
+export interface MockCci {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startMockCci(opts: MockCciOptions): Promise<MockCci> {
+  const subnet = parseSubnet(opts.subnet);
+  const ownDir = opts.stateDir === '';
+  const stateDir = ownDir ? await mkdtemp(path.join(os.tmpdir(), 'burstlet-mock-cci-')) : path.resolve(opts.stateDir);
+  await mkdir(stateDir, { recursive: true });
+  const tag = createHash('sha256').update(stateDir).digest('hex').slice(0, 6);
+  const runtime = await Runtime.start({
+    mode: opts.runtime,
+    stateDir,
+    tag,
+    gateway: subnet.gateway,
+    prefix: subnet.prefix,
+    backoff: defaultBackoff(opts.crashLoopBaseMs),
+    log: opts.log,
+  });
+  const store = new PodStore();
+  const ipam = new Ipam(subnet);
+  const hard = {
+    cpuMilli: cpuMillis(opts.quota.cpu),
+    memoryBytes: memoryBytes(opts.quota.memory),
+    pods: BigInt(opts.quota.pods),
+    ephemeralBytes: memoryBytes(opts.quota.ephemeralStorage),
+  };
+  const pods = new PodService({ namespace: opts.namespace, hard, store, ipam, runtime, log: opts.log });
+  const app = buildMockServer({ token: opts.token, namespace: opts.namespace, store, pods, ipam, faults: new FaultInjector(opts.faults), log: opts.log });
+  let address: string;
+  try {
+    address = await app.listen({ host: opts.address, port: opts.port });
+  } catch (err) {
+    await runtime.stop();
+    throw err;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    url: address,
+    close() {
+      closing ??= (async () => {
+        // Open watches and log follows would keep close() waiting: end them.
+        app.server.closeAllConnections();
+        await Promise.all([app.close(), runtime.stop()]);
+        if (ownDir) await rm(stateDir, { recursive: true, force: true });
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// The container runtime behind the mock CCI: turns a CCI pod into a running PodRunner in a
+// sandbox (plain processes, or namespaces when isolated), tears it down completely, and
+// reports usage. The API layer owns IP allocation and passes the pod's IP in.
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { killGroup } from './actions.ts';
+import path from 'node:path';
+import type { CciPod, CciPodStats } from '../../cci/types.ts';
+import type { BackoffPolicy } from './backoff.ts';
+import { NodeLauncher, ShellLauncher, type Launcher } from './launcher.ts';
+import { HostNetwork } from './netns.ts';
+import { PodRunner } from './pod.ts';
+import { processTreeUsage } from './proc-stats.ts';
+import { IsolatedSandbox, ProcessSandbox, type PodSandbox } from './sandbox.ts';
+import { preparePodDir } from './volumes.ts';
+import type { Logger } from '../../log/logger.ts';
+
+/** Set on every container and exec process; its value is the instance's tag. */
+const INSTANCE_ENV = 'BURSTLET_MOCK_CCI';
+
+/** Kills processes a crashed instance with the same tag (same state dir) left running. */
+async function killLeftovers(tag: string): Promise<void> {
+  const needle = `\0${INSTANCE_ENV}=${tag}\0`;
+  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
+  await Promise.all(
+    pids.map(async (pid) => {
+      const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
+      if (('\0' + environ).includes(needle)) killGroup(Number(pid), 'SIGKILL');
+    }),
+  );
+}
+
+export type RuntimeMode = 'process' | 'isolated';
+
+export interface RuntimeOptions {
+  mode: RuntimeMode;
+  stateDir: string;
+  /** Short tag naming this instance's host objects (bridge, netns, veths). */
+  tag: string;
+  gateway: string;
+  prefix: number;
+  backoff: BackoffPolicy;
+  log: Logger;
+}
+
+export class Runtime {
+  readonly options: RuntimeOptions;
+  readonly #net: HostNetwork | null;
+  readonly #launcher: Launcher;
+  readonly #pods = new Set<PodRunner>();
+  #podIndex = 0;
+
+  private constructor(options: RuntimeOptions, net: HostNetwork | null, launcher: Launcher) {
+    this.options = options;
+    this.#net = net;
+    this.#launcher = launcher;
+  }
+
+  static async start(options: RuntimeOptions): Promise<Runtime> {
+    await killLeftovers(options.tag);
+    await rm(path.join(options.stateDir, 'pods'), { recursive: true, force: true });
+    await mkdir(path.join(options.stateDir, 'pods'), { recursive: true });
+    let net: HostNetwork | null = null;
+    if (options.mode === 'isolated') {
+      net = new HostNetwork(options.tag, options.gateway, options.prefix);
+      await net.start();
+    }
+    // Isolated pods start through nsenter, which the shell launcher could run too; plain
+    // processes are where start-up cost matters (large benchmarks), so they get it.
+    const launcher = net ? new NodeLauncher() : await ShellLauncher.create(path.join(options.stateDir, 'output'));
+    return new Runtime(options, net, launcher);
+  }
+
+  /** The address pods see as their host (status.hostIP). */
+  get hostIP(): string {
+    return this.options.mode === 'isolated' ? this.options.gateway : '127.0.0.1';
+  }
+
+  /** Starts the pod in the background; `onChange` fires whenever its status may have changed. */
+  runPod(pod: CciPod, podIP: string, onChange: () => void): PodRunner {
+    const launch = { backoff: this.options.backoff, launcher: this.#launcher, instanceEnv: { [INSTANCE_ENV]: this.options.tag } };
+    const runner = new PodRunner(pod, podIP, this.hostIP, launch, onChange);
+    this.#pods.add(runner);
+    void this.#start(runner, podIP);
+    return runner;
+  }
+
+  async #start(runner: PodRunner, podIP: string): Promise<void> {
+    const index = this.#podIndex++;
+    let sandbox: PodSandbox;
+    try {
+      const dir = path.join(this.options.stateDir, 'pods', runner.pod.metadata.uid ?? String(index));
+      if (this.#net) {
+        sandbox = await IsolatedSandbox.create(runner.pod, podIP, await preparePodDir(dir, runner.pod, podIP), this.#net, index);
+      } else {
+        // Without a mount view the /etc files are of no use; volume content is still written.
+        const hasVolumes = (runner.pod.spec.volumes ?? []).length > 0;
+        sandbox = new ProcessSandbox(podIP, hasVolumes ? (await preparePodDir(dir, runner.pod, podIP)).dir : null);
+      }
+    } catch (err) {
+      this.options.log.warn({ pod: runner.pod.metadata.name, err: (err as Error).message }, 'pod sandbox failed');
+      runner.fail('SandboxCreationFailed', `creating the pod sandbox failed: ${(err as Error).message}`);
+      return;
+    }
+    if (!this.#pods.has(runner)) {
+      await sandbox.destroy(); // deleted while the sandbox was being made
+      return;
+    }
+    await runner.run(sandbox);
+  }
+
+  /** Stops the pod within the grace period and removes everything it had on the host. */
+  async deletePod(runner: PodRunner, graceSeconds: number): Promise<void> {
+    this.#pods.delete(runner);
+    await runner.stop(graceSeconds);
+    await runner.sandbox?.destroy();
+  }
+
+  async stats(runner: PodRunner): Promise<CciPodStats> {
+    const containers = await Promise.all(
+      runner.containers.map(async (c) => {
+        const usage = c.process?.pid ? await processTreeUsage(c.process.pid) : { cpuNs: 0n, rssBytes: 0 };
+        const startedAt = c.state.running?.startedAt;
+        return {
+          name: c.spec.name,
+          ...(startedAt ? { startTime: new Date(startedAt).toISOString() } : {}),
+          usageCoreNanoSeconds: Number(usage.cpuNs),
+          workingSetBytes: usage.rssBytes,
+        };
+      }),
+    );
+    return { name: runner.pod.metadata.name, namespace: runner.pod.metadata.namespace ?? '', startTime: runner.startTime.toISOString(), containers };
+  }
+
+  /** Kills every pod at once and removes all host objects of this instance. */
+  async stop(): Promise<void> {
+    const pods = [...this.#pods];
+    await Promise.all(pods.map((p) => this.deletePod(p, 0)));
+    await this.#net?.stop();
+    await this.#launcher.close();
+    await rm(path.join(this.options.stateDir, 'pods'), { recursive: true, force: true });
+  }
+}

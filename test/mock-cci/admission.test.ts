@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { podUsage, quotaExceeded, validatePod, ZERO_USAGE } from '../../src/mock-cci/admission.ts';
+import { matchesSelector, parseSelector } from '../../src/mock-cci/selector.ts';
+import type { CciPod } from '../../src/cci/types.ts';
+
+const pod = (patch: (p: CciPod) => void = () => undefined): CciPod => {
+  const p: CciPod = {
+    apiVersion: 'cci/v2',
+    kind: 'Pod',
+    metadata: { name: 'web' },
+    spec: {
+      restartPolicy: 'Always',
+      hostname: 'web',
+      dnsConfig: { nameservers: ['198.19.0.10'], searches: [], options: [] },
+      volumes: [{ name: 'v', emptyDir: {} }],
+      containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '500m', memory: '1Gi' } }, volumeMounts: [{ name: 'v', mountPath: '/data' }] }],
+    },
+  };
+  patch(p);
+  return p;
+};
+
+describe('validatePod', () => {
+  it('accepts a valid pod', () => expect(validatePod(pod())).toEqual([]));
+  it.each([
+    ['bad name', (p: CciPod) => (p.metadata.name = 'Web_1'), /metadata.name: Invalid value/],
+    ['no containers', (p: CciPod) => (p.spec.containers = []), /spec.containers: Required value/],
+    ['duplicate container', (p: CciPod) => p.spec.containers.push({ ...p.spec.containers[0]! }), /Duplicate value: "c"/],
+    ['no image', (p: CciPod) => (p.spec.containers[0]!.image = ''), /image: Required value/],
+    ['restart policy', (p: CciPod) => (p.spec.restartPolicy = 'Sometimes' as 'Always'), /Unsupported value: "Sometimes"/],
+    ['4 nameservers', (p: CciPod) => (p.spec.dnsConfig.nameservers = ['198.19.0.1', '198.19.0.2', '198.19.0.3', '198.19.0.4']), /more than 3 nameservers/],
+    ['bad port', (p: CciPod) => (p.spec.containers[0]!.ports = [{ containerPort: 70000 }]), /containerPort: Invalid value: 70000/],
+    ['unknown volume', (p: CciPod) => (p.spec.containers[0]!.volumeMounts = [{ name: 'x', mountPath: '/x' }]), /volumeMounts\[0\].name: Not found: "x"/],
+    ['hostPath', (p: CciPod) => (p.spec.volumes = [{ name: 'v', hostPath: { path: '/etc' as '/etc/localtime' } }]), /only \/etc\/localtime/],
+  ])('%s', (_n, patch, message) => expect(validatePod(pod(patch)).join('\n')).toMatch(message));
+});
+
+describe('quota', () => {
+  const hard = { cpuMilli: 1000n, memoryBytes: 2n * 2n ** 30n, pods: 10n, ephemeralBytes: 0n };
+  it('uses the recorded flavor when present, else the computed pod size', () => {
+    expect(podUsage(pod())).toMatchObject({ cpuMilli: 500n, memoryBytes: 2n ** 30n, pods: 1n });
+    const flavored = pod((p) => (p.metadata.annotations = { 'burstlet.io/flavor-cpu': '1', 'burstlet.io/flavor-memory': '2Gi' }));
+    expect(podUsage(flavored)).toMatchObject({ cpuMilli: 1000n, memoryBytes: 2n * 2n ** 30n });
+  });
+  it('refuses what exceeds, naming the resources', () => {
+    const req = podUsage(pod());
+    expect(quotaExceeded(hard, ZERO_USAGE, req)).toBeNull();
+    expect(quotaExceeded(hard, { ...req }, { ...req, cpuMilli: 600n })).toBe('exceeded quota: cci-quota, requested: cpu=600m, used: cpu=500m, limited: cpu=1');
+  });
+});
+
+describe('label selectors', () => {
+  it.each([
+    ['app=web', { app: 'web' }, true],
+    ['app==web', { app: 'db' }, false],
+    ['app!=web', {}, true],
+    ['app', { app: '' }, true],
+    ['!app', { app: 'x' }, false],
+    ['app=web,tier', { app: 'web' }, false],
+    ['', undefined, true],
+  ])('%s', (sel, labels, ok) => expect(matchesSelector(parseSelector(sel), labels)).toBe(ok));
+  it('rejects set-based syntax it does not support', () => expect(() => parseSelector('app in (a,b)')).toThrow(/not key=value/));
+});
