@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CciClient, CciError } from '../src/cci/client.ts';
 import type { CciContainer, CciPod } from '../src/cci/types.ts';
+import { isGone, isTransient } from '../src/kube/errors.ts';
 import { openWebSocketRemoteCommand } from '../src/streams/websocket-remote-command.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
@@ -109,7 +110,9 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
 
   it('refuses requests without the token and duplicates of a Kubernetes pod', async () => {
     const bad = new CciClient({ endpoint: mock.url, token: 'wrong', namespace: 'default' });
-    await expect(bad.quota()).rejects.toMatchObject({ status: 401, reason: 'Unauthorized', transient: false });
+    const unauthorized = await bad.quota().catch((e: unknown) => e);
+    expect(unauthorized).toMatchObject({ status: 401, reason: 'Unauthorized' });
+    expect(isTransient(unauthorized)).toBe(false);
     await bad.close();
     await cci.createPod(pod('dup', [{ name: 'c', image: 'busybox' }]));
     const again = await cci.createPod({ ...pod('dup-2', [{ name: 'c', image: 'busybox' }]), metadata: { name: 'dup-2', annotations: { 'burstlet.io/pod-uid': 'uid-dup' } } }).catch((e: unknown) => e);
@@ -187,7 +190,8 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     }
     await watching;
     expect(seen.filter((x) => !x.startsWith('BOOKMARK') && !x.endsWith(' crash')).slice(0, 1)).toEqual(['ADDED watched']);
-    await expect(cci.watchPods('not-a-version', () => undefined, new AbortController().signal)).rejects.toMatchObject({ status: 410, transient: false });
+    const expired = await cci.watchPods('not-a-version', () => undefined, new AbortController().signal).catch((e: unknown) => e);
+    expect(isGone(expired) && !isTransient(expired)).toBe(true);
   });
 
   it('runs init containers in order and executes probes', async () => {
@@ -335,7 +339,7 @@ describe('mock-cci fault injection', () => {
       for (let i = 0; i < 100; i++) {
         out += await cci.quota().then(
           () => '.',
-          (e: CciError) => (e.transient ? String(e.status)[0]! : 'x'),
+          (e: CciError) => (isTransient(e) ? String(e.status)[0]! : 'x'),
         );
       }
       await cci.close();
@@ -376,12 +380,15 @@ describe('mock-cci fault injection', () => {
     // undici's request timers are coarse (up to ~1 s late for short timeouts): keep a wide margin.
     const mock = await startMock(['--runtime=process', '--subnet=198.18.96.0/24', '--fault-latency=3s']);
     const slow = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default', timeoutMs: 200 });
-    await expect(slow.quota()).rejects.toMatchObject({ status: 0, reason: 'Timeout', transient: true });
+    const timedOut = await slow.quota().catch((e: unknown) => e);
+    expect(timedOut).toMatchObject({ status: 0, reason: 'Timeout' });
+    expect(isTransient(timedOut)).toBe(true);
     await slow.close();
     await mock.stop();
     const gone = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default', timeoutMs: 2_000 });
     const err = await gone.quota().catch((e: unknown) => e);
-    expect(err).toMatchObject({ status: 0, reason: 'ConnectionError', transient: true });
+    expect(err).toMatchObject({ status: 0, reason: 'ConnectionError' });
+    expect(isTransient(err)).toBe(true);
     expect((err as Error).message).not.toContain(TOKEN);
     await gone.close();
   });

@@ -5,6 +5,7 @@ import type { CciPod, CciStatus } from '../cci/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CciPodsBackend } from './cci-backend.ts';
 import { backoffDelay } from '../kube/workqueue.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export type CciChangeHandler = (name: string, pod: CciPod | undefined, previous: CciPod | undefined) => void;
 
@@ -85,7 +86,7 @@ export class CciPodCache {
         failures++;
         const delay = backoffDelay(failures, 200, 10_000, Math.random);
         this.#onError(err);
-        this.#log.warn({ err: (err as Error).message, retryInMs: delay }, 'CCI pod list/watch failed; relisting');
+        this.#log.warn({ err: errorMessage(err), retryInMs: delay }, 'CCI pod list/watch failed; relisting');
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }

@@ -4,11 +4,12 @@
 import type { CciClient } from '../cci/client.ts';
 import type { RemoteCommandOptions } from '../streams/remote-command.ts';
 import { openWebSocketRemoteCommand } from '../streams/websocket-remote-command.ts';
-import { cciStatus } from './cci-backend.ts';
+import { isBadRequest, isNotFound } from '../kube/errors.ts';
 import type { Pod } from '../kube/wire.ts';
 import { BackendError, type KubeletBackend, type PodUsage } from '../provider/kubelet/backend.ts';
 import { cciPodName } from './naming.ts';
 import { SIDECAR_CONTAINER_NAME } from '../network/sidecar-injection.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export interface PodSource {
   pods(): Pod[];
@@ -27,10 +28,9 @@ async function translated<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    const status = cciStatus(err);
-    if (status === 404) throw new BackendError(404, `${what}: the pod has no CCI pod (not created yet, or gone)`);
-    if (status === 400) throw new BackendError(400, `${what}: ${(err as Error).message}`);
-    throw new BackendError(502, `${what}: CCI failed: ${(err as Error).message}`);
+    if (isNotFound(err)) throw new BackendError(404, `${what}: the pod has no CCI pod (not created yet, or gone)`);
+    if (isBadRequest(err)) throw new BackendError(400, `${what}: ${errorMessage(err)}`);
+    throw new BackendError(502, `${what}: CCI failed: ${errorMessage(err)}`);
   }
 }
 

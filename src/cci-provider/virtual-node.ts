@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.ts';
 import { readFile } from 'node:fs/promises';
 import type { CciClient } from '../cci/client.ts';
 import { startNodeNetworking, type NodeNetworking } from '../network/node-networking.ts';
-import { cciReason } from './cci-backend.ts';
+import { errorReason } from '../kube/errors.ts';
 import { cciKubeletBackend } from './kubelet-backend.ts';
 import { KubeletAuth } from '../provider/kubelet/auth.ts';
 import { kubeReviewClient } from '../provider/kubelet/reviews.ts';
@@ -100,7 +100,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     reportMs: o.nodeStatusReportMs,
     leaseRenewMs: o.leaseRenewMs,
     leaseDurationSeconds: o.leaseDurationSeconds,
-    onCciError: (err) => metrics.cciErrors.inc({ operation: 'quota/network', reason: cciReason(err) }),
+    onCciError: (err) => metrics.cciErrors.inc({ operation: 'quota/network', reason: errorReason(err) }),
     log: o.log.child({ component: 'node' }),
   });
   const kubelet = await startKubelet(o, tls, kube, podController, networking);

@@ -1,6 +1,7 @@
 // The CCI 2.0 client the virtual node uses: JSON over undici (one connection pool per
 // endpoint), a newline-delimited watch, log streams and the WebSocket endpoints. Every failure
-// becomes a CciError that says whether retrying can help; the token never appears in errors.
+// becomes a CciError with CCI's status and reason (kube/errors.ts tells whether retrying can
+// help); the token never appears in errors.
 import type { Duplex, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -24,15 +25,12 @@ export class CciError extends Error {
   /** HTTP status; 0 when no response came (connection error, timeout). */
   readonly status: number;
   readonly reason: string;
-  /** Retrying may succeed: 5xx, 429, timeouts, connection errors. */
-  readonly transient: boolean;
   readonly details: CciStatus['details'];
 
   constructor(status: number, reason: string, message: string, details?: CciStatus['details']) {
     super(message);
     this.status = status;
     this.reason = reason;
-    this.transient = status === 0 || status === 429 || status >= 500;
     this.details = details;
   }
 }

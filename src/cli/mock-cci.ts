@@ -5,6 +5,7 @@ import { parseSubnet } from '../mock-cci/ipam.ts';
 import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
 import { defineSubcommand, durationFlag, enumFlag, intFlag, requiredString, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -73,7 +74,7 @@ export default defineSubcommand({
     try {
       token = (await readFile(flags['token-file'], 'utf8')).trim();
     } catch (err) {
-      throw new UsageError(`burstlet mock-cci: cannot read --token-file ${JSON.stringify(flags['token-file'])}: ${(err as Error).message}`);
+      throw new UsageError(`burstlet mock-cci: cannot read --token-file ${JSON.stringify(flags['token-file'])}: ${errorMessage(err)}`);
     }
     if (token === '') throw new UsageError(`burstlet mock-cci: --token-file ${JSON.stringify(flags['token-file'])} is empty; put the token in it`);
     const log = createLogger(flags['log-level'], 'mock-cci');
@@ -100,8 +101,8 @@ export default defineSubcommand({
       log.info({ signal }, 'stopping: removing every pod and host object');
       void mock.close().then(
         () => process.exit(0),
-        (err: Error) => {
-          log.error({ err: err.message }, 'shutdown failed');
+        (err: unknown) => {
+          log.error({ err: errorMessage(err) }, 'shutdown failed');
           process.exit(1);
         },
       );

@@ -12,6 +12,7 @@ import {
   addressFlag, boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, keyValueFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef,
 } from '../flags/flags.ts';
 import type { LevelWithSilent } from 'pino';
+import { errorMessage } from '../log/error-message.ts';
 
 function urlFlag(help: string): FlagDef<string> {
   return {
@@ -32,7 +33,7 @@ function readSecretFile(flag: string, path: string): string {
     if (value === '') throw new Error('the file is empty');
     return value;
   } catch (err) {
-    throw new UsageError(`burstlet node: cannot read --${flag} ${JSON.stringify(path)}: ${(err as Error).message}; give a readable file holding the value`);
+    throw new UsageError(`burstlet node: cannot read --${flag} ${JSON.stringify(path)}: ${errorMessage(err)}; give a readable file holding the value`);
   }
 }
 

@@ -8,6 +8,7 @@ import { nftablesDnat } from '../sidecar/dnat.ts';
 import { startSidecar } from '../sidecar/sidecar.ts';
 import { waitReady } from '../sidecar/wait-ready.ts';
 import { defineSubcommand, durationFlag, enumFlag, formatDuration, intFlag, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 
 const directoryUrl: FlagDef<string> = {
@@ -30,7 +31,7 @@ function readFileFlag(flag: string, path: string): string {
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (err) {
-    throw new UsageError(`burstlet sidecar: cannot read --${flag} ${JSON.stringify(path)}: ${(err as Error).message}`);
+    throw new UsageError(`burstlet sidecar: cannot read --${flag} ${JSON.stringify(path)}: ${errorMessage(err)}`);
   }
 }
 

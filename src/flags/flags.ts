@@ -1,6 +1,7 @@
 // Declarative command-line flags: every subcommand describes its flags once, and parsing,
 // validation, --help and the exit-2 usage errors all come from that one description.
 import { isIP } from 'node:net';
+import { errorMessage } from '../log/error-message.ts';
 
 /** A usage error: the process prints the message and exits 2, like kubelet's flag errors. */
 export class UsageError extends Error {
@@ -68,7 +69,7 @@ export function parseFlags<D extends FlagDefs>(command: Subcommand<D>, argv: rea
     try {
       parsed = def.parse(raw);
     } catch (err) {
-      fail(command.name, name, def, raw, (err as Error).message);
+      fail(command.name, name, def, raw, errorMessage(err));
     }
     values[name] = seen.has(name) && def.combine ? def.combine(values[name], parsed) : parsed;
     seen.add(name);
@@ -79,7 +80,7 @@ export function parseFlags<D extends FlagDefs>(command: Subcommand<D>, argv: rea
       try {
         def.check(values[name]);
       } catch (err) {
-        throw new UsageError(`burstlet ${command.name}: invalid --${name}: ${(err as Error).message}; expected ${def.accepted}`);
+        throw new UsageError(`burstlet ${command.name}: invalid --${name}: ${errorMessage(err)}; expected ${def.accepted}`);
       }
     }
   }

@@ -1,11 +1,12 @@
 // A lean Kubernetes REST client for the virtual node: one keep-alive connection pool to the
-// API server, JSON in and out, typed errors, and a hook that counts every request (the
+// API server, JSON in and out, typed errors (predicates in errors.ts), and a hook that counts every request (the
 // benchmark's "API writes per pod" and the Prometheus metrics come from it). The generated
 // client of @kubernetes/client-node builds a new TLS agent per call; at a thousand pods that
 // is a thousand handshakes, so only its kubeconfig loading is used here.
 import type https from 'node:https';
 import { createInterface } from 'node:readline';
 import { Agent, request, type Dispatcher } from 'undici';
+import { errorMessage } from '../log/error-message.ts';
 import { bearerToken, type KubeConfigData } from './kubeconfig.ts';
 
 export { loadKubeConfig, type KubeConfigData } from './kubeconfig.ts';
@@ -18,10 +19,6 @@ export class KubeError extends Error {
     super(message);
     this.status = status;
     this.reason = reason;
-  }
-  /** Worth retrying: throttling, server errors, timeouts and broken connections (status 0). */
-  get transient(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
   }
 }
 
@@ -92,7 +89,7 @@ export class KubeClient {
       return (text === '' ? undefined : JSON.parse(text)) as T;
     } catch (err) {
       if (err instanceof KubeError) throw err;
-      throw new KubeError(0, 'ConnectionError', `${method} ${path}: ${(err as Error).message}`);
+      throw new KubeError(0, 'ConnectionError', `${method} ${path}: ${errorMessage(err)}`);
     } finally {
       this.#observer?.(method, path, status, performance.now() - started);
     }
@@ -110,8 +107,8 @@ export class KubeClient {
       signal,
       headersTimeout: 30_000,
       bodyTimeout: 0,
-    }).catch((err: Error) => {
-      throw new KubeError(0, 'ConnectionError', `watch ${path}: ${err.message}`);
+    }).catch((err: unknown) => {
+      throw new KubeError(0, 'ConnectionError', `watch ${path}: ${errorMessage(err)}`);
     });
     this.#observer?.('WATCH', path, res.statusCode, 0);
     if (res.statusCode >= 400) throw errorFrom(res.statusCode, await res.body.text());
@@ -128,7 +125,7 @@ export class KubeClient {
       }
     } catch (err) {
       if (err instanceof KubeError || signal.aborted) throw err;
-      throw new KubeError(0, 'ConnectionError', `watch ${path}: ${(err as Error).message}`);
+      throw new KubeError(0, 'ConnectionError', `watch ${path}: ${errorMessage(err)}`);
     }
   }
 

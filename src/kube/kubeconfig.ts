@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
+import { errorMessage } from '../log/error-message.ts';
 
 export interface KubeConfigData {
   server: string;
@@ -56,7 +57,7 @@ export function loadKubeConfig(path: string): KubeConfigData {
   try {
     raw = parse(readFileSync(path, 'utf8')) as RawConfig;
   } catch (err) {
-    throw new Error(`cannot read kubeconfig ${JSON.stringify(path)}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot read kubeconfig ${JSON.stringify(path)}: ${errorMessage(err)}`, { cause: err });
   }
   const fail = (what: string): never => {
     throw new Error(`kubeconfig ${JSON.stringify(path)}: ${what}`);

@@ -7,6 +7,7 @@
 import type { Logger } from '../log/logger.ts';
 import { backoffDelay } from './workqueue.ts';
 import { KubeError, type KubeClient } from './client.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export interface KubeObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string };
@@ -79,7 +80,7 @@ export class Reflector<T extends KubeObject> {
         }
         failures++;
         const delay = backoffDelay(failures, 500, 15_000, Math.random);
-        this.#log.warn({ path: this.#path, err: (err as Error).message, retryInMs: delay }, 'list/watch failed');
+        this.#log.warn({ path: this.#path, err: errorMessage(err), retryInMs: delay }, 'list/watch failed');
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }

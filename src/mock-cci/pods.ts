@@ -3,6 +3,7 @@
 // pod's status changes are batched per event-loop turn, so a burst of container changes
 // becomes one MODIFIED event per pod.
 import { randomUUID } from 'node:crypto';
+import { errorMessage } from '../log/error-message.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PodRunner } from './runtime/pod.ts';
 import type { Runtime } from './runtime/runtime.ts';
@@ -118,7 +119,7 @@ export class PodService {
     );
     void this.#runtime
       .deletePod(entry.runner, grace)
-      .catch((err: Error) => this.#log.error({ pod: name, err: err.message }, 'pod teardown failed'))
+      .catch((err: unknown) => this.#log.error({ pod: name, err: errorMessage(err) }, 'pod teardown failed'))
       .finally(() => this.#forget(name, entry));
     return marked;
   }

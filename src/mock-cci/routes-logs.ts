@@ -5,6 +5,7 @@ import type { ContainerLog } from './runtime/container-log.ts';
 import { ByteLimit, formatLine, nowNs, parseRfc3339, selectLines, type LogLine } from './runtime/log-lines.ts';
 import type { PodRunner } from './runtime/pod.ts';
 import { badRequest } from './status.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export interface LogQuery {
   container?: string;
@@ -33,7 +34,7 @@ export function parseLogQuery(q: Record<string, string | undefined>, now: bigint
     try {
       sinceNs = parseRfc3339(q.sinceTime);
     } catch (err) {
-      throw badRequest(`sinceTime: ${(err as Error).message}`);
+      throw badRequest(`sinceTime: ${errorMessage(err)}`);
     }
   }
   return {

@@ -14,6 +14,7 @@ import { matchesSelector, parseSelector } from './selector.ts';
 import { badRequest, CciApiError } from './status.ts';
 import type { PodStore } from './store.ts';
 import { handleUpgrade } from './streams.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export interface MockServerDeps {
   token: string;
@@ -89,7 +90,7 @@ export function buildMockServer(deps: MockServerDeps) {
     try {
       selector = parseSelector(q.labelSelector ?? '');
     } catch (err) {
-      throw badRequest(`labelSelector: ${(err as Error).message}`);
+      throw badRequest(`labelSelector: ${errorMessage(err)}`);
     }
     if (q.watch === 'true' || q.watch === '1') return watch(req, reply, q, selector);
     const list: CciPodList = {

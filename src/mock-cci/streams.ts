@@ -14,6 +14,7 @@ import { attachToContainer, execInContainer } from './runtime/exec.ts';
 import type { PodRunner } from './runtime/pod.ts';
 import { CCI_API_PREFIX } from '../cci/types.ts';
 import { badRequest, CciApiError } from './status.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export interface StreamDeps {
   namespace: string;
@@ -57,7 +58,7 @@ export function handleUpgrade(deps: StreamDeps, req: IncomingMessage, socket: Du
       else attachToContainer(container, session);
     });
   } catch (err) {
-    refuse(socket, err instanceof CciApiError ? err : new CciApiError(500, 'InternalError', (err as Error).message));
+    refuse(socket, err instanceof CciApiError ? err : new CciApiError(500, 'InternalError', errorMessage(err)));
   }
 }
 

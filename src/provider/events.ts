@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { rfc3339 } from '../kube/wire.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export interface EventTarget {
   kind: 'Pod' | 'Node';
@@ -63,7 +64,7 @@ export class EventRecorder {
       this.#inFlight++;
       void this.#client
         .request(req.method, req.path, { body: req.body, ...(req.contentType ? { contentType: req.contentType } : {}) })
-        .catch((err: Error) => this.#log.debug({ err: err.message, reason: req.reason }, 'event not recorded'))
+        .catch((err: unknown) => this.#log.debug({ err: errorMessage(err), reason: req.reason }, 'event not recorded'))
         .finally(() => {
           this.#inFlight--;
           this.#pump();

@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { isIPv6 } from 'node:net';
 import { promisify } from 'node:util';
+import { errorMessage } from '../log/error-message.ts';
 
 const run = promisify(execFile);
 
@@ -37,7 +38,7 @@ export function loopbackAddresses(device = 'lo'): AddressManager {
       const real = stderr.split('\n').filter((l) => l.trim() !== '' && !/^Command failed/.test(l) && !tolerate.test(l));
       if (real.length > 0 || stderr.trim() === '') {
         throw new Error(
-          `ip addr ${verb} on ${device} failed: ${real.join('; ') || (err as Error).message} (the sidecar needs CAP_NET_ADMIN in the pod's network namespace)`,
+          `ip addr ${verb} on ${device} failed: ${real.join('; ') || errorMessage(err)} (the sidecar needs CAP_NET_ADMIN in the pod's network namespace)`,
           { cause: err },
         );
       }

@@ -11,6 +11,7 @@ import {
   decodeDirectoryMessage, directoryHeaders, type DirectoryMessage, type DirService, type DirSlice,
 } from '../network/service-directory/protocol.ts';
 import { forwardingTable, type ForwardingEntry } from './rules.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export interface DirectoryClientOptions {
   url: string;
@@ -166,7 +167,7 @@ export class DirectoryClient {
       if (!isBinary) throw new Error('unsealed text message');
       msg = decodeDirectoryMessage(opener.open(data).toString());
     } catch (err) {
-      this.#opts.log.error({ err: (err as Error).message }, 'bad message from the service directory; reconnecting');
+      this.#opts.log.error({ err: errorMessage(err) }, 'bad message from the service directory; reconnecting');
       ws.terminate();
       return;
     }

@@ -10,6 +10,7 @@ import { preferredListenerPort, type DnatRule, type ServiceNat } from './dnat.ts
 import type { ForwardingEntry } from './rules.ts';
 import { TcpServicePort } from './tcp-proxy.ts';
 import { UdpServicePort } from './udp-proxy.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export interface ProxierOptions {
   addresses: AddressManager;
@@ -108,7 +109,7 @@ export class Proxier {
         await this.#start(key, entry);
       } catch (err) {
         this.#failed.add(key);
-        log.error({ key, err: (err as Error).message }, 'could not start a listener; retrying');
+        log.error({ key, err: errorMessage(err) }, 'could not start a listener; retrying');
       }
     }
     const rules: DnatRule[] = [...table.keys()].sort().flatMap((key) => {
@@ -122,7 +123,7 @@ export class Proxier {
       this.#natFailed = false;
     } catch (err) {
       this.#natFailed = true;
-      log.error({ err: (err as Error).message }, 'could not install the DNAT rules; retrying');
+      log.error({ err: errorMessage(err) }, 'could not install the DNAT rules; retrying');
     }
     for (const [key, active] of this.#active) {
       if (table.has(key)) continue;

@@ -13,6 +13,7 @@ import { acceptSpdyUpgrade, isSpdyUpgrade } from './spdy/upgrade.ts';
 import { parsePortForwardPorts, PORT_FORWARD_WS_PROTOCOLS, serveWebSocketPortForward } from './websocket-port-forward.ts';
 import { PORT_FORWARD_TUNNEL_PROTOCOL } from './websocket-tunnel.ts';
 import { acceptWebSocket, isWebSocketUpgrade } from './websocket-upgrade.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export type { ForwardedConnection } from './spdy/port-forward.ts';
 
@@ -42,7 +43,7 @@ export async function acceptPortForward(
     try {
       ports = parsePortForwardPorts(new URL(req.url ?? '/', 'http://x').searchParams);
     } catch (err) {
-      refuseUpgrade(socket, 400, 'Bad Request', `${(err as Error).message}\n`);
+      refuseUpgrade(socket, 400, 'Bad Request', `${errorMessage(err)}\n`);
       return null;
     }
     const ws = await acceptWebSocket(req, socket, head, PORT_FORWARD_WS_PROTOCOLS);

@@ -11,6 +11,7 @@ import { acceptSpdyUpgrade, isSpdyUpgrade } from './spdy/upgrade.ts';
 import { REMOTE_COMMAND_WS_PROTOCOLS, type TerminalSize } from './websocket-channels.ts';
 import { serveWebSocketRemoteCommand } from './websocket-remote-command.ts';
 import { acceptWebSocket, isWebSocketUpgrade } from './websocket-upgrade.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export type { RemoteCommandResult } from './exec-status.ts';
 export type { TerminalSize } from './websocket-channels.ts';
@@ -164,7 +165,7 @@ export async function bridgeRemoteCommand(session: RemoteCommandSession, client:
   try {
     [result] = await Promise.all([client.result, drainInto(client.stdout, session.stdout, client.release), drainInto(client.stderr, session.stderr, client.release)]);
   } catch (err) {
-    result = { error: (err as Error).message };
+    result = { error: errorMessage(err) };
   }
   await session.finish(result);
 }

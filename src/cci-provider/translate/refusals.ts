@@ -4,6 +4,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { TranslateError } from './context.ts';
 import { parseQuantity } from '../../kube/quantity.ts';
 import { volumeRefusal } from './volumes.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export const UNSUPPORTED_HOST_NETWORK = 'UnsupportedHostNetwork';
 export const UNSUPPORTED_HOST_NAMESPACE = 'UnsupportedHostNamespace';
@@ -25,7 +26,7 @@ function refuseResources(c: V1Container): void {
       try {
         parseQuantity(value);
       } catch (err) {
-        throw new TranslateError(UNSUPPORTED_RESOURCE, `container ${JSON.stringify(c.name)} ${name}: ${(err as Error).message}`);
+        throw new TranslateError(UNSUPPORTED_RESOURCE, `container ${JSON.stringify(c.name)} ${name}: ${errorMessage(err)}`);
       }
     }
   }

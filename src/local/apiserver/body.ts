@@ -2,6 +2,7 @@
 // YAML and turns malformed input into a 400 the client can act on.
 import { parse as parseYaml } from 'yaml';
 import { badRequest } from './errors.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export function parseBody(raw: unknown, contentType: string): unknown {
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
@@ -9,6 +10,6 @@ export function parseBody(raw: unknown, contentType: string): unknown {
   try {
     return contentType.endsWith('yaml') ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw badRequest(`the request body is not valid ${contentType.endsWith('yaml') ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+    throw badRequest(`the request body is not valid ${contentType.endsWith('yaml') ? 'YAML' : 'JSON'}: ${errorMessage(err)}`);
   }
 }

@@ -7,6 +7,7 @@ import { apiVersionOf, type ResourceDef } from './resources.ts';
 import { compileFieldSelector, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldObject } from './selectors.ts';
 import type { KubeObject } from './store.ts';
 import { partialMetadata, toTable, type IncludeObject } from './table.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -55,7 +56,7 @@ export function selectorFilter(def: ResourceDef, q: Query): (o: KubeObject) => b
     const fields = field === '' ? () => true : compileFieldSelector(def.storage, parseFieldSelector(field));
     return (o) => matchesLabels(labels, o.metadata.labels) && fields(o as FieldObject);
   } catch (err) {
-    throw badRequest((err as Error).message);
+    throw badRequest(errorMessage(err));
   }
 }
 

@@ -4,6 +4,7 @@
 // k8s.io/api's generated.proto. Responses are always JSON, which such clients accept.
 import { badRequest } from './errors.ts';
 import type { JsonObject } from './patch.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 type FieldType = 'string' | 'bytes' | 'int' | 'bool' | Schema | { map: 'string' | 'bytes' };
 interface Field {
@@ -150,7 +151,7 @@ export function decodeProtobuf(body: Buffer, expectedKind: string): JsonObject {
   try {
     envelope = decodeMessage(body.subarray(4), { 1: f('typeMeta', { 1: f('apiVersion', 'string'), 2: f('kind', 'string') }), 2: f('raw', 'bytes') });
   } catch (err) {
-    throw badRequest(`malformed protobuf body: ${(err as Error).message}`);
+    throw badRequest(`malformed protobuf body: ${errorMessage(err)}`);
   }
   const typeMeta = (envelope.typeMeta ?? {}) as { apiVersion?: string; kind?: string };
   const kind = typeMeta.kind || expectedKind;
@@ -162,7 +163,7 @@ export function decodeProtobuf(body: Buffer, expectedKind: string): JsonObject {
   try {
     obj = decodeMessage(Buffer.from(String(envelope.raw ?? ''), 'base64'), schema);
   } catch (err) {
-    throw badRequest(`malformed protobuf ${kind}: ${(err as Error).message}`);
+    throw badRequest(`malformed protobuf ${kind}: ${errorMessage(err)}`);
   }
   const spec = obj.spec as { ports?: { targetPort?: unknown }[] } | undefined;
   for (const p of spec?.ports ?? []) if (p.targetPort !== undefined) p.targetPort = fromIntOrString(p.targetPort);

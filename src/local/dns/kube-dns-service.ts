@@ -2,7 +2,8 @@
 // Service on the well-known ClusterIP, and an EndpointSlice (not managed by the
 // EndpointSlice controller) pointing at where the DNS server really listens.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { KubeClient, KubeError, loadKubeConfig } from '../../kube/client.ts';
+import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
+import { isAlreadyExists } from '../../kube/errors.ts';
 
 export const KUBE_DNS_CLUSTER_IP = '198.19.0.10';
 const NAMESPACE = 'kube-system';
@@ -59,14 +60,14 @@ export async function registerKubeDnsService(options: KubeDnsServiceOptions): Pr
     try {
       await client.request('POST', servicePath, { body: kubeDnsService(options.clusterIP ?? KUBE_DNS_CLUSTER_IP) });
     } catch (err) {
-      if (!(err instanceof KubeError && err.status === 409)) throw err;
+      if (!isAlreadyExists(err)) throw err;
     }
     const slicePath = `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices`;
     const slice = kubeDnsSlice(options.endpointIP, options.endpointPort);
     try {
       await client.request('POST', slicePath, { body: slice });
     } catch (err) {
-      if (!(err instanceof KubeError && err.status === 409)) throw err;
+      if (!isAlreadyExists(err)) throw err;
       await client.request('PATCH', `${slicePath}/${SLICE_NAME}`, { body: { endpoints: slice.endpoints, ports: slice.ports }, contentType: 'application/merge-patch+json' });
     }
   } finally {

@@ -6,6 +6,7 @@ import { isIPv6 } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../log/logger.ts';
 import { decodeMessage, encodeForUdp, encodeMessage, RCODE, udpLimit, type Message } from './wire.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export type Responder = (query: Message) => Message;
 
@@ -30,7 +31,7 @@ function respond(raw: Buffer, responder: Responder, udp: boolean, log: Logger): 
   try {
     query = decodeMessage(raw);
   } catch (err) {
-    log.debug({ err: (err as Error).message }, 'malformed DNS query');
+    log.debug({ err: errorMessage(err) }, 'malformed DNS query');
     return formatError(raw);
   }
   if (query.header.qr) return undefined; // a response sent to us: never answer it
@@ -85,7 +86,7 @@ export async function listenDns(listen: { host: string; port: number }, responde
     });
   } catch (err) {
     tcp.close();
-    throw new Error(`cannot listen for DNS on UDP ${listen.host}:${port}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot listen for DNS on UDP ${listen.host}:${port}: ${errorMessage(err)}`, { cause: err });
   }
   return {
     port,

@@ -9,6 +9,7 @@ import { objectKey, Reflector } from '../../kube/list-watch-cache.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import { desiredSlices, MANAGED_BY, MANAGED_BY_LABEL, selectorMatches, SERVICE_NAME_LABEL } from './desired.ts';
 import { planSlices } from './plan.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 const SLICES_PATH = '/apis/discovery.k8s.io/v1/endpointslices';
 /** A write not seen in the watch within this time is no longer waited for. */
@@ -84,7 +85,7 @@ export async function startEndpointSliceController(kubeconfigPath: string, logge
 
   const queue = new WorkQueue(sync, {
     workers: 4,
-    onError: (key, err, delayMs) => log.warn({ service: key, err: (err as Error).message, retryInMs: delayMs }, 'endpointslice sync failed'),
+    onError: (key, err, delayMs) => log.warn({ service: key, err: errorMessage(err), retryInMs: delayMs }, 'endpointslice sync failed'),
   });
 
   const services = new Reflector<V1Service>(

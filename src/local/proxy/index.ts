@@ -31,6 +31,7 @@ import {
   type StatusBody,
 } from './kubelet-target.ts';
 import { urlHost } from '../../net/url-host.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export interface PodProxyOptions {
   /**
@@ -82,7 +83,7 @@ function refuseWithUpstream(socket: Duplex, err: unknown): void {
   if (err instanceof UpgradeRefusedError) {
     refuseUpgrade(socket, err.status, 'Upstream Refused', err.body, err.contentType ? { 'Content-Type': err.contentType } : {});
   } else {
-    refuseWithStatus(socket, failureStatus(502, 'InternalError', `error dialing the kubelet: ${(err as Error).message}`));
+    refuseWithStatus(socket, failureStatus(502, 'InternalError', `error dialing the kubelet: ${errorMessage(err)}`));
   }
 }
 
@@ -188,7 +189,7 @@ async function translateRemoteCommand(req: IncomingMessage, socket: Duplex, head
     await bridgeRemoteCommand(session, client);
   } catch (err) {
     upstream.session.destroy();
-    await session.finish({ error: `error talking to the kubelet: ${(err as Error).message}` });
+    await session.finish({ error: `error talking to the kubelet: ${errorMessage(err)}` });
   }
 }
 

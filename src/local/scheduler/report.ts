@@ -4,7 +4,8 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { KubeError, type KubeClient } from '../../kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { isNotFound } from '../../kube/errors.ts';
 
 const COMPONENT = 'default-scheduler';
 
@@ -94,7 +95,7 @@ export class Reporter {
         });
         return;
       } catch (err) {
-        if (!(err instanceof KubeError && err.status === 404)) throw err;
+        if (!isNotFound(err)) throw err;
       }
     }
     const name = await createEvent(this.#client, pod, 'Warning', 'FailedScheduling', message);

@@ -11,6 +11,7 @@ import { ClusterState } from './cluster-state.ts';
 import { Reporter } from './report.ts';
 import { holdsResources } from './resources.ts';
 import { schedule } from './schedule.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 /** kube-scheduler's pod backoff: 1 s doubling to 10 s. */
@@ -85,19 +86,19 @@ export async function startScheduler(kubeconfigPath: string, logger: Logger): Pr
       });
     } catch (err) {
       state.forget(key);
-      log.warn({ pod: key, node, err: (err as Error).message }, 'binding failed; will retry');
+      log.warn({ pod: key, node, err: errorMessage(err) }, 'binding failed; will retry');
       queue.addAfter(key, BACKOFF.baseMs);
       return;
     }
     log.info({ pod: key, node }, 'bound');
-    await reporter.scheduled(pod, node).catch((err: Error) => log.warn({ pod: key, err: err.message }, 'could not record the Scheduled event'));
+    await reporter.scheduled(pod, node).catch((err: unknown) => log.warn({ pod: key, err: errorMessage(err) }, 'could not record the Scheduled event'));
   };
 
   const queue = new WorkQueue(scheduleOne, {
     workers: 1,
     baseDelayMs: BACKOFF.baseMs,
     maxDelayMs: BACKOFF.maxMs,
-    onError: (key, err, delayMs) => log.warn({ pod: key, err: (err as Error).message, retryInMs: delayMs }, 'scheduling attempt failed'),
+    onError: (key, err, delayMs) => log.warn({ pod: key, err: errorMessage(err), retryInMs: delayMs }, 'scheduling attempt failed'),
   });
 
   const nodes = new Reflector<V1Node>(

@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { V1ContainerPort, V1ExecAction, V1HTTPGetAction, V1TCPSocketAction } from '@kubernetes/client-node';
 import type { CciContainerPort } from '../../cci/types.ts';
 import type { PodSandbox } from './sandbox.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export interface Action {
   exec?: V1ExecAction;
@@ -48,7 +49,7 @@ export async function runAction(action: Action, ctx: ActionContext): Promise<Act
     }
     return { ok: false, message: 'the action has no handler (exec, httpGet, tcpSocket or sleep)' };
   } catch (err) {
-    return { ok: false, message: (err as Error).message };
+    return { ok: false, message: errorMessage(err) };
   }
 }
 

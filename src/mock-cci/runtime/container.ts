@@ -14,6 +14,7 @@ import { expand, resolveEnv, type PodAddresses } from './expand.ts';
 import { containerArgv, imageExecArgv, imageID } from './images.ts';
 import { ProbeLoop } from './probe.ts';
 import type { PodSandbox } from './sandbox.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -155,7 +156,7 @@ export class ContainerRunner {
     } catch (err) {
       log.end();
       const at = now();
-      this.state = { terminated: { exitCode: 128, reason: 'StartError', message: (err as Error).message, startedAt: new Date(0), finishedAt: at, containerID: this.containerID } };
+      this.state = { terminated: { exitCode: 128, reason: 'StartError', message: errorMessage(err), startedAt: new Date(0), finishedAt: at, containerID: this.containerID } };
       this.#ctx.onChange();
       this.#firstStart.resolve();
       return Promise.resolve(128);

@@ -13,6 +13,7 @@ import { processTreeUsage } from './proc-stats.ts';
 import { IsolatedSandbox, ProcessSandbox, type PodSandbox } from './sandbox.ts';
 import { preparePodDir } from './volumes.ts';
 import type { Logger } from '../../log/logger.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 /** Set on every container and exec process; its value is the instance's tag. */
 const INSTANCE_ENV = 'BURSTLET_MOCK_CCI';
@@ -97,8 +98,8 @@ export class Runtime {
         sandbox = new ProcessSandbox(podIP, hasVolumes ? (await preparePodDir(dir, runner.pod, podIP)).dir : null);
       }
     } catch (err) {
-      this.options.log.warn({ pod: runner.pod.metadata.name, err: (err as Error).message }, 'pod sandbox failed');
-      runner.fail('SandboxCreationFailed', `creating the pod sandbox failed: ${(err as Error).message}`);
+      this.options.log.warn({ pod: runner.pod.metadata.name, err: errorMessage(err) }, 'pod sandbox failed');
+      runner.fail('SandboxCreationFailed', `creating the pod sandbox failed: ${errorMessage(err)}`);
       return;
     }
     if (!this.#pods.has(runner)) {

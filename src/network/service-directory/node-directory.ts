@@ -3,7 +3,8 @@
 // two watches, and the WebSocket server (node-networking.ts decides where it listens).
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log/logger.ts';
-import { KubeError, type KubeClient } from '../../kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { isAlreadyExists, isNotFound } from '../../kube/errors.ts';
 import { activePodCredentials, podCredential } from './credentials.ts';
 import { watchServiceDirectory } from './informer-source.ts';
 import { DIRECTORY_PATH } from './protocol.ts';
@@ -26,7 +27,7 @@ export async function loadOrCreateNodeSecret(client: KubeClient, namespace: stri
       if (!value) throw new Error(`Secret ${namespace}/${name} has no ${SECRET_KEY}; delete it and burstlet will create a new one`);
       return Buffer.from(value, 'base64');
     } catch (err) {
-      if (!(err instanceof KubeError) || err.status !== 404) throw err;
+      if (!isNotFound(err)) throw err;
     }
     try {
       const key = randomBytes(32);
@@ -40,7 +41,7 @@ export async function loadOrCreateNodeSecret(client: KubeClient, namespace: stri
       return key;
     } catch (err) {
       // Another burstlet created it first: read theirs.
-      if (!(err instanceof KubeError) || err.status !== 409) throw err;
+      if (!isAlreadyExists(err)) throw err;
     }
   }
   throw new Error(`could not read or create Secret ${namespace}/${name}`);

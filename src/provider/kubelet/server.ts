@@ -16,6 +16,7 @@ import { podAndContainer, statusBody } from './pod-lookup.ts';
 import { canonicalRequestPath } from './request-path.ts';
 import { renderResourceMetrics, statsSummary } from './resource-metrics.ts';
 import { serveStreaming } from './streaming.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export interface KubeletServerOptions {
   nodeName: string;
@@ -117,7 +118,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
       return reply.type('text/plain').send(stream);
     } catch (err) {
       const code = err instanceof BackendError ? err.status : 500;
-      return sendStatus(reply, code, code === 404 ? 'NotFound' : 'InternalError', (err as Error).message);
+      return sendStatus(reply, code, code === 404 ? 'NotFound' : 'InternalError', errorMessage(err));
     }
   });
   for (const path of ['/exec/*', '/attach/*', '/portForward/*']) {

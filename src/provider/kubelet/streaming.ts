@@ -9,6 +9,7 @@ import { acceptRemoteCommand, bridgeRemoteCommand, parseRemoteCommandQuery } fro
 import type { Pod } from '../../kube/wire.ts';
 import type { KubeletBackend } from './backend.ts';
 import { notFound, podAndContainer, statusBody } from './pod-lookup.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export interface StreamingOptions {
   backend: KubeletBackend;
@@ -40,7 +41,7 @@ export async function serveStreaming(req: IncomingMessage, socket: Duplex, head:
         : await o.backend.attach(found.pod, found.container, request);
       await bridgeRemoteCommand(session, client);
     } catch (err) {
-      await session.finish({ error: `error ${kind === 'exec' ? 'executing command in' : 'attaching to'} container ${found.container}: ${(err as Error).message}` });
+      await session.finish({ error: `error ${kind === 'exec' ? 'executing command in' : 'attaching to'} container ${found.container}: ${errorMessage(err)}` });
     }
     return;
   }
@@ -61,7 +62,7 @@ async function forward(o: StreamingOptions, pod: Pod, port: number, stream: Dupl
   try {
     upstream = await o.backend.portForward(pod, port);
   } catch (err) {
-    fail(`error forwarding port ${port} to pod ${pod.metadata?.name}, uid ${pod.metadata?.uid}: ${(err as Error).message}`);
+    fail(`error forwarding port ${port} to pod ${pod.metadata?.name}, uid ${pod.metadata?.uid}: ${errorMessage(err)}`);
     return;
   }
   // The client hears why before the splice takes its stream down with the failed connection.

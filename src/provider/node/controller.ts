@@ -3,9 +3,11 @@
 // be reached. Status is written when it changes and at least every `reportMs`.
 import type { Logger } from '../../log/logger.ts';
 import type { CciPodsBackend } from '../../cci-provider/cci-backend.ts';
-import { KubeError, type KubeClient } from '../../kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { isAlreadyExists, isNotFound } from '../../kube/errors.ts';
 import { rfc3339, type Node, type NodeStatus } from '../../kube/wire.ts';
 import { nodeObject, nodeStatus, nodeStatusChanged, type BackendHealth, type BackendRoom, type NodeConfig } from './node-object.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export interface NodeControllerOptions {
   kube: KubeClient;
@@ -61,7 +63,7 @@ export class NodeController {
         if (running) return;
         running = true;
         fn()
-          .catch((err: Error) => this.#o.log.warn({ err: err.message }, `${what} failed`))
+          .catch((err: unknown) => this.#o.log.warn({ err: errorMessage(err) }, `${what} failed`))
           .finally(() => (running = false));
       }, ms);
     };
@@ -79,7 +81,7 @@ export class NodeController {
       this.#node = await kube.request<Node>('POST', '/api/v1/nodes', { body: wanted });
       this.#o.log.info({ node: config.name }, 'node registered');
     } catch (err) {
-      if (!(err instanceof KubeError && err.status === 409)) throw err;
+      if (!isAlreadyExists(err)) throw err;
       // Already registered (a restart): bring labels and taints in line with the flags.
       this.#node = await kube.request<Node>('PATCH', `/api/v1/nodes/${config.name}`, {
         body: { metadata: { labels: wanted.metadata!.labels }, spec: { taints: wanted.spec!.taints } },
@@ -95,7 +97,7 @@ export class NodeController {
       return { room: { quota, network, ourPods: this.#o.ourPods() }, health: { reachable: true } };
     } catch (err) {
       this.#o.onCciError?.(err);
-      return { room: undefined, health: { reachable: false, message: (err as Error).message } };
+      return { room: undefined, health: { reachable: false, message: errorMessage(err) } };
     }
   }
 
@@ -130,7 +132,7 @@ export class NodeController {
       try {
         this.#lease = await kube.request<Lease>('GET', path);
       } catch (err) {
-        if (!(err instanceof KubeError && err.status === 404)) throw err;
+        if (!isNotFound(err)) throw err;
         this.#lease = await kube.request<Lease>('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
           body: {
             apiVersion: 'coordination.k8s.io/v1',

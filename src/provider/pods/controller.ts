@@ -20,6 +20,7 @@ import { cciPodName, ownerKey } from '../../cci-provider/naming.ts';
 import { missingAction, planOrphans, PROVIDER_POD_MISSING } from '../../cci-provider/orphans.ts';
 import { configErrorStatus, failedStatus, flavorAnnotations, statusFromCci, statusPatch, type StatusContext } from '../../cci-provider/pod-status.ts';
 import { StatusWriter, type DesiredStatus } from './status-writer.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export interface PodControllerOptions {
   kube: KubeClient;
@@ -66,11 +67,11 @@ export class PodController {
       workers: options.workers,
       baseDelayMs: 250,
       maxDelayMs: 30_000,
-      onError: (key, err, delayMs) => log.warn({ pod: key, err: (err as Error).message, retryInMs: delayMs }, 'pod sync failed; will retry'),
+      onError: (key, err, delayMs) => log.warn({ pod: key, err: errorMessage(err), retryInMs: delayMs }, 'pod sync failed; will retry'),
     });
     this.#statuses = new StatusWriter((key, desired) => this.#writeStatus(key, desired), {
       workers: options.workers,
-      onError: (key, err, delayMs) => log.warn({ pod: key, err: (err as Error).message, retryInMs: delayMs }, 'pod status write failed; will retry'),
+      onError: (key, err, delayMs) => log.warn({ pod: key, err: errorMessage(err), retryInMs: delayMs }, 'pod status write failed; will retry'),
     });
     // Deletions are urgent (someone waits on kubectl delete); so is CCI status (cheap to copy).
     this.#pods = new Reflector<Pod>(options.kube, '/api/v1/pods', { fieldSelector: `spec.nodeName=${options.nodeName}` },

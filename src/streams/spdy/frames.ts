@@ -3,6 +3,7 @@
 // connection, flushed with Z_SYNC_FLUSH after each block, so the codec objects are per session.
 import zlib from 'node:zlib';
 import { SPDY3_DICTIONARY } from './dictionary.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export const SPDY_VERSION = 3;
 
@@ -168,7 +169,7 @@ export class HeaderDecompressor {
     try {
       block = this.context.process(compressed, zlib.constants.Z_SYNC_FLUSH);
     } catch (err) {
-      throw new SpdyProtocolError(`header block does not decompress: ${(err as Error).message}`);
+      throw new SpdyProtocolError(`header block does not decompress: ${errorMessage(err)}`);
     }
     return decodeHeaderBlock(block);
   }
