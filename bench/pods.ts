@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { CciClient } from '../src/cci/client.ts';
 import type { CciPod } from '../src/cci/types.ts';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
-import { Reflector } from '../src/kube/list-watch-cache.ts';
+import { informer } from '../src/kube/list-watch-cache.ts';
 import type { Pod } from '../src/kube/wire.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { BUILT_MAIN } from '../src/program/entry.ts';
@@ -95,9 +95,13 @@ try {
   const kube = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
   const bound = new Map<string, number>();
   const running = new Map<string, number>();
-  const watch = new Reflector<Pod>(kube, '/api/v1/pods', { fieldSelector: `spec.nodeName=${NODE}` }, (key, pod) => {
-    if (pod?.status?.phase === 'Running' && !running.has(key)) running.set(key, performance.now());
-  }, log);
+  const watch = informer<Pod>(kube, '/api/v1/pods', {
+    query: { fieldSelector: `spec.nodeName=${NODE}` },
+    onChange: (key, pod) => {
+      if (pod?.status?.phase === 'Running' && !running.has(key)) running.set(key, performance.now());
+    },
+    log,
+  });
   await watch.start();
   // When each pod's CCI pod turned Running: the difference to the API is burstlet's own lag.
   const cciRunning = new Map<string, number>();

@@ -4,23 +4,22 @@
 // ConfigMap or Secret wakes the pods of its namespace that are waiting for one.
 import type { V1ConfigMap, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.ts';
-import type { KubeClient } from '../kube/client.ts';
-import { Reflector } from '../kube/list-watch-cache.ts';
+import { informer, type KubeApi, type ListWatchCache } from '../kube/list-watch-cache.ts';
 import type { Pod } from '../kube/wire.ts';
 
 export class ClusterLookups {
-  readonly #client: KubeClient;
-  readonly #configMaps: Reflector<V1ConfigMap>;
-  readonly #secrets: Reflector<V1Secret>;
-  readonly #services: Reflector<V1Service>;
+  readonly #client: KubeApi;
+  readonly #configMaps: ListWatchCache<V1ConfigMap>;
+  readonly #secrets: ListWatchCache<V1Secret>;
+  readonly #services: ListWatchCache<V1Service>;
 
   /** `onConfigChange(namespace)` is called when a ConfigMap or Secret of that namespace changes. */
-  constructor(client: KubeClient, log: Logger, onConfigChange: (namespace: string) => void) {
+  constructor(client: KubeApi, log: Logger, onConfigChange: (namespace: string) => void) {
     this.#client = client;
     const wake = (key: string): void => onConfigChange(key.slice(0, key.indexOf('/')));
-    this.#configMaps = new Reflector<V1ConfigMap>(client, '/api/v1/configmaps', {}, wake, log);
-    this.#secrets = new Reflector<V1Secret>(client, '/api/v1/secrets', {}, wake, log);
-    this.#services = new Reflector<V1Service>(client, '/api/v1/services', {}, () => undefined, log);
+    this.#configMaps = informer<V1ConfigMap>(client, '/api/v1/configmaps', { onChange: wake, log });
+    this.#secrets = informer<V1Secret>(client, '/api/v1/secrets', { onChange: wake, log });
+    this.#services = informer<V1Service>(client, '/api/v1/services', { log });
   }
 
   async start(): Promise<void> {

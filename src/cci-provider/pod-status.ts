@@ -1,36 +1,11 @@
-// What the Kubernetes pod's status should say, as pure functions: from the CCI pod (status
-// sync), while waiting for a missing ConfigMap/Secret, or after a refusal. `statusPatch`
-// compares with the current status so that the API is written only when something changed.
+// What the Kubernetes pod's status should say while its CCI pod exists, as pure functions:
+// CCI's status with the networking sidecar hidden (its health a condition of its own), and
+// the flavor CCI sized the pod to.
 import { annotations, type CciPod } from '../cci/types.ts';
 import { asWire, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from '../kube/wire.ts';
 import { SIDECAR_CONTAINER_NAME } from '../network/sidecar-injection.ts';
-import { sameJson } from '../kube/canonical.ts';
+import { scheduledCondition, waitingStatuses, type StatusContext } from '../provider/pods/pod-status.ts';
 import { qosClass } from '../provider/pods/qos.ts';
-
-
-export interface StatusContext {
-  /** The node's address, used as hostIP when CCI reports none. */
-  nodeIP: string;
-  /** RFC 3339 now, for conditions burstlet itself sets. */
-  now: string;
-}
-
-function scheduledCondition(pod: Pod, now: string): PodCondition {
-  return pod.status?.conditions?.find((c) => c.type === 'PodScheduled') ?? { type: 'PodScheduled', status: 'True', lastTransitionTime: now };
-}
-
-/** The kubelet shows a container it has not started as waiting: ContainerCreating (or a reason given). */
-function waitingStatuses(names: { name: string; image?: string }[], reason: string, message?: string): ContainerStatus[] {
-  return names.map((c) => ({
-    name: c.name,
-    image: c.image ?? '',
-    imageID: '',
-    ready: false,
-    restartCount: 0,
-    started: false,
-    state: { waiting: message === undefined ? { reason } : { reason, message } },
-  }));
-}
 
 /** Orders statuses as the spec lists the containers and drops the networking sidecar's (never shown in the Kubernetes pod). */
 function visibleStatuses(statuses: ContainerStatus[] | undefined, spec: { name: string }[]): ContainerStatus[] | undefined {
@@ -100,60 +75,6 @@ export function statusFromCci(pod: Pod, cci: CciPod, ctx: StatusContext): PodSta
   return status;
 }
 
-/** Pending, not retrying yet: a ConfigMap/Secret the pod needs is missing (as the kubelet's CreateContainerConfigError). */
-export function configErrorStatus(pod: Pod, message: string, ctx: StatusContext): PodStatus {
-  const containers = pod.spec?.containers ?? [];
-  return {
-    phase: 'Pending',
-    conditions: [scheduledCondition(pod, ctx.now)],
-    hostIP: ctx.nodeIP,
-    hostIPs: [{ ip: ctx.nodeIP }],
-    qosClass: qosClass(pod),
-    containerStatuses: waitingStatuses(containers, 'CreateContainerConfigError', message),
-    startTime: pod.status?.startTime ?? ctx.now,
-  };
-}
-
-/** Failed for good: burstlet refused the pod, or its CCI pod vanished after it ran. */
-export function failedStatus(pod: Pod, reason: string, message: string, ctx: StatusContext): PodStatus {
-  const status: PodStatus = {
-    ...(pod.status ?? {}),
-    phase: 'Failed',
-    reason,
-    message,
-    conditions: [
-      scheduledCondition(pod, ctx.now),
-      ...['Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'False', reason, lastTransitionTime: ctx.now })),
-    ],
-    hostIP: pod.status?.hostIP ?? ctx.nodeIP,
-    hostIPs: pod.status?.hostIPs ?? [{ ip: ctx.nodeIP }],
-    qosClass: qosClass(pod),
-    startTime: pod.status?.startTime ?? ctx.now,
-  };
-  status.containerStatuses = (pod.spec?.containers ?? []).map((c) => {
-    const previous = pod.status?.containerStatuses?.find((s) => s.name === c.name);
-    const running = previous?.state?.running;
-    return {
-      name: c.name,
-      image: c.image ?? '',
-      imageID: previous?.imageID ?? '',
-      ready: false,
-      started: false,
-      restartCount: previous?.restartCount ?? 0,
-      ...(previous?.containerID ? { containerID: previous.containerID } : {}),
-      state: previous?.state?.terminated
-        ? previous.state
-        : { terminated: { exitCode: 137, reason, message, ...(running?.startedAt ? { startedAt: running.startedAt } : {}), finishedAt: ctx.now } },
-    };
-  });
-  return status;
-}
-
-const STATUS_FIELDS = [
-  'phase', 'reason', 'message', 'conditions', 'hostIP', 'hostIPs', 'podIP', 'podIPs',
-  'startTime', 'qosClass', 'containerStatuses', 'initContainerStatuses',
-] as const satisfies readonly (keyof PodStatus)[];
-
 /** The flavor annotations CCI pods carry that burstlet copies onto the Kubernetes pod. */
 export function flavorAnnotations(cci: CciPod): Record<string, string> {
   const out: Record<string, string> = {};
@@ -164,38 +85,3 @@ export function flavorAnnotations(cci: CciPod): Record<string, string> {
   return out;
 }
 
-/**
- * The JSON merge patch of pods/{name}/status that turns the pod's status into `desired`
- * (fields burstlet owns only; lists are replaced whole, fields to clear are null) and adds
- * `wantAnnotations` (the status subresource may write annotations: no extra request), or
- * undefined when nothing changed. Conditions compare without their times.
- */
-export function statusPatch(
-  pod: Pod,
-  desired: PodStatus,
-  wantAnnotations: Record<string, string> = {},
-): { status?: Record<string, unknown>; metadata?: { annotations: Record<string, string> } } | undefined {
-  const current = (pod.status ?? {}) as Record<string, unknown>;
-  const want = desired as Record<string, unknown>;
-  const status: Record<string, unknown> = {};
-  for (const field of STATUS_FIELDS) {
-    const same = field === 'conditions' ? sameConditions(current[field], want[field]) : sameJson(current[field], want[field]);
-    if (!same) status[field] = want[field] ?? null;
-  }
-  const have = pod.metadata?.annotations ?? {};
-  const missing = Object.fromEntries(Object.entries(wantAnnotations).filter(([k, v]) => have[k] !== v));
-  const patch: { status?: Record<string, unknown>; metadata?: { annotations: Record<string, string> } } = {};
-  if (Object.keys(status).length > 0) patch.status = status;
-  if (Object.keys(missing).length > 0) patch.metadata = { annotations: missing };
-  return patch.status || patch.metadata ? patch : undefined;
-}
-
-/** Conditions are the same when each type has the same status, reason and message, in any order. */
-function sameConditions(a: unknown, b: unknown): boolean {
-  const x = (a as PodCondition[] | null | undefined) ?? [];
-  const y = (b as PodCondition[] | null | undefined) ?? [];
-  return x.length === y.length && x.every((c) => {
-    const d = y.find((e) => e.type === c.type);
-    return d !== undefined && sameJson(c.status, d.status) && sameJson(c.reason, d.reason) && sameJson(c.message, d.message);
-  });
-}

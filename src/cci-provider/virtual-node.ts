@@ -14,10 +14,13 @@ import { selfSignedServingCert } from '../provider/kubelet/serving-cert.ts';
 import { EventRecorder } from '../provider/events.ts';
 import { KubeClient, loadKubeConfig } from '../kube/client.ts';
 import { serveMetrics } from '../provider/metrics.ts';
-import { nodeMetrics, resourceOf } from '../provider/node-metrics.ts';
+import { nodeMetrics, resourceOf } from './metrics.ts';
 import { NodeController } from '../provider/node/controller.ts';
 import type { NodeConfig } from '../provider/node/node-object.ts';
-import { PodController, type PodControllerOptions } from '../provider/pods/controller.ts';
+import { PodController } from '../provider/pods/controller.ts';
+import { kubePodApi } from '../provider/pods/pod-api.ts';
+import { CCI_NODE_BACKEND, cciNodeProvider } from './node.ts';
+import { CciProvider, type CciProviderOptions } from './provider.ts';
 
 export interface VirtualNodeOptions {
   kubeconfig: string;
@@ -32,8 +35,9 @@ export interface VirtualNodeOptions {
     anonymousAuth: boolean;
     webhookTokens: boolean;
   };
-  node: NodeConfig;
-  translateNode: PodControllerOptions['translateNode'];
+  /** The node as the flags describe it; CCI is its backend. */
+  node: Omit<NodeConfig, 'backend'>;
+  translateNode: CciProviderOptions['translateNode'];
   /** --enable-networking: the sidecar injected into every burst pod and the service directory it reads. */
   networking?: { image: string; directoryAddress: string; directoryPort: number; directoryTls: boolean };
   podSyncWorkers: number;
@@ -77,30 +81,39 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
       isActivePod: (uid) => ref.pods?.pods().some((p) => p.metadata?.uid === uid) ?? false,
     })
     : undefined;
-  const podController = new PodController({
-    kube,
+  const podLog = o.log.child({ component: 'pods' });
+  const provider = new CciProvider({
     cci: o.cci,
+    kube,
     nodeName: o.node.name,
     nodeIP: o.node.nodeIP,
     translateNode: o.translateNode,
     ...(networking ? { sidecarFor: networking.sidecarFor } : {}),
-    workers: o.podSyncWorkers,
     resyncMs: o.statusResyncMs,
     events,
     metrics,
-    log: o.log.child({ component: 'pods' }),
+    log: podLog,
+  });
+  const podController = new PodController({
+    api: kubePodApi(kube, o.node.name),
+    provider,
+    nodeName: o.node.name,
+    nodeIP: o.node.nodeIP,
+    workers: o.podSyncWorkers,
+    resyncMs: o.statusResyncMs,
+    events,
+    syncDuration: metrics.podSync,
+    log: podLog,
   });
   ref.pods = podController;
   const node = new NodeController({
     kube,
-    cci: o.cci,
-    config: o.node,
-    ourPods: () => podController.cciPodCount,
+    provider: cciNodeProvider(o.cci, () => provider.podCount, (err) => metrics.cciErrors.inc({ operation: 'quota/network', reason: errorReason(err) })),
+    config: { ...o.node, backend: CCI_NODE_BACKEND },
     updateMs: o.nodeStatusUpdateMs,
     reportMs: o.nodeStatusReportMs,
     leaseRenewMs: o.leaseRenewMs,
     leaseDurationSeconds: o.leaseDurationSeconds,
-    onCciError: (err) => metrics.cciErrors.inc({ operation: 'quota/network', reason: errorReason(err) }),
     log: o.log.child({ component: 'node' }),
   });
   const kubelet = await startKubelet(o, tls, kube, podController, networking);

@@ -6,7 +6,8 @@ import { createLogger, LOG_LEVELS } from '../log/logger.ts';
 import { dnsDomain, dnsFlags } from '../network/dns/flags.ts';
 import { networkFlags } from '../network/flags.ts';
 import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
-import { DEFAULT_TAINT, parseTaint } from '../provider/node/node-object.ts';
+import { DEFAULT_TAINT } from '../cci-provider/node.ts';
+import { parseTaint } from '../provider/node/node-object.ts';
 import { startVirtualNode } from '../cci-provider/virtual-node.ts';
 import {
   addressFlag, boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, keyValueFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef,

@@ -4,6 +4,7 @@
 // A handler that throws is retried after an exponential, per-key backoff with jitter.
 // Keys added with `urgent` go before the others: a cheap status update must not wait behind
 // a thousand pod creations.
+import { systemClock, type Clock } from './clock.ts';
 
 export interface WorkQueueOptions {
   /** How many keys are processed concurrently. */
@@ -15,6 +16,8 @@ export interface WorkQueueOptions {
   onError?: (key: string, err: unknown, delayMs: number) => void;
   /** Injected for tests: returns a number in [0, 1). */
   random?: () => number;
+  /** Times delayed adds and retries. */
+  clock?: Clock;
 }
 
 export type KeyHandler = (key: string) => Promise<void>;
@@ -32,6 +35,7 @@ export class WorkQueue {
   readonly #maxDelayMs: number;
   readonly #onError: WorkQueueOptions['onError'];
   readonly #random: () => number;
+  readonly #clock: Clock;
   /** Keys waiting for a worker, in arrival order, urgent ones apart; `#queued` says which list holds a key. */
   readonly #lists = { urgent: new KeyList(), normal: new KeyList() };
   readonly #queued = new Map<string, 'urgent' | 'normal'>();
@@ -39,7 +43,8 @@ export class WorkQueue {
   /** Keys added while being processed, and whether urgently: re-queued when their handler returns. */
   readonly #dirty = new Map<string, boolean>();
   readonly #failures = new Map<string, number>();
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** Delayed adds, by key: each cancels its timer. */
+  readonly #timers = new Map<string, () => void>();
   #idleWaiters: (() => void)[] = [];
   #stopped = false;
 
@@ -51,14 +56,15 @@ export class WorkQueue {
     this.#maxDelayMs = options.maxDelayMs ?? 30_000;
     this.#onError = options.onError;
     this.#random = options.random ?? Math.random;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Queues `key` now (cancelling a pending delayed add of it); `urgent` keys are taken first. */
   add(key: string, urgent = false): void {
     if (this.#stopped) return;
-    const timer = this.#timers.get(key);
-    if (timer) {
-      clearTimeout(timer);
+    const cancel = this.#timers.get(key);
+    if (cancel) {
+      cancel();
       this.#timers.delete(key);
     }
     if (this.#processing.has(key)) {
@@ -77,12 +83,10 @@ export class WorkQueue {
   /** Queues `key` after `delayMs`, unless it is added sooner. An earlier pending add wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.#stopped || this.#timers.has(key) || this.#queued.has(key)) return;
-    const timer = setTimeout(() => {
+    this.#timers.set(key, this.#clock.after(delayMs, () => {
       this.#timers.delete(key);
       this.add(key);
-    }, delayMs);
-    timer.unref();
-    this.#timers.set(key, timer);
+    }));
   }
 
   /** Keys queued or being processed (delayed keys are not counted). */
@@ -104,7 +108,7 @@ export class WorkQueue {
   /** Stops taking work; handlers already running finish. */
   shutdown(): void {
     this.#stopped = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const cancel of this.#timers.values()) cancel();
     this.#timers.clear();
     this.#lists.urgent = new KeyList();
     this.#lists.normal = new KeyList();

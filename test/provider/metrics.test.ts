@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../src/provider/metrics.ts';
-import { resourceOf } from '../../src/provider/node-metrics.ts';
+import { resourceOf } from '../../src/cci-provider/metrics.ts';
 
 describe('resourceOf', () => {
   it.each([

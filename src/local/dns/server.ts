@@ -3,7 +3,7 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
 import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
-import { Reflector } from '../../kube/list-watch-cache.ts';
+import { informer } from '../../kube/list-watch-cache.ts';
 import { answer } from './answer.ts';
 import { buildSnapshot, type DnsSnapshot } from './snapshot.ts';
 import { listenDns } from './transport.ts';
@@ -31,8 +31,8 @@ export async function startClusterDns(options: ClusterDnsOptions): Promise<Clust
   const invalidate = (): void => {
     snapshot = undefined;
   };
-  const services = new Reflector<V1Service>(client, '/api/v1/services', {}, invalidate, log);
-  const slices = new Reflector<V1EndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', {}, invalidate, log);
+  const services = informer<V1Service>(client, '/api/v1/services', { onChange: invalidate, log });
+  const slices = informer<V1EndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', { onChange: invalidate, log });
   await Promise.all([services.start(), slices.start()]);
   const current = (): DnsSnapshot => {
     if (!snapshot) {

@@ -5,7 +5,7 @@
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
 import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
-import { objectKey, Reflector } from '../../kube/list-watch-cache.ts';
+import { informer, objectKey } from '../../kube/list-watch-cache.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import { desiredSlices, MANAGED_BY, MANAGED_BY_LABEL, selectorMatches, SERVICE_NAME_LABEL } from './desired.ts';
 import { planSlices } from './plan.ts';
@@ -88,37 +88,29 @@ export async function startEndpointSliceController(kubeconfigPath: string, logge
     onError: (key, err, delayMs) => log.warn({ service: key, err: errorMessage(err), retryInMs: delayMs }, 'endpointslice sync failed'),
   });
 
-  const services = new Reflector<V1Service>(
-    client,
-    '/api/v1/services',
-    {},
-    (key) => {
+  const services = informer<V1Service>(client, '/api/v1/services', {
+    onChange: (key) => {
       if (synced) queue.add(key);
     },
     log,
-  );
-  const pods = new Reflector<V1Pod>(
-    client,
-    '/api/v1/pods',
-    {},
-    (_key, pod, previous) => {
+  });
+  const pods = informer<V1Pod>(client, '/api/v1/pods', {
+    onChange: (_key, pod, previous) => {
       if (!synced) return;
       enqueueServicesFor(pod);
       enqueueServicesFor(previous);
     },
     log,
-  );
-  const slices = new Reflector<V1EndpointSlice>(
-    client,
-    SLICES_PATH,
-    { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` },
-    (_key, slice, previous) => {
+  });
+  const slices = informer<V1EndpointSlice>(client, SLICES_PATH, {
+    query: { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` },
+    onChange: (_key, slice, previous) => {
       const owner = (slice ?? previous)?.metadata;
       const serviceName = owner?.labels?.[SERVICE_NAME_LABEL];
       if (synced && serviceName) queue.add(`${owner?.namespace}/${serviceName}`);
     },
     log,
-  );
+  });
   await Promise.all([services.start(), pods.start(), slices.start()]);
   synced = true;
   // Every Service once, and every Service named by a slice (its Service may be gone).

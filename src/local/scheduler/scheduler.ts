@@ -5,7 +5,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
 import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
-import { objectKey, Reflector } from '../../kube/list-watch-cache.ts';
+import { informer, objectKey } from '../../kube/list-watch-cache.ts';
 import { backoffDelay, WorkQueue } from '../../kube/workqueue.ts';
 import { ClusterState } from './cluster-state.ts';
 import { Reporter } from './report.ts';
@@ -101,21 +101,15 @@ export async function startScheduler(kubeconfigPath: string, logger: Logger): Pr
     onError: (key, err, delayMs) => log.warn({ pod: key, err: errorMessage(err), retryInMs: delayMs }, 'scheduling attempt failed'),
   });
 
-  const nodes = new Reflector<V1Node>(
-    client,
-    '/api/v1/nodes',
-    {},
-    (_key, node, previous) => {
+  const nodes = informer<V1Node>(client, '/api/v1/nodes', {
+    onChange: (_key, node, previous) => {
       state.setNode(node?.metadata?.name ?? previous?.metadata?.name ?? '', node);
       if (synced && schedulingView(node) !== schedulingView(previous)) retryUnschedulable();
     },
     log,
-  );
-  const pods = new Reflector<V1Pod>(
-    client,
-    '/api/v1/pods',
-    {},
-    (key, pod, previous) => {
+  });
+  const pods = informer<V1Pod>(client, '/api/v1/pods', {
+    onChange: (key, pod, previous) => {
       state.setPod(key, pod);
       if (!synced) return;
       if (pod && wantsScheduling(pod)) {
@@ -128,7 +122,7 @@ export async function startScheduler(kubeconfigPath: string, logger: Logger): Pr
       if (previous && holdsResources(previous) && !(pod && holdsResources(pod))) retryUnschedulable();
     },
     log,
-  );
+  });
   await Promise.all([nodes.start(), pods.start()]);
   synced = true;
   for (const pod of pods.list()) if (wantsScheduling(pod)) queue.add(objectKey(pod));

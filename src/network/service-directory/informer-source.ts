@@ -4,7 +4,7 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
 import type { KubeClient } from '../../kube/client.ts';
-import { Reflector } from '../../kube/list-watch-cache.ts';
+import { informer } from '../../kube/list-watch-cache.ts';
 import type { DirectoryState } from './state.ts';
 import { trimEndpointSlice, trimService } from './trim.ts';
 
@@ -14,10 +14,14 @@ export interface DirectoryWatch {
 
 /** Starts both watches; resolves once both initial lists are in the state (then marks it synced). */
 export async function watchServiceDirectory(client: KubeClient, state: DirectoryState, log: Logger): Promise<DirectoryWatch> {
-  const services = new Reflector<V1Service>(client, '/api/v1/services', {},
-    (key, svc) => state.setService(key, svc ? trimService(svc) : null), log.child({ watch: 'services' }));
-  const slices = new Reflector<V1EndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', {},
-    (key, slice) => state.setSlice(key, slice ? trimEndpointSlice(slice) : null), log.child({ watch: 'endpointslices' }));
+  const services = informer<V1Service>(client, '/api/v1/services', {
+    onChange: (key, svc) => state.setService(key, svc ? trimService(svc) : null),
+    log,
+  });
+  const slices = informer<V1EndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', {
+    onChange: (key, slice) => state.setSlice(key, slice ? trimEndpointSlice(slice) : null),
+    log,
+  });
   await Promise.all([services.start(), slices.start()]);
   state.markSynced();
   return {

@@ -1,28 +1,29 @@
-// The node controller: registers the Node, renews its Lease, and keeps its status true to
-// CCI — capacity from the quota and the subnet, Ready=False (CCIUnreachable) while CCI cannot
-// be reached. Status is written when it changes and at least every `reportMs`.
+// The node controller: registers the Node, renews its Lease, and keeps its status true to the
+// provider: capacity as it reports it, Ready=False (<backend>Unreachable) while it cannot be
+// reached. Status is written when it changes and at least every `reportMs`.
 import type { Logger } from '../../log/logger.ts';
-import type { CciPodsBackend } from '../../cci-provider/cci-backend.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { isAlreadyExists, isNotFound } from '../../kube/errors.ts';
 import { rfc3339, type Node, type NodeStatus } from '../../kube/wire.ts';
-import { nodeObject, nodeStatus, nodeStatusChanged, type BackendHealth, type BackendRoom, type NodeConfig } from './node-object.ts';
+import { nodeObject, nodeStatus, nodeStatusChanged, type BackendHealth, type NodeConfig, type NodeResources } from './node-object.ts';
+
+/** What the node controller asks of whatever runs the pods. */
+export interface NodeProvider {
+  /** The node's room for pods now; throws when the backend cannot be reached. */
+  resources(): Promise<NodeResources>;
+}
 import { errorMessage } from '../../log/error-message.ts';
 
 export interface NodeControllerOptions {
-  kube: KubeClient;
-  cci: Pick<CciPodsBackend, 'quota' | 'network'>;
+  kube: Pick<KubeClient, 'request'>;
+  provider: NodeProvider;
   config: NodeConfig;
-  /** How many CCI pods this node runs now (for the pods capacity). */
-  ourPods: () => number;
-  /** How often CCI is checked and the status recomputed (kubelet's nodeStatusUpdateFrequency). */
+  /** How often the provider is asked and the status recomputed (kubelet's nodeStatusUpdateFrequency). */
   updateMs: number;
   /** Longest time between status writes (kubelet's nodeStatusReportFrequency). */
   reportMs: number;
   leaseRenewMs: number;
   leaseDurationSeconds: number;
-  /** Hears a failed CCI quota/network probe (for the CCI error metric). */
-  onCciError?: (err: unknown) => void;
   log: Logger;
 }
 
@@ -91,21 +92,20 @@ export class NodeController {
     }
   }
 
-  async #probe(): Promise<{ room: BackendRoom | undefined; health: BackendHealth }> {
+  async #probe(): Promise<{ room: NodeResources | undefined; health: BackendHealth }> {
     try {
-      const [quota, network] = await Promise.all([this.#o.cci.quota(), this.#o.cci.network()]);
-      return { room: { quota, network, ourPods: this.#o.ourPods() }, health: { reachable: true } };
+      return { room: await this.#o.provider.resources(), health: { reachable: true } };
     } catch (err) {
-      this.#o.onCciError?.(err);
       return { room: undefined, health: { reachable: false, message: errorMessage(err) } };
     }
   }
 
-  /** Recomputes the status from CCI; writes it if it changed or the report period has passed. */
+  /** Recomputes the status from the provider; writes it if it changed or the report period has passed. */
   async updateStatus(): Promise<void> {
     const { room, health } = await this.#probe();
     if (health.reachable !== this.#health.reachable) {
-      this.#o.log[health.reachable ? 'info' : 'warn']({ ...health }, health.reachable ? 'CCI reachable again' : 'CCI unreachable');
+      const backend = this.#o.config.backend.name;
+      this.#o.log[health.reachable ? 'info' : 'warn']({ ...health }, health.reachable ? `${backend} reachable again` : `${backend} unreachable`);
     }
     this.#health = health;
     const previous = this.#node?.status;

@@ -1,7 +1,6 @@
 // The virtual Node as pure functions: its registration object (labels, taints) and its status
-// (capacity from the CCI quota and subnet, conditions, addresses, nodeInfo). The controller
-// only does the I/O.
-import type { CciNetwork, CciQuota } from '../../cci/types.ts';
+// (capacity as the provider reports it, conditions, addresses, nodeInfo). The controller only
+// does the I/O.
 import { canonical } from '../../kube/canonical.ts';
 import type { Node, NodeStatus, Wire } from '../../kube/wire.ts';
 import type { V1NodeCondition, V1Taint } from '@kubernetes/client-node';
@@ -10,13 +9,22 @@ export const BURSTLET_VERSION = '0.1.0';
 /** The Kubernetes minor burstlet behaves as, tagged so that `kubectl get nodes -o wide` tells it is burstlet. */
 export const KUBELET_VERSION = `v1.33.0-burstlet-${BURSTLET_VERSION}`;
 
-export const DEFAULT_TAINT: Taint = { key: 'virtual-kubelet.io/provider', value: 'cci', effect: 'NoSchedule' };
-
 export type Taint = Wire<V1Taint>;
 type NodeCondition = Wire<V1NodeCondition>;
 
+/** What runs the node's pods, as the Node shows it. */
+export interface NodeBackend {
+  /** Its name in condition reasons and messages, e.g. "CCI". */
+  name: string;
+  /** The virtual-kubelet.io/provider label, e.g. "cci". */
+  provider: string;
+  osImage: string;
+  containerRuntimeVersion: string;
+}
+
 export interface NodeConfig {
   name: string;
+  backend: NodeBackend;
   /** Extra labels (--node-labels), applied over the defaults. */
   labels: Record<string, string>;
   taints: Taint[];
@@ -38,7 +46,7 @@ export function nodeLabels(cfg: NodeConfig): Record<string, string> {
     'kubernetes.io/hostname': cfg.name,
     'kubernetes.io/os': 'linux',
     'kubernetes.io/arch': 'amd64',
-    'virtual-kubelet.io/provider': 'cci',
+    'virtual-kubelet.io/provider': cfg.backend.provider,
     ...(cfg.zone ? { 'topology.kubernetes.io/zone': cfg.zone } : {}),
     ...cfg.labels,
   };
@@ -54,30 +62,10 @@ export function nodeObject(cfg: NodeConfig): Node {
   };
 }
 
-/** What the backend tells about room for pods. `ourPods` = CCI pods this node runs now. */
-export interface BackendRoom {
-  quota: CciQuota;
-  network: CciNetwork;
-  ourPods: number;
-}
-
-const RESOURCES = ['cpu', 'memory', 'ephemeral-storage'] as const;
-
-/**
- * Capacity is the CCI namespace's hard quota (the namespace is assumed dedicated to this node,
- * so allocatable = capacity for cpu, memory and ephemeral-storage). `pods` is the smallest of
- * the quota's pods and the IPs this node can still use (free IPs plus those its pods hold), so
- * the scheduler stops placing pods before CCI would refuse them.
- */
-export function nodeResources(room: BackendRoom): { capacity: Record<string, string>; allocatable: Record<string, string> } {
-  const hard = room.quota.status.hard;
-  const capacity: Record<string, string> = {};
-  for (const r of RESOURCES) if (hard[r] !== undefined) capacity[r] = hard[r];
-  const quotaPods = hard.pods !== undefined ? Number(hard.pods) : Infinity;
-  const ipPods = room.network.status.freeIPs + room.ourPods;
-  const pods = Math.max(0, Math.min(quotaPods, ipPods));
-  capacity.pods = String(Number.isFinite(pods) ? pods : 0);
-  return { capacity, allocatable: { ...capacity } };
+/** The node's room for pods, as the provider reports it. */
+export interface NodeResources {
+  capacity: Record<string, string>;
+  allocatable: Record<string, string>;
 }
 
 export type BackendHealth = { reachable: true } | { reachable: false; message: string };
@@ -95,26 +83,27 @@ function condition(type: string, healthy: boolean, reason: string, message: stri
   };
 }
 
-export function nodeConditions(health: BackendHealth, previous: NodeCondition[] | undefined, now: string): NodeCondition[] {
+export function nodeConditions(backend: string, health: BackendHealth, previous: NodeCondition[] | undefined, now: string): NodeCondition[] {
   const ok = health.reachable;
+  const unreachable = `${backend}Unreachable`;
   return [
-    condition('Ready', ok, ok ? 'KubeletReady' : 'CCIUnreachable', ok ? 'burstlet is ready and CCI is reachable' : `CCI is unreachable: ${health.message}`, previous, now, true),
-    condition('MemoryPressure', true, 'KubeletHasSufficientMemory', 'CCI manages memory per pod', previous, now, false),
-    condition('DiskPressure', true, 'KubeletHasNoDiskPressure', 'CCI manages disk per pod', previous, now, false),
-    condition('PIDPressure', true, 'KubeletHasSufficientPID', 'CCI manages PIDs per pod', previous, now, false),
-    condition('NetworkUnavailable', ok, ok ? 'CCINetworkReady' : 'CCIUnreachable', ok ? 'pods get IPs from the CCI subnet' : 'the CCI network cannot be read', previous, now, false),
+    condition('Ready', ok, ok ? 'KubeletReady' : unreachable, ok ? `burstlet is ready and ${backend} is reachable` : `${backend} is unreachable: ${health.message}`, previous, now, true),
+    condition('MemoryPressure', true, 'KubeletHasSufficientMemory', `${backend} manages memory per pod`, previous, now, false),
+    condition('DiskPressure', true, 'KubeletHasNoDiskPressure', `${backend} manages disk per pod`, previous, now, false),
+    condition('PIDPressure', true, 'KubeletHasSufficientPID', `${backend} manages PIDs per pod`, previous, now, false),
+    condition('NetworkUnavailable', ok, ok ? `${backend}NetworkReady` : unreachable, ok ? `pods get IPs from the ${backend} subnet` : `the ${backend} network cannot be read`, previous, now, false),
   ];
 }
 
 /**
- * The node's whole status. While CCI is unreachable the last known capacity is kept (so
+ * The node's whole status. While the backend is unreachable the last known capacity is kept (so
  * running pods are not evicted for "no room"); only the conditions change.
  */
-export function nodeStatus(cfg: NodeConfig, room: BackendRoom | undefined, health: BackendHealth, previous: NodeStatus | undefined, now: string): NodeStatus {
-  const resources = room ? nodeResources(room) : { capacity: previous?.capacity ?? { pods: '0' }, allocatable: previous?.allocatable ?? { pods: '0' } };
+export function nodeStatus(cfg: NodeConfig, room: NodeResources | undefined, health: BackendHealth, previous: NodeStatus | undefined, now: string): NodeStatus {
+  const resources = room ?? { capacity: previous?.capacity ?? { pods: '0' }, allocatable: previous?.allocatable ?? { pods: '0' } };
   return {
     ...resources,
-    conditions: nodeConditions(health, previous?.conditions, now),
+    conditions: nodeConditions(cfg.backend.name, health, previous?.conditions, now),
     addresses: [{ type: 'InternalIP', address: cfg.nodeIP }, ...(cfg.hostname ? [{ type: 'Hostname', address: cfg.hostname }] : [])],
     daemonEndpoints: { kubeletEndpoint: { Port: cfg.kubeletPort } },
     nodeInfo: {
@@ -122,8 +111,8 @@ export function nodeStatus(cfg: NodeConfig, room: BackendRoom | undefined, healt
       systemUUID: '',
       bootID: '',
       kernelVersion: '',
-      osImage: 'CCI (serverless containers)',
-      containerRuntimeVersion: 'cci://2.0',
+      osImage: cfg.backend.osImage,
+      containerRuntimeVersion: cfg.backend.containerRuntimeVersion,
       kubeletVersion: KUBELET_VERSION,
       kubeProxyVersion: '',
       operatingSystem: 'linux',

@@ -1,116 +1,131 @@
-// The pod controller: every pod bound to this node has exactly one CCI pod while it should
-// run. Changes from the API server (pods, ConfigMaps, Secrets) and from CCI (its pod watch)
-// all become keys in one work queue, so each pod is synced by one worker at a time: create
-// (idempotent per uid), status sync, graceful deletion, and the orphan sweep. Syncs decide a
-// pod's status; the status writer (a queue of its own, serialized per pod) writes it.
-import type { CciContainer, CciPod } from '../../cci/types.ts';
-import type { Logger } from '../../log/logger.ts';
-import { translatePod, type TranslateInput } from '../../cci-provider/translate/translate-pod.ts';
-import { cciStatus, cciReason, type CciPodsBackend } from '../../cci-provider/cci-backend.ts';
-import type { EventRecorder, EventTarget } from '../events.ts';
-import { KubeError, type KubeClient } from '../../kube/client.ts';
-import { Reflector, withoutManagedFields } from '../../kube/list-watch-cache.ts';
+// The pod controller: every pod bound to this node has exactly one backend pod while it should
+// run, and the API shows the status the backend reports. It knows Kubernetes, not the backend:
+// a provider (provider.ts) creates, stops and watches backend pods. Changes from the API
+// server and from the provider become keys in one work queue, so each pod is synced by one
+// worker at a time: create (idempotent per uid), status sync, graceful deletion, and the orphan
+// sweep. Syncs decide a pod's status; the status writer (a queue of its own, serialized and
+// coalesced per pod) writes it.
+import { createHash } from 'node:crypto';
+import { canonical } from '../../kube/canonical.ts';
+import { systemClock, type Clock } from '../../kube/clock.ts';
+import { ListWatchCache, objectKey, withoutManagedFields } from '../../kube/list-watch-cache.ts';
 import { rfc3339, type Pod, type PodStatus } from '../../kube/wire.ts';
-import type { NodeMetrics } from '../node-metrics.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
-import { CciPodCache } from '../../cci-provider/cci-pod-cache.ts';
-import { containerEvents } from './container-events.ts';
-import { ClusterLookups } from '../../cci-provider/lookups.ts';
-import { cciPodName, ownerKey } from '../../cci-provider/naming.ts';
-import { missingAction, planOrphans, PROVIDER_POD_MISSING } from '../../cci-provider/orphans.ts';
-import { configErrorStatus, failedStatus, flavorAnnotations, statusFromCci, statusPatch, type StatusContext } from '../../cci-provider/pod-status.ts';
-import { StatusWriter, type DesiredStatus } from './status-writer.ts';
 import { errorMessage } from '../../log/error-message.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { EventRecorder, EventTarget } from '../events.ts';
+import type { Summary } from '../metrics.ts';
+import { containerEvents } from './container-events.ts';
+import type { PodApi } from './pod-api.ts';
+import { missingAction, planOrphans, PROVIDER_POD_MISSING } from './orphans.ts';
+import { configErrorStatus, failedStatus, statusPatch, type StatusContext } from './pod-status.ts';
+import { PodRefusedError, PodWaitingError, type PodLifecycleHandler } from './provider.ts';
+import { StatusWriter, type DesiredStatus } from './status-writer.ts';
 
 export interface PodControllerOptions {
-  kube: KubeClient;
-  cci: CciPodsBackend;
+  api: PodApi;
+  provider: PodLifecycleHandler;
   nodeName: string;
   nodeIP: string;
-  /** The node part of translatePod's input (DNS settings). */
-  translateNode: TranslateInput['node'];
-  /** The networking sidecar to put first in a pod's CCI pod, if any. */
-  sidecarFor?: (pod: Pod) => CciContainer | undefined;
   /** Pods synced concurrently; status writes get as many workers of their own. */
   workers: number;
-  /** CCI relist + orphan sweep period. */
+  /** Period of the orphan sweep. */
   resyncMs: number;
-  events: EventRecorder;
-  metrics: NodeMetrics;
+  events: Pick<EventRecorder, 'record'>;
+  /** One sync's duration, seconds, by result. */
+  syncDuration?: Summary;
   log: Logger;
+  clock?: Clock;
+  /** In [0, 1), for the retry backoffs' jitter. */
+  random?: () => number;
 }
 
-/** Retry period for pods waiting on a missing ConfigMap/Secret, besides the informer wake-up. */
-const CONFIG_RETRY_MS = 20_000;
+/** Retry period for pods waiting on something missing (the provider may notify them sooner). */
+const WAITING_RETRY_MS = 20_000;
+
+const key = objectKey;
+
+/** The identity of a pod, enough for the provider to find the backend pod after the pod left the API. */
+function identity(pod: Pod): Pod {
+  const m = pod.metadata!;
+  return { metadata: { namespace: m.namespace!, name: m.name!, uid: m.uid! } };
+}
+
+function specHash(pod: Pod): string {
+  return createHash('sha256').update(canonical(pod.spec ?? {})).digest('base64');
+}
 
 export class PodController {
   readonly #o: PodControllerOptions;
-  readonly #pods: Reflector<Pod>;
-  readonly #lookups: ClusterLookups;
-  readonly #cciPods: CciPodCache;
+  readonly #pods: ListWatchCache<Pod>;
   readonly #queue: WorkQueue;
   readonly #statuses: StatusWriter;
+  readonly #clock: Clock;
   /** The newest version of each pod burstlet wrote (ahead of the informer). */
   readonly #written = new Map<string, Pod>();
-  /** The uid and CCI pod name last seen per key, to clean up after the pod left the API. */
-  readonly #tracked = new Map<string, { uid: string; cciName: string }>();
-  /** CCI pods whose deletion was requested. */
+  /** The pod last synced per key (identity) and its spec's hash, to delete its backend pod after it left the API and to tell spec updates. */
+  readonly #tracked = new Map<string, { pod: Pod; spec: string }>();
+  /** Uids whose backend pod's deletion was requested. */
   readonly #deleting = new Set<string>();
-  /** Keys waiting for a ConfigMap/Secret, by namespace. */
-  readonly #waitingConfig = new Map<string, Set<string>>();
-  #resyncTimer: NodeJS.Timeout | undefined;
+  #stopResync: (() => void) | undefined;
 
   constructor(options: PodControllerOptions) {
     this.#o = options;
+    this.#clock = options.clock ?? systemClock;
     const log = options.log;
-    this.#queue = new WorkQueue((key) => this.#sync(key), {
-      workers: options.workers,
+    const retries = { workers: options.workers, clock: this.#clock, ...(options.random ? { random: options.random } : {}) };
+    this.#queue = new WorkQueue((k) => this.#sync(k), {
+      ...retries,
       baseDelayMs: 250,
       maxDelayMs: 30_000,
-      onError: (key, err, delayMs) => log.warn({ pod: key, err: errorMessage(err), retryInMs: delayMs }, 'pod sync failed; will retry'),
+      onError: (k, err, delayMs) => log.warn({ pod: k, err: errorMessage(err), retryInMs: delayMs }, 'pod sync failed; will retry'),
     });
-    this.#statuses = new StatusWriter((key, desired) => this.#writeStatus(key, desired), {
-      workers: options.workers,
-      onError: (key, err, delayMs) => log.warn({ pod: key, err: errorMessage(err), retryInMs: delayMs }, 'pod status write failed; will retry'),
+    this.#statuses = new StatusWriter((k, desired) => this.#writeStatus(k, desired), {
+      ...retries,
+      onError: (k, err, delayMs) => log.warn({ pod: k, err: errorMessage(err), retryInMs: delayMs }, 'pod status write failed; will retry'),
     });
-    // Deletions are urgent (someone waits on kubectl delete); so is CCI status (cheap to copy).
-    this.#pods = new Reflector<Pod>(options.kube, '/api/v1/pods', { fieldSelector: `spec.nodeName=${options.nodeName}` },
-      (key, pod) => {
+    // Deletions are urgent (someone waits on kubectl delete); so is backend status (cheap to copy).
+    this.#pods = new ListWatchCache<Pod>({
+      source: options.api.pods,
+      name: 'pods',
+      key,
+      transform: withoutManagedFields,
+      onChange: (k, pod) => {
         // The informer caught up with what burstlet wrote: drop the copy.
-        const written = this.#written.get(key);
-        if (written && pod && Number(pod.metadata?.resourceVersion) >= Number(written.metadata?.resourceVersion)) this.#written.delete(key);
-        this.#queue.add(key, !pod || Boolean(pod.metadata?.deletionTimestamp));
-      }, log);
-    this.#lookups = new ClusterLookups(options.kube, log, (ns) => {
-      for (const key of this.#waitingConfig.get(ns) ?? []) this.#queue.add(key);
+        const written = this.#written.get(k);
+        if (written && pod && Number(pod.metadata?.resourceVersion) >= Number(written.metadata?.resourceVersion)) this.#written.delete(k);
+        this.#queue.add(k, !pod || Boolean(pod.metadata?.deletionTimestamp));
+      },
+      log,
+      clock: this.#clock,
+      ...(options.random ? { random: options.random } : {}),
     });
-    this.#cciPods = new CciPodCache(options.cci, (_name, pod, previous) => {
-      const key = ownerKey((pod ?? previous)!);
-      if (key) this.#queue.add(key, true);
-    }, log, (err) => this.#cciError('list/watch', err));
+    options.provider.notifyPods((k) => this.#queue.add(k, true));
   }
 
-  /** Starts informers and the CCI watch, sweeps orphans once, then syncs continuously. */
+  /** Starts the informer and the provider, sweeps orphans once, then syncs continuously. */
   async start(): Promise<void> {
-    await Promise.all([this.#pods.start(), this.#lookups.start(), this.#cciPods.start()]);
+    await Promise.all([this.#pods.start(), this.#o.provider.start()]);
     await this.sweepOrphans();
-    this.#resyncTimer = setInterval(() => {
-      this.#cciPods.resync();
-      void this.sweepOrphans().catch((err: Error) => this.#o.log.warn({ err: err.message }, 'orphan sweep failed'));
-    }, this.#o.resyncMs);
-    this.#resyncTimer.unref();
+    const sweep = (): void => {
+      this.#stopResync = this.#clock.after(this.#o.resyncMs, () => {
+        this.sweepOrphans()
+          .catch((err: unknown) => this.#o.log.warn({ err: errorMessage(err) }, 'orphan sweep failed'))
+          .finally(sweep);
+      });
+    };
+    sweep();
   }
 
   stop(): void {
-    clearInterval(this.#resyncTimer);
+    this.#stopResync?.();
     this.#queue.shutdown();
     this.#statuses.shutdown();
     this.#pods.stop();
-    this.#lookups.stop();
-    this.#cciPods.stop();
+    this.#o.provider.stop();
   }
 
-  /** Pods bound to this node by phase, and the CCI pods this node runs (node capacity). */
+  /** Pods bound to this node by phase. */
   podsByPhase(): Map<string, number> {
     const out = new Map<string, number>();
     for (const pod of this.#pods.list()) {
@@ -130,37 +145,30 @@ export class PodController {
     return pod && this.#current(pod);
   }
 
-  get cciPodCount(): number {
-    return this.#cciPods.list().filter((p) => ownerKey(p) !== undefined).length;
-  }
-
-  /** Deletes CCI pods nobody owns any more; queues pods whose CCI pod is missing (create or fail). */
+  /** Deletes backend pods nobody owns any more; queues pods whose backend pod is missing (create or fail). */
   async sweepOrphans(): Promise<void> {
-    const plan = planOrphans(this.#pods.list(), this.#cciPods.list());
-    for (const name of plan.deleteCci) {
-      const owner = ownerKey(this.#cciPods.get(name)!);
+    const plan = planOrphans(this.#pods.list(), await this.#o.provider.getPods());
+    for (const orphan of plan.delete) {
       // The pod may have arrived since the plan was made; its own sync decides then.
-      if (owner && this.#pods.get(owner)) continue;
-      this.#o.log.info({ cciPod: name, pod: owner }, 'deleting orphaned CCI pod');
-      await this.#o.cci.deletePod(name, 0).catch((err: unknown) => {
-        if (cciStatus(err) !== 404) this.#cciError('delete', err);
-      });
+      if (this.#pods.get(key(orphan))) continue;
+      this.#o.log.info({ pod: key(orphan), uid: orphan.metadata?.uid }, `deleting orphaned ${this.#o.provider.name} pod`);
+      await this.#o.provider.deletePod(orphan, 0).catch((err: unknown) => this.#o.log.warn({ pod: key(orphan), err: errorMessage(err) }, 'orphan deletion failed'));
     }
-    for (const key of [...plan.create, ...plan.fail]) this.#queue.add(key);
+    for (const k of [...plan.create, ...plan.fail]) this.#queue.add(k);
   }
 
   /** The pod as the API server last showed it: the informer's copy or, if newer, what a write returned. */
-  #stored(key: string, pod: Pod): Pod {
-    const written = this.#written.get(key);
+  #stored(k: string, pod: Pod): Pod {
+    const written = this.#written.get(k);
     if (!written || written.metadata?.uid !== pod.metadata?.uid) return pod;
     return Number(written.metadata?.resourceVersion) > Number(pod.metadata?.resourceVersion) ? written : pod;
   }
 
   /** The pod as burstlet last knew it: as stored, with the status decided but not written yet. */
   #current(pod: Pod): Pod {
-    const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
-    const stored = this.#stored(key, pod);
-    const pending = this.#statuses.pending(key);
+    const k = key(pod);
+    const stored = this.#stored(k, pod);
+    const pending = this.#statuses.pending(k);
     return pending && pending.uid === pod.metadata?.uid ? { ...stored, status: pending.status } : stored;
   }
 
@@ -168,198 +176,122 @@ export class PodController {
     return { nodeIP: this.#o.nodeIP, now: rfc3339(new Date()) };
   }
 
-  async #sync(key: string): Promise<void> {
+  async #sync(k: string): Promise<void> {
     const started = performance.now();
     let result = 'ok';
     try {
-      await this.#syncPod(key);
+      await this.#syncPod(k);
     } catch (err) {
       result = 'error';
       throw err;
     } finally {
-      this.#o.metrics.podSync.observe((performance.now() - started) / 1000, { result });
+      this.#o.syncDuration?.observe((performance.now() - started) / 1000, { result });
     }
   }
 
-  async #syncPod(key: string): Promise<void> {
-    const informed = this.#pods.get(key);
-    const tracked = this.#tracked.get(key);
+  async #syncPod(k: string): Promise<void> {
+    const informed = this.#pods.get(k);
+    const tracked = this.#tracked.get(k);
+    const provider = this.#o.provider;
     if (!informed) {
-      // Gone from the API (or force-deleted): its CCI pod must go too.
-      this.#written.delete(key);
-      this.#statuses.forget(key);
-      this.#forgetWaiting(key);
-      if (tracked) await this.#deleteCci(tracked.cciName, 0);
-      this.#tracked.delete(key);
+      // Gone from the API (or force-deleted): its backend pod must go too.
+      this.#written.delete(k);
+      this.#statuses.forget(k);
+      if (tracked) await provider.deletePod(tracked.pod, 0);
+      this.#tracked.delete(k);
       return;
     }
     const pod = this.#current(informed);
-    const meta = pod.metadata!;
-    const cciName = cciPodName(meta.namespace!, meta.name!, meta.uid!);
-    if (tracked && tracked.uid !== meta.uid) await this.#deleteCci(tracked.cciName, 0);
-    this.#tracked.set(key, { uid: meta.uid!, cciName });
+    const uid = pod.metadata!.uid!;
+    if (tracked && tracked.pod.metadata!.uid !== uid) await provider.deletePod(tracked.pod, 0);
+    const spec = specHash(pod);
+    const known = tracked?.pod.metadata!.uid === uid ? tracked.spec : undefined;
+    this.#tracked.set(k, { pod: identity(pod), spec });
 
-    if (meta.deletionTimestamp) return this.#syncDeletion(pod, cciName);
-    let cci = this.#cciPods.get(cciName);
-    if (!cci) {
+    if (pod.metadata!.deletionTimestamp) return this.#syncDeletion(pod);
+    let state = await provider.getPodStatus(pod);
+    if (!state) {
       const action = missingAction(pod);
       if (action === 'none') return;
-      if (action === 'fail') return this.#failMissing(pod, cciName);
-      cci = await this.#create(key, pod, cciName);
-      if (!cci) return;
+      if (action === 'fail') return this.#failMissing(pod);
+      if (!(await this.#create(k, pod))) return;
+      state = await provider.getPodStatus(pod);
+      if (!state) return; // gone again already: the provider notifies
+    } else if (known !== undefined && known !== spec) {
+      await provider.updatePod(pod);
     }
-    this.#forgetWaiting(key);
-    this.#setStatus(pod, statusFromCci(pod, cci, this.#ctx()), flavorAnnotations(cci));
+    this.#setStatus(pod, state.status, state.annotations);
   }
 
-  async #create(key: string, pod: Pod, cciName: string): Promise<CciPod | undefined> {
-    const ns = pod.metadata!.namespace!;
-    const token = await this.#lookups.serviceAccountToken(pod);
-    const sidecar = this.#o.sidecarFor?.(pod);
-    const result = translatePod({
-      ...(sidecar ? { sidecar } : {}),
-      pod: pod as TranslateInput['pod'],
-      node: this.#o.translateNode,
-      lookups: { ...this.#lookups.forNamespace(ns), ...(token !== undefined ? { serviceAccountToken: token } : {}) },
-    });
-    for (const e of result.events) {
-      if (e.object === 'node') this.#nodeEvent(e.type, e.reason, e.message);
-      else this.#event(pod, e.type, e.reason, e.message);
-    }
-    if (!result.ok) {
-      if (result.retryable) {
-        this.#waitFor(key, ns);
-        this.#setStatus(pod, configErrorStatus(pod, result.message, this.#ctx()));
-        this.#queue.addAfter(key, CONFIG_RETRY_MS);
-      } else {
-        this.#setStatus(pod, failedStatus(pod, result.reason, result.message, this.#ctx()));
-      }
-      return undefined;
-    }
-    const desired: CciPod = { ...result.pod, metadata: { ...result.pod.metadata, name: cciName } };
-    const started = performance.now();
+  /** Creates the backend pod; false when the provider refused it or it must wait. */
+  async #create(k: string, pod: Pod): Promise<boolean> {
     try {
-      const created = await this.#o.cci.createPod(desired);
-      this.#o.metrics.cciCreate.observe((performance.now() - started) / 1000);
-      this.#cciPods.remember(created);
-      return created;
+      await this.#o.provider.createPod(pod);
+      return true;
     } catch (err) {
-      if (cciStatus(err) !== 409) {
-        this.#cciError('create', err);
-        throw err;
+      if (err instanceof PodWaitingError) {
+        this.#setStatus(pod, configErrorStatus(pod, err.message, this.#ctx()));
+        this.#queue.addAfter(k, WAITING_RETRY_MS);
+        return false;
       }
-      // Already created (a retry after a lost response, or before a restart): that pod is ours.
-      const existing = await this.#o.cci.getPod(cciName);
-      this.#cciPods.remember(existing);
-      return existing;
-    }
-  }
-
-  async #syncDeletion(pod: Pod, cciName: string): Promise<void> {
-    if (this.#cciPods.get(cciName)) {
-      if (!this.#deleting.has(cciName)) {
-        const grace = pod.metadata!.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-        for (const c of pod.status?.containerStatuses ?? []) {
-          if (c.state?.running) this.#event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, `spec.containers{${c.name}}`);
-        }
-        await this.#deleteCci(cciName, grace);
-        // The CCI watch reports the deletion; the periodic relist is the fallback.
+      if (err instanceof PodRefusedError) {
+        this.#setStatus(pod, failedStatus(pod, err.reason, err.message, this.#ctx()));
+        return false;
       }
-      if (this.#cciPods.get(cciName)) return;
-    } else if (!this.#deleting.has(cciName)) {
-      // Never seen on CCI: make sure (a create whose response was lost may have succeeded).
-      await this.#deleteCci(cciName, 0);
-    }
-    try {
-      await this.#o.kube.request('DELETE', `/api/v1/namespaces/${pod.metadata!.namespace}/pods/${pod.metadata!.name}`, {
-        body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata!.uid } },
-      });
-    } catch (err) {
-      // 404: already gone; 409: a new pod of the same name (uid precondition) is not ours to delete.
-      if (!(err instanceof KubeError && (err.status === 404 || err.status === 409))) throw err;
-    }
-    this.#deleting.delete(cciName);
-  }
-
-  async #deleteCci(name: string, grace: number): Promise<void> {
-    try {
-      await this.#o.cci.deletePod(name, grace);
-      this.#deleting.add(name);
-    } catch (err) {
-      if (cciStatus(err) === 404) {
-        this.#cciPods.forget(name);
-        return;
-      }
-      this.#cciError('delete', err);
       throw err;
     }
   }
 
-  async #failMissing(pod: Pod, cciName: string): Promise<void> {
-    // The cache says it is gone; confirm before failing a pod for good.
-    try {
-      this.#cciPods.remember(await this.#o.cci.getPod(cciName));
-      return this.#queue.add(`${pod.metadata!.namespace}/${pod.metadata!.name}`);
-    } catch (err) {
-      if (cciStatus(err) !== 404) throw err;
+  async #syncDeletion(pod: Pod): Promise<void> {
+    const provider = this.#o.provider;
+    const m = pod.metadata!;
+    if (!this.#deleting.has(m.uid!)) {
+      // Never seen on the backend: delete anyway, without grace (a create whose response was lost may have succeeded).
+      const present = (await provider.getPodStatus(pod)) !== undefined;
+      const grace = present ? (m.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30) : 0;
+      for (const c of present ? (pod.status?.containerStatuses ?? []) : []) {
+        if (c.state?.running) this.#event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, `spec.containers{${c.name}}`);
+      }
+      await provider.deletePod(pod, grace);
+      this.#deleting.add(m.uid!);
     }
-    const message = 'the CCI pod running this pod disappeared; burstlet does not recreate a pod that already ran';
+    // The provider notifies when the backend pod is gone; its resync is the fallback.
+    if ((await provider.getPodStatus(pod)) !== undefined) return;
+    await this.#o.api.removePod(m.namespace!, m.name!, m.uid!);
+    this.#deleting.delete(m.uid!);
+  }
+
+  async #failMissing(pod: Pod): Promise<void> {
+    // The provider's view says it is gone; confirm before failing a pod for good.
+    if ((await this.#o.provider.getPodStatus(pod, { confirm: true })) !== undefined) return this.#queue.add(key(pod));
+    const message = `the ${this.#o.provider.name} pod running this pod disappeared; burstlet does not recreate a pod that already ran`;
     this.#event(pod, 'Warning', PROVIDER_POD_MISSING, message);
     this.#setStatus(pod, failedStatus(pod, PROVIDER_POD_MISSING, message, this.#ctx()));
   }
 
   /** Hands the status decided for `pod` to the status writer. */
   #setStatus(pod: Pod, status: PodStatus, annotations: Record<string, string> = {}): void {
-    const m = pod.metadata!;
-    this.#statuses.set(`${m.namespace}/${m.name}`, { uid: m.uid!, status, annotations });
+    this.#statuses.set(key(pod), { uid: pod.metadata!.uid!, status, annotations });
   }
 
   /** One status write: the patch from what the API server holds, and the container events it implies. */
-  async #writeStatus(key: string, desired: DesiredStatus): Promise<void> {
-    const informed = this.#pods.get(key);
+  async #writeStatus(k: string, desired: DesiredStatus): Promise<void> {
+    const informed = this.#pods.get(k);
     // Gone, or replaced by a new pod of the same name: this status was not decided for it.
     if (!informed || informed.metadata?.uid !== desired.uid) return;
-    const pod = this.#stored(key, informed);
+    const pod = this.#stored(k, informed);
     const patch = statusPatch(pod, desired.status, desired.annotations);
     if (!patch) return;
     for (const e of containerEvents(pod.status?.initContainerStatuses, desired.status.initContainerStatuses, 'initContainers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
     for (const e of containerEvents(pod.status?.containerStatuses, desired.status.containerStatuses, 'containers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
     const m = pod.metadata!;
-    try {
-      const updated = await this.#o.kube.request<Pod>('PATCH', `/api/v1/namespaces/${m.namespace}/pods/${m.name}/status`, {
-        body: patch,
-        contentType: 'application/merge-patch+json',
-      });
-      if (updated.metadata?.uid === m.uid) this.#written.set(`${m.namespace}/${m.name}`, withoutManagedFields(updated));
-    } catch (err) {
-      if (err instanceof KubeError && err.status === 404) return;
-      throw err;
-    }
+    const updated = await this.#o.api.patchStatus(m.namespace!, m.name!, patch);
+    if (updated && updated.metadata?.uid === m.uid) this.#written.set(k, withoutManagedFields(updated));
   }
 
   #event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
     const m = pod.metadata!;
     const target: EventTarget = { kind: 'Pod', namespace: m.namespace!, name: m.name!, uid: m.uid!, ...(fieldPath ? { fieldPath } : {}) };
     this.#o.events.record(target, type, reason, message);
-  }
-
-  /** Node events carry the node name as uid, as the kubelet's do. */
-  #nodeEvent(type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.#o.events.record({ kind: 'Node', namespace: 'default', name: this.#o.nodeName, uid: this.#o.nodeName }, type, reason, message);
-  }
-
-  #cciError(operation: string, err: unknown): void {
-    this.#o.metrics.cciErrors.inc({ operation, reason: cciReason(err) });
-  }
-
-  #waitFor(key: string, ns: string): void {
-    let keys = this.#waitingConfig.get(ns);
-    if (!keys) this.#waitingConfig.set(ns, (keys = new Set()));
-    keys.add(key);
-  }
-
-  #forgetWaiting(key: string): void {
-    const ns = key.slice(0, key.indexOf('/'));
-    this.#waitingConfig.get(ns)?.delete(key);
   }
 }

@@ -23,7 +23,7 @@ export class StatusWriter {
   readonly #pending = new Map<string, DesiredStatus>();
   readonly #queue: WorkQueue;
 
-  constructor(write: StatusWrite, options: Pick<WorkQueueOptions, 'workers' | 'onError'>) {
+  constructor(write: StatusWrite, options: Pick<WorkQueueOptions, 'workers' | 'onError' | 'clock'>) {
     this.#queue = new WorkQueue(async (key) => {
       const desired = this.#pending.get(key);
       if (!desired) return;

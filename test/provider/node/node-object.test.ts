@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CciNetwork, CciQuota } from '../../../src/cci/types.ts';
+import { CCI_NODE_BACKEND, DEFAULT_TAINT, nodeResources, type CciRoom } from '../../../src/cci-provider/node.ts';
 import {
-  DEFAULT_TAINT, KUBELET_VERSION, nodeObject, nodeResources, nodeStatus, nodeStatusChanged, parseTaint, type NodeConfig,
+  KUBELET_VERSION, nodeObject, nodeStatus, nodeStatusChanged, parseTaint, type NodeConfig,
 } from '../../../src/provider/node/node-object.ts';
 
-const cfg: NodeConfig = { name: 'burst-1', labels: { team: 'a' }, taints: [DEFAULT_TAINT], zone: 'z1', nodeIP: '10.0.0.9', hostname: '', kubeletPort: 10250 };
+const cfg: NodeConfig = { name: 'burst-1', backend: CCI_NODE_BACKEND, labels: { team: 'a' }, taints: [DEFAULT_TAINT], zone: 'z1', nodeIP: '10.0.0.9', hostname: '', kubeletPort: 10250 };
 
 function quota(hard: Record<string, string>): CciQuota {
   return { apiVersion: 'cci/v2', kind: 'ResourceQuota', metadata: { name: 'q' }, status: { hard, used: {} } };
@@ -39,7 +40,8 @@ describe('nodeResources', () => {
 });
 
 describe('nodeStatus', () => {
-  const room = { quota: quota({ cpu: '100', memory: '400Gi', pods: '100' }), network: network(200), ourPods: 0 };
+  const cci: CciRoom = { quota: quota({ cpu: '100', memory: '400Gi', pods: '100' }), network: network(200), ourPods: 0 };
+  const room = nodeResources(cci);
 
   it('is Ready with addresses, daemon endpoint and a burstlet kubeletVersion', () => {
     const s = nodeStatus(cfg, room, { reachable: true }, undefined, 't0');
@@ -70,7 +72,7 @@ describe('nodeStatus', () => {
     const a = nodeStatus(cfg, room, { reachable: true }, undefined, 't0');
     const b = nodeStatus(cfg, room, { reachable: true }, a, 't5');
     expect(nodeStatusChanged(a, b)).toBe(false);
-    const c = nodeStatus(cfg, { ...room, network: network(10) }, { reachable: true }, a, 't5');
+    const c = nodeStatus(cfg, nodeResources({ ...cci, network: network(10) }), { reachable: true }, a, 't5');
     expect(nodeStatusChanged(a, c)).toBe(true);
   });
 });

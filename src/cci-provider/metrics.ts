@@ -1,6 +1,6 @@
 // The metrics of `burstlet node`: what an operator watches (pods by phase, sync durations,
 // API requests by verb, CCI errors), also read by the benchmark.
-import { Registry, type Counter, type Summary } from './metrics.ts';
+import { Registry, type Counter, type Summary } from '../provider/metrics.ts';
 
 export interface NodeMetrics {
   registry: Registry;

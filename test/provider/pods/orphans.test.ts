@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { annotations, type CciPod } from '../../src/cci/types.ts';
-import type { Pod } from '../../src/kube/wire.ts';
-import { cciPodName } from '../../src/cci-provider/naming.ts';
-import { hasRun, missingAction, planOrphans } from '../../src/cci-provider/orphans.ts';
+import type { Pod } from '../../../src/kube/wire.ts';
+import { hasRun, missingAction, planOrphans } from '../../../src/provider/pods/orphans.ts';
 
 function pod(name: string, uid: string, status?: Pod['status'], deleting = false): Pod {
   return {
@@ -12,13 +10,9 @@ function pod(name: string, uid: string, status?: Pod['status'], deleting = false
   };
 }
 
-function cci(name: string, uid: string, ours = true): CciPod {
-  return {
-    apiVersion: 'cci/v2',
-    kind: 'Pod',
-    metadata: { name: cciPodName('ns', name, uid), ...(ours ? { annotations: { [annotations.podKey]: `ns/${name}`, [annotations.podUID]: uid } } : {}) },
-    spec: { containers: [], restartPolicy: 'Always', hostname: name, dnsConfig: { nameservers: [], searches: [], options: [] } },
-  };
+/** A pod the backend runs: only its identity. */
+function backend(name: string, uid: string, deleting = false): Pod {
+  return { metadata: { namespace: 'ns', name, uid, ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) } };
 }
 
 const running = { phase: 'Running', podIP: '198.18.0.5' };
@@ -43,7 +37,7 @@ describe('hasRun / missingAction', () => {
 });
 
 describe('planOrphans', () => {
-  it('deletes CCI pods of gone or replaced pods, creates never-run pods, fails pods that ran; one action each', () => {
+  it('deletes backend pods of gone or replaced pods, creates never-run pods, fails pods that ran; one action each', () => {
     const pods = [
       pod('kept', 'u1', running),
       pod('new', 'u2', pending),
@@ -52,10 +46,10 @@ describe('planOrphans', () => {
       pod('done', 'u6', { phase: 'Succeeded' }),
       pod('leaving', 'u7', running, true),
     ];
-    const cciPods = [cci('kept', 'u1'), cci('gone', 'u4'), cci('replaced', 'u5-old'), cci('foreign', 'u9', false)];
-    const plan = planOrphans(pods, cciPods);
+    const runs = [backend('kept', 'u1'), backend('gone', 'u4'), backend('replaced', 'u5-old'), backend('stopping', 'u8', true)];
+    const plan = planOrphans(pods, runs);
     expect(plan).toEqual({
-      deleteCci: [cciPodName('ns', 'gone', 'u4'), cciPodName('ns', 'replaced', 'u5-old')],
+      delete: [backend('gone', 'u4'), backend('replaced', 'u5-old')],
       create: ['ns/new', 'ns/replaced'],
       fail: ['ns/lost'],
     });
@@ -64,7 +58,7 @@ describe('planOrphans', () => {
   });
 
   it('skips pods with a sync in flight', () => {
-    const plan = planOrphans([pod('new', 'u2', pending)], [cci('gone', 'u4')], new Set(['ns/new', 'ns/gone']));
-    expect(plan).toEqual({ deleteCci: [], create: [], fail: [] });
+    const plan = planOrphans([pod('new', 'u2', pending)], [backend('gone', 'u4')], new Set(['ns/new', 'ns/gone']));
+    expect(plan).toEqual({ delete: [], create: [], fail: [] });
   });
 });

@@ -1,0 +1,56 @@
+// The virtual node as CCI shows it: capacity from the CCI namespace's quota and its subnet's
+// free IPs, and how the Node names CCI.
+import type { CciNetwork, CciQuota } from '../cci/types.ts';
+import type { NodeProvider } from '../provider/node/controller.ts';
+import type { NodeBackend, NodeResources, Taint } from '../provider/node/node-object.ts';
+import type { CciPodsBackend } from './cci-backend.ts';
+
+export const CCI_NODE_BACKEND: NodeBackend = {
+  name: 'CCI',
+  provider: 'cci',
+  osImage: 'CCI (serverless containers)',
+  containerRuntimeVersion: 'cci://2.0',
+};
+
+export const DEFAULT_TAINT: Taint = { key: 'virtual-kubelet.io/provider', value: 'cci', effect: 'NoSchedule' };
+
+/** What CCI tells about room for pods. `ourPods` = CCI pods this node runs now. */
+export interface CciRoom {
+  quota: CciQuota;
+  network: CciNetwork;
+  ourPods: number;
+}
+
+const RESOURCES = ['cpu', 'memory', 'ephemeral-storage'] as const;
+
+/**
+ * Capacity is the CCI namespace's hard quota (the namespace is assumed dedicated to this node,
+ * so allocatable = capacity for cpu, memory and ephemeral-storage). `pods` is the smallest of
+ * the quota's pods and the IPs this node can still use (free IPs plus those its pods hold), so
+ * the scheduler stops placing pods before CCI would refuse them.
+ */
+export function nodeResources(room: CciRoom): NodeResources {
+  const hard = room.quota.status.hard;
+  const capacity: Record<string, string> = {};
+  for (const r of RESOURCES) if (hard[r] !== undefined) capacity[r] = hard[r];
+  const quotaPods = hard.pods !== undefined ? Number(hard.pods) : Infinity;
+  const ipPods = room.network.status.freeIPs + room.ourPods;
+  const pods = Math.max(0, Math.min(quotaPods, ipPods));
+  capacity.pods = String(Number.isFinite(pods) ? pods : 0);
+  return { capacity, allocatable: { ...capacity } };
+}
+
+/** The node's room from CCI's quota and network; `onError` hears a failed probe (the CCI error metric). */
+export function cciNodeProvider(cci: Pick<CciPodsBackend, 'quota' | 'network'>, ourPods: () => number, onError: (err: unknown) => void): NodeProvider {
+  return {
+    async resources() {
+      try {
+        const [quota, network] = await Promise.all([cci.quota(), cci.network()]);
+        return nodeResources({ quota, network, ourPods: ourPods() });
+      } catch (err) {
+        onError(err);
+        throw err;
+      }
+    },
+  };
+}

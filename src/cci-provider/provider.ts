@@ -1,0 +1,217 @@
+// CCI as the pod controller's provider: a Kubernetes pod becomes a CCI pod named after its
+// uid (translated, with the networking sidecar if any), CCI's pods are kept current by one
+// list-watch cache (relisted every resync period), and their status is mapped back. A pod
+// that needs a missing ConfigMap or Secret waits, and is notified when one of its namespace
+// changes.
+import type { CciContainer, CciPod } from '../cci/types.ts';
+import { systemClock, type Clock } from '../kube/clock.ts';
+import { errorReason, isAlreadyExists, isNotFound } from '../kube/errors.ts';
+import { ListWatchCache, objectKey, type KubeApi, type ListWatchSource, type WatchEventType } from '../kube/list-watch-cache.ts';
+import { rfc3339, type Pod } from '../kube/wire.ts';
+import type { Logger } from '../log/logger.ts';
+import type { EventRecorder } from '../provider/events.ts';
+import type { Counter, Summary } from '../provider/metrics.ts';
+import { PodRefusedError, PodWaitingError, type PodLifecycleHandler, type ProviderPodStatus } from '../provider/pods/provider.ts';
+import type { CciPodsBackend } from './cci-backend.ts';
+import { ClusterLookups } from './lookups.ts';
+import { cciPodName, ownerKey, ownerUID } from './naming.ts';
+import { flavorAnnotations, statusFromCci } from './pod-status.ts';
+import { translatePod, type TranslateInput } from './translate/translate-pod.ts';
+
+export interface CciProviderOptions {
+  cci: CciPodsBackend;
+  /** What translation reads from the cluster (ConfigMaps, Secrets, Services, tokens). */
+  kube: KubeApi;
+  nodeName: string;
+  nodeIP: string;
+  /** The node part of translatePod's input (DNS settings). */
+  translateNode: TranslateInput['node'];
+  /** The networking sidecar to put first in a pod's CCI pod, if any. */
+  sidecarFor?: (pod: Pod) => CciContainer | undefined;
+  /** Period of the full CCI relist. */
+  resyncMs: number;
+  events: Pick<EventRecorder, 'record'>;
+  metrics: { cciErrors: Counter; cciCreate: Summary };
+  log: Logger;
+  clock?: Clock;
+}
+
+/** CCI's pod list and watch of the namespace as a list-watch source. */
+function cciPodSource(cci: CciPodsBackend): ListWatchSource<CciPod> {
+  return {
+    async list() {
+      const list = await cci.listPods();
+      return { items: list.items, resourceVersion: list.metadata.resourceVersion };
+    },
+    // The client throws on ERROR events (410 Gone among them): what arrives here is a pod.
+    watch: (resourceVersion, onEvent, signal) =>
+      cci.watchPods(resourceVersion, (e) => onEvent(e.type as WatchEventType, e.object as CciPod), signal),
+  };
+}
+
+function nameOf(pod: Pod): string {
+  const m = pod.metadata!;
+  return cciPodName(m.namespace!, m.name!, m.uid!);
+}
+
+export class CciProvider implements PodLifecycleHandler {
+  readonly name = 'CCI';
+  readonly #o: CciProviderOptions;
+  readonly #pods: ListWatchCache<CciPod>;
+  readonly #lookups: ClusterLookups;
+  /** Keys of pods waiting for a ConfigMap/Secret, by namespace. */
+  readonly #waiting = new Map<string, Set<string>>();
+  #notify: (key: string) => void = () => undefined;
+  #stopResync: (() => void) | undefined;
+
+  constructor(options: CciProviderOptions) {
+    this.#o = options;
+    this.#pods = new ListWatchCache<CciPod>({
+      source: cciPodSource(options.cci),
+      name: 'CCI pods',
+      key: (pod) => pod.metadata.name,
+      onChange: (_name, pod, previous) => {
+        const key = ownerKey((pod ?? previous)!);
+        if (key) this.#notify(key);
+      },
+      onError: (err) => this.#cciError('list/watch', err),
+      log: options.log,
+      baseDelayMs: 200,
+      maxDelayMs: 10_000,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    this.#lookups = new ClusterLookups(options.kube, options.log, (ns) => {
+      for (const key of this.#waiting.get(ns) ?? []) this.#notify(key);
+    });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.#pods.start(), this.#lookups.start()]);
+    const clock = this.#o.clock ?? systemClock;
+    const resync = (): void => {
+      this.#stopResync = clock.after(this.#o.resyncMs, () => {
+        this.#pods.resync();
+        resync();
+      });
+    };
+    resync();
+  }
+
+  stop(): void {
+    this.#stopResync?.();
+    this.#pods.stop();
+    this.#lookups.stop();
+  }
+
+  notifyPods(onChange: (key: string) => void): void {
+    this.#notify = onChange;
+  }
+
+  /** The CCI pods this node runs now (for the node's pods capacity). */
+  get podCount(): number {
+    return this.#pods.list().filter((p) => ownerKey(p) !== undefined).length;
+  }
+
+  async createPod(pod: Pod): Promise<void> {
+    const key = objectKey(pod);
+    const ns = pod.metadata!.namespace!;
+    const token = await this.#lookups.serviceAccountToken(pod);
+    const sidecar = this.#o.sidecarFor?.(pod);
+    const result = translatePod({
+      ...(sidecar ? { sidecar } : {}),
+      pod: pod as TranslateInput['pod'],
+      node: this.#o.translateNode,
+      lookups: { ...this.#lookups.forNamespace(ns), ...(token !== undefined ? { serviceAccountToken: token } : {}) },
+    });
+    for (const e of result.events) {
+      const m = pod.metadata!;
+      // Node events carry the node name as uid, as the kubelet's do.
+      const target = e.object === 'node'
+        ? { kind: 'Node' as const, namespace: 'default', name: this.#o.nodeName, uid: this.#o.nodeName }
+        : { kind: 'Pod' as const, namespace: ns, name: m.name!, uid: m.uid! };
+      this.#o.events.record(target, e.type, e.reason, e.message);
+    }
+    if (!result.ok) {
+      if (!result.retryable) throw new PodRefusedError(result.reason, result.message);
+      this.#wait(key, ns);
+      throw new PodWaitingError(result.message);
+    }
+    this.#forgetWaiting(key);
+    const name = nameOf(pod);
+    const started = performance.now();
+    try {
+      const created = await this.#o.cci.createPod({ ...result.pod, metadata: { ...result.pod.metadata, name } });
+      this.#o.metrics.cciCreate.observe((performance.now() - started) / 1000);
+      this.#pods.remember(created);
+    } catch (err) {
+      if (!isAlreadyExists(err)) {
+        this.#cciError('create', err);
+        throw err;
+      }
+      // Already created (a retry after a lost response, or before a restart): that pod is ours.
+      this.#pods.remember(await this.#o.cci.getPod(name));
+    }
+  }
+
+  /**
+   * CCI pods cannot be changed in place, so a spec change after creation (a new image, for
+   * which the kubelet would restart the container) is not applied.
+   */
+  async updatePod(): Promise<void> {}
+
+  async deletePod(pod: Pod, gracePeriodSeconds: number): Promise<void> {
+    this.#forgetWaiting(objectKey(pod));
+    const name = nameOf(pod);
+    try {
+      await this.#o.cci.deletePod(name, gracePeriodSeconds);
+    } catch (err) {
+      if (isNotFound(err)) return this.#pods.forget(name);
+      this.#cciError('delete', err);
+      throw err;
+    }
+  }
+
+  async getPodStatus(pod: Pod, options: { confirm?: boolean } = {}): Promise<ProviderPodStatus | undefined> {
+    const name = nameOf(pod);
+    let cci = this.#pods.get(name);
+    if (!cci && options.confirm) {
+      try {
+        cci = await this.#o.cci.getPod(name);
+        this.#pods.remember(cci);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    if (!cci) return undefined;
+    return { status: statusFromCci(pod, cci, { nodeIP: this.#o.nodeIP, now: rfc3339(new Date()) }), annotations: flavorAnnotations(cci) };
+  }
+
+  /** The pods burstlet created (CCI pods without its annotations are someone else's). */
+  async getPods(): Promise<Pod[]> {
+    const out: Pod[] = [];
+    for (const cci of this.#pods.list()) {
+      const key = ownerKey(cci);
+      const uid = ownerUID(cci);
+      if (key === undefined || uid === undefined) continue;
+      const slash = key.indexOf('/');
+      const deleting = cci.metadata.deletionTimestamp;
+      out.push({ metadata: { namespace: key.slice(0, slash), name: key.slice(slash + 1), uid, ...(deleting ? { deletionTimestamp: deleting } : {}) } });
+    }
+    return out;
+  }
+
+  #cciError(operation: string, err: unknown): void {
+    this.#o.metrics.cciErrors.inc({ operation, reason: errorReason(err) });
+  }
+
+  #wait(key: string, ns: string): void {
+    let keys = this.#waiting.get(ns);
+    if (!keys) this.#waiting.set(ns, (keys = new Set()));
+    keys.add(key);
+  }
+
+  #forgetWaiting(key: string): void {
+    const ns = key.slice(0, key.indexOf('/'));
+    this.#waiting.get(ns)?.delete(key);
+  }
+}

@@ -1,0 +1,106 @@
+// An in-memory API server for the pods of one node, as the pod controller sees it (PodApi):
+// a list and a resumable watch, the status subresource (merge patch), and the final delete
+// with its uid precondition. Tests change pods through it as users and the scheduler would.
+import { KubeError } from '../../../src/kube/client.ts';
+import type { WatchEventType } from '../../../src/kube/list-watch-cache.ts';
+import type { Pod } from '../../../src/kube/wire.ts';
+import type { PodApi, PodStatusPatch } from '../../../src/provider/pods/pod-api.ts';
+
+type Listener = (type: WatchEventType, pod: Pod) => void;
+
+export class FakePodApi implements PodApi {
+  #rv = 0;
+  readonly #pods = new Map<string, Pod>();
+  readonly #history: { rv: number; type: WatchEventType; pod: Pod }[] = [];
+  readonly #listeners = new Set<Listener>();
+  /** Every status patch, in order, by pod key. */
+  readonly patches: { key: string; patch: PodStatusPatch }[] = [];
+  /** When set, patchStatus waits for it before writing. */
+  gate: Promise<void> | undefined;
+
+  readonly pods = {
+    list: async () => ({ items: [...this.#pods.values()].map(clone), resourceVersion: String(this.#rv) }),
+    watch: (resourceVersion: string, onEvent: Listener, signal: AbortSignal): Promise<void> => {
+      for (const e of this.#history) if (e.rv > Number(resourceVersion)) onEvent(e.type, clone(e.pod));
+      const listener: Listener = (type, pod) => onEvent(type, clone(pod));
+      this.#listeners.add(listener);
+      return new Promise((resolve) => signal.addEventListener('abort', () => {
+        this.#listeners.delete(listener);
+        resolve();
+      }));
+    },
+  };
+
+  get(key: string): Pod | undefined {
+    const pod = this.#pods.get(key);
+    return pod && clone(pod);
+  }
+
+  /** A pod bound to the node, as the scheduler leaves it. */
+  create(name: string, uid: string, spec: Pod['spec'] = { containers: [{ name: 'c', image: 'busybox' }] }): Pod {
+    return this.#put({ metadata: { namespace: 'ns', name, uid }, spec: { nodeName: 'node-1', ...spec } }, 'ADDED');
+  }
+
+  update(key: string, change: (pod: Pod) => void): Pod {
+    const pod = clone(this.#pods.get(key)!);
+    change(pod);
+    return this.#put(pod, 'MODIFIED');
+  }
+
+  /** kubectl delete: sets deletionTimestamp and the grace period. */
+  markDeleted(key: string, graceSeconds: number): Pod {
+    return this.update(key, (p) => {
+      p.metadata!.deletionTimestamp = '2026-01-01T00:00:00Z';
+      p.metadata!.deletionGracePeriodSeconds = graceSeconds;
+    });
+  }
+
+  async patchStatus(namespace: string, name: string, patch: PodStatusPatch): Promise<Pod | undefined> {
+    await this.gate;
+    const key = `${namespace}/${name}`;
+    this.patches.push({ key, patch });
+    const pod = this.#pods.get(key);
+    if (!pod) return undefined;
+    const next = clone(pod);
+    next.status = mergePatch(next.status ?? {}, patch.status ?? {}) as Pod['status'];
+    if (patch.metadata) next.metadata!.annotations = { ...next.metadata!.annotations, ...patch.metadata.annotations };
+    return this.#put(next, 'MODIFIED');
+  }
+
+  async removePod(namespace: string, name: string, uid: string): Promise<void> {
+    const key = `${namespace}/${name}`;
+    const pod = this.#pods.get(key);
+    if (!pod) return;
+    if (pod.metadata?.uid !== uid) throw new KubeError(409, 'Conflict', 'uid precondition failed');
+    this.#pods.delete(key);
+    this.#emit('DELETED', { ...pod, metadata: { ...pod.metadata, resourceVersion: String(++this.#rv) } });
+  }
+
+  #put(pod: Pod, type: WatchEventType): Pod {
+    const stored = { ...pod, metadata: { ...pod.metadata, resourceVersion: String(++this.#rv) } };
+    this.#pods.set(`${stored.metadata.namespace}/${stored.metadata.name}`, stored);
+    this.#emit(type, stored);
+    return clone(stored);
+  }
+
+  #emit(type: WatchEventType, pod: Pod): void {
+    this.#history.push({ rv: this.#rv, type, pod });
+    for (const l of this.#listeners) l(type, pod);
+  }
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** RFC 7386: null deletes, objects merge, anything else replaces. */
+function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...target };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else if (typeof v === 'object' && !Array.isArray(v) && typeof out[k] === 'object' && out[k] !== null && !Array.isArray(out[k])) {
+      out[k] = mergePatch(out[k] as Record<string, unknown>, v as Record<string, unknown>);
+    } else out[k] = v;
+  }
+  return out;
+}
