@@ -1,6 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { FORBIDDEN, LAYERS, PENDING } from './layers.js';
+import { FORBIDDEN, LAYERS } from './layers.js';
 
 /**
  * One no-restricted-imports rule per folder of src/: the folders of its own layer and of every
@@ -18,7 +18,6 @@ function layerRules() {
       }));
       return {
         files: [`src/${folder}/**/*.ts`],
-        ignores: PENDING.map((f) => `src/${f}`),
         rules: {
           'no-restricted-imports': ['error', {
             patterns: [{

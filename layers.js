@@ -18,8 +18,3 @@ export const FORBIDDEN = [
   { from: 'mock-cci', to: 'cci/flavor.ts', why: 'the mock states CCI\'s flavor rules itself, so that it catches a translator flavor bug' },
 ];
 
-/**
- * Files whose layer violations are not fixed yet, exempt from both checks until the provider
- * seam (issue #13) lands. This list only shrinks.
- */
-export const PENDING = ['mock-cci/admission.ts'];

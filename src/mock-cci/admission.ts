@@ -1,9 +1,10 @@
-// What the mock CCI refuses at creation, as CCI would: invalid pods (422 Invalid) and pods
+// What the mock CCI refuses at creation, as CCI would: invalid pods (422 Invalid), among them
+// pods no flavor holds or whose recorded flavor is not the one CCI sizes them to, and pods
 // that do not fit the namespace's quota (403 Forbidden). Pure functions.
 import { isIP } from 'node:net';
-import { podSize } from '../cci/flavor.ts';
 import { cpuMillis, formatCpu, formatMemory, memoryBytes } from '../kube/quantity.ts';
 import { annotations, type CciContainer, type CciPod } from '../cci/types.ts';
+import { cciFlavor, cciPodSize, type Size } from './flavors.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -63,7 +64,33 @@ export function validatePod(pod: CciPod): string[] {
   };
   (spec.initContainers ?? []).forEach((c, i) => check(c, `spec.initContainers[${i}]`));
   (spec.containers ?? []).forEach((c, i) => check(c, `spec.containers[${i}]`));
+  if (errs.length === 0) errs.push(...flavorErrors(pod));
   return errs;
+}
+
+const describe = (s: Size): string => `${formatCpu(s.cpuMilli)} CPU / ${formatMemory(s.memoryBytes)} memory`;
+
+/**
+ * The pod must fit a flavor, and the flavor burstlet recorded (its annotations) must be the one
+ * CCI sizes the pod to: a smaller one could not hold it, a larger one would be billed for nothing.
+ */
+function flavorErrors(pod: CciPod): string[] {
+  const size = cciPodSize(pod);
+  const flavor = cciFlavor(size);
+  if (!flavor) return [`spec.containers: Invalid value: the pod needs ${describe(size)}, more than the largest CCI 2.0 flavor`];
+  const a = pod.metadata.annotations ?? {};
+  const cpu = a[annotations.flavorCPU];
+  const mem = a[annotations.flavorMemory];
+  if (cpu === undefined && mem === undefined) return [];
+  const field = `metadata.annotations[${annotations.flavorCPU}, ${annotations.flavorMemory}]`;
+  let recorded: Size;
+  try {
+    recorded = { cpuMilli: cpuMillis(cpu ?? ''), memoryBytes: memoryBytes(mem ?? '') };
+  } catch {
+    return [`${field}: Invalid value: "${cpu ?? ''}", "${mem ?? ''}": both must be quantities`];
+  }
+  if (recorded.cpuMilli === flavor.cpuMilli && recorded.memoryBytes === flavor.memoryBytes) return [];
+  return [`${field}: Invalid value: "${cpu}", "${mem}": the pod needs ${describe(size)}, which CCI runs on the ${describe(flavor)} flavor`];
 }
 
 export interface Usage {
@@ -78,7 +105,7 @@ export const ZERO_USAGE: Usage = { cpuMilli: 0n, memoryBytes: 0n, pods: 0n, ephe
 /** What a pod consumes: its CCI flavor when burstlet recorded one, else its computed size. */
 export function podUsage(pod: CciPod): Usage {
   const a = pod.metadata.annotations ?? {};
-  const size = podSize(pod.spec.containers, pod.spec.initContainers ?? []);
+  const size = cciPodSize(pod);
   const cpu = a[annotations.flavorCPU];
   const mem = a[annotations.flavorMemory];
   const ephemeral = pod.spec.containers.reduce((sum, c) => {

@@ -22,6 +22,9 @@ const pod = (patch: (p: CciPod) => void = () => undefined): CciPod => {
 
 describe('validatePod', () => {
   it('accepts a valid pod', () => expect(validatePod(pod())).toEqual([]));
+  it('accepts the flavor CCI sizes it to', () => {
+    expect(validatePod(pod((p) => (p.metadata.annotations = { 'burstlet.io/flavor-cpu': '500m', 'burstlet.io/flavor-memory': '1Gi' })))).toEqual([]);
+  });
   it.each([
     ['bad name', (p: CciPod) => (p.metadata.name = 'Web_1'), /metadata.name: Invalid value/],
     ['no containers', (p: CciPod) => (p.spec.containers = []), /spec.containers: Required value/],
@@ -32,6 +35,9 @@ describe('validatePod', () => {
     ['bad port', (p: CciPod) => (p.spec.containers[0]!.ports = [{ containerPort: 70000 }]), /containerPort: Invalid value: 70000/],
     ['unknown volume', (p: CciPod) => (p.spec.containers[0]!.volumeMounts = [{ name: 'x', mountPath: '/x' }]), /volumeMounts\[0\].name: Not found: "x"/],
     ['hostPath', (p: CciPod) => (p.spec.volumes = [{ name: 'v', hostPath: { path: '/etc' as '/etc/localtime' } }]), /only \/etc\/localtime/],
+    ['larger than any flavor', (p: CciPod) => (p.spec.containers[0]!.resources = { limits: { cpu: '64', memory: '600Gi' } }), /needs 64 CPU \/ 600Gi memory, more than the largest CCI 2.0 flavor/],
+    ['a recorded flavor CCI does not have', (p: CciPod) => (p.metadata.annotations = { 'burstlet.io/flavor-cpu': '500m', 'burstlet.io/flavor-memory': '1536Mi' }), /which CCI runs on the 500m CPU \/ 1Gi memory flavor/],
+    ['a recorded flavor larger than needed', (p: CciPod) => (p.metadata.annotations = { 'burstlet.io/flavor-cpu': '1', 'burstlet.io/flavor-memory': '2Gi' }), /Invalid value: "1", "2Gi"/],
   ])('%s', (_n, patch, message) => expect(validatePod(pod(patch)).join('\n')).toMatch(message));
 });
 
