@@ -6,9 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { eventually, randomSubnet, startMockCci, type MockCci } from './support/burst-node.ts';
+import { randomSubnet, startMockCci, type MockCci } from './support/burst-node.ts';
 import { gatewayOf } from '../src/local/nodes.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
+import { burstPod, sleeper } from './support/pods.ts';
+import { waitFor } from './support/poll.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/cli/main.ts');
 const isRoot = process.getuid?.() === 0;
@@ -86,32 +88,13 @@ function startNode(args: readonly string[]): Promise<{ stop(): Promise<void> }> 
   });
 }
 
-async function kubectl(args: string[], stdin?: string): Promise<string> {
-  const r = await cluster.kubectl(args, stdin === undefined ? {} : { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
-
 async function runPod(name: string, dnsConfig?: object): Promise<void> {
-  const pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default' },
-    spec: {
-      nodeName: NODE,
-      automountServiceAccountToken: false,
-      terminationGracePeriodSeconds: 2,
-      tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
-      containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }],
-      ...(dnsConfig ? { dnsConfig } : {}),
-    },
-  };
-  await kubectl(['create', '-f', '-'], JSON.stringify(pod));
-  await eventually(async () => ((await kubectl(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])) === 'Running' ? true : undefined), 60_000, `${name} Running`);
+  await cluster.kubectl.create(burstPod(name, NODE, [sleeper()], dnsConfig ? { dnsConfig } : {}));
+  await expect.poll(() => cluster.kubectl.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']), { timeout: 60_000, message: `${name} Running` }).toBe('Running');
 }
 
 async function nameservers(pod: string): Promise<string[]> {
-  const text = await kubectl(['exec', pod, '--', 'cat', '/etc/resolv.conf']);
+  const text = await cluster.kubectl.ok(['exec', pod, '--', 'cat', '/etc/resolv.conf']);
   return [...text.matchAll(/^nameserver (\S+)$/gm)].map((m) => m[1]!);
 }
 
@@ -136,7 +119,7 @@ describe.runIf(isRoot)('--cluster-dns from the manifest', () => {
 
   it('a pod without dnsConfig has the cluster DNS in its first nameserver line', async () => {
     await runPod('dns-plain');
-    const text = await kubectl(['exec', 'dns-plain', '--', 'cat', '/etc/resolv.conf']);
+    const text = await cluster.kubectl.ok(['exec', 'dns-plain', '--', 'cat', '/etc/resolv.conf']);
     expect(text.split('\n')[0]).toBe(`nameserver ${MANIFEST_DNS}`);
     expect(text).toMatch(/^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local\b/m);
   });
@@ -144,26 +127,26 @@ describe.runIf(isRoot)('--cluster-dns from the manifest', () => {
   it('cluster DNS + 2 dnsConfig nameservers: all 3 applied, no warning', async () => {
     await runPod('dns-two', { nameservers: ['198.18.251.1', '198.18.251.2'] });
     expect(await nameservers('dns-two')).toEqual([MANIFEST_DNS, '198.18.251.1', '198.18.251.2']);
-    expect(await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=dns-two,reason=DNSConfigForming', '-o', 'name'])).toBe('');
+    expect(await cluster.kubectl.ok(['get', 'events', '--field-selector', 'involvedObject.name=dns-two,reason=DNSConfigForming', '-o', 'name'])).toBe('');
   });
 
   it('cluster DNS + 3 dnsConfig nameservers: the first 3 applied and a Warning DNSConfigForming event', async () => {
     await runPod('dns-three', { nameservers: ['198.18.251.1', '198.18.251.2', '198.18.251.3'] });
     expect(await nameservers('dns-three')).toEqual([MANIFEST_DNS, '198.18.251.1', '198.18.251.2']);
-    const events = await eventually(async () => {
-      const out = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=dns-three', '-o', 'custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message', '--no-headers']);
+    const events = await waitFor('the DNSConfigForming event', async () => {
+      const out = await cluster.kubectl.ok(['get', 'events', '--field-selector', 'involvedObject.name=dns-three', '-o', 'custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message', '--no-headers']);
       return out.includes('DNSConfigForming') ? out : undefined;
-    }, 15_000, 'the DNSConfigForming event');
+    }, { timeoutMs: 15_000 });
     expect(events).toMatch(/^Warning\s+DNSConfigForming\s+.*198\.18\.251\.2/m);
   });
 
   it('a restart with another --cluster-dns: the old pod keeps its file, a new pod gets the new server', async () => {
-    const before = await kubectl(['exec', 'dns-plain', '--', 'cat', '/etc/resolv.conf']);
+    const before = await cluster.kubectl.ok(['exec', 'dns-plain', '--', 'cat', '/etc/resolv.conf']);
     await node!.stop();
     node = await startNode(withFlag(ARGS, 'cluster-dns', NEW_DNS));
     await runPod('dns-after');
     expect((await nameservers('dns-after'))[0]).toBe(NEW_DNS);
-    expect(await kubectl(['exec', 'dns-plain', '--', 'cat', '/etc/resolv.conf'])).toBe(before);
+    expect(await cluster.kubectl.ok(['exec', 'dns-plain', '--', 'cat', '/etc/resolv.conf'])).toBe(before);
   });
 
   it('a bad --cluster-dns value exits 2 naming the flag and the accepted form', async () => {

@@ -7,7 +7,8 @@ import { registerKubeDnsService } from '../src/local/dns/kube-dns-service.ts';
 import { startClusterDns, type ClusterDns } from '../src/local/dns/server.ts';
 import { startEndpointSliceController } from '../src/local/endpointslices/controller.ts';
 import { RCODE, TYPE, type Message } from '../src/local/dns/wire.ts';
-import { eventually, startApiServerInProcess, type InProcessApiServer } from './support/api-server-in-process.ts';
+import { startApiServerInProcess, type InProcessApiServer } from './support/api-server-in-process.ts';
+import { waitFor } from './support/poll.ts';
 
 const MANIFEST = `
 apiVersion: v1
@@ -57,10 +58,10 @@ beforeAll(async () => {
   api = await startApiServerInProcess();
   controller = await startEndpointSliceController(api.kubeconfig, logger);
   dns = await startClusterDns({ kubeconfigPath: api.kubeconfig, listen: { host: '127.0.0.1', port: 0 }, domain: 'cluster.local', logger });
-  await api.ok(['apply', '-f', '-'], MANIFEST);
+  await api.kubectl.ok(['apply', '-f', '-'], { stdin: MANIFEST });
   for (const [i, ip] of ['198.18.16.20', '198.18.16.21'].entries()) {
     const status = { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: 'True' }] } };
-    await api.ok(['patch', 'pod', `db-${i}`, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    await api.kubectl.ok(['patch', 'pod', `db-${i}`, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
   }
 });
 
@@ -72,10 +73,10 @@ afterAll(async () => {
 
 describe('cluster DNS', () => {
   it('resolves a ClusterIP service to the IP the API server allocated, over UDP and TCP', async () => {
-    const clusterIP = await api.ok(['get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}']);
+    const clusterIP = await api.kubectl.ok(['get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}']);
     expect(clusterIP).toMatch(/^198\.19\./);
     for (const transport of ['udp', 'tcp'] as const) {
-      const r = await eventually('web A record', async () => {
+      const r = await waitFor('web A record', async () => {
         const reply = await query(server(), 'web.default.svc.cluster.local.', TYPE.A, { transport });
         return reply.answers.length > 0 ? reply : undefined;
       });
@@ -86,7 +87,7 @@ describe('cluster DNS', () => {
   });
 
   it('resolves a headless service to its ready pods, and each pod by hostname', async () => {
-    const r = await eventually('both db pods', async () => {
+    const r = await waitFor('both db pods', async () => {
       const reply = await query(server(), 'db.default.svc.cluster.local.', TYPE.A);
       return reply.answers.length === 2 ? reply : undefined;
     });
@@ -101,8 +102,8 @@ describe('cluster DNS', () => {
 
   it('follows readiness: a pod that turns unready leaves the headless answer', async () => {
     const unready = { status: { conditions: [{ type: 'Ready', status: 'False' }] } };
-    await api.ok(['patch', 'pod', 'db-0', '--subresource=status', '--type=strategic', '-p', JSON.stringify(unready)]);
-    const r = await eventually('db-0 gone from the answer', async () => {
+    await api.kubectl.ok(['patch', 'pod', 'db-0', '--subresource=status', '--type=strategic', '-p', JSON.stringify(unready)]);
+    const r = await waitFor('db-0 gone from the answer', async () => {
       const reply = await query(server(), 'db.default.svc.cluster.local.', TYPE.A);
       return reply.answers.length === 1 ? reply : undefined;
     });
@@ -110,7 +111,7 @@ describe('cluster DNS', () => {
   });
 
   it('answers ExternalName with a CNAME, unknown names with NXDOMAIN, and refuses other domains', async () => {
-    const cname = await eventually('ext CNAME', async () => {
+    const cname = await waitFor('ext CNAME', async () => {
       const reply = await query(server(), 'ext.default.svc.cluster.local.', TYPE.A);
       return reply.answers.length > 0 ? reply : undefined;
     });
@@ -122,12 +123,12 @@ describe('cluster DNS', () => {
 
   it('serves itself as kube-dns.kube-system on 198.19.0.10', async () => {
     await registerKubeDnsService({ kubeconfigPath: api.kubeconfig, endpointIP: '198.18.0.1', endpointPort: dns.port });
-    const r = await eventually('kube-dns A record', async () => {
+    const r = await waitFor('kube-dns A record', async () => {
       const reply = await query(server(), 'kube-dns.kube-system.svc.cluster.local.', TYPE.A);
       return reply.answers.length > 0 ? reply : undefined;
     });
     expect(addresses(r)).toEqual(['198.19.0.10']);
-    const slice = JSON.parse(await api.ok(['get', 'endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns', '-o', 'json'])) as {
+    const slice = JSON.parse(await api.kubectl.ok(['get', 'endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns', '-o', 'json'])) as {
       items: Array<{ endpoints: Array<{ addresses: string[] }>; ports: Array<{ port: number }> }>;
     };
     expect(slice.items.map((s) => [s.endpoints[0]?.addresses[0], s.ports[0]?.port])).toEqual([['198.18.0.1', dns.port]]);

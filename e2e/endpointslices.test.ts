@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { createLogger } from '../src/log/logger.ts';
 import { startEndpointSliceController } from '../src/local/endpointslices/controller.ts';
-import { eventually, startApiServerInProcess, type InProcessApiServer } from './support/api-server-in-process.ts';
+import { startApiServerInProcess, type InProcessApiServer } from './support/api-server-in-process.ts';
+import { waitFor } from './support/poll.ts';
 
 const MANIFEST = `
 apiVersion: v1
@@ -36,7 +37,7 @@ const status = (ip: string, ready: boolean) =>
   JSON.stringify({ status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } });
 
 async function slices(service: string): Promise<V1EndpointSlice[]> {
-  const out = await api.ok(['get', 'endpointslices', '-l', `kubernetes.io/service-name=${service}`, '-o', 'json']);
+  const out = await api.kubectl.ok(['get', 'endpointslices', '-l', `kubernetes.io/service-name=${service}`, '-o', 'json']);
   return (JSON.parse(out) as { items: V1EndpointSlice[] }).items;
 }
 
@@ -45,17 +46,14 @@ async function endpoints(service: string): Promise<string[]> {
   return (await slices(service)).flatMap((s) => (s.endpoints ?? []).map((e) => `${e.addresses[0]}:${e.conditions?.ready}`)).sort();
 }
 
-async function until(service: string, want: string[]): Promise<void> {
-  await eventually(`endpoints ${want.join(',')}`, async () => {
-    const got = await endpoints(service);
-    return JSON.stringify(got) === JSON.stringify(want) ? true : undefined;
-  });
+function expectEndpoints(service: string, want: string[]): Promise<void> {
+  return expect.poll(() => endpoints(service), { timeout: 15_000, message: `endpoints of ${service}` }).toEqual(want);
 }
 
 beforeAll(async () => {
   api = await startApiServerInProcess();
   controller = await startEndpointSliceController(api.kubeconfig, createLogger('warn', 'endpointslices-e2e'));
-  await api.ok(['apply', '-f', '-'], MANIFEST);
+  await api.kubectl.ok(['apply', '-f', '-'], { stdin: MANIFEST });
 });
 
 afterAll(async () => {
@@ -65,10 +63,10 @@ afterAll(async () => {
 
 describe('EndpointSlice controller', () => {
   it('keeps a placeholder slice while no pod has an IP, then lists pods as they get IPs', async () => {
-    await eventually('placeholder slice', async () => ((await slices('web')).length === 1 ? true : undefined));
-    await api.ok(['patch', 'pod', 'web-a', '--subresource=status', '--type=merge', '-p', status('198.18.16.10', true)]);
-    await api.ok(['patch', 'pod', 'web-b', '--subresource=status', '--type=merge', '-p', status('198.18.16.11', false)]);
-    await until('web', ['198.18.16.10:true', '198.18.16.11:false']);
+    await expect.poll(async () => (await slices('web')).length, { timeout: 15_000, message: 'placeholder slice' }).toBe(1);
+    await api.kubectl.ok(['patch', 'pod', 'web-a', '--subresource=status', '--type=merge', '-p', status('198.18.16.10', true)]);
+    await api.kubectl.ok(['patch', 'pod', 'web-b', '--subresource=status', '--type=merge', '-p', status('198.18.16.11', false)]);
+    await expectEndpoints('web', ['198.18.16.10:true', '198.18.16.11:false']);
     const [slice, ...rest] = await slices('web');
     expect(rest).toEqual([]);
     expect(slice!.metadata?.name).toMatch(/^web-/);
@@ -82,28 +80,38 @@ describe('EndpointSlice controller', () => {
 
   it('reflects readiness flips in place, and writes nothing when nothing changed', async () => {
     const before = (await slices('web'))[0]!.metadata!.name;
-    await api.ok(['patch', 'pod', 'web-a', '--subresource=status', '--type=merge', '-p', status('198.18.16.10', false)]);
-    await api.ok(['patch', 'pod', 'web-b', '--subresource=status', '--type=merge', '-p', status('198.18.16.11', true)]);
-    await until('web', ['198.18.16.10:false', '198.18.16.11:true']);
+    await api.kubectl.ok(['patch', 'pod', 'web-a', '--subresource=status', '--type=merge', '-p', status('198.18.16.10', false)]);
+    await api.kubectl.ok(['patch', 'pod', 'web-b', '--subresource=status', '--type=merge', '-p', status('198.18.16.11', true)]);
+    await expectEndpoints('web', ['198.18.16.10:false', '198.18.16.11:true']);
     const [slice] = await slices('web');
     expect(slice!.metadata!.name).toBe(before);
-    // An unrelated change to a pod (an annotation) must not rewrite the slice.
-    const rv = slice!.metadata!.resourceVersion;
-    await api.ok(['annotate', 'pod', 'web-a', 'note=unrelated']);
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect((await slices('web'))[0]!.metadata!.resourceVersion).toBe(rv);
+    // An unrelated change to a pod (an annotation) must not rewrite the slice. The readiness
+    // flip after it must, and the controller sees both in that order (one watch): so once the
+    // flip shows, every slice write since the annotation is counted, and there is one.
+    const written: string[] = [];
+    const watch = api.server.store.watch('endpointslices', { namespace: 'default', resourceVersion: slice!.metadata!.resourceVersion! }, (ev) => written.push(ev.type), () => undefined);
+    try {
+      await api.kubectl.ok(['annotate', 'pod', 'web-a', 'note=unrelated']);
+      await api.kubectl.ok(['patch', 'pod', 'web-a', '--subresource=status', '--type=merge', '-p', status('198.18.16.10', true)]);
+      await expectEndpoints('web', ['198.18.16.10:true', '198.18.16.11:true']);
+      expect(written).toEqual(['MODIFIED']);
+    } finally {
+      watch.stop();
+    }
+    await api.kubectl.ok(['patch', 'pod', 'web-a', '--subresource=status', '--type=merge', '-p', status('198.18.16.10', false)]);
+    await expectEndpoints('web', ['198.18.16.10:false', '198.18.16.11:true']);
   });
 
   it('drops pods that stop matching the selector and adds ones that start', async () => {
-    await api.ok(['patch', 'pod', 'web-c', '--subresource=status', '--type=merge', '-p', status('198.18.16.12', true)]);
-    await until('web', ['198.18.16.10:false', '198.18.16.11:true', '198.18.16.12:true']);
-    await api.ok(['label', 'pod', 'web-c', 'app=other', '--overwrite']);
-    await until('web', ['198.18.16.10:false', '198.18.16.11:true']);
+    await api.kubectl.ok(['patch', 'pod', 'web-c', '--subresource=status', '--type=merge', '-p', status('198.18.16.12', true)]);
+    await expectEndpoints('web', ['198.18.16.10:false', '198.18.16.11:true', '198.18.16.12:true']);
+    await api.kubectl.ok(['label', 'pod', 'web-c', 'app=other', '--overwrite']);
+    await expectEndpoints('web', ['198.18.16.10:false', '198.18.16.11:true']);
   });
 
   it('marks a terminating pod not ready but still serving', async () => {
-    await api.ok(['delete', 'pod', 'web-b', '--grace-period=60', '--wait=false']);
-    const endpoint = await eventually('web-b terminating', async () => {
+    await api.kubectl.ok(['delete', 'pod', 'web-b', '--grace-period=60', '--wait=false']);
+    const endpoint = await waitFor('web-b terminating', async () => {
       const e = (await slices('web')).flatMap((s) => s.endpoints ?? []).find((x) => x.targetRef?.name === 'web-b');
       return e?.conditions?.terminating ? e : undefined;
     });
@@ -111,7 +119,7 @@ describe('EndpointSlice controller', () => {
   });
 
   it('deletes the slices when the Service goes', async () => {
-    await api.ok(['delete', 'service', 'web']);
-    await eventually('slices gone', async () => ((await slices('web')).length === 0 ? true : undefined));
+    await api.kubectl.ok(['delete', 'service', 'web']);
+    await expect.poll(async () => (await slices('web')).length, { timeout: 15_000, message: 'slices gone' }).toBe(0);
   });
 });

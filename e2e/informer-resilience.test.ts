@@ -24,14 +24,6 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const cm = (name: string) => ({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name, namespace: 'default' }, data: { v: name } });
 
 describe('client-node informer', () => {
@@ -50,15 +42,15 @@ describe('client-node informer', () => {
     const names = () => informer.list('default').map((o) => o.metadata?.name).sort();
     await informer.start();
     try {
-      await until('initial list', () => names().includes('kube-root-ca.crt'));
+      await expect.poll(() => names().includes('kube-root-ca.crt'), { timeout: 10_000, interval: 20, message: 'initial list' }).toBe(true);
       await api.createNamespacedConfigMap({ namespace: 'default', body: cm('a1') });
-      await until('a1', () => names().includes('a1'));
+      await expect.poll(() => names().includes('a1'), { timeout: 10_000, interval: 20, message: 'a1' }).toBe(true);
       expect(lists).toBe(1);
 
       // A dropped watch (apiserver restart, timeout): changes made meanwhile arrive on resume, without a relist.
       server.store.dropWatches();
       await api.createNamespacedConfigMap({ namespace: 'default', body: cm('a2') });
-      await until('a2 after the drop', () => names().includes('a2'));
+      await expect.poll(() => names().includes('a2'), { timeout: 10_000, interval: 20, message: 'a2 after the drop' }).toBe(true);
       expect(lists).toBe(1);
 
       // A drop while history is compacted past the informer's resourceVersion: 410, relist.
@@ -66,7 +58,7 @@ describe('client-node informer', () => {
       server.store.put('configmaps', cm('a3'));
       server.store.remove('configmaps', 'default', 'a1');
       server.store.compact();
-      await until('a3 after the 410', () => names().includes('a3') && !names().includes('a1'));
+      await expect.poll(() => names().includes('a3') && !names().includes('a1'), { timeout: 10_000, interval: 20, message: 'a3 after the 410' }).toBe(true);
       expect(lists).toBe(2);
       expect(names()).toEqual(['a2', 'a3', 'kube-root-ca.crt']);
       // A relist reports deletions before additions.
@@ -87,7 +79,7 @@ describe('client-node informer', () => {
       (type, obj: { metadata?: { resourceVersion?: string }; code?: number }) => events.push({ type, rv: obj.metadata?.resourceVersion, code: obj.code }),
       () => undefined,
     );
-    await until('a bookmark', () => events.some((e) => e.type === 'BOOKMARK'));
+    await expect.poll(() => events.some((e) => e.type === 'BOOKMARK'), { timeout: 10_000, interval: 20, message: 'a bookmark' }).toBe(true);
     req.abort();
     expect(events.find((e) => e.type === 'BOOKMARK')?.rv).toBe(rv);
 
@@ -96,7 +88,7 @@ describe('client-node informer', () => {
     const expired: { type: string; code?: number }[] = [];
     let done = false;
     await watch.watch('/api/v1/namespaces/default/configmaps', { resourceVersion: rv }, (type, obj: { code?: number }) => expired.push({ type, code: obj.code }), () => (done = true));
-    await until('the expired watch to end', () => done);
+    await expect.poll(() => done, { timeout: 10_000, interval: 20, message: 'the expired watch to end' }).toBe(true);
     expect(expired).toEqual([{ type: 'ERROR', code: 410 }]);
   });
 });

@@ -3,7 +3,7 @@
 // burstlet's kubelet HTTPS API → the mock CCI's exec/log/port-forward of the pod.
 // The API server runs in this process (same server and pod proxy as `burstlet local`) so
 // that the test can give it a deny rule: the kubelet's SubjectAccessReview must answer 403.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../src/local/apiserver/index.ts';
 import { podProxyExtension } from '../src/local/proxy/index.ts';
-import { eventually, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
-import { kubectlPath, runKubectl, type KubectlRun, type KubectlVersion } from './support/local-cluster.ts';
+import { randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
+import { kubectlFor, kubectlPath, readOutput, type Kubectl, type KubectlVersion } from './support/kubectl.ts';
+import { burstPod } from './support/pods.ts';
+import { waitFor } from './support/poll.ts';
 
 const NODE = 'burst-streams';
 const DENIED_SA = 'kubelet-denied';
@@ -23,34 +25,10 @@ const kubeletPort = 20_000 + Math.floor(Math.random() * 30_000);
 let server: ApiServer;
 let cci: MockCci;
 let node: BurstNode;
+let k: Kubectl;
 
-function kubectl(args: string[], o: { env?: Record<string, string>; version?: KubectlVersion; stdin?: Buffer | string } = {}): Promise<KubectlRun> {
-  return runKubectl(server.kubeconfigPath, args, o);
-}
-
-async function ok(args: string[], stdin = ''): Promise<string> {
-  const r = await kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout.toString();
-}
-
-function pod(name: string, container: object): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default' },
-    spec: {
-      nodeName: NODE,
-      automountServiceAccountToken: false,
-      terminationGracePeriodSeconds: 2,
-      tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
-      containers: [container],
-    },
-  });
-}
-
-function waitRunning(name: string): Promise<true> {
-  return eventually(async () => ((await ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])) === 'Running' ? true : undefined), 60_000, `${name} Running`);
+function waitRunning(name: string): Promise<void> {
+  return expect.poll(() => k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']), { timeout: 60_000, message: `${name} Running` }).toBe('Running');
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -63,9 +41,9 @@ function curl(args: string[]): Promise<{ code: number; stdout: string }> {
 
 /** A token of the ServiceAccount (created when missing), from the TokenRequest API (as JSON: the local API server speaks no protobuf). */
 async function serviceAccountToken(name: string): Promise<string> {
-  await kubectl(['create', '-f', '-'], { stdin: JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'default' } }) });
+  await k.run(['create', '-f', '-'], { stdin: JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'default' } }) });
   const request = JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } });
-  const r = JSON.parse(await ok(['create', '--raw', `/api/v1/namespaces/default/serviceaccounts/${name}/token`, '-f', '-'], request)) as { status: { token: string } };
+  const r = JSON.parse(await k.ok(['create', '--raw', `/api/v1/namespaces/default/serviceaccounts/${name}/token`, '-f', '-'], { stdin: request })) as { status: { token: string } };
   return r.status.token;
 }
 
@@ -76,6 +54,7 @@ beforeAll(async () => {
     extensions: [podProxyExtension({ allowUnverifiedKubelets: true })],
     denyRules: [{ user: `system:serviceaccount:default:${DENIED_SA}` }],
   });
+  k = kubectlFor(server.kubeconfigPath);
   cci = await startMockCci({ subnet: randomSubnet(), args: isRoot ? ['--runtime=isolated', `--state-dir=${join(tmp, 'cci')}`] : [] });
   node = await startBurstNode({
     kubeconfig: server.kubeconfigPath,
@@ -83,14 +62,12 @@ beforeAll(async () => {
     name: NODE,
     args: ['--address=127.0.0.1', `--port=${kubeletPort}`, `--client-ca-file=${join(tmp, 'api', 'ca.pem')}`, '--authentication-token-webhook'],
   });
-  await ok(['create', '-f', '-'], pod('shell', {
-    name: 'app',
-    image: 'busybox',
-    command: ['sh', '-c', 'echo started; i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.5; done'],
-  }));
-  await ok(['create', '-f', '-'], pod('web', { name: 'nginx', image: 'nginx', ports: [{ containerPort: 80 }] }));
-  // Restarts (restartPolicy Always): each run prints its own start time, for --previous.
-  await ok(['create', '-f', '-'], pod('restarter', { name: 'app', image: 'busybox', command: ['sh', '-c', 'echo run $(date +%s%N); sleep 1; exit 1'] }));
+  await k.create(
+    burstPod('shell', NODE, [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'echo started; i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.5; done'] }]),
+    burstPod('web', NODE, [{ name: 'nginx', image: 'nginx', ports: [{ containerPort: 80 }] }]),
+    // Restarts (restartPolicy Always): each run prints its own start time, for --previous.
+    burstPod('restarter', NODE, [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'echo run $(date +%s%N); sleep 1; exit 1'] }]),
+  );
   await Promise.all([waitRunning('shell'), waitRunning('web')]);
 }, 120_000);
 
@@ -109,7 +86,7 @@ const variants: { name: string; version: KubectlVersion; env: Record<string, str
 
 describe.each(variants)('$name into a burst pod', ({ version, env }) => {
   it('exec -- echo hi', async () => {
-    const r = await kubectl(['exec', 'shell', '--', 'echo', 'hi'], { env, version });
+    const r = await k.run(['exec', 'shell', '--', 'echo', 'hi'], { env, version });
     expect(r.stderr).toBe('');
     expect(r.stdout.toString()).toBe('hi\n');
     expect(r.code).toBe(0);
@@ -117,45 +94,35 @@ describe.each(variants)('$name into a burst pod', ({ version, env }) => {
 
   it('exec -i returns 10 MiB of stdin intact', async () => {
     const payload = randomBytes(10 << 20);
-    const r = await kubectl(['exec', '-i', 'shell', '--', 'cat'], { env, version, stdin: payload });
+    const r = await k.run(['exec', '-i', 'shell', '--', 'cat'], { env, version, stdin: payload });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.length).toBe(payload.length);
-    expect(sha(r.stdout)).toBe(sha(payload));
+    expect(r.bytes.length).toBe(payload.length);
+    expect(sha(r.bytes)).toBe(sha(payload));
   });
 
   it("exec -- sh -c 'exit 3' makes kubectl exit 3, stdout and stderr apart", async () => {
-    const r = await kubectl(['exec', 'shell', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { env, version });
+    const r = await k.run(['exec', 'shell', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { env, version });
     expect(r.code).toBe(3);
     expect(r.stdout.toString()).toBe('out\n');
     expect(r.stderr).toContain('err\n');
   });
 
   it('port-forward to the nginx pod carries two curls at once', async () => {
-    const child = spawn(kubectlPath(version), ['port-forward', 'pod/web', ':80'], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
+    const forward = await k.portForward('pod/web', 80, { env, version });
+    const localPort = forward.port;
     try {
-      const localPort = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.once('exit', (code) => reject(new Error(`kubectl port-forward exited ${code}: ${err}`)));
-      });
       const [a, b] = await Promise.all([curl([`http://127.0.0.1:${localPort}/`]), curl([`http://127.0.0.1:${localPort}/`])]);
       expect(a.code).toBe(0);
       expect(b.code).toBe(0);
       expect(a.stdout).toMatch(/nginx/i);
       expect(b.stdout).toBe(a.stdout);
     } finally {
-      child.kill('SIGTERM');
+      forward.close();
     }
   });
 
   it('logs', async () => {
-    const r = await kubectl(['logs', 'shell'], { env, version });
+    const r = await k.run(['logs', 'shell'], { env, version });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.toString()).toMatch(/^started\ntick 1\n/);
   });
@@ -163,7 +130,7 @@ describe.each(variants)('$name into a burst pod', ({ version, env }) => {
 
 describe('errors and cleanup (1.33)', () => {
   it('an unknown container is a NotFound error naming it', async () => {
-    const r = await kubectl(['exec', 'shell', '-c', 'nope', '--', 'true']);
+    const r = await k.run(['exec', 'shell', '-c', 'nope', '--', 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('container nope is not valid for pod shell');
   });
@@ -171,45 +138,40 @@ describe('errors and cleanup (1.33)', () => {
   it('an exec whose client vanishes ends the process in the pod', async () => {
     const marker = String(100_000 + Math.floor(Math.random() * 800_000));
     const running = (): Promise<boolean> => new Promise((resolve) => execFile('pgrep', ['-f', `^sleep ${marker}$`], (err) => resolve(!err)));
-    const child = spawn(kubectlPath('1.33'), ['exec', 'shell', '--', 'sleep', marker], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath } });
-    await eventually(async () => ((await running()) ? true : undefined), 15_000, 'the exec\'d sleep running');
+    const child = k.spawn(['exec', 'shell', '--', 'sleep', marker]);
+    await waitFor('the exec\'d sleep running', async () => ((await running()) ? true : undefined), { timeoutMs: 15_000 });
     child.kill('SIGKILL');
-    await eventually(async () => ((await running()) ? undefined : true), 15_000, 'the exec\'d sleep gone after the client vanished');
+    await waitFor('the exec\'d sleep gone after the client vanished', async () => ((await running()) ? undefined : true), { timeoutMs: 15_000 });
   });
 });
 
 describe('kubectl logs options (1.33)', () => {
   it('--tail=2 gives the last two lines', async () => {
-    const r = await kubectl(['logs', 'shell', '--tail=2']);
+    const r = await k.run(['logs', 'shell', '--tail=2']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.toString()).toMatch(/^tick \d+\ntick \d+\n$/);
   });
 
   it('--timestamps prefixes RFC 3339 times', async () => {
-    const r = await kubectl(['logs', 'shell', '--tail=1', '--timestamps']);
+    const r = await k.run(['logs', 'shell', '--tail=1', '--timestamps']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.toString()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z tick \d+\n$/);
   });
 
   it('--since=1h includes the first line; --since=1s only recent ones', async () => {
-    const all = (await kubectl(['logs', 'shell', '--since=1h'])).stdout.toString();
+    const all = (await k.run(['logs', 'shell', '--since=1h'])).stdout.toString();
     expect(all).toMatch(/^started\n/);
-    const recent = (await kubectl(['logs', 'shell', '--since=1s'])).stdout.toString();
+    const recent = (await k.run(['logs', 'shell', '--since=1s'])).stdout.toString();
     expect(recent).not.toContain('started');
     expect(recent.split('\n').filter(Boolean).length).toBeLessThan(all.split('\n').filter(Boolean).length);
   });
 
   it('logs -f follows new lines until the client leaves', async () => {
-    const child = spawn(kubectlPath('1.33'), ['logs', '-f', 'shell', '--tail=1'], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath } });
+    const child = k.spawn(['logs', '-f', 'shell', '--tail=1']);
     try {
-      const ticks = await new Promise<number[]>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const seen = [...out.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
-          if (seen.length >= 4) resolve(seen);
-        });
-        child.once('exit', (code) => reject(new Error(`kubectl logs -f exited ${code} after ${JSON.stringify(out)}`)));
+      const ticks = await readOutput(child, (out) => {
+        const seen = [...out.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
+        return seen.length >= 4 ? seen : undefined;
       });
       expect(ticks.slice(0, 4)).toEqual([ticks[0]!, ticks[0]! + 1, ticks[0]! + 2, ticks[0]! + 3]);
     } finally {
@@ -218,23 +180,18 @@ describe('kubectl logs options (1.33)', () => {
   });
 
   it('--previous shows the run before the restart', async () => {
-    await eventually(async () => (Number(await ok(['get', 'pod', 'restarter', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])) >= 1 ? true : undefined), 60_000, 'a restart');
-    const previous = await kubectl(['logs', 'restarter', '--previous']);
+    await waitFor('a restart', async () => (Number(await k.ok(['get', 'pod', 'restarter', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])) >= 1 ? true : undefined), { timeoutMs: 60_000 });
+    const previous = await k.run(['logs', 'restarter', '--previous']);
     expect(previous.code, previous.stderr).toBe(0);
     expect(previous.stdout.toString()).toMatch(/^run \d+\n$/);
   });
 
   it('attach streams the running container\'s output', async () => {
-    const child = spawn(kubectlPath('1.33'), ['attach', 'shell'], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath } });
+    const child = k.spawn(['attach', 'shell']);
     try {
-      const ticks = await new Promise<number[]>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const seen = [...out.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
-          if (seen.length >= 2) resolve(seen);
-        });
-        child.once('exit', (code) => reject(new Error(`kubectl attach exited ${code} after ${JSON.stringify(out)}`)));
+      const ticks = await readOutput(child, (out) => {
+        const seen = [...out.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
+        return seen.length >= 2 ? seen : undefined;
       });
       expect(ticks[1]).toBe(ticks[0]! + 1);
     } finally {
@@ -248,12 +205,12 @@ describe('kubectl cp and a terminal (1.33)', () => {
     const local = join(tmp, 'up.bin');
     const payload = randomBytes(300_000);
     writeFileSync(local, payload);
-    const up = await kubectl(['cp', local, 'shell:/tmp/up.bin']);
+    const up = await k.run(['cp', local, 'shell:/tmp/up.bin']);
     expect(up.code, up.stderr).toBe(0);
-    const inPod = await kubectl(['exec', 'shell', '--', 'sha256sum', '/tmp/up.bin']);
+    const inPod = await k.run(['exec', 'shell', '--', 'sha256sum', '/tmp/up.bin']);
     expect(inPod.stdout.toString().split(' ')[0]).toBe(sha(payload));
     const back = join(tmp, 'down.bin');
-    const down = await kubectl(['cp', 'shell:/tmp/up.bin', back]);
+    const down = await k.run(['cp', 'shell:/tmp/up.bin', back]);
     expect(down.code, down.stderr).toBe(0);
     expect(sha(readFileSync(back))).toBe(sha(payload));
   });
@@ -268,12 +225,12 @@ describe('kubectl cp and a terminal (1.33)', () => {
     await tmux('new-session', '-d', '-x', '90', '-y', '25', `${kubectlPath('1.33')} exec -it shell -- sh -c '${remote}'`);
     try {
       const pane = (): Promise<string> => tmux('capture-pane', '-p');
-      await eventually(async () => ((await pane()).includes('resize-now') ? true : undefined), 15_000, 'the first stty size');
+      await waitFor('the first stty size', async () => ((await pane()).includes('resize-now') ? true : undefined), { timeoutMs: 15_000 });
       await tmux('resize-window', '-x', '101', '-y', '33');
-      const text = await eventually(async () => {
+      const text = await waitFor('stty size after the resize', async () => {
         const t = await pane();
         return /resize-now\s+33 101/.test(t) ? t : undefined;
-      }, 15_000, 'stty size after the resize');
+      }, { timeoutMs: 15_000 });
       expect(text).toMatch(/25 90\s+resize-now/);
     } finally {
       await tmux('kill-server').catch(() => undefined);

@@ -2,7 +2,6 @@
 // SubjectAccessReview against the real (local) apiserver, 401/403 on the kubelet port directly,
 // and real kubectl exec/port-forward through the apiserver's proxy into the kubelet server
 // (commands run on this host through the test backend).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
@@ -17,7 +16,7 @@ import { KubeletAuth } from '../src/provider/kubelet/auth.ts';
 import { kubeReviewClient } from '../src/provider/kubelet/reviews.ts';
 import { startKubeletServer, type KubeletServer } from '../src/provider/kubelet/server.ts';
 import { selfSignedServingCert } from '../src/provider/kubelet/serving-cert.ts';
-import { kubectlPath, runKubectl, type KubectlVersion } from './support/local-cluster.ts';
+import { kubectlFor, type Kubectl } from './support/kubectl.ts';
 import { localProcessBackend } from './support/test-kubelet.ts';
 
 const POD: Pod = { metadata: { name: 'p', namespace: 'default', uid: 'u' }, spec: { nodeName: 'vk', containers: [{ name: 'app', image: 'nginx' }] } };
@@ -27,16 +26,7 @@ let server: ApiServer;
 let kube: KubeClient;
 let kubelet: KubeletServer;
 let echo: net.Server;
-
-async function kubectl(args: string[], env: Record<string, string> = {}, version: KubectlVersion = '1.33', stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await runKubectl(server.kubeconfigPath, args, { env, version, stdin });
-  return { ...r, stdout: r.stdout.toString() };
-}
-
-async function ok(args: string[], stdin = ''): Promise<void> {
-  const r = await kubectl(args, {}, '1.33', stdin);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-}
+let k: Kubectl;
 
 function get(path: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -59,6 +49,7 @@ beforeAll(async () => {
     extensions: [podProxyExtension({ allowUnverifiedKubelets: true })],
     denyRules: [{ user: 'bob', resource: 'nodes', subresource: 'proxy' }],
   });
+  k = kubectlFor(server.kubeconfigPath);
   kube = await KubeClient.create(loadKubeConfig(server.kubeconfigPath));
   kubelet = await startKubeletServer({
     nodeName: 'vk',
@@ -72,11 +63,11 @@ beforeAll(async () => {
   echo = net.createServer((s) => s.pipe(s));
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
 
-  await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'vk' } }));
+  await k.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'vk' } });
   const status = { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } };
-  await ok(['patch', 'node', 'vk', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
-  await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...POD }));
-  await ok(['patch', 'pod', 'p', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running' } })]);
+  await k.ok(['patch', 'node', 'vk', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+  await k.create({ apiVersion: 'v1', kind: 'Pod', ...POD });
+  await k.ok(['patch', 'pod', 'p', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running' } })]);
 }, 60_000);
 
 afterAll(async () => {
@@ -101,26 +92,17 @@ describe('kubelet API against the local API server', () => {
     ['SPDY', { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
   ] as [string, Record<string, string>][]) {
     it(`kubectl 1.33 (${name}) exec through the proxy into the kubelet server`, async () => {
-      const hi = await kubectl(['exec', 'p', '--', 'echo', 'hi'], env);
+      const hi = await k.run(['exec', 'p', '--', 'echo', 'hi'], { env });
       expect(hi.stdout, hi.stderr).toBe('hi\n');
-      expect((await kubectl(['exec', 'p', '--', 'sh', '-c', 'exit 3'], env)).code).toBe(3);
+      expect((await k.run(['exec', 'p', '--', 'sh', '-c', 'exit 3'], { env })).code).toBe(3);
     });
   }
 
   it('kubectl 1.27 exec and port-forward through the proxy into the kubelet server', async () => {
-    expect((await kubectl(['exec', 'p', '--', 'echo', 'old'], {}, '1.27')).stdout).toBe('old\n');
-    const port = (echo.address() as AddressInfo).port;
-    const child = spawn(kubectlPath('1.27'), ['port-forward', 'pod/p', `:${port}`], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath } });
+    expect((await k.run(['exec', 'p', '--', 'echo', 'old'], { version: '1.27' })).stdout).toBe('old\n');
+    const forward = await k.portForward('pod/p', (echo.address() as AddressInfo).port, { version: '1.27' });
+    const local = forward.port;
     try {
-      const local = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`port-forward exited ${code}`)));
-      });
       const reply = await new Promise<string>((resolve, reject) => {
         const s = net.connect(local, '127.0.0.1', () => s.end('ping'));
         let got = '';
@@ -130,7 +112,7 @@ describe('kubelet API against the local API server', () => {
       });
       expect(reply).toBe('ping');
     } finally {
-      child.kill('SIGTERM');
+      forward.close();
     }
   });
 });

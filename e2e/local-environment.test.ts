@@ -54,12 +54,9 @@ describe.skipIf(!isRoot)('burstlet local --nodes: the seed\'s Service example', 
 
   beforeAll(async () => {
     cluster = await startLocalCluster({ args: ['--nodes'], readyTimeoutMs: 90_000 });
-    const applied = await cluster.kubectl(['apply', '-f', '-'], { stdin: manifests });
+    const applied = await cluster.kubectl.run(['apply', '-f', '-'], { stdin: manifests });
     expect(applied.stderr).toBe('');
-    const ready = await cluster.kubectl(
-      ['wait', '--for=condition=Ready', 'pod/burst-web', 'pod/cluster-web', 'pod/cluster-client', 'pod/burst-client', '--timeout=90s'],
-      { timeoutMs: 100_000 },
-    );
+    const ready = await cluster.kubectl.run(['wait', '--for=condition=Ready', 'pod/burst-web', 'pod/cluster-web', 'pod/cluster-client', 'pod/burst-client', '--timeout=90s'], { timeoutMs: 100_000 });
     expect(ready.code, ready.stderr).toBe(0);
   }, 200_000);
 
@@ -68,16 +65,16 @@ describe.skipIf(!isRoot)('burstlet local --nodes: the seed\'s Service example', 
   });
 
   async function curl(from: string, url: string): Promise<string> {
-    const r = await cluster.kubectl(['exec', from, '--', 'curl', '-s', '-m', '10', '-o', '/dev/null', '-w', '%{http_code}', url], { timeoutMs: 30_000 });
+    const r = await cluster.kubectl.run(['exec', from, '--', 'curl', '-s', '-m', '10', '-o', '/dev/null', '-w', '%{http_code}', url], { timeoutMs: 30_000 });
     return `${r.stdout}${r.code === 0 ? '' : ` (exit ${r.code}: ${r.stderr.trim()})`}`;
   }
 
   async function clusterIP(service: string): Promise<string> {
-    return (await cluster.kubectl(['get', 'svc', service, '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
+    return (await cluster.kubectl.run(['get', 'svc', service, '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
   }
 
   it('burst pods and cluster pods run on their nodes with IPs from their subnets', async () => {
-    const wide = await cluster.kubectl(['get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.podIP}{"\\n"}{end}']);
+    const wide = await cluster.kubectl.run(['get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.podIP}{"\\n"}{end}']);
     const rows = Object.fromEntries(wide.stdout.trim().split('\n').map((l) => { const [n, node, ip] = l.split(' '); return [n, { node, ip }]; }));
     expect(rows['burst-web']).toMatchObject({ node: 'burstlet-cci', ip: expect.stringMatching(/^198\.18\.0\./) });
     expect(rows['cluster-web']).toMatchObject({ node: 'cluster-node-1', ip: expect.stringMatching(/^198\.18\.16\./) });
@@ -94,16 +91,16 @@ describe.skipIf(!isRoot)('burstlet local --nodes: the seed\'s Service example', 
   });
 
   it('a burst pod\'s resolv.conf names the cluster DNS after nameserver on its first line', async () => {
-    const r = await cluster.kubectl(['exec', 'burst-web', '--', 'cat', '/etc/resolv.conf']);
+    const r = await cluster.kubectl.run(['exec', 'burst-web', '--', 'cat', '/etc/resolv.conf']);
     expect(r.stdout.split('\n')[0]).toBe('nameserver 198.19.0.10');
     expect(r.stdout).toContain('search default.svc.cluster.local svc.cluster.local cluster.local\n');
   });
 
   it('shows the sidecar\'s health as a pod condition and hides its container', async () => {
     // The pod is Ready once nginx is; the sidecar's readiness probe (every 2 s) may pass a moment later.
-    const ready = await cluster.kubectl(['wait', '--for=condition=burstlet.io/NetworkReady', 'pod/burst-web', '--timeout=20s'], { timeoutMs: 30_000 });
+    const ready = await cluster.kubectl.run(['wait', '--for=condition=burstlet.io/NetworkReady', 'pod/burst-web', '--timeout=20s'], { timeoutMs: 30_000 });
     expect(ready.code, ready.stderr).toBe(0);
-    const pod = JSON.parse((await cluster.kubectl(['get', 'pod', 'burst-web', '-o', 'json'])).stdout) as {
+    const pod = JSON.parse((await cluster.kubectl.run(['get', 'pod', 'burst-web', '-o', 'json'])).stdout) as {
       status: { conditions: { type: string; status: string }[]; containerStatuses: { name: string }[] };
     };
     expect(pod.status.conditions, JSON.stringify(pod.status.conditions)).toContainEqual(expect.objectContaining({ type: 'burstlet.io/NetworkReady', status: 'True' }));

@@ -10,6 +10,8 @@ import { CciClient, CciError } from '../src/cci/client.ts';
 import type { CciContainer, CciPod } from '../src/cci/types.ts';
 import { isGone, isTransient } from '../src/kube/errors.ts';
 import { openWebSocketRemoteCommand } from '../src/streams/websocket-remote-command.ts';
+import { cciPod } from './support/pods.ts';
+import { pollUntil } from './support/poll.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
 const TOKEN = 'e2e-token-not-secret';
@@ -51,37 +53,15 @@ async function startMock(args: string[]): Promise<Mock> {
   };
 }
 
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(v).slice(0, 1500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const text = async (s: NodeJS.ReadableStream): Promise<string> => {
   let out = '';
   for await (const chunk of s) out += (chunk as Buffer).toString();
   return out;
 };
 
-function pod(name: string, containers: CciContainer[], extra: Partial<CciPod['spec']> = {}): CciPod {
-  return {
-    apiVersion: 'cci/v2',
-    kind: 'Pod',
-    metadata: { name, annotations: { 'burstlet.io/pod-uid': `uid-${name}`, 'burstlet.io/pod': `team/${name}` } },
-    spec: {
-      restartPolicy: 'Always',
-      hostname: name,
-      terminationGracePeriodSeconds: 5,
-      dnsConfig: { nameservers: ['198.19.0.10'], searches: ['team.svc.cluster.local', 'svc.cluster.local'], options: [{ name: 'ndots', value: '5' }] },
-      ...extra,
-      containers,
-    },
-  };
-}
+/** Pods of the Kubernetes namespace "team", with 5 s to stop. */
+const pod = (name: string, containers: CciContainer[], extra: Partial<CciPod['spec']> = {}): CciPod =>
+  cciPod(name, containers, 'team', { terminationGracePeriodSeconds: 5, ...extra });
 
 /** The network namespaces of the instance using stateDir (named after a hash of it). */
 function ownNetns(stateDir: string): string[] {
@@ -125,7 +105,7 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
 
   it('runs a pod: Running with an IP from the subnet, env expansion and logs', async () => {
     await cci.createPod(pod('hello', [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'echo "hello $(WHO)"; echo oops >&2; exec sleep ' + marker], env: [{ name: 'WHO', value: 'world' }] }]));
-    const running = await eventually(() => cci.getPod('hello'), (p) => p.status?.phase === 'Running');
+    const running = await pollUntil('hello Running', () => cci.getPod('hello'), (p) => p.status?.phase === 'Running', { timeoutMs: 20_000 });
     expect(running.status!.podIP!.startsWith(`198.18.${third}.`)).toBe(true);
     const c = running.status!.containerStatuses![0]!;
     expect(c).toMatchObject({ name: 'app', ready: true, started: true, restartCount: 0 });
@@ -133,7 +113,7 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     expect(running.status!.conditions!.find((x) => x.type === 'Ready')!.status).toBe('True');
     // stdout and stderr are two pipes: lines written back to back on each may be read in either
     // order (as with any container runtime), so the merged log's order is not asserted.
-    const logs = await eventually(() => cci.logs('hello').then(text), (t) => t.includes('oops') && t.includes('hello'));
+    const logs = await pollUntil('hello\'s log with stdout and stderr', () => cci.logs('hello').then(text), (t) => t.includes('oops') && t.includes('hello'), { timeoutMs: 20_000 });
     expect(logs.split('\n').sort()).toEqual(['', 'hello world', 'oops']);
     expect(await text(await cci.logs('hello', { timestamps: true, tailLines: 1 }))).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z (oops|hello world)\n$/);
     expect(await text(await cci.logs('hello', { limitBytes: 3 }))).toBe(logs.slice(0, 3));
@@ -147,7 +127,7 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
       { name: 'pwd', image: 'busybox', command: ['pwd'], workingDir: '/tmp' },
       { name: 'id', image: 'busybox', command: ['id'], securityContext: { runAsUser: 1234, runAsGroup: 2345 } },
     ], { restartPolicy: 'Never' }));
-    await eventually(() => cci.getPod('envy'), (p) => p.status?.phase === 'Succeeded');
+    await pollUntil('envy Succeeded', () => cci.getPod('envy'), (p) => p.status?.phase === 'Succeeded', { timeoutMs: 20_000 });
     const env = (await text(await cci.logs('envy', { container: 'env' }))).split('\n');
     expect(env).toContain('dotted.name=d');
     expect(env).toContain("plain=it's");
@@ -157,23 +137,23 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
 
   it('reports exit code 3, counts restarts with CrashLoopBackOff, and keeps the previous log', async () => {
     await cci.createPod(pod('exit3', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo bye; exit 3'] }], { restartPolicy: 'Never' }));
-    const done = await eventually(() => cci.getPod('exit3'), (p) => p.status?.phase === 'Failed');
+    const done = await pollUntil('exit3 Failed', () => cci.getPod('exit3'), (p) => p.status?.phase === 'Failed', { timeoutMs: 20_000 });
     expect(done.status!.containerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
     await cci.createPod(pod('crash', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo run; exit 1'] }]));
-    const looping = await eventually(() => cci.getPod('crash'), (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2);
+    const looping = await pollUntil('two restarts of crash', () => cci.getPod('crash'), (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2, { timeoutMs: 20_000 });
     const cs = looping.status!.containerStatuses![0]!;
     expect(looping.status!.phase).toBe('Running');
     expect(cs.lastState!.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
-    await eventually(() => cci.getPod('crash'), (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
+    await pollUntil('crash in CrashLoopBackOff', () => cci.getPod('crash'), (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff', { timeoutMs: 20_000 });
     expect(await text(await cci.logs('crash', { previous: true }))).toBe('run\n');
   });
 
   it('follows logs until the container ends, and enforces activeDeadlineSeconds', async () => {
     await cci.createPod(pod('ticker', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'for i in 1 2 3; do echo $i; sleep 0.3; done'] }], { restartPolicy: 'Never' }));
-    await eventually(() => cci.getPod('ticker'), (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+    await pollUntil('ticker running', () => cci.getPod('ticker'), (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined, { timeoutMs: 20_000 });
     expect(await text(await cci.logs('ticker', { follow: true }))).toBe('1\n2\n3\n');
     await cci.createPod(pod('deadline', [{ name: 'c', image: 'busybox', command: ['sleep', marker] }], { activeDeadlineSeconds: 1, terminationGracePeriodSeconds: 1 }));
-    const failed = await eventually(() => cci.getPod('deadline'), (p) => p.status?.phase === 'Failed');
+    const failed = await pollUntil('deadline Failed', () => cci.getPod('deadline'), (p) => p.status?.phase === 'Failed', { timeoutMs: 20_000 });
     expect(failed.status).toMatchObject({ reason: 'DeadlineExceeded' });
   });
 
@@ -184,7 +164,7 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     const watching = cci.watchPods(list.metadata.resourceVersion, (e) => seen.push(`${e.type} ${'metadata' in e.object ? e.object.metadata.name : ''}`), abort.signal);
     await cci.createPod(pod('watched', [{ name: 'c', image: 'busybox' }]));
     try {
-      await eventually(async () => seen, (x) => x.includes('ADDED watched'));
+      await pollUntil('the watch to see the pod added', async () => seen, (x) => x.includes('ADDED watched'), { timeoutMs: 20_000 });
     } finally {
       abort.abort();
     }
@@ -202,7 +182,7 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
         livenessProbe: { exec: { command: ['sh', '-c', 'exit 1'] }, periodSeconds: 1, failureThreshold: 2 },
       }], { initContainers: [{ name: 'init-a', image: 'busybox', command: ['true'] }, { name: 'init-b', image: 'busybox', command: ['sh', '-c', 'echo init-b'] }], terminationGracePeriodSeconds: 1 }),
     );
-    const p = await eventually(() => cci.getPod('probed'), (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 30_000);
+    const p = await pollUntil('a liveness restart of probed', () => cci.getPod('probed'), (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, { timeoutMs: 30_000 });
     expect(p.status!.initContainerStatuses!.map((s) => s.state?.terminated?.reason)).toEqual(['Completed', 'Completed']);
     expect(p.status!.conditions!.find((x) => x.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
     expect(p.status!.containerStatuses![0]!.ready).toBe(false);
@@ -231,7 +211,7 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     expect(result).toEqual({ exitCode: 0 });
     expect(out).toContain('45 123');
     await cci.createPod(pod('ticking', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'while true; do echo tick; sleep 0.2; done'] }]));
-    await eventually(() => cci.getPod('ticking'), (p) => p.status?.phase === 'Running');
+    await pollUntil('ticking Running', () => cci.getPod('ticking'), (p) => p.status?.phase === 'Running', { timeoutMs: 20_000 });
     const attached = await openWebSocketRemoteCommand(cci.attach('ticking', {}), { stdin: false, stdout: true, stderr: true, tty: false });
     const first = await new Promise<string>((resolve) => attached.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
     expect(first).toBe('tick\n');
@@ -246,14 +226,14 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
       readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1 },
       volumeMounts: [{ name: 'html', mountPath: '/usr/share/nginx/html', readOnly: true }],
     }], { volumes: [html] }));
-    await eventually(() => cci.getPod('web'), (p) => p.status?.containerStatuses?.[0]?.ready === true);
+    await pollUntil('web ready', () => cci.getPod('web'), (p) => p.status?.containerStatuses?.[0]?.ready === true, { timeoutMs: 20_000 });
     const conn = await cci.portForward('web', port);
     conn.write('GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n');
     const response = await text(conn);
     expect(response).toMatch(/^HTTP\/1\.1 200 OK/);
     // Only the isolated runtime mounts volumes at their mountPath.
     expect(response).toContain(runtime === 'isolated' ? '<h1>from a volume</h1>' : 'Welcome to nginx!');
-    const access = await eventually(() => cci.logs('web').then(text), (t) => t.includes('"GET / HTTP/1.1" 200'));
+    const access = await pollUntil('web\'s access log line', () => cci.logs('web').then(text), (t) => t.includes('"GET / HTTP/1.1" 200'), { timeoutMs: 20_000 });
     expect(access).toMatch(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ HTTP\/1\.1" 200/);
   });
 
@@ -267,9 +247,9 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
         preStop: { exec: { command: ['sh', '-c', `echo pre-stop >> ${mark}`] } },
       },
     }]));
-    await eventually(() => readFile(mark, 'utf8').catch(() => ''), (t) => t === 'post-start\n');
+    await pollUntil('the postStart mark', () => readFile(mark, 'utf8').catch(() => ''), (t) => t === 'post-start\n', { timeoutMs: 20_000 });
     await cci.deletePod('hooked', 5);
-    await eventually(() => cci.listPods().then((l) => l.items.some((p) => p.metadata.name === 'hooked')), (present) => !present);
+    await pollUntil('the pod gone', () => cci.listPods().then((l) => l.items.some((p) => p.metadata.name === 'hooked')), (present) => !present, { timeoutMs: 20_000 });
     expect(await readFile(mark, 'utf8')).toBe('post-start\npre-stop\nterm\n');
   });
 
@@ -282,26 +262,26 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
       },
       { name: 'second', image: 'busybox', command: ['sh', '-c', `echo second-started >> ${mark}; sleep infinity`] },
     ]));
-    await eventually(() => readFile(mark, 'utf8').catch(() => ''), (t) => t.includes('second-started'));
+    await pollUntil('the second container started', () => readFile(mark, 'utf8').catch(() => ''), (t) => t.includes('second-started'), { timeoutMs: 20_000 });
     expect(await readFile(mark, 'utf8')).toBe('hook-done\nsecond-started\n');
     await cci.deletePod('ordered', 0);
     // Gone before the next test counts the IPs in use.
-    await eventually(() => cci.listPods().then((l) => l.items.some((p) => p.metadata.name === 'ordered')), (present) => !present);
+    await pollUntil('the pod gone', () => cci.listPods().then((l) => l.items.some((p) => p.metadata.name === 'ordered')), (present) => !present, { timeoutMs: 20_000 });
   });
 
   it('deletes within the grace period leaving no process, namespace or IP behind', async () => {
     const before = (await cci.network()).status.usedIPs;
     await cci.createPod(pod('stubborn', [{ name: 'c', image: 'busybox', command: ['sh', '-c', `trap "" TERM; sleep ${marker}1 & wait; sleep ${marker}1`] }]));
-    await eventually(() => cci.getPod('stubborn'), (p) => p.status?.phase === 'Running');
+    await pollUntil('stubborn Running', () => cci.getPod('stubborn'), (p) => p.status?.phase === 'Running', { timeoutMs: 20_000 });
     const t0 = Date.now();
     const marked = await cci.deletePod('stubborn', 2);
     expect(marked.metadata.deletionGracePeriodSeconds).toBe(2);
-    await eventually(() => cci.listPods().then((l) => l.items.map((p) => p.metadata.name)), (names) => !names.includes('stubborn'), 10_000);
+    await pollUntil('stubborn gone', () => cci.listPods().then((l) => l.items.map((p) => p.metadata.name)), (names) => !names.includes('stubborn'), { timeoutMs: 10_000 });
     expect(Date.now() - t0).toBeLessThan(4_000);
     expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(`sleep ${marker}1`);
     expect((await cci.network()).status.usedIPs).toBe(before);
     for (const name of (await cci.listPods()).items.map((p) => p.metadata.name)) await cci.deletePod(name, 0);
-    await eventually(() => cci.network(), (n) => n.status.usedIPs === 0);
+    await pollUntil('every IP free', () => cci.network(), (n) => n.status.usedIPs === 0, { timeoutMs: 20_000 });
     expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(`sleep ${marker}`);
     if (runtime === 'isolated') expect(ownNetns(path.join(mock.dir, 'state'))).toEqual([]);
   });
@@ -315,7 +295,7 @@ describe.each(runtimes)('mock-cci --runtime=%s after a crash', (runtime) => {
     const first = await startMock([...args, `--state-dir=${stateParent}/state`]);
     const cci = new CciClient({ endpoint: first.url, token: TOKEN, namespace: 'default' });
     await cci.createPod(pod('left', [{ name: 'c', image: 'busybox', command: ['sleep', marker] }]));
-    await eventually(() => cci.getPod('left'), (p) => p.status?.phase === 'Running');
+    await pollUntil('left Running', () => cci.getPod('left'), (p) => p.status?.phase === 'Running', { timeoutMs: 20_000 });
     await cci.close();
     const killed = new Promise((r) => first.proc.once('exit', r));
     first.proc.kill('SIGKILL');
@@ -370,7 +350,7 @@ describe('mock-cci fault injection', () => {
     }
     expect(outcomes).toContain('500 InternalError');
     expect(outcomes).toContain('409 AlreadyExists');
-    const listed = await eventually(() => cci.listPods().catch(() => null), (l) => l !== null);
+    const listed = await pollUntil('the pod list', () => cci.listPods().catch(() => null), (l) => l !== null, { timeoutMs: 20_000 });
     expect(listed!.items.map((p) => p.metadata.name).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `lost-${i}`).sort());
     await cci.close();
     await mock.stop();

@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CciClient } from '../src/cci/client.ts';
-import type { CciContainer, CciPod } from '../src/cci/types.ts';
+import type { CciContainer } from '../src/cci/types.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { newNodeSecret, podCredential, activePodCredentials } from '../src/network/service-directory/credentials.ts';
 import { startStandaloneDirectory, type StandaloneDirectory } from '../src/network/service-directory/server.ts';
 import { DirectoryState } from '../src/network/service-directory/state.ts';
 import { sidecarContainer } from '../src/network/sidecar-injection.ts';
+import { cciPod } from './support/pods.ts';
+import { pollUntil } from './support/poll.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
 const TOKEN = 'e2e-token-not-secret';
@@ -29,26 +31,8 @@ let directory: StandaloneDirectory;
 const state = new DirectoryState();
 const secret = newNodeSecret();
 
-function pod(name: string, containers: CciContainer[]): CciPod {
-  return {
-    apiVersion: 'cci/v2', kind: 'Pod',
-    metadata: { name, annotations: { 'burstlet.io/pod-uid': `uid-${name}`, 'burstlet.io/pod': `default/${name}` } },
-    spec: {
-      restartPolicy: 'Always', hostname: name, terminationGracePeriodSeconds: 2, containers,
-      dnsConfig: { nameservers: ['198.19.0.10'], searches: ['default.svc.cluster.local'], options: [{ name: 'ndots', value: '5' }] },
-    },
-  };
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v).slice(0, 2000)}\nmock logs: ${mockLogs.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Waits for the mock's pods; a timeout shows the mock's logs. */
+const WAIT = { timeoutMs: 30_000, context: () => `mock logs: ${mockLogs.slice(-2000)}` };
 
 async function logsOf(name: string, container: string): Promise<string> {
   let out = '';
@@ -101,8 +85,8 @@ describe.runIf(isRoot)('burstlet-network sidecar in the mock CCI (isolated runti
   });
 
   it('an app container reaches an nginx burst pod by ClusterIP through the injected sidecar', async () => {
-    await cci.createPod(pod('web', [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 8080 }] }]));
-    const web = await eventually('nginx to run', () => cci.getPod('web'), (p) => p.status?.phase === 'Running' && !!p.status.podIP);
+    await cci.createPod(cciPod('web', [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 8080 }] }]));
+    const web = await pollUntil('nginx to run', () => cci.getPod('web'), (p) => p.status?.phase === 'Running' && !!p.status.podIP, WAIT);
     state.setService('default/web', {
       namespace: 'default', name: 'web', clusterIPs: [CLUSTER_IP], ports: [{ name: 'http', protocol: 'TCP', port: 80 }], affinitySeconds: null,
     });
@@ -123,17 +107,17 @@ describe.runIf(isRoot)('burstlet-network sidecar in the mock CCI (isolated runti
         'curl -s -m 2 -o /dev/null -w "own=%{http_code}\\n" http://127.0.0.1/own; sleep 0.5; done'],
     };
     const own: CciContainer = { name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }] };
-    await cci.createPod(pod('client', [sidecar, app, own]));
+    await cci.createPod(cciPod('client', [sidecar, app, own]));
     // The app containers start only once the sidecar's postStart saw it healthy, so the pod is
     // Pending for a moment after the sidecar turns ready: wait for both.
-    const ready = await eventually('the sidecar to be ready and the pod running', () => cci.getPod('client'),
+    const ready = await pollUntil('the sidecar to be ready and the pod running', () => cci.getPod('client'),
       (p) => p.status?.phase === 'Failed' ||
-        (p.status?.phase === 'Running' && p.status.containerStatuses?.find((c) => c.name === 'burstlet-network')?.ready === true));
+        (p.status?.phase === 'Running' && p.status.containerStatuses?.find((c) => c.name === 'burstlet-network')?.ready === true), WAIT);
     expect(ready.status?.phase).toBe('Running');
-    await eventually('curl through the ClusterIP', () => logsOf('client', 'app'), (l) => l.includes('status=200'));
+    await pollUntil('curl through the ClusterIP', () => logsOf('client', 'app'), (l) => l.includes('status=200'), WAIT);
     // The ClusterIP reached the web pod, and the pod's own nginx kept port 80 and served /own.
-    await eventually('the web pod to log the ClusterIP requests', () => logsOf('web', 'nginx'), (l) => /"GET \/ HTTP/.test(l));
-    await eventually("the pod's own nginx to serve", () => logsOf('client', 'nginx'), (l) => /"GET \/own HTTP/.test(l));
+    await pollUntil('the web pod to log the ClusterIP requests', () => logsOf('web', 'nginx'), (l) => /"GET \/ HTTP/.test(l), WAIT);
+    await pollUntil("the pod's own nginx to serve", () => logsOf('client', 'nginx'), (l) => /"GET \/own HTTP/.test(l), WAIT);
     expect(await logsOf('web', 'nginx')).not.toContain('/own');
     expect(await logsOf('client', 'nginx')).not.toMatch(/"GET \/ HTTP/);
     expect(directory.directory.connections).toBe(1);

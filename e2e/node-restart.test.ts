@@ -1,10 +1,12 @@
 // Restarting `burstlet node` under 200 running pods recreates and duplicates nothing and
 // status keeps flowing; with 20% injected CCI errors every pod still converges, once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CciClient } from '../src/cci/client.ts';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
 import type { Pod } from '../src/kube/wire.ts';
-import { counterSum, eventually, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
+import { counterSum, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
+import { waitFor } from './support/poll.ts';
 
 let cluster: LocalCluster;
 let kube: KubeClient;
@@ -46,10 +48,10 @@ async function podsOf(node: string): Promise<Pod[]> {
 }
 
 function allRunning(node: string, n: number, timeoutMs: number): Promise<Pod[]> {
-  return eventually(async () => {
+  return waitFor(`${n} pods Running on ${node}`, async () => {
     const pods = await podsOf(node);
     return pods.length === n && pods.every((p) => p.status?.phase === 'Running') ? pods : undefined;
-  }, timeoutMs, `${n} pods Running on ${node}`, 500);
+  }, { timeoutMs: timeoutMs, intervalMs: 500 });
 }
 
 /** CCI pods by the Kubernetes pod uid they belong to. */
@@ -91,19 +93,19 @@ describe('restart of burstlet node with 200 running pods', () => {
     await kube.request('DELETE', `/api/v1/namespaces/default/pods/${orphaned!.metadata!.name}`, { body: { gracePeriodSeconds: 0 } });
     const lostCci = (await cci.pods()).find((c) => c.metadata.annotations?.['burstlet.io/pod-uid'] === lost!.metadata!.uid)!;
     await cci.deletePod(lostCci.metadata.name);
-    await eventually(async () => ((await cciByPodUID(cci)).has(lost!.metadata!.uid!) ? undefined : true), 10_000, 'lost CCI pod gone');
+    await waitFor('lost CCI pod gone', async () => ((await cciByPodUID(cci)).has(lost!.metadata!.uid!) ? undefined : true), { timeoutMs: 10_000 });
 
     node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10'] });
     // A new pod runs: the restarted node is syncing.
     await createPods(NODE, 'after', 1);
-    await eventually(async () => ((await podsOf(NODE)).find((p) => p.metadata!.name === 'after-0')?.status?.phase === 'Running' ? true : undefined), 30_000, 'new pod Running');
+    await waitFor('new pod Running', async () => ((await podsOf(NODE)).find((p) => p.metadata!.name === 'after-0')?.status?.phase === 'Running' ? true : undefined), { timeoutMs: 30_000 });
 
     // The orphan's CCI pod is deleted; the pod that lost its CCI pod is Failed, not recreated.
-    await eventually(async () => ((await cciByPodUID(cci)).has(orphaned!.metadata!.uid!) ? undefined : true), 20_000, 'orphan CCI pod deleted');
-    const failed = await eventually(async () => {
+    await waitFor('orphan CCI pod deleted', async () => ((await cciByPodUID(cci)).has(orphaned!.metadata!.uid!) ? undefined : true), { timeoutMs: 20_000 });
+    const failed = await waitFor('lost pod Failed', async () => {
       const p = (await podsOf(NODE)).find((x) => x.metadata!.uid === lost!.metadata!.uid);
       return p?.status?.phase === 'Failed' ? p : undefined;
-    }, 20_000, 'lost pod Failed');
+    }, { timeoutMs: 20_000 });
     expect(failed.status!.reason).toBe('ProviderPodMissing');
 
     const after = await cciByPodUID(cci);
@@ -118,8 +120,8 @@ describe('restart of burstlet node with 200 running pods', () => {
 
     // Status still flows both ways: a deletion completes and its CCI pod goes.
     await kube.request('DELETE', `/api/v1/namespaces/default/pods/${victim!.metadata!.name}`);
-    await eventually(async () => ((await podsOf(NODE)).some((p) => p.metadata!.uid === victim!.metadata!.uid) ? undefined : true), 20_000, 'victim deleted');
-    await eventually(async () => ((await cciByPodUID(cci)).has(victim!.metadata!.uid!) ? undefined : true), 20_000, 'victim CCI pod gone');
+    await waitFor('victim deleted', async () => ((await podsOf(NODE)).some((p) => p.metadata!.uid === victim!.metadata!.uid) ? undefined : true), { timeoutMs: 20_000 });
+    await waitFor('victim CCI pod gone', async () => ((await cciByPodUID(cci)).has(victim!.metadata!.uid!) ? undefined : true), { timeoutMs: 20_000 });
   });
 });
 
@@ -140,17 +142,17 @@ describe('20% injected CCI errors', () => {
   it('every pod converges to Running with exactly one CCI pod, and deletions converge too', async () => {
     await createPods(NODE, 'f', 40);
     const pods = await allRunning(NODE, 40, 90_000);
-    const byUID = await eventually(async () => {
+    const byUID = await waitFor('one CCI pod per pod', async () => {
       const m = await cciByPodUID(cci);
       return m.size === 40 ? m : undefined;
-    }, 30_000, 'one CCI pod per pod');
+    }, { timeoutMs: 30_000 });
     for (const p of pods) expect(byUID.get(p.metadata!.uid!)).toHaveLength(1);
     // The faults really hit burstlet's CCI calls (and were retried).
     expect(counterSum(await node.metrics(), 'burstlet_cci_errors_total')).toBeGreaterThan(0);
 
     await Promise.all(pods.slice(0, 20).map((p) => kube.request('DELETE', `/api/v1/namespaces/default/pods/${p.metadata!.name}`)));
-    await eventually(async () => ((await podsOf(NODE)).length === 20 ? true : undefined), 60_000, '20 pods left');
-    await eventually(async () => ((await cciByPodUID(cci)).size === 20 ? true : undefined), 60_000, '20 CCI pods left');
+    await waitFor('20 pods left', async () => ((await podsOf(NODE)).length === 20 ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor('20 CCI pods left', async () => ((await cciByPodUID(cci)).size === 20 ? true : undefined), { timeoutMs: 60_000 });
   });
 });
 
@@ -160,7 +162,7 @@ describe('slow CCI (1.5 s per request)', () => {
   let node: BurstNode;
 
   beforeAll(async () => {
-    cci = await startMockCci({ subnet: randomSubnet(), args: ['--fault-latency=1500ms'] });
+    cci = await startMockCci({ subnet: randomSubnet(), args: ['--fault-latency=1500ms', '--log-level=debug'] });
     node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10'] });
   });
   afterAll(async () => {
@@ -169,15 +171,24 @@ describe('slow CCI (1.5 s per request)', () => {
   });
 
   it('a pod deleted while its CCI create is in flight leaves nothing behind', async () => {
-    await createPods(NODE, 'inflight', 1);
-    const [pod] = await podsOf(NODE);
-    await new Promise((r) => setTimeout(r, 300));
-    await kube.request('DELETE', `/api/v1/namespaces/default/pods/${pod!.metadata!.name}`, { body: { gracePeriodSeconds: 0 } });
-    // The create lands after the pod is gone; burstlet must remove what it created.
-    await new Promise((r) => setTimeout(r, 2000));
-    await eventually(async () => ((await cci.pods()).length === 0 ? true : undefined), 20_000, 'no CCI pod left');
-    await new Promise((r) => setTimeout(r, 3000));
-    expect(await cci.pods()).toEqual([]);
+    const client = new CciClient({ endpoint: cci.url, token: cci.token, namespace: cci.namespace });
+    const events: string[] = [];
+    const stop = new AbortController();
+    const watching = client.watchPods((await client.listPods()).metadata.resourceVersion, (e) => events.push(e.type), stop.signal);
+    try {
+      await createPods(NODE, 'inflight', 1);
+      const [pod] = await podsOf(NODE);
+      // The mock holds every request 1.5 s (and says so at debug level): delete once the create is held.
+      await expect.poll(() => cci.logs(), { timeout: 20_000 }).toMatch(/"method":"POST","url":"[^"]*\/pods".*request held/);
+      await kube.request('DELETE', `/api/v1/namespaces/default/pods/${pod!.metadata!.name}`, { body: { gracePeriodSeconds: 0 } });
+      // The create lands after the pod is gone; burstlet must remove what it created.
+      await expect.poll(() => events.filter((t) => t !== 'MODIFIED'), { timeout: 20_000 }).toEqual(['ADDED', 'DELETED']);
+      expect(await cci.pods()).toEqual([]);
+    } finally {
+      stop.abort();
+      await watching;
+      await client.close();
+    }
   });
 });
 
@@ -204,13 +215,13 @@ describe('CCI unreachable', () => {
     expect((await ready()).status).toBe('True');
     const token = cci.token;
     await cci.stop();
-    const down = await eventually(async () => {
+    const down = await waitFor('Ready=False', async () => {
       const r = await ready();
       return r.status === 'False' ? r : undefined;
-    }, 10_000, 'Ready=False');
+    }, { timeoutMs: 10_000 });
     expect(down.reason).toBe('CCIUnreachable');
     expect(down.message).toMatch(/CCI is unreachable/);
     cci = await startMockCci({ subnet, args: [`--port=${port}`], token });
-    await eventually(async () => ((await ready()).status === 'True' ? true : undefined), 10_000, 'Ready=True again');
+    await waitFor('Ready=True again', async () => ((await ready()).status === 'True' ? true : undefined), { timeoutMs: 10_000 });
   });
 });

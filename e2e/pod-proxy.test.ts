@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../src/local/apiserver/index.ts';
 import { podProxyExtension } from '../src/local/proxy/index.ts';
-import { kubectlPath, runKubectl, type KubectlRun, type KubectlVersion } from './support/local-cluster.ts';
+import { kubectlFor, kubectlPath, type Kubectl, type KubectlResult, type KubectlVersion } from './support/kubectl.ts';
 import { startTestKubelet, type TestKubelet } from './support/test-kubelet.ts';
 
 
@@ -20,13 +20,10 @@ let kubelet: TestKubelet;
 let echo: net.Server;
 let echoPort: number;
 let logFile: string;
+let k: Kubectl;
 const LOG_LINES = 'first line\nsecond line\n';
 
-function kubectl(args: string[], env: Record<string, string>, version: KubectlVersion, stdin: Buffer | string = ''): Promise<KubectlRun> {
-  return runKubectl(server.kubeconfigPath, args, { env, version, stdin });
-}
-
-function runUnderPty(command: string, env: Record<string, string>): Promise<KubectlRun> {
+function runUnderPty(command: string, env: Record<string, string>): Promise<KubectlResult> {
   return new Promise((resolve) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
     const out: Buffer[] = [];
@@ -36,21 +33,17 @@ function runUnderPty(command: string, env: Record<string, string>): Promise<Kube
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err });
+      const bytes = Buffer.concat(out);
+      resolve({ code: code ?? -1, stdout: bytes.toString(), bytes, stderr: err });
     });
     child.stdin.end();
   });
 }
 
-async function ok(args: string[], stdin = ''): Promise<string> {
-  const r = await kubectl(args, {}, '1.33', stdin);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.toString();
-}
-
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'bl-proxy-'));
   server = await startApiServer({ stateDir, port: 0, extensions: [podProxyExtension({ allowUnverifiedKubelets: false })] });
+  k = kubectlFor(server.kubeconfigPath);
   const serving = await server.pki.issue({ commonName: 'test-kubelet', usage: 'server', ipAddresses: ['127.0.0.1'] });
   logFile = join(stateDir, 'app.log');
   writeFileSync(logFile, LOG_LINES);
@@ -62,12 +55,12 @@ beforeAll(async () => {
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   echoPort = (echo.address() as AddressInfo).port;
 
-  await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'kl' } }));
+  await k.ok(['create', '-f', '-'], { stdin: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'kl' } }) });
   const nodeStatus = { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } };
-  await ok(['patch', 'node', 'kl', '--subresource=status', '--type=merge', '-p', JSON.stringify(nodeStatus)]);
+  await k.ok(['patch', 'node', 'kl', '--subresource=status', '--type=merge', '-p', JSON.stringify(nodeStatus)]);
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { nodeName: 'kl', containers: [{ name: 'app', image: 'nginx' }] } };
-  await ok(['create', '-f', '-'], JSON.stringify(pod));
-  await ok(['patch', 'pod', 'p', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running' } })]);
+  await k.ok(['create', '-f', '-'], { stdin: JSON.stringify(pod) });
+  await k.ok(['patch', 'pod', 'p', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running' } })]);
 });
 
 afterAll(async () => {
@@ -95,7 +88,7 @@ async function connectThrough(port: number, payload: string): Promise<string> {
 
 describe.each(variants)('$name', ({ version, env }) => {
   it('exec -- echo hi', async () => {
-    const r = await kubectl(['exec', 'p', '--', 'echo', 'hi'], env, version);
+    const r = await k.run(['exec', 'p', '--', 'echo', 'hi'], { env, version });
     expect(r.stderr).toBe('');
     expect(r.stdout.toString()).toBe('hi\n');
     expect(r.code).toBe(0);
@@ -103,15 +96,15 @@ describe.each(variants)('$name', ({ version, env }) => {
 
   it('exec -i returns 10 MiB of stdin intact', async () => {
     const payload = randomBytes(10 << 20);
-    const r = await kubectl(['exec', '-i', 'p', '--', 'cat'], env, version, payload);
+    const r = await k.run(['exec', '-i', 'p', '--', 'cat'], { env, version, stdin: payload });
     const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.length).toBe(payload.length);
-    expect(sha(r.stdout)).toBe(sha(payload));
+    expect(r.bytes.length).toBe(payload.length);
+    expect(sha(r.bytes)).toBe(sha(payload));
   });
 
   it('exec propagates exit code 3', async () => {
-    const r = await kubectl(['exec', 'p', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'], env, version);
+    const r = await k.run(['exec', 'p', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { env, version });
     expect(r.code).toBe(3);
     expect(r.stdout.toString()).toBe('out\n');
     expect(r.stderr).toContain('err\n');
@@ -126,45 +119,34 @@ describe.each(variants)('$name', ({ version, env }) => {
   });
 
   it('logs', async () => {
-    const r = await kubectl(['logs', 'p'], env, version);
+    const r = await k.run(['logs', 'p'], { env, version });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.toString()).toBe(LOG_LINES);
   });
 
   it('port-forward carries two connections at once', async () => {
-    const child = spawn(kubectlPath(version), ['port-forward', '-v=4', 'pod/p', `:${echoPort}`], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...env } });
-    let log = '';
-    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const forward = await k.portForward('pod/p', echoPort, { env, version, args: ['-v=4'] });
     try {
-      const localPort = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`kubectl port-forward exited ${code}: ${log}`)));
-      });
-      const [a, b] = await Promise.all([connectThrough(localPort, 'one'), connectThrough(localPort, 'two')]);
+      const [a, b] = await Promise.all([connectThrough(forward.port, 'one'), connectThrough(forward.port, 'two')]);
       expect([a, b]).toEqual(['echo:one', 'echo:two']);
       // The WebSocket tunnel must have been accepted, not silently replaced by kubectl's SPDY fallback.
-      expect(log).not.toMatch(/fallback/i);
+      expect(forward.stderr()).not.toMatch(/fallback/i);
     } finally {
-      child.kill('SIGTERM');
+      forward.close();
     }
   });
 });
 
 describe('kubectl logs through the proxy', () => {
   it('passes --tail, --since, --timestamps, --previous to the kubelet', async () => {
-    const r = await kubectl(['logs', 'p', '--tail=1', '--since=1h', '--timestamps', '--previous'], {}, '1.33');
+    const r = await k.run(['logs', 'p', '--tail=1', '--since=1h', '--timestamps', '--previous']);
     expect(r.code, r.stderr).toBe(0);
     const q = kubelet.logQueries.at(-1)!;
     expect(Object.fromEntries(q)).toEqual({ tailLines: '1', sinceSeconds: '3600', timestamps: 'true', previous: 'true' });
   });
 
   it('logs -f streams lines appended after it started', async () => {
-    const child = spawn(kubectlPath('1.33'), ['logs', '-f', 'p'], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath } });
+    const child = k.spawn(['logs', '-f', 'p']);
     try {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -185,10 +167,10 @@ describe('kubectl cp (tar over exec) both ways', () => {
     try {
       const content = randomBytes(300_000);
       writeFileSync(join(localDir, 'up.bin'), content);
-      const up = await kubectl(['cp', join(localDir, 'up.bin'), `p:${podDir}/up.bin`], env, version);
+      const up = await k.run(['cp', join(localDir, 'up.bin'), `p:${podDir}/up.bin`], { env, version });
       expect(up.code, up.stderr).toBe(0);
       expect(readFileSync(join(podDir, 'up.bin')).equals(content)).toBe(true);
-      const down = await kubectl(['cp', `p:${podDir}/up.bin`, join(localDir, 'down.bin')], env, version);
+      const down = await k.run(['cp', `p:${podDir}/up.bin`, join(localDir, 'down.bin')], { env, version });
       expect(down.code, down.stderr).toBe(0);
       expect(readFileSync(join(localDir, 'down.bin')).equals(content)).toBe(true);
     } finally {
@@ -200,18 +182,23 @@ describe('kubectl cp (tar over exec) both ways', () => {
 
 describe('kubectl 1.33 stays on WebSocket', () => {
   it('exec is translated, not refused into the SPDY fallback', async () => {
-    const r = await kubectl(['exec', '-v=4', 'p', '--', 'echo', 'ws'], {}, '1.33');
+    const r = await k.run(['exec', '-v=4', 'p', '--', 'echo', 'ws']);
     expect(r.stdout.toString()).toBe('ws\n');
     expect(r.stderr).not.toMatch(/fallback/i);
   });
 });
 
 describe('proxy errors', () => {
-  it('404 for an unknown pod, with the client certificate presented to the kubelet', async () => {
-    const r = await kubectl(['exec', 'nope', '--', 'true'], {}, '1.33');
+  it('404 for an unknown pod', async () => {
+    const r = await k.run(['exec', 'nope', '--', 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('pods "nope" not found');
-    expect(kubelet.clients.length).toBeGreaterThan(0);
-    expect(new Set(kubelet.clients)).toEqual(new Set(['kube-apiserver-kubelet-client']));
+  });
+
+  it('presents the API server\'s kubelet client certificate to the kubelet', async () => {
+    const before = kubelet.clients.length;
+    expect((await k.run(['exec', 'p', '--', 'true'])).code).toBe(0);
+    expect(kubelet.clients.length).toBeGreaterThan(before);
+    expect(new Set(kubelet.clients.slice(before))).toEqual(new Set(['kube-apiserver-kubelet-client']));
   });
 });

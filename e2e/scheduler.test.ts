@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import { createLogger } from '../src/log/logger.ts';
 import { startScheduler } from '../src/local/scheduler/scheduler.ts';
-import { eventually, startApiServerInProcess, type InProcessApiServer } from './support/api-server-in-process.ts';
+import { startApiServerInProcess, type InProcessApiServer } from './support/api-server-in-process.ts';
+import { waitFor } from './support/poll.ts';
 
 const node = (name: string, taint = '') => `
 apiVersion: v1
@@ -31,18 +32,18 @@ let api: InProcessApiServer;
 let scheduler: { stop(): Promise<void> };
 
 async function getPod(name: string): Promise<V1Pod> {
-  return JSON.parse(await api.ok(['get', 'pod', name, '-o', 'json'])) as V1Pod;
+  return JSON.parse(await api.kubectl.ok(['get', 'pod', name, '-o', 'json'])) as V1Pod;
 }
 
 async function boundTo(name: string): Promise<string> {
-  return eventually(`pod ${name} to be bound`, async () => (await getPod(name)).spec?.nodeName || undefined);
+  return waitFor(`pod ${name} to be bound`, async () => (await getPod(name)).spec?.nodeName || undefined);
 }
 
 beforeAll(async () => {
   api = await startApiServerInProcess();
-  await api.ok(['apply', '-f', '-'], [node('burst', 'tainted'), node('small')].join('\n---\n'));
+  await api.kubectl.ok(['apply', '-f', '-'], { stdin: [node('burst', 'tainted'), node('small')].join('\n---\n') });
   for (const [name, cpu, pods] of [['burst', '64', '3'], ['small', '2', '110']] as const) {
-    await api.ok(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', nodeStatus(cpu, pods)]);
+    await api.kubectl.ok(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', nodeStatus(cpu, pods)]);
   }
   scheduler = await startScheduler(api.kubeconfig, createLogger('warn', 'scheduler-e2e'));
 });
@@ -54,10 +55,10 @@ afterAll(async () => {
 
 describe('local scheduler', () => {
   it('binds a pod with the toleration to the tainted burst node, with a Scheduled event', async () => {
-    await api.ok(['apply', '-f', '-'], pod('tolerant', '8', TOLERATE_CCI));
+    await api.kubectl.ok(['apply', '-f', '-'], { stdin: pod('tolerant', '8', TOLERATE_CCI) });
     expect(await boundTo('tolerant')).toBe('burst');
-    const events = await eventually('Scheduled event', async () => {
-      const out = await api.ok(['get', 'events', '--field-selector', 'involvedObject.name=tolerant', '-o', 'json']);
+    const events = await waitFor('Scheduled event', async () => {
+      const out = await api.kubectl.ok(['get', 'events', '--field-selector', 'involvedObject.name=tolerant', '-o', 'json']);
       const items = (JSON.parse(out) as { items: Array<{ reason: string; message: string; source?: { component?: string } }> }).items;
       return items.find((e) => e.reason === 'Scheduled');
     });
@@ -66,23 +67,23 @@ describe('local scheduler', () => {
   });
 
   it('leaves a pod that fits nowhere Pending with PodScheduled=False and FailedScheduling', async () => {
-    await api.ok(['apply', '-f', '-'], pod('greedy', '8'));
-    const condition = await eventually('PodScheduled=False', async () => (await getPod('greedy')).status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'));
+    await api.kubectl.ok(['apply', '-f', '-'], { stdin: pod('greedy', '8') });
+    const condition = await waitFor('PodScheduled=False', async () => (await getPod('greedy')).status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'));
     const expected =
       '0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {virtual-kubelet.io/provider: cci}. ' +
       'preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.';
     expect(condition.reason).toBe('Unschedulable');
     expect(condition.message).toBe(expected);
     expect((await getPod('greedy')).spec?.nodeName).toBeUndefined();
-    const describe = await api.ok(['describe', 'pod', 'greedy']);
+    const describe = await api.kubectl.ok(['describe', 'pod', 'greedy']);
     expect(describe).toMatch(/Warning\s+FailedScheduling\s+.*default-scheduler\s+0\/2 nodes are available/);
-    expect(await api.ok(['get', 'pod', 'greedy', '-o', 'jsonpath={.status.phase}'])).toBe('Pending');
+    expect(await api.kubectl.ok(['get', 'pod', 'greedy', '-o', 'jsonpath={.status.phase}'])).toBe('Pending');
   });
 
   it('retries when a node changes and folds the repeated failure into one event', async () => {
-    await api.ok(['label', 'node', 'small', 'retry=1']);
-    const event = await eventually('FailedScheduling counted twice', async () => {
-      const out = await api.ok(['get', 'events', '--field-selector', 'involvedObject.name=greedy,reason=FailedScheduling', '-o', 'json']);
+    await api.kubectl.ok(['label', 'node', 'small', 'retry=1']);
+    const event = await waitFor('FailedScheduling counted twice', async () => {
+      const out = await api.kubectl.ok(['get', 'events', '--field-selector', 'involvedObject.name=greedy,reason=FailedScheduling', '-o', 'json']);
       const items = (JSON.parse(out) as { items: Array<{ count?: number }> }).items;
       return items.length === 1 && items[0]!.count === 2 ? items[0] : undefined;
     });
@@ -90,24 +91,24 @@ describe('local scheduler', () => {
   });
 
   it('places a pod that fits without the toleration on the untainted node and respects cpu left', async () => {
-    await api.ok(['apply', '-f', '-'], pod('fits', '1500m'));
+    await api.kubectl.ok(['apply', '-f', '-'], { stdin: pod('fits', '1500m') });
     expect(await boundTo('fits')).toBe('small');
     // 500m is left on "small": a second 1 cpu pod does not fit anywhere without the toleration.
-    await api.ok(['apply', '-f', '-'], pod('second', '1'));
-    const condition = await eventually('second unschedulable', async () => (await getPod('second')).status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'));
+    await api.kubectl.ok(['apply', '-f', '-'], { stdin: pod('second', '1') });
+    const condition = await waitFor('second unschedulable', async () => (await getPod('second')).status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'));
     expect(condition.message).toContain('1 Insufficient cpu');
   });
 
   it('retries an unschedulable pod when room appears', async () => {
-    await api.ok(['delete', 'pod', 'fits', '--grace-period=0', '--force']);
+    await api.kubectl.ok(['delete', 'pod', 'fits', '--grace-period=0', '--force']);
     expect(await boundTo('second')).toBe('small');
   });
 
   it('respects the pods count of a node', async () => {
     // burst allows 3 pods and already holds "tolerant".
     const burstOnly = `${TOLERATE_CCI}\n  nodeSelector: {pool: burst}`;
-    await api.ok(['apply', '-f', '-'], ['a', 'b', 'c'].map((n) => pod(`cci-${n}`, '100m', burstOnly)).join('\n---\n'));
-    const placed = await eventually('two more on burst, one refused', async () => {
+    await api.kubectl.ok(['apply', '-f', '-'], { stdin: ['a', 'b', 'c'].map((n) => pod(`cci-${n}`, '100m', burstOnly)).join('\n---\n') });
+    const placed = await waitFor('two more on burst, one refused', async () => {
       const pods = await Promise.all(['a', 'b', 'c'].map((n) => getPod(`cci-${n}`)));
       const unschedulable = pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False'));
       const bound = pods.filter((p) => p.spec?.nodeName);

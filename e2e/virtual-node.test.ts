@@ -2,8 +2,9 @@
 // and `burstlet node` as processes, driven with the real kubectl 1.33.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { counterSum, eventually, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
+import { counterSum, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
+import { waitFor } from './support/poll.ts';
 
 const NODE = 'burst-e2e';
 const subnet = randomSubnet();
@@ -37,29 +38,23 @@ spec:
 ${spec}`;
 }
 
-async function kubectl(args: string[], stdin?: string): Promise<string> {
-  const r = await cluster.kubectl(args, stdin === undefined ? {} : { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
-
 async function getPod(name: string): Promise<PodJson> {
-  return JSON.parse(await kubectl(['get', 'pod', name, '-o', 'json'])) as PodJson;
+  return JSON.parse(await cluster.kubectl.ok(['get', 'pod', name, '-o', 'json'])) as PodJson;
 }
 
 async function apply(name: string, spec: string): Promise<void> {
-  await kubectl(['apply', '-f', '-'], podYaml(name, spec));
+  await cluster.kubectl.ok(['apply', '-f', '-'], { stdin: podYaml(name, spec) });
 }
 
 function waitPod(name: string, what: string, ok: (p: PodJson) => boolean, timeoutMs = 30_000): Promise<PodJson> {
-  return eventually(async () => {
+  return waitFor(`${name}: ${what}`, async () => {
     const p = await getPod(name);
     return ok(p) ? p : undefined;
-  }, timeoutMs, `${name}: ${what}`);
+  }, { timeoutMs: timeoutMs });
 }
 
 async function events(name: string): Promise<string> {
-  return kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message', '--no-headers']);
+  return cluster.kubectl.ok(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message', '--no-headers']);
 }
 
 beforeAll(async () => {
@@ -76,7 +71,7 @@ afterAll(async () => {
 
 describe('burstlet node with mock CCI and kubectl', () => {
   it('registers a Ready node with the taint, labels and a burstlet kubeletVersion, and a Lease', async () => {
-    const n = JSON.parse(await kubectl(['get', 'node', NODE, '-o', 'json'])) as {
+    const n = JSON.parse(await cluster.kubectl.ok(['get', 'node', NODE, '-o', 'json'])) as {
       metadata: { labels: Record<string, string> };
       spec: { taints: { key: string; value: string; effect: string }[] };
       status: { conditions: { type: string; status: string }[]; allocatable: Record<string, string>; nodeInfo: { kubeletVersion: string } };
@@ -87,13 +82,13 @@ describe('burstlet node with mock CCI and kubectl', () => {
     expect(Number(n.status.allocatable.pods)).toBeGreaterThan(0);
     expect(Number(n.status.allocatable.pods)).toBeLessThanOrEqual(254);
     expect(n.status.nodeInfo.kubeletVersion).toMatch(/^v1\.33\.0-burstlet-/);
-    const lease = JSON.parse(await kubectl(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'json'])) as {
+    const lease = JSON.parse(await cluster.kubectl.ok(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'json'])) as {
       metadata: { ownerReferences: { kind: string; name: string }[] };
       spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string };
     };
     expect(lease.spec).toMatchObject({ holderIdentity: NODE, leaseDurationSeconds: 40 });
     expect(lease.metadata.ownerReferences).toMatchObject([{ kind: 'Node', name: NODE }]);
-    const describe = await kubectl(['describe', 'node', NODE]);
+    const describe = await cluster.kubectl.ok(['describe', 'node', NODE]);
     expect(describe).toMatch(/Ready\s+True\s.*KubeletReady/);
     expect(describe).toMatch(/Taints:\s+virtual-kubelet\.io\/provider=cci:NoSchedule/);
   });
@@ -105,22 +100,22 @@ describe('burstlet node with mock CCI and kubectl', () => {
     const backend = (await cci.pods()).find((c) => c.metadata.annotations?.['burstlet.io/pod-uid'] === p.metadata.uid)!;
     expect(backend.status!.podIP).toBe(p.status!.podIP);
     expect(p.status!.containerStatuses![0]!.containerID).toBe(backend.status!.containerStatuses!.find((c) => c.name === 'main')!.containerID);
-    const yaml = await kubectl(['get', 'pod', 'web', '-o', 'yaml']);
+    const yaml = await cluster.kubectl.ok(['get', 'pod', 'web', '-o', 'yaml']);
     expect(yaml).toContain(`podIP: ${p.status!.podIP}`);
     expect(yaml).toContain('qosClass: BestEffort');
     // The CCI flavor the pod was rounded to, on the Kubernetes pod too.
     expect(yaml).toMatch(/burstlet\.io\/flavor-cpu: 250m\n/);
-    await eventually(async () => ((await events('web')).includes('Started') ? true : undefined), 10_000, 'Started event');
+    await waitFor('Started event', async () => ((await events('web')).includes('Started') ? true : undefined), { timeoutMs: 10_000 });
     expect(await events('web')).toMatch(/Normal\s+Created\s+Created container: main/);
 
     // The kubelet API, through the API server: logs and exec reach the CCI pod.
-    expect(await kubectl(['logs', 'web'])).toBe('started\n');
-    expect(await kubectl(['exec', 'web', '--', 'sh', '-c', 'echo from-exec; exit 0'])).toBe('from-exec\n');
-    const failing = await cluster.kubectl(['exec', 'web', '--', 'sh', '-c', 'exit 7']);
+    expect(await cluster.kubectl.ok(['logs', 'web'])).toBe('started\n');
+    expect(await cluster.kubectl.ok(['exec', 'web', '--', 'sh', '-c', 'echo from-exec; exit 0'])).toBe('from-exec\n');
+    const failing = await cluster.kubectl.run(['exec', 'web', '--', 'sh', '-c', 'exit 7']);
     expect(failing.code).toBe(7);
 
     const started = Date.now();
-    await kubectl(['delete', 'pod', 'web', '--wait=true', '--timeout=30s']);
+    await cluster.kubectl.ok(['delete', 'pod', 'web', '--wait=true', '--timeout=30s']);
     expect(Date.now() - started).toBeLessThan(5_000 + 2_000);
     const left = (await cci.pods()).filter((c) => c.metadata.annotations?.['burstlet.io/pod-uid'] === p.metadata.uid);
     expect(left).toEqual([]);
@@ -131,26 +126,26 @@ describe('burstlet node with mock CCI and kubectl', () => {
     const p = await waitPod('exit3', 'Failed', (x) => x.status?.phase === 'Failed');
     expect(p.status!.containerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 3 });
     // A finished pod leaves the API at once; its CCI pod must follow.
-    await kubectl(['delete', 'pod', 'exit3', '--wait=true']);
-    await eventually(async () => ((await cci.pods()).some((c) => c.metadata.annotations?.['burstlet.io/pod-uid'] === p.metadata.uid) ? undefined : true), 10_000, 'exit3 CCI pod gone');
+    await cluster.kubectl.ok(['delete', 'pod', 'exit3', '--wait=true']);
+    await waitFor('exit3 CCI pod gone', async () => ((await cci.pods()).some((c) => c.metadata.annotations?.['burstlet.io/pod-uid'] === p.metadata.uid) ? undefined : true), { timeoutMs: 10_000 });
   });
 
   it('restarts with restartPolicy Always and counts restarts', async () => {
     await apply('crasher', '  containers:\n  - {name: main, image: busybox, command: [sh, -c, "sleep 0.2; exit 1"]}\n');
     const p = await waitPod('crasher', 'restartCount ≥ 1', (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 40_000);
     expect(p.status!.phase).not.toBe('Failed');
-    await kubectl(['delete', 'pod', 'crasher', '--wait=true']);
+    await cluster.kubectl.ok(['delete', 'pod', 'crasher', '--wait=true']);
   });
 
   it('refuses a hostNetwork pod: Failed with reason and a Warning event that describe shows', async () => {
     await apply('hostnet', '  hostNetwork: true\n  containers:\n  - {name: main, image: busybox, command: [sleep, "3600"]}\n');
     const p = await waitPod('hostnet', 'Failed', (x) => x.status?.phase === 'Failed');
     expect(p.status!.reason).toBe('UnsupportedHostNetwork');
-    const describe = await kubectl(['describe', 'pod', 'hostnet']);
+    const describe = await cluster.kubectl.ok(['describe', 'pod', 'hostnet']);
     expect(describe).toMatch(/Reason:\s+UnsupportedHostNetwork/);
     expect(describe).toMatch(/Warning\s+UnsupportedHostNetwork/);
     expect((await cci.pods()).some((c) => c.metadata.annotations?.['burstlet.io/pod-uid'] === p.metadata.uid)).toBe(false);
-    await kubectl(['delete', 'pod', 'hostnet', '--wait=true']);
+    await cluster.kubectl.ok(['delete', 'pod', 'hostnet', '--wait=true']);
   });
 
   it('waits for a missing ConfigMap (CreateContainerConfigError), then runs once it appears', async () => {
@@ -158,9 +153,9 @@ describe('burstlet node with mock CCI and kubectl', () => {
     const waiting = await waitPod('needs-cm', 'CreateContainerConfigError', (x) => x.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError');
     expect(waiting.status!.phase).toBe('Pending');
     expect(await events('needs-cm')).toMatch(/Warning\s+Failed\s+Error: configmap "late-cm" not found/);
-    await kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late-cm}\ndata: {x: "1"}\n');
+    await cluster.kubectl.ok(['apply', '-f', '-'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late-cm}\ndata: {x: "1"}\n' });
     await waitPod('needs-cm', 'Running', (x) => x.status?.phase === 'Running', 15_000);
-    await kubectl(['delete', 'pod', 'needs-cm', '--wait=true']);
+    await cluster.kubectl.ok(['delete', 'pod', 'needs-cm', '--wait=true']);
   });
 
   it('counts its API requests in its metrics', async () => {

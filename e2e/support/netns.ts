@@ -111,3 +111,24 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 15
     });
   });
 }
+
+/** The port netns-client.ts (the test agent inside a pod namespace) listens on. */
+export const AGENT_PORT = 9000;
+/** The sidecar's health port (its default). */
+export const SIDECAR_HEALTH_PORT = 15020;
+
+/** Asks the test agent in `ns` to do something (`/tcp`, `/udp`, `/dns`, `/transfer/...`) and returns its JSON answer. */
+export async function askAgent<T>(ns: Netns, route: string, params: Record<string, string | number>): Promise<T> {
+  const q = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
+  const res = await fetch(`http://${ns.ips[0]}:${AGENT_PORT}${route}?${q}`);
+  return (await res.json()) as T;
+}
+
+/** The HTTP status of the sidecar's health endpoint in `ns`, 0 when nothing answers. */
+export async function sidecarHealth(ns: Netns): Promise<number> {
+  try {
+    return (await fetch(`http://${ns.ips[0]}:${SIDECAR_HEALTH_PORT}/healthz`)).status;
+  } catch {
+    return 0;
+  }
+}

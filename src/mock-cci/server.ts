@@ -48,7 +48,10 @@ export function buildMockServer(deps: MockServerDeps) {
     if (!authorized(req.raw)) {
       return reply.code(401).send(new CciApiError(401, 'Unauthorized', 'a valid X-Auth-Token header is required').toStatus());
     }
-    if (faults.options.latencyMs > 0) await sleep(faults.options.latencyMs);
+    if (faults.options.latencyMs > 0) {
+      req.log.debug({ method: req.method, url: req.url }, 'request held (injected latency)');
+      await sleep(faults.options.latencyMs);
+    }
     const decision = faults.decide(req.method === 'POST' || req.method === 'DELETE');
     if (decision.kind === 'before') {
       const reason = decision.code === 429 ? 'TooManyRequests' : 'ServiceUnavailable';

@@ -183,8 +183,7 @@ describe('objects', () => {
     await call('POST', '/api/v1/namespaces/gone/pods', podBody('p'));
     const del = await call('DELETE', '/api/v1/namespaces/gone');
     expect((del.body.status as { phase: string }).phase).toBe('Terminating');
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await call('GET', '/api/v1/namespaces/gone')).status).toBe(404);
+    await expect.poll(async () => (await call('GET', '/api/v1/namespaces/gone')).status).toBe(404);
     expect(server.store.list('pods', 'gone').items).toEqual([]);
   });
 });
@@ -269,15 +268,14 @@ describe('watch', () => {
 describe('slow watchers', () => {
   it('ends a watch whose client stops reading instead of buffering without bound', async () => {
     // Let watches of earlier tests finish closing.
-    for (let i = 0; i < 50 && server.store.watchCount() > 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => server.store.watchCount()).toBeLessThanOrEqual(1);
     const before = server.store.watchCount();
     const { connect } = await import('node:tls');
     const url = new URL(server.url);
     const socket = connect({ host: url.hostname, port: Number(url.port), ca: server.pki.caPem, cert: server.pki.admin.certPem, key: server.pki.admin.keyPem });
     await new Promise((r) => socket.once('secureConnect', r));
     socket.write(`GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${server.store.resourceVersion()} HTTP/1.1\r\nHost: x\r\n\r\n`);
-    for (let i = 0; i < 100 && server.store.watchCount() === before; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(server.store.watchCount()).toBe(before + 1);
+    await expect.poll(() => server.store.watchCount()).toBe(before + 1);
     socket.pause();
     const big = 'x'.repeat(1024 * 1024);
     for (let i = 0; i < 48; i++) server.store.put('configmaps', { metadata: { name: `big${i}`, namespace: 'default' }, data: { big } });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExpiredError, ObjectStore, type KubeObject, type StoreEvent } from '../../../src/local/apiserver/store.ts';
 import { filteredType } from '../../../src/local/apiserver/watch.ts';
 import { expireEvents } from '../../../src/local/apiserver/index.ts';
@@ -83,16 +83,23 @@ describe('filtered watch events', () => {
 });
 
 describe('event expiry', () => {
-  it('removes Events older than the TTL, keeping newer ones', async () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('removes Events older than the TTL, keeping newer ones', () => {
+    vi.useFakeTimers();
     const s = new ObjectStore();
     const old = new Date(Date.now() - 60_000).toISOString();
     s.put('events', { metadata: { name: 'old', namespace: 'ns', creationTimestamp: old } });
     s.put('events', { metadata: { name: 'new', namespace: 'ns', creationTimestamp: new Date(Date.now() + 60_000).toISOString() } });
     expect(s.list('events').items).toHaveLength(2);
-    // The sweep runs every min(60 s, ttl), so a short TTL makes it run soon.
-    const fast = expireEvents(s, 20);
-    await new Promise((r) => setTimeout(r, 80));
-    clearInterval(fast);
+    // The sweep runs every min(60 s, ttl).
+    const sweep = expireEvents(s, 20);
+    vi.advanceTimersByTime(19);
+    expect(s.list('events').items).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    clearInterval(sweep);
     expect(s.list('events').items.map((e) => e.metadata.name)).toEqual(['new']);
   });
 });

@@ -68,14 +68,6 @@ function connect(url: string, uid: string, credential: string, resumeFrom = '', 
   return { ws, messages, raw, status };
 }
 
-async function until(check: () => boolean): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('directory server', () => {
   it('holds a sidecar until the first sync, and nothing overtakes its snapshot', async () => {
     const state = new DirectoryState();
@@ -83,13 +75,17 @@ describe('directory server', () => {
     const c = connect(url, 'pod-a', podCredential(secret, 'pod-a'));
     expect(await c.status).toBe(101);
     state.setService('default/svc-1', svc(1));
-    await new Promise((r) => setTimeout(r, 50));
+    // A ping's pong comes back behind anything the server wrote after the change: nothing.
+    await new Promise((resolve) => {
+      c.ws.once('pong', resolve);
+      c.ws.ping();
+    });
     expect(c.messages).toEqual([]);
     state.markSynced();
     state.setService('default/svc-2', svc(2)); // before the server resumes: part of the snapshot
-    await until(() => c.messages.length >= 1);
+    await expect.poll(() => c.messages.length >= 1).toBe(true);
     state.setService('default/svc-3', svc(3));
-    await until(() => c.messages.length >= 2);
+    await expect.poll(() => c.messages.length >= 2).toBe(true);
     expect(c.messages.map((m) => [m.type, m.revision])).toEqual([['snapshot', 2], ['delta', 3]]);
     expect(c.messages[0]?.type === 'snapshot' && c.messages[0].services.map((s) => s.name)).toEqual(['svc-1', 'svc-2']);
     c.ws.close();
@@ -104,7 +100,7 @@ describe('directory server', () => {
     const c = connect(url, 'pod-a', podCredential(secret, 'pod-a'));
     await c.status;
     state.setService('default/svc-0', null);
-    await until(() => c.messages.length >= 2);
+    await expect.poll(() => c.messages.length >= 2).toBe(true);
     const [snap, delta] = c.messages;
     expect(snap?.type === 'snapshot' && snap.services.length).toBe(3000);
     expect(delta).toMatchObject({ type: 'delta', revision: 3001, change: { key: 'default/svc-0', service: null } });
@@ -119,7 +115,7 @@ describe('directory server', () => {
     state.setService('default/svc-2', svc(2));
     state.setService('default/svc-3', svc(3));
     const c = connect(url, 'pod-a', podCredential(secret, 'pod-a'), `${state.epoch}:1`);
-    await until(() => c.messages.length >= 2);
+    await expect.poll(() => c.messages.length >= 2).toBe(true);
     expect(c.messages.map((m) => [m.type, m.revision])).toEqual([['delta', 2], ['delta', 3]]);
     c.ws.close();
   });
@@ -158,9 +154,9 @@ describe('directory server', () => {
     const { url } = await serve(state);
     const credential = podCredential(secret, 'pod-a');
     const [a, b] = [connect(url, 'pod-a', credential), connect(url, 'pod-a', credential)];
-    await until(() => a.messages.length >= 1 && b.messages.length >= 1);
+    await expect.poll(() => a.messages.length >= 1 && b.messages.length >= 1).toBe(true);
     state.setService('default/svc-1', svc(1));
-    await until(() => a.messages.length >= 2 && b.messages.length >= 2);
+    await expect.poll(() => a.messages.length >= 2 && b.messages.length >= 2).toBe(true);
     const [fromA, fromB] = [a.raw[1]!, b.raw[1]!];
     expect(fromA.subarray(MAC_BYTES)).toEqual(fromB.subarray(MAC_BYTES));
     expect(fromA.subarray(0, MAC_BYTES)).not.toEqual(fromB.subarray(0, MAC_BYTES));
