@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CciPod } from '../../src/cci/types.ts';
-import type { Pod } from '../../src/kube/wire.ts';
 import { cciPodName } from '../../src/cci-provider/naming.ts';
 import { flavorAnnotations, statusFromCci } from '../../src/cci-provider/pod-status.ts';
-
-const ctx = { nodeIP: '10.0.0.1', now: '2026-01-01T00:00:00Z' };
-
-function pod(containers: { name: string; requests?: Record<string, string>; limits?: Record<string, string> }[], status?: Pod['status']): Pod {
-  return {
-    metadata: { name: 'p', namespace: 'ns', uid: 'u1' },
-    spec: { containers: containers.map((c) => ({ name: c.name, image: 'busybox', resources: { requests: c.requests, limits: c.limits } })) },
-    ...(status ? { status } : {}),
-  };
-}
+import { ctx, pod } from '../provider/pods/fixtures.ts';
 
 function cci(status: Record<string, unknown>): CciPod {
   return { apiVersion: 'cci/v2', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [], restartPolicy: 'Always', hostname: 'p', dnsConfig: { nameservers: [], searches: [], options: [] } }, status: status as unknown as CciPod['status'] };

@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Pod, PodStatus } from '../../../src/kube/wire.ts';
 import { configErrorStatus, failedStatus, statusPatch } from '../../../src/provider/pods/pod-status.ts';
 import { qosClass } from '../../../src/provider/pods/qos.ts';
-
-const ctx = { nodeIP: '10.0.0.1', now: '2026-01-01T00:00:00Z' };
-
-function pod(containers: { name: string; requests?: Record<string, string>; limits?: Record<string, string> }[], status?: Pod['status']): Pod {
-  return {
-    metadata: { name: 'p', namespace: 'ns', uid: 'u1' },
-    spec: { containers: containers.map((c) => ({ name: c.name, image: 'busybox', resources: { requests: c.requests, limits: c.limits } })) },
-    ...(status ? { status } : {}),
-  };
-}
+import { ctx, pod } from './fixtures.ts';
 
 /** A Running status, as a provider would report it. */
 function runningStatus(p: Pod, podIP?: string): PodStatus {
