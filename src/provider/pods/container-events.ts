@@ -1,6 +1,6 @@
-// The kubelet's per-container events, derived from what CCI reports. CCI pulls images itself
-// and reports only container states, so burstlet cannot honestly say when a pull happened:
-// no Pulling/Pulled. A container instance seen for the first time (first start, or
+// The kubelet's per-container events, derived from the container statuses a provider reports.
+// Providers report states, not image pulls (CCI pulls images itself), so burstlet cannot
+// honestly say when a pull happened: no Pulling/Pulled. A container instance seen for the first time (first start, or
 // restartCount grew) yields Created and Started; entering CrashLoopBackOff yields BackOff.
 import type { ContainerStatus } from '../../kube/wire.ts';
 

@@ -44,7 +44,7 @@ export function configErrorStatus(pod: Pod, message: string, ctx: StatusContext)
   };
 }
 
-/** Failed for good: burstlet refused the pod, or its CCI pod vanished after it ran. */
+/** Failed for good: the provider refused the pod, or its backend pod vanished after it ran. */
 export function failedStatus(pod: Pod, reason: string, message: string, ctx: StatusContext): PodStatus {
   const status: PodStatus = {
     ...(pod.status ?? {}),
