@@ -1,0 +1,173 @@
+// CCI as a provider, on a fake CCI and a fake API server (for the ConfigMaps translation reads).
+import { afterEach, describe, expect, it } from 'vitest';
+import { CciError } from '../../src/cci/client.ts';
+import { annotations, type CciPod, type CciWatchEvent } from '../../src/cci/types.ts';
+import type { CciPodsBackend } from '../../src/cci-provider/cci-backend.ts';
+import { cciPodName } from '../../src/cci-provider/naming.ts';
+import { cciNodeProvider } from '../../src/cci-provider/node.ts';
+import { nodeMetrics } from '../../src/cci-provider/metrics.ts';
+import { CciProvider } from '../../src/cci-provider/provider.ts';
+import type { KubeApi } from '../../src/kube/list-watch-cache.ts';
+import type { Pod } from '../../src/kube/wire.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { PodRefusedError, PodWaitingError } from '../../src/provider/pods/provider.ts';
+import { settle } from '../support/fake-clock.ts';
+
+const log = createLogger('silent', 'test');
+const notFound = (name: string): CciError => new CciError(404, 'NotFound', `pods "${name}" not found`);
+
+/** CCI's pods of one namespace in memory; `live` holds pods the list does not show yet. */
+function fakeCci(listed: CciPod[] = []) {
+  const pods = new Map(listed.map((p) => [p.metadata.name, p]));
+  const live = new Map<string, CciPod>();
+  let rv = 10;
+  const backend: CciPodsBackend = {
+    async createPod(pod) {
+      if (pods.has(pod.metadata.name) || live.has(pod.metadata.name)) throw new CciError(409, 'AlreadyExists', 'exists');
+      const created = { ...pod, metadata: { ...pod.metadata, resourceVersion: String(++rv) } };
+      pods.set(pod.metadata.name, created);
+      return created;
+    },
+    async getPod(name) {
+      const pod = pods.get(name) ?? live.get(name);
+      if (!pod) throw notFound(name);
+      return pod;
+    },
+    async listPods() {
+      return { apiVersion: 'cci/v2', kind: 'PodList', metadata: { resourceVersion: String(rv) }, items: [...pods.values()] };
+    },
+    async deletePod(name) {
+      if (!pods.delete(name)) throw notFound(name);
+    },
+    watchPods: (_rv: string, _on: (e: CciWatchEvent) => void, signal: AbortSignal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
+    async quota() {
+      return { apiVersion: 'cci/v2', kind: 'ResourceQuota', metadata: { name: 'q' }, status: { hard: { cpu: '8', pods: '100' }, used: {} } };
+    },
+    async network() {
+      return { apiVersion: 'cci/v2', kind: 'Network', metadata: { name: 'n' }, spec: { cidr: '198.18.0.0/24', gateway: '198.18.0.1' }, status: { totalIPs: 253, usedIPs: 3, freeIPs: 250 } };
+    },
+  };
+  return { backend, pods, live };
+}
+
+/** An API server with no objects; `configMapAdded` delivers a ConfigMap to the watchers. */
+function fakeKube() {
+  const watchers: ((type: string, obj: unknown) => void)[] = [];
+  const kube: KubeApi = {
+    request: async <T>() => ({ metadata: { resourceVersion: '1' }, items: [] }) as T,
+    watch: async <T>(path: string, _q: Record<string, string | undefined>, onEvent: (type: string, obj: T) => void, signal: AbortSignal) => {
+      if (path === '/api/v1/configmaps') watchers.push(onEvent as (type: string, obj: unknown) => void);
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    },
+  };
+  const configMapAdded = (namespace: string, name: string): void => {
+    for (const w of watchers) w('ADDED', { metadata: { namespace, name, resourceVersion: '2' }, data: { x: '1' } });
+  };
+  return { kube, configMapAdded };
+}
+
+const k8sPod = (name: string, uid: string, spec: Partial<NonNullable<Pod['spec']>> = {}): Pod =>
+  ({ metadata: { namespace: 'ns', name, uid }, spec: { nodeName: 'burst-1', containers: [{ name: 'c', image: 'busybox' }], ...spec } });
+
+const cciPodOf = (name: string, owner?: { key: string; uid: string }, deleting = false): CciPod => ({
+  apiVersion: 'cci/v2',
+  kind: 'Pod',
+  metadata: {
+    name,
+    resourceVersion: '5',
+    ...(owner ? { annotations: { [annotations.podKey]: owner.key, [annotations.podUID]: owner.uid } } : {}),
+    ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
+  },
+  spec: { containers: [], restartPolicy: 'Always', hostname: name, dnsConfig: { nameservers: [], searches: [], options: [] } },
+  status: { phase: 'Running' } as CciPod['status'],
+});
+
+let started: CciProvider[] = [];
+afterEach(() => {
+  for (const p of started) p.stop();
+  started = [];
+});
+
+async function provider(listed: CciPod[] = []) {
+  const cci = fakeCci(listed);
+  const api = fakeKube();
+  const notified: string[] = [];
+  const events: string[] = [];
+  const p = new CciProvider({
+    cci: cci.backend,
+    kube: api.kube,
+    nodeName: 'burst-1',
+    nodeIP: '10.0.0.1',
+    translateNode: { name: 'burst-1', clusterDomain: 'cluster.local', clusterDNS: ['198.19.0.10'], hostResolvConf: null, overflow: 'truncate' },
+    resyncMs: 60_000,
+    events: { record: (_t, type, reason) => events.push(`${type} ${reason}`) },
+    metrics: nodeMetrics(() => new Map()),
+    log,
+  });
+  p.notifyPods((key) => notified.push(key));
+  started.push(p);
+  await p.start();
+  return { p, cci, api, notified, events };
+}
+
+describe('CciProvider', () => {
+  it('lists only the CCI pods burstlet created, by the Kubernetes pod they belong to', async () => {
+    const { p } = await provider([cciPodOf('ns-a-1', { key: 'ns/a', uid: 'u1' }), cciPodOf('someone-elses'), cciPodOf('ns-b-2', { key: 'ns/b', uid: 'u2' }, true)]);
+    expect(await p.getPods()).toEqual([
+      { metadata: { namespace: 'ns', name: 'a', uid: 'u1' } },
+      { metadata: { namespace: 'ns', name: 'b', uid: 'u2', deletionTimestamp: '2026-01-01T00:00:00Z' } },
+    ]);
+    expect(p.podCount).toBe(2);
+  });
+
+  it('creates a pod once per uid and reports its status; a lost response (409) adopts the existing pod', async () => {
+    const { p, cci } = await provider();
+    const pod = k8sPod('web', 'u1');
+    await p.createPod(pod);
+    expect((await p.getPodStatus(pod))?.status.phase).toBe('Pending'); // CCI gave it no status yet
+    expect((await p.getPodStatus(pod))?.annotations).toEqual({ 'burstlet.io/flavor-cpu': '250m', 'burstlet.io/flavor-memory': '512Mi' });
+    // A restart forgot it; CCI has it: the create's 409 is no error.
+    const again = (await provider([...cci.pods.values()])).p;
+    await again.createPod(pod);
+    expect(cci.pods.size).toBe(1);
+  });
+
+  it('asks CCI itself before saying a pod is gone only when asked to confirm', async () => {
+    const { p, cci } = await provider();
+    const pod = k8sPod('web', 'u1');
+    // The pod exists on CCI but the cache has not seen it (no watch event yet).
+    cci.live.set(cciPodName('ns', 'web', 'u1'), cciPodOf(cciPodName('ns', 'web', 'u1'), { key: 'ns/web', uid: 'u1' }));
+    expect(await p.getPodStatus(pod)).toBeUndefined();
+    expect((await p.getPodStatus(pod, { confirm: true }))?.status.phase).toBe('Running');
+    expect(await p.getPodStatus(k8sPod('gone', 'u9'), { confirm: true })).toBeUndefined();
+  });
+
+  it('refuses what cannot burst, and keeps a pod waiting for a ConfigMap until one of its namespace appears', async () => {
+    const { p, api, notified, events } = await provider();
+    await expect(p.createPod(k8sPod('host', 'u1', { hostNetwork: true }))).rejects.toBeInstanceOf(PodRefusedError);
+    const waiting = k8sPod('needs-cm', 'u2', { containers: [{ name: 'c', image: 'busybox', envFrom: [{ configMapRef: { name: 'cm' } }] }] });
+    await expect(p.createPod(waiting)).rejects.toBeInstanceOf(PodWaitingError);
+    expect(events).toContain('Warning Failed');
+    api.configMapAdded('other', 'cm');
+    await settle();
+    expect(notified).not.toContain('ns/needs-cm');
+    api.configMapAdded('ns', 'cm');
+    await settle();
+    expect(notified).toContain('ns/needs-cm');
+  });
+
+  it('deletes a pod CCI no longer has without error', async () => {
+    const { p } = await provider();
+    await expect(p.deletePod(k8sPod('never', 'u1'), 30)).resolves.toBeUndefined();
+  });
+
+  it('sizes the node from the quota and the free IPs, counting the IPs its pods hold', async () => {
+    const { cci } = await provider();
+    const errors: unknown[] = [];
+    const node = cciNodeProvider(cci.backend, () => 3, (err) => errors.push(err));
+    expect((await node.resources()).capacity).toEqual({ cpu: '8', pods: '100' });
+    const down = cciNodeProvider({ ...cci.backend, quota: () => Promise.reject(new CciError(0, 'ConnectionError', 'ECONNREFUSED')) }, () => 0, (err) => errors.push(err));
+    await expect(down.resources()).rejects.toThrow('ECONNREFUSED');
+    expect(errors).toHaveLength(1);
+  });
+});
