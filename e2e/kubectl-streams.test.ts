@@ -14,7 +14,7 @@ import { podProxyExtension } from '../src/local/proxy/index.ts';
 import { randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
 import { kubectlFor, kubectlPath, readOutput, type Kubectl, type KubectlVersion } from './support/kubectl.ts';
 import { burstPod } from './support/pods.ts';
-import { waitFor } from './support/poll.ts';
+import { pollUntil, waitFor } from './support/poll.ts';
 
 const NODE = 'burst-streams';
 const DENIED_SA = 'kubelet-denied';
@@ -27,8 +27,8 @@ let cci: MockCci;
 let node: BurstNode;
 let k: Kubectl;
 
-function waitRunning(name: string): Promise<void> {
-  return expect.poll(() => k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']), { timeout: 60_000, message: `${name} Running` }).toBe('Running');
+function waitRunning(name: string): Promise<string> {
+  return pollUntil(`${name} Running`, () => k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']), (phase) => phase === 'Running', { timeoutMs: 60_000 });
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -118,7 +118,7 @@ describe('kubectl 1.33', () => {
     const waiterDone = new Promise((resolve) => waiter.once('close', resolve));
     // Both clients must be watching before the change, however slow the machine is.
     await expect.poll(() => watched, { timeout: 20_000 }).toMatch(/ADDED\s+web/);
-    await expect.poll(() => waiterLog, { timeout: 20_000 }).toMatch(/GET \S+watch=true\S* 200/);
+    await expect.poll(() => waiterLog, { timeout: 20_000 }).toMatch(/verb="GET" url="[^"]*watch=true[^"]*" status="200/);
     // Spec changes through /status are ignored; status changes through the main resource too.
     await cluster.kubectl.ok(['patch', 'pod', 'web', '--type', 'merge', '-p', '{"status":{"phase":"Failed"}}']);
     expect(await cluster.kubectl.ok(['get', 'pod', 'web', '-o', 'jsonpath={.status.phase}'])).toBe('Pending');

@@ -1,37 +1,32 @@
-// Waiting for a condition in e2e tests, on vitest's expect.poll: the check runs until it gives
-// a value (not undefined) or the time is up; a check that throws counts as not yet, and a
-// failure names what was awaited and the last error. Where the assertion itself is the point,
-// call expect.poll directly.
-import { expect } from 'vitest';
+// Waiting for a condition in e2e tests. In a test body, where the assertion is the point,
+// use vitest's expect.poll. waitFor and pollUntil are for what comes before the assertion and
+// for hooks (beforeAll cannot use expect.poll): the check runs until it gives a value (not
+// undefined) or the time is up; a check that throws counts as not yet, and a timeout names
+// what was awaited, the last error and optional context (the logs of the processes under test).
 
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
-  /** Added to a timeout's message (the logs of the processes under test). */
+  /** Added to a timeout's message. */
   context?: () => string;
 }
 
-const DONE = 'done';
-
 /** Resolves with the first value `check` gives that is not undefined. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, o: WaitOptions = {}): Promise<T> {
-  let value: T | undefined;
-  try {
-    await expect
-      .poll(async () => {
-        try {
-          value = await check();
-          return value === undefined ? 'not yet' : DONE;
-        } catch (err) {
-          return `not yet: ${err instanceof Error ? err.message : String(err)}`;
-        }
-      }, { timeout: o.timeoutMs ?? 15_000, interval: o.intervalMs ?? 200, message: `waiting for ${what}` })
-      .toBe(DONE);
-  } catch (err) {
-    if (o.context && err instanceof Error) err.message += `\n${o.context()}`;
-    throw err;
+  const deadline = performance.now() + (o.timeoutMs ?? 15_000);
+  let last = '';
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (performance.now() > deadline) {
+      throw new Error([`timed out waiting for ${what}`, last && `last error: ${last}`, o.context?.()].filter(Boolean).join('\n'));
+    }
+    await new Promise((resolve) => setTimeout(resolve, o.intervalMs ?? 200));
   }
-  return value!;
 }
 
 /** Resolves with the first value of `get` that `accept` takes. */
