@@ -3,6 +3,7 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -352,6 +353,27 @@ describe.each(runtimes)('mock-cci --runtime=%s after a crash', (runtime) => {
     await second.stop();
     await rm(stateParent, { recursive: true, force: true });
     expect(left).toEqual([]);
+  });
+});
+
+describe('mock-cci connection limits (issue #12 item 3, slowloris)', () => {
+  it('closes half-sent requests past --max-unauthenticated-connections at once and the rest at --request-header-timeout, serving throughout', async () => {
+    const mock = await startMock(['--runtime=process', '--max-unauthenticated-connections=5', '--request-header-timeout=600ms']);
+    const { port } = new URL(mock.url);
+    const halfSent = (): Promise<number> => {
+      const opened = Date.now();
+      const s = net.connect(Number(port), '127.0.0.1', () => s.write('GET /apis/cci/v2/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+      s.on('error', () => undefined);
+      s.resume();
+      return new Promise((resolve) => s.once('close', () => resolve(Date.now() - opened)));
+    };
+    const cci = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default', timeoutMs: 10_000 });
+    const lifetimes = await Promise.all(Array.from({ length: 20 }, halfSent));
+    expect(lifetimes.filter((ms) => ms < 500).length).toBeGreaterThanOrEqual(15);
+    expect(Math.max(...lifetimes)).toBeLessThan(5_000);
+    expect((await cci.listPods()).items).toEqual([]);
+    await cci.close();
+    await mock.stop();
   });
 });
 

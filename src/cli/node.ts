@@ -8,6 +8,7 @@ import { networkFlags } from '../network/flags.ts';
 import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
 import { DEFAULT_TAINT, parseTaint } from '../provider/node/node-object.ts';
 import { startVirtualNode } from '../provider/virtual-node.ts';
+import { connectionFlags, connectionLimits } from './connection-flags.ts';
 import {
   addressFlag, boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, keyValueFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef,
 } from './flags.ts';
@@ -65,6 +66,7 @@ const flags = {
   'node-lease-renew-interval': durationFlag('How often the node Lease is renewed', 10_000),
   'node-lease-duration-seconds': intFlag('leaseDurationSeconds of the node Lease', 40, 1, 3600),
   'log-level': enumFlag<LevelWithSilent>('Log level', 'info', LOG_LEVELS),
+  ...connectionFlags('the kubelet API (and, counted apart, the service directory)'),
   'metrics-addr': addressFlag('Prometheus metrics listener (plain HTTP, GET /metrics): pods by phase, sync durations, API requests, CCI errors', ':10255'),
   ...dnsFlags,
   ...networkFlags,
@@ -113,6 +115,7 @@ export default defineSubcommand({
         anonymousAuth: v['anonymous-auth'],
         webhookTokens: v['authentication-token-webhook'],
       },
+      connectionLimits: connectionLimits(v),
       podSyncWorkers: v['pod-sync-workers'],
       statusResyncMs: v['status-resync'],
       nodeStatusUpdateMs: v['node-status-update-frequency'],

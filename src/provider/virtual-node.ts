@@ -2,6 +2,7 @@
 // event recorder, the node controller, the pod controller and the metrics listener.
 import type { Server } from 'node:http';
 import type { Logger } from '../log/logger.ts';
+import type { ConnectionLimits } from '../net/connection-guard.ts';
 import { readFile } from 'node:fs/promises';
 import type { CciClient } from '../cci/client.ts';
 import { startNodeNetworking, type NodeNetworking } from '../network/node-networking.ts';
@@ -32,6 +33,8 @@ export interface VirtualNodeOptions {
     anonymousAuth: boolean;
     webhookTokens: boolean;
   };
+  /** Deadlines and the cap on unauthenticated connections, for the kubelet port and the directory's. */
+  connectionLimits: ConnectionLimits;
   node: NodeConfig;
   translateNode: PodControllerOptions['translateNode'];
   /** --enable-networking: the sidecar injected into every burst pod and the service directory it reads. */
@@ -73,7 +76,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
       directoryAddress: o.networking.directoryAddress,
       transport: o.networking.directoryTls
         ? { kind: 'kubelet-tls', kubeletPort: o.node.kubeletPort, caPem: tls.certPem }
-        : { kind: 'plain', listenAddress: o.kubelet.address, port: o.networking.directoryPort },
+        : { kind: 'plain', listenAddress: o.kubelet.address, port: o.networking.directoryPort, limits: o.connectionLimits },
       isActivePod: (uid) => ref.pods?.pods().some((p) => p.metadata?.uid === uid) ?? false,
     })
     : undefined;
@@ -147,6 +150,7 @@ async function startKubelet(
     auth: new KubeletAuth({ anonymous: k.anonymousAuth, webhookTokens: k.webhookTokens, reviews: kubeReviewClient(kube) }),
     backend: cciKubeletBackend(o.cci, { pods: () => pods.pods(), findPod: (ns, name) => pods.findPod(ns, name) }),
     ...(networking?.kubeletUpgrade ? { extraUpgrade: networking.kubeletUpgrade } : {}),
+    limits: o.connectionLimits,
     log: o.log.child({ component: 'kubelet' }),
   });
 }

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../log/logger.ts';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, guardedServerOptions, type ConnectionLimits } from '../../net/connection-guard.ts';
 import type { CredentialLookup } from './credentials.ts';
 import { isNonce, MessageSealer, newNonce, PROOF_SCHEME, proofMatches, sessionKey } from './directory-auth.ts';
 import { DIRECTORY_PATH, directoryHeaders } from './protocol.ts';
@@ -191,14 +192,19 @@ export interface ServedDirectory {
 /** A listener of the directory's own: plain HTTP, or TLS when a key and cert are given. */
 export async function serveDirectory(
   directory: DirectoryServer,
-  opts: { host: string; port: number; path?: string; tls?: { key: string; cert: string } },
+  opts: { host: string; port: number; path?: string; tls?: { key: string; cert: string }; limits?: ConnectionLimits },
 ): Promise<ServedDirectory> {
-  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }) : http.createServer();
+  const limits = opts.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const options = guardedServerOptions(limits);
+  const server = opts.tls ? https.createServer({ ...options, key: opts.tls.key, cert: opts.tls.cert }) : http.createServer(options);
+  // Only sidecars that prove their pod's credential leave the count of unauthenticated connections.
+  const guard = guardConnections(server, limits);
   server.on('request', (_req, res) => {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('only the service directory WebSocket is served here\n');
+    res.writeHead(404, { 'content-type': 'text/plain', connection: 'close' }).end('only the service directory WebSocket is served here\n');
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!directory.handleUpgrade(req, socket, head)) refuse(socket, '404 Not Found', 'no such WebSocket endpoint\n');
+    else guard.admit(req.socket); // refused sidecars are closed by handleUpgrade
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -222,11 +228,12 @@ export interface StandaloneDirectory extends ServedDirectory {
 
 /** A directory server on a listener of its own (tests, benchmarks). */
 export async function startStandaloneDirectory(
-  opts: DirectoryServerOptions & { host?: string; port?: number; tls?: { key: string; cert: string } },
+  opts: DirectoryServerOptions & { host?: string; port?: number; tls?: { key: string; cert: string }; limits?: ConnectionLimits },
 ): Promise<StandaloneDirectory> {
   const directory = createDirectoryServer(opts);
   const served = await serveDirectory(directory, {
     host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, ...(opts.path ? { path: opts.path } : {}), ...(opts.tls ? { tls: opts.tls } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
   });
   return {
     url: served.url,

@@ -1,5 +1,6 @@
 // The directory's WebSocket server on real sockets (loopback): ordering, fragmentation,
 // resume and authentication as a sidecar sees them.
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createLogger } from '../../../src/log/logger.ts';
@@ -166,5 +167,31 @@ describe('directory server', () => {
     expect(fromA.subarray(0, MAC_BYTES)).not.toEqual(fromB.subarray(0, MAC_BYTES));
     a.ws.close();
     b.ws.close();
+  });
+});
+
+describe('directory listener connection limits (issue #12 item 3, slowloris)', () => {
+  it('closes half-sent upgrades past the cap at once and the rest at the header deadline; a sidecar still connects', async () => {
+    const state = new DirectoryState();
+    state.setService('default/svc-1', svc(1));
+    state.markSynced();
+    dir = await startStandaloneDirectory({
+      state, log, credentials: activePodCredentials(secret, (u) => active.has(u)),
+      limits: { headerTimeoutMs: 600, requestTimeoutMs: 600, maxUnadmitted: 5 },
+    });
+    const { port } = new URL(dir.url);
+    const halfSent = (): Promise<number> => {
+      const opened = Date.now();
+      const s = net.connect(Number(port), '127.0.0.1', () => s.write('GET /service-directory HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nX-Slow: '));
+      s.on('error', () => undefined);
+      s.resume();
+      return new Promise((resolve) => s.once('close', () => resolve(Date.now() - opened)));
+    };
+    const lifetimes = await Promise.all(Array.from({ length: 20 }, halfSent));
+    expect(lifetimes.filter((ms) => ms < 500).length).toBeGreaterThanOrEqual(15);
+    expect(Math.max(...lifetimes)).toBeLessThan(5_000);
+    const c = connect(dir.url, 'pod-a', podCredential(secret, 'pod-a'));
+    expect(await c.status).toBe(101);
+    c.ws.close();
   });
 });
