@@ -54,7 +54,7 @@ const flags = {
   address: { ...stringFlag('Address the kubelet API listens on', '0.0.0.0', 'an IP address'), parse: ipAddress },
   'tls-cert-file': stringFlag('Serving certificate (PEM) of the kubelet API; empty = self-signed for the node name and --node-ip', '', 'a file path'),
   'tls-private-key-file': stringFlag('Private key (PEM) of --tls-cert-file', '', 'a file path'),
-  'client-ca-file': stringFlag('CA bundle (PEM): client certificates it signed authenticate to the kubelet API (the API server\'s kubelet client)', '', 'a file path'),
+  'client-ca-file': stringFlag('CA bundle (PEM): client certificates it signed, and only those, authenticate to the kubelet API (the API server\'s kubelet client); without it no client certificate does', '', 'a file path'),
   'authentication-token-webhook': boolFlag('Authenticate bearer tokens on the kubelet API with TokenReview'),
   'anonymous-auth': boolFlag('Let requests without credentials in as system:anonymous (still authorized by SubjectAccessReview)'),
   'node-ip': { ...stringFlag('Address advertised as the node\'s InternalIP (and hostIP of its pods)', '127.0.0.1', 'an IP address'), parse: ipAddress },

@@ -79,7 +79,9 @@ function gatePath(req: IncomingMessage, answer: (code: 301 | 400, headers: Recor
 export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
   const startTime = new Date().toISOString();
   const limits = o.limits ?? DEFAULT_CONNECTION_LIMITS;
-  const tls = { cert: o.tls.certPem, key: o.tls.keyPem, requestCert: true, rejectUnauthorized: false, ...(o.clientCaPem ? { ca: o.clientCaPem } : {}) };
+  // Client certificates are asked for, and verified against the given CA alone (`ca` replaces
+  // Node's default trust store), only with --client-ca-file: without it, none authenticates.
+  const tls = { cert: o.tls.certPem, key: o.tls.keyPem, rejectUnauthorized: false, ...(o.clientCaPem ? { requestCert: true, ca: o.clientCaPem } : { requestCert: false }) };
   const app = Fastify({
     serverFactory: (handler) =>
       https.createServer({ ...tls, ...guardedServerOptions(limits) }, (req: IncomingMessage, res: ServerResponse) => {
