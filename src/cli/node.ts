@@ -9,6 +9,7 @@ import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
 import { DEFAULT_TAINT, parseTaint } from '../provider/node/node-object.ts';
 import { startVirtualNode } from '../provider/virtual-node.ts';
 import { connectionFlags, connectionLimits } from './connection-flags.ts';
+import { exitOnSignals } from './shutdown.ts';
 import {
   addressFlag, boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, keyValueFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef,
 } from './flags.ts';
@@ -127,10 +128,6 @@ export default defineSubcommand({
     });
     // Ready line for scripts and tests (stdout; logs go to stderr).
     console.log(`burstlet node ${v.nodename} running kubelet=https://${v['node-ip']}:${node.kubeletPort}${node.metricsPort !== undefined ? ` metrics=http://127.0.0.1:${node.metricsPort}/metrics` : ''}`);
-    const shutdown = (): void => {
-      void node.stop().finally(() => process.exit(0));
-    };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
+    exitOnSignals(() => node.stop(), log);
   },
 });

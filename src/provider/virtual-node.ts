@@ -114,10 +114,11 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     metricsPort: metricsServer?.port,
     kubeletPort: kubelet.port,
     async stop() {
-      await kubelet.close();
-      await networking?.stop();
+      // Controllers first: nothing new starts while the listeners close.
       node.stop();
       podController.stop();
+      await kubelet.close();
+      await networking?.stop();
       await events.flush();
       metricsServer?.server.close();
       await kube.close();

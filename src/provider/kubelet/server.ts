@@ -132,11 +132,13 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     app.all(path, async (_req, reply) => sendStatus(reply, 400, 'BadRequest', 'Upgrade request required: use SPDY/3.1 or websocket'));
   }
 
-  // Upgraded connections leave the HTTP server's bookkeeping but still hold the listener open:
-  // end them before it closes (preClose), or close() waits for them forever.
+  // close() would wait for every open response (a `logs -f` follows for hours) and upgraded
+  // connection (which leave the HTTP server's bookkeeping but hold the listener): a kubelet
+  // that stops ends them all (preClose), so that it stops within its grace period.
   const live = new Set<Duplex>();
   app.addHook('preClose', async () => {
     for (const s of live) s.destroy();
+    app.server.closeAllConnections();
   });
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     live.add(socket);
