@@ -1,32 +1,15 @@
 // Validation with kube-apiserver's field paths and messages (k8s.io/kubernetes/pkg/apis/core/validation),
 // for object metadata and the pod fields burstlet relies on. Pure: object in, causes out.
 import { isIP } from 'node:net';
+import { duplicate, invalidValue, notFoundField, required, unsupported, forbiddenField } from './causes.ts';
 import type { StatusCause } from './errors.ts';
 import { isObject, type JsonObject } from './patch.ts';
+import { validateSubPath, validateVolumeSource } from './volume-validation.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
-export const required = (field: string, detail = ''): StatusCause => ({
-  reason: 'FieldValueRequired',
-  message: detail ? `Required value: ${detail}` : 'Required value',
-  field,
-});
-export const invalidValue = (field: string, value: unknown, detail: string): StatusCause => ({
-  reason: 'FieldValueInvalid',
-  message: `Invalid value: ${JSON.stringify(value)}: ${detail}`,
-  field,
-});
-const notFoundField = (field: string, value: unknown): StatusCause => ({ reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(value)}`, field });
-const duplicate = (field: string, value: unknown): StatusCause => ({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(value)}`, field });
-const unsupported = (field: string, value: unknown, allowed: string[]): StatusCause => ({
-  reason: 'FieldValueNotSupported',
-  message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`,
-  field,
-});
-export const forbiddenField = (field: string, detail: string): StatusCause => ({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field });
 
 export function validateName(name: string, field: string, label: boolean): StatusCause[] {
   const max = label ? 63 : 253;
@@ -99,6 +82,7 @@ function validateContainers(containers: JsonObject[], field: string, volumes: Se
     list(c.volumeMounts).forEach((m, j) => {
       if (typeof m.name !== 'string' || !volumes.has(m.name)) out.push(notFoundField(`${at}.volumeMounts[${j}].name`, m.name));
       if (typeof m.mountPath !== 'string' || m.mountPath === '') out.push(required(`${at}.volumeMounts[${j}].mountPath`));
+      out.push(...validateSubPath(m, `${at}.volumeMounts[${j}]`));
     });
   });
   return out;
@@ -151,6 +135,7 @@ export function validatePodSpec(spec: JsonObject): StatusCause[] {
       if (volumes.has(v.name)) out.push(duplicate(`spec.volumes[${i}].name`, v.name));
       volumes.add(v.name);
     }
+    out.push(...validateVolumeSource(v, `spec.volumes[${i}]`));
   });
   const containers = list(spec.containers);
   if (containers.length === 0) out.push(required('spec.containers'));
