@@ -3,6 +3,14 @@
 // The embedded API server words its causes with them, the translator refuses what breaks
 // them, and the mock CCI admits nothing else: a volume never names a place outside its own.
 
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A volume's name becomes a directory's: a DNS-1123 label, never a path. */
+export function volumeNameProblem(name: unknown): string | undefined {
+  if (typeof name === 'string' && name.length <= 63 && DNS1123_LABEL.test(name)) return undefined;
+  return "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', start and end with an alphanumeric character, and be at most 63 characters";
+}
+
 export const FILE_MODE_MESSAGE = 'must be a number between 0 and 0777 (octal), both inclusive';
 
 /** A file or default mode: an integer 0-0777 (no setuid, setgid or sticky bit). */

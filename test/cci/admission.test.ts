@@ -32,6 +32,18 @@ describe('validatePod', () => {
     ['bad port', (p: CciPod) => (p.spec.containers[0]!.ports = [{ containerPort: 70000 }]), /containerPort: Invalid value: 70000/],
     ['unknown volume', (p: CciPod) => (p.spec.containers[0]!.volumeMounts = [{ name: 'x', mountPath: '/x' }]), /volumeMounts\[0\].name: Not found: "x"/],
     ['hostPath', (p: CciPod) => (p.spec.volumes = [{ name: 'v', hostPath: { path: '/etc' as '/etc/localtime' } }]), /only \/etc\/localtime/],
+    // Issue #12 item 8: a volume named ../../../../victim with mode 04755 wrote a setuid file outside the state dir.
+    ['a volume name with dot-segments', (p: CciPod) => {
+      p.spec.volumes = [{ name: '../../../../victim', emptyDir: {} }];
+      p.spec.containers[0]!.volumeMounts = [{ name: '../../../../victim', mountPath: '/data' }];
+    }, /spec.volumes\[0\].name: Invalid value: "..\/..\/..\/..\/victim"/],
+    ['a setuid default mode', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [], defaultMode: 0o4755 } }]), /spec.volumes\[0\].files.defaultMode: Invalid value: 2541: must be a number between 0 and 0777/],
+    ['a setgid file mode', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [{ path: 'x', data: '', mode: 0o2755 }] } }]), /files.items\[0\].mode: Invalid value: 1517/],
+    ['a file path that climbs', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [{ path: 'a/../../x', data: '' }] } }]), /files.items\[0\].path: Invalid value: "a\/..\/..\/x": must not contain '..'/],
+    ['an absolute file path', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [{ path: '/etc/cron.d/x', data: '' }] } }]), /must be a relative path/],
+    ['an empty file path', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [{ path: '', data: '' }] } }]), /files.items\[0\].path: Required value/],
+    ['a subPath that climbs', (p: CciPod) => (p.spec.containers[0]!.volumeMounts = [{ name: 'v', mountPath: '/data', subPath: '../../..' }]), /volumeMounts\[0\].subPath: Invalid value: "..\/..\/..": must not contain '..'/],
+    ['an absolute subPath', (p: CciPod) => (p.spec.containers[0]!.volumeMounts = [{ name: 'v', mountPath: '/data', subPath: '/etc' }]), /subPath: Invalid value: "\/etc": must be a relative path/],
   ])('%s', (_n, patch, message) => expect(validatePod(pod(patch)).join('\n')).toMatch(message));
 });
 

@@ -3,7 +3,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { TranslateError } from './context.ts';
 import { parseQuantity } from './quantity.ts';
-import { volumeRefusal } from './volumes.ts';
+import { subPathRefusal, volumeRefusal } from './volumes.ts';
 
 export const UNSUPPORTED_HOST_NETWORK = 'UnsupportedHostNetwork';
 export const UNSUPPORTED_HOST_NAMESPACE = 'UnsupportedHostNamespace';
@@ -62,4 +62,6 @@ export function refuseWhatCannotBurst(pod: V1Pod): void {
     const refusal = volumeRefusal(v);
     if (refusal) throw refusal;
   }
+  const subPath = subPathRefusal(pod);
+  if (subPath) throw subPath;
 }
