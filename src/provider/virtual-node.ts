@@ -86,7 +86,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     nodeName: o.node.name,
     nodeIP: o.node.nodeIP,
     translateNode: o.translateNode,
-    ...(networking ? { sidecarFor: networking.sidecarFor } : {}),
+    ...(networking ? { sidecarFor: networking.sidecarFor, onPodGone: (uid: string) => networking.directory.podGone(uid) } : {}),
     workers: o.podSyncWorkers,
     resyncMs: o.statusResyncMs,
     events,

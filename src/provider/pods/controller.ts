@@ -30,6 +30,8 @@ export interface PodControllerOptions {
   translateNode: TranslateInput['node'];
   /** The networking sidecar to put first in a pod's CCI pod, if any. */
   sidecarFor?: (pod: Pod) => CciContainer | undefined;
+  /** Called with the uid of a pod that left this node (deleted from the API): its sidecar's connection goes. */
+  onPodGone?: (uid: string) => void;
   /** Pods synced concurrently; status writes get as many workers of their own. */
   workers: number;
   /** CCI relist + orphan sweep period. */
@@ -74,7 +76,9 @@ export class PodController {
     });
     // Deletions are urgent (someone waits on kubectl delete); so is CCI status (cheap to copy).
     this.#pods = new Reflector<Pod>(options.kube, '/api/v1/pods', { fieldSelector: `spec.nodeName=${options.nodeName}` },
-      (key, pod) => {
+      (key, pod, previous) => {
+        const goneUid = pod ? undefined : previous?.metadata?.uid;
+        if (goneUid) options.onPodGone?.(goneUid);
         // The informer caught up with what burstlet wrote: drop the copy.
         const written = this.#written.get(key);
         if (written && pod && Number(pod.metadata?.resourceVersion) >= Number(written.metadata?.resourceVersion)) this.#written.delete(key);
