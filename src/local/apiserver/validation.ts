@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import { duplicate, invalidValue, notFoundField, required, unsupported, forbiddenField } from './causes.ts';
 import type { StatusCause } from './errors.ts';
+import { parseQuantity, QuantityError } from '../../provider/translate/quantity.ts';
 import { isObject, type JsonObject } from './patch.ts';
 import { validateSubPath, validateVolumeSource } from './volume-validation.ts';
 
@@ -79,12 +80,34 @@ function validateContainers(containers: JsonObject[], field: string, volumes: Se
     list(c.env).forEach((e, j) => {
       if (typeof e.name !== 'string' || e.name === '') out.push(required(`${at}.env[${j}].name`));
     });
+    out.push(...validateResources(c.resources, `${at}.resources`));
     list(c.volumeMounts).forEach((m, j) => {
       if (typeof m.name !== 'string' || !volumes.has(m.name)) out.push(notFoundField(`${at}.volumeMounts[${j}].name`, m.name));
       if (typeof m.mountPath !== 'string' || m.mountPath === '') out.push(required(`${at}.volumeMounts[${j}].mountPath`));
       out.push(...validateSubPath(m, `${at}.volumeMounts[${j}]`));
     });
   });
+  return out;
+}
+
+/** Resource quantities: parseable, bounded (what no int64 holds is refused), not negative. */
+function validateResources(resources: unknown, field: string): StatusCause[] {
+  if (!isObject(resources)) return [];
+  const out: StatusCause[] = [];
+  for (const kind of ['limits', 'requests'] as const) {
+    const map = resources[kind];
+    if (!isObject(map)) continue;
+    for (const [name, value] of Object.entries(map)) {
+      const at = `${field}.${kind}[${name}]`;
+      try {
+        if (typeof value !== 'string' && typeof value !== 'number') throw new QuantityError('must be a quantity');
+        if (parseQuantity(String(value)).milli < 0n) out.push(invalidValue(at, value, 'must be greater than or equal to 0'));
+      } catch (err) {
+        if (!(err instanceof QuantityError)) throw err;
+        out.push(invalidValue(at, value, err.message));
+      }
+    }
+  }
   return out;
 }
 

@@ -54,6 +54,16 @@ describe('pod spec validation', () => {
     expect(fields(validatePodSpec(spec))).toEqual(expected);
   });
 
+  // Issue #12 item 7: "1e999999999" blocked the event loop 21 s wherever it was parsed (the scheduler too).
+  it.each([
+    ['a cpu limit no int64 holds', { limits: { cpu: '1e999999999' } }, ['spec.containers[0].resources.limits[cpu]']],
+    ['a memory request that is not a quantity', { requests: { memory: '1 GB' } }, ['spec.containers[0].resources.requests[memory]']],
+    ['a negative request', { requests: { cpu: '-1' } }, ['spec.containers[0].resources.requests[cpu]']],
+    ['ordinary quantities', { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', 'ephemeral-storage': '1Gi' } }, []],
+  ])('%s', (_name, resources, expected) => {
+    expect(fields(validatePodSpec({ containers: [{ ...container, resources }] }))).toEqual(expected);
+  });
+
   it('words volume refusals as kube-apiserver does', () => {
     const causes = validatePodSpec({ volumes: [{ name: 'v', secret: { secretName: 's', defaultMode: 2541, items: [{ key: 'k', path: '../x' }] } }], containers: [container] });
     expect(causes.map((c) => c.message)).toEqual([
