@@ -43,6 +43,9 @@ describe('validatePod', () => {
     ['an absolute file path', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [{ path: '/etc/cron.d/x', data: '' }] } }]), /must be a relative path/],
     ['an empty file path', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [{ path: '', data: '' }] } }]), /files.items\[0\].path: Required value/],
     ['a subPath that climbs', (p: CciPod) => (p.spec.containers[0]!.volumeMounts = [{ name: 'v', mountPath: '/data', subPath: '../../..' }]), /volumeMounts\[0\].subPath: Invalid value: "..\/..\/..": must not contain '..'/],
+    // Issue #12 item 7: a quantity no int64 holds answered 500 (its parse threw in the quota check) rather than 422.
+    ['a cpu limit no int64 holds', (p: CciPod) => (p.spec.containers[0]!.resources = { limits: { cpu: '1e999999999' } }), /resources.limits\[cpu\]: Invalid value: "1e999999999": .* is too large/],
+    ['a memory request that is not a quantity', (p: CciPod) => (p.spec.containers[0]!.resources = { requests: { memory: '1 GB' } }), /resources.requests\[memory\]: Invalid value: "1 GB"/],
     ['an absolute subPath', (p: CciPod) => (p.spec.containers[0]!.volumeMounts = [{ name: 'v', mountPath: '/data', subPath: '/etc' }]), /subPath: Invalid value: "\/etc": must be a relative path/],
   ])('%s', (_n, patch, message) => expect(validatePod(pod(patch)).join('\n')).toMatch(message));
 });

@@ -2,7 +2,7 @@
 // that do not fit the namespace's quota (403 Forbidden). Pure functions.
 import { isIP } from 'node:net';
 import { podSize } from '../../provider/translate/flavor.ts';
-import { cpuMillis, formatCpu, formatMemory, memoryBytes } from '../../provider/translate/quantity.ts';
+import { cpuMillis, formatCpu, formatMemory, memoryBytes, parseQuantity, QuantityError } from '../../provider/translate/quantity.ts';
 import { descendingPathProblems, fileModeProblem, nonReservedPathProblems, volumeNameProblem } from '../../kube/volume-rules.ts';
 import { annotations, type CciContainer, type CciPod, type CciVolume } from '../types.ts';
 
@@ -61,6 +61,17 @@ export function validatePod(pod: CciPod): string[] {
       if (!volumes.has(m.name)) errs.push(`${field}.volumeMounts[${j}].name: Not found: "${m.name}"`);
       if (!m.mountPath?.startsWith('/')) errs.push(`${field}.volumeMounts[${j}].mountPath: Invalid value: "${m.mountPath}": must be an absolute path`);
       if (m.subPath) for (const p of descendingPathProblems(m.subPath)) errs.push(`${field}.volumeMounts[${j}].subPath: Invalid value: ${JSON.stringify(m.subPath)}: ${p}`);
+    }
+    for (const kind of ['limits', 'requests'] as const) {
+      for (const [name, q] of Object.entries(c.resources?.[kind] ?? {})) {
+        try {
+          if (typeof q !== 'string') throw new QuantityError('must be a quantity string');
+          if (parseQuantity(q).milli < 0n) errs.push(`${field}.resources.${kind}[${name}]: Invalid value: ${JSON.stringify(q)}: must be greater than or equal to 0`);
+        } catch (err) {
+          if (!(err instanceof QuantityError)) throw err;
+          errs.push(`${field}.resources.${kind}[${name}]: Invalid value: ${JSON.stringify(q)}: ${err.message}`);
+        }
+      }
     }
     for (const [j, e] of (c.env ?? []).entries()) {
       if (!e.name) errs.push(`${field}.env[${j}].name: Required value`);
