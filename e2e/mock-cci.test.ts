@@ -368,12 +368,15 @@ describe('mock-cci connection limits (issue #12 item 3, slowloris)', () => {
       return new Promise((resolve) => s.once('close', () => resolve(Date.now() - opened)));
     };
     const cci = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default', timeoutMs: 10_000 });
-    const lifetimes = await Promise.all(Array.from({ length: 20 }, halfSent));
-    expect(lifetimes.filter((ms) => ms < 500).length).toBeGreaterThanOrEqual(15);
-    expect(Math.max(...lifetimes)).toBeLessThan(5_000);
-    expect((await cci.listPods()).items).toEqual([]);
-    await cci.close();
-    await mock.stop();
+    try {
+      const lifetimes = await Promise.all(Array.from({ length: 20 }, halfSent));
+      expect(lifetimes.filter((ms) => ms < 500).length).toBeGreaterThanOrEqual(15);
+      expect(Math.max(...lifetimes)).toBeLessThan(5_000);
+      expect((await cci.listPods()).items).toEqual([]);
+    } finally {
+      await cci.close();
+      await mock.stop();
+    }
   });
 });
 
