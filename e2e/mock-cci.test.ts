@@ -3,6 +3,7 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -202,6 +203,35 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     }
   });
 
+  it('fails only the exec or the pod that carries a NUL byte, never the mock (issue #12 item 5)', async () => {
+    await cci.createPod(pod('nul-target', [{ name: 'c', image: 'busybox', command: ['sleep', marker] }]));
+    await pollUntil('nul-target Running', () => cci.getPod('nul-target'), (p) => p.status?.phase === 'Running');
+    for (const tty of [false, true]) {
+      const ws = cci.exec('nul-target', { command: ['echo', 'a\0b'], tty, stdin: tty });
+      const s = await openWebSocketRemoteCommand(ws, { stdin: tty, stdout: true, stderr: !tty, tty });
+      s.stdin?.end();
+      expect(await s.result).toMatchObject({ error: expect.stringMatching(/NUL/) });
+    }
+    await cci.createPod(pod('nul-env', [
+      { name: 'env', image: 'busybox', command: ['env'], env: [{ name: 'dotted.name', value: 'a\0b' }] },
+      { name: 'arg', image: 'busybox', command: ['echo', 'a\0b'] },
+      { name: 'dir', image: 'busybox', command: ['pwd'], workingDir: '/tmp\0x' },
+    ], { restartPolicy: 'Never' }));
+    const failed = await pollUntil('nul-env Failed', () => cci.getPod('nul-env'), (p) => p.status?.phase === 'Failed');
+    for (const c of failed.status!.containerStatuses!) expect(c.state?.terminated).toMatchObject({ exitCode: 128, reason: 'StartError', message: expect.stringMatching(/NUL/) });
+    // The mock still serves, and the pod that was running still runs.
+    expect((await cci.getPod('nul-target')).status?.phase).toBe('Running');
+    const ok = await openWebSocketRemoteCommand(cci.exec('nul-target', { command: ['echo', 'still here'] }), { stdin: false, stdout: true, stderr: true, tty: false });
+    expect(await text(ok.stdout!)).toBe('still here\n');
+    await cci.createPod(pod('nul-mount', [{ name: 'c', image: 'busybox', command: ['sleep', marker], volumeMounts: [{ name: 'v', mountPath: '/data\0x' }] }],
+      { volumes: [{ name: 'v', emptyDir: {} }] }));
+    await pollUntil('nul-mount settled', () => cci.getPod('nul-mount'), (p) => p.status?.phase !== 'Pending' || p.status?.conditions?.some((c) => c.reason !== undefined) === true);
+    expect((await cci.getPod('nul-target')).status?.phase).toBe('Running');
+    await cci.deletePod('nul-env', 0);
+    await cci.deletePod('nul-mount', 0);
+    await cci.deletePod('nul-target', 0);
+  });
+
   it('execs with a tty that follows resizes, and attaches to a running container', async () => {
     const ws = cci.exec('hello', { command: ['sh', '-c', 'sleep 0.5; stty size'], tty: true, stdin: true });
     const s = await openWebSocketRemoteCommand(ws, { stdin: true, stdout: true, stderr: false, tty: true });
@@ -307,6 +337,30 @@ describe.each(runtimes)('mock-cci --runtime=%s after a crash', (runtime) => {
     await second.stop();
     await rm(stateParent, { recursive: true, force: true });
     expect(left).toEqual([]);
+  });
+});
+
+describe('mock-cci connection limits (issue #12 item 3, slowloris)', () => {
+  it('closes half-sent requests past --max-unauthenticated-connections at once and the rest at --request-header-timeout, serving throughout', async () => {
+    const mock = await startMock(['--runtime=process', '--max-unauthenticated-connections=5', '--request-header-timeout=600ms']);
+    const { port } = new URL(mock.url);
+    const halfSent = (): Promise<number> => {
+      const opened = Date.now();
+      const s = net.connect(Number(port), '127.0.0.1', () => s.write('GET /apis/cci/v2/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+      s.on('error', () => undefined);
+      s.resume();
+      return new Promise((resolve) => s.once('close', () => resolve(Date.now() - opened)));
+    };
+    const cci = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default', timeoutMs: 10_000 });
+    try {
+      const lifetimes = await Promise.all(Array.from({ length: 20 }, halfSent));
+      expect(lifetimes.filter((ms) => ms < 500).length).toBeGreaterThanOrEqual(15);
+      expect(Math.max(...lifetimes)).toBeLessThan(5_000);
+      expect((await cci.listPods()).items).toEqual([]);
+    } finally {
+      await cci.close();
+      await mock.stop();
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 // event recorder, the node controller, the pod controller and the metrics listener.
 import type { Server } from 'node:http';
 import type { Logger } from '../log/logger.ts';
+import type { ConnectionLimits } from '../net/connection-guard.ts';
 import { readFile } from 'node:fs/promises';
 import type { CciClient } from '../cci/client.ts';
 import { startNodeNetworking, type NodeNetworking } from '../network/node-networking.ts';
@@ -35,6 +36,8 @@ export interface VirtualNodeOptions {
     anonymousAuth: boolean;
     webhookTokens: boolean;
   };
+  /** Deadlines and the cap on unauthenticated connections, for the kubelet port and the directory's. */
+  connectionLimits: ConnectionLimits;
   /** The node as the flags describe it; CCI is its backend. */
   node: Omit<NodeConfig, 'backend'>;
   translateNode: CciProviderOptions['translateNode'];
@@ -77,7 +80,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
       directoryAddress: o.networking.directoryAddress,
       transport: o.networking.directoryTls
         ? { kind: 'kubelet-tls', kubeletPort: o.node.kubeletPort, caPem: tls.certPem }
-        : { kind: 'plain', listenAddress: o.kubelet.address, port: o.networking.directoryPort },
+        : { kind: 'plain', listenAddress: o.kubelet.address, port: o.networking.directoryPort, limits: o.connectionLimits },
       isActivePod: (uid) => ref.pods?.pods().some((p) => p.metadata?.uid === uid) ?? false,
     })
     : undefined;
@@ -100,6 +103,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     nodeName: o.node.name,
     nodeIP: o.node.nodeIP,
     workers: o.podSyncWorkers,
+    ...(networking ? { onPodGone: (uid: string) => networking.directory.podGone(uid) } : {}),
     resyncMs: o.statusResyncMs,
     events,
     syncDuration: metrics.podSync,
@@ -124,10 +128,11 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     metricsPort: metricsServer?.port,
     kubeletPort: kubelet.port,
     async stop() {
-      await kubelet.close();
-      await networking?.stop();
+      // Controllers first: nothing new starts while the listeners close.
       node.stop();
       podController.stop();
+      await kubelet.close();
+      await networking?.stop();
       await events.flush();
       metricsServer?.server.close();
       await kube.close();
@@ -160,6 +165,7 @@ async function startKubelet(
     auth: new KubeletAuth({ anonymous: k.anonymousAuth, webhookTokens: k.webhookTokens, reviews: kubeReviewClient(kube) }),
     backend: cciKubeletBackend(o.cci, { pods: () => pods.pods(), findPod: (ns, name) => pods.findPod(ns, name) }),
     ...(networking?.kubeletUpgrade ? { extraUpgrade: networking.kubeletUpgrade } : {}),
+    limits: o.connectionLimits,
     log: o.log.child({ component: 'kubelet' }),
   });
 }

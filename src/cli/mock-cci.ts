@@ -6,6 +6,7 @@ import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
 import { defineSubcommand, durationFlag, enumFlag, intFlag, requiredString, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
 import { errorMessage } from '../log/error-message.ts';
+import { connectionFlags, connectionLimits } from './connection-flags.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -63,6 +64,7 @@ export default defineSubcommand({
     'fault-error-rate': fractionFlag('Fraction of API requests answered with an injected 429/503 (or, for writes, a 500 after the work was done).'),
     'fault-drop-watch-after': durationFlag('Drop every watch after this long (0 = off).', 0),
     'fault-seed': intFlag('Seed of the fault injector: the same seed gives the same faults.', 1, 0, 2 ** 31 - 1),
+    ...connectionFlags('the API'),
     'log-level': enumFlag('Log level (logs go to stderr as JSON).', 'info', LOG_LEVELS),
   },
   async run(flags) {
@@ -94,6 +96,7 @@ export default defineSubcommand({
         dropWatchAfterMs: flags['fault-drop-watch-after'],
         seed: flags['fault-seed'],
       },
+      limits: connectionLimits(flags),
       log,
     });
     console.log(`burstlet mock-cci ready at ${mock.url} (namespace ${flags.namespace}, subnet ${flags.subnet}, runtime ${flags.runtime})`);

@@ -9,6 +9,8 @@ import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
 import { DEFAULT_TAINT } from '../cci-provider/node.ts';
 import { parseTaint } from '../provider/node/node-object.ts';
 import { startVirtualNode } from '../cci-provider/virtual-node.ts';
+import { connectionFlags, connectionLimits } from './connection-flags.ts';
+import { exitOnSignals } from './shutdown.ts';
 import {
   addressFlag, boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, keyValueFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef,
 } from '../flags/flags.ts';
@@ -55,7 +57,7 @@ const flags = {
   address: { ...stringFlag('Address the kubelet API listens on', '0.0.0.0', 'an IP address'), parse: ipAddress },
   'tls-cert-file': stringFlag('Serving certificate (PEM) of the kubelet API; empty = self-signed for the node name and --node-ip', '', 'a file path'),
   'tls-private-key-file': stringFlag('Private key (PEM) of --tls-cert-file', '', 'a file path'),
-  'client-ca-file': stringFlag('CA bundle (PEM): client certificates it signed authenticate to the kubelet API (the API server\'s kubelet client)', '', 'a file path'),
+  'client-ca-file': stringFlag('CA bundle (PEM): client certificates it signed, and only those, authenticate to the kubelet API (the API server\'s kubelet client); without it no client certificate does', '', 'a file path'),
   'authentication-token-webhook': boolFlag('Authenticate bearer tokens on the kubelet API with TokenReview'),
   'anonymous-auth': boolFlag('Let requests without credentials in as system:anonymous (still authorized by SubjectAccessReview)'),
   'node-ip': { ...stringFlag('Address advertised as the node\'s InternalIP (and hostIP of its pods)', '127.0.0.1', 'an IP address'), parse: ipAddress },
@@ -67,6 +69,7 @@ const flags = {
   'node-lease-renew-interval': durationFlag('How often the node Lease is renewed', 10_000),
   'node-lease-duration-seconds': intFlag('leaseDurationSeconds of the node Lease', 40, 1, 3600),
   'log-level': enumFlag<LevelWithSilent>('Log level', 'info', LOG_LEVELS),
+  ...connectionFlags('the kubelet API (and, counted apart, the service directory)'),
   'metrics-addr': addressFlag('Prometheus metrics listener (plain HTTP, GET /metrics): pods by phase, sync durations, API requests, CCI errors', ':10255'),
   ...dnsFlags,
   ...networkFlags,
@@ -115,6 +118,7 @@ export default defineSubcommand({
         anonymousAuth: v['anonymous-auth'],
         webhookTokens: v['authentication-token-webhook'],
       },
+      connectionLimits: connectionLimits(v),
       podSyncWorkers: v['pod-sync-workers'],
       statusResyncMs: v['status-resync'],
       nodeStatusUpdateMs: v['node-status-update-frequency'],
@@ -126,10 +130,6 @@ export default defineSubcommand({
     });
     // Ready line for scripts and tests (stdout; logs go to stderr).
     console.log(`burstlet node ${v.nodename} running kubelet=https://${v['node-ip']}:${node.kubeletPort}${node.metricsPort !== undefined ? ` metrics=http://127.0.0.1:${node.metricsPort}/metrics` : ''}`);
-    const shutdown = (): void => {
-      void node.stop().finally(() => process.exit(0));
-    };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
+    exitOnSignals(() => node.stop(), log);
   },
 });

@@ -18,23 +18,49 @@ function ceilDiv(num: bigint, den: bigint): bigint {
   return num % den > 0n ? q + 1n : q;
 }
 
-/** Parses a quantity; throws Error naming the accepted form when it is not one. */
+/** A string that is not a quantity, or one too large to hold: the only error parseQuantity throws. */
+export class QuantityError extends Error {
+  override name = 'QuantityError';
+}
+
+/** Longer strings are not quantities anyone writes; refusing them keeps the bigint work small. */
+const MAX_LENGTH = 128;
+/**
+ * The largest magnitude accepted: Value() as an int64, as apimachinery's Quantity holds it. No
+ * CCI flavor (64 CPU, 512 GiB) or quota comes near it; beyond it a pod is refused, not rounded.
+ */
+const MAX_MILLI = (2n ** 63n - 1n) * 1000n;
+const MAX_MILLI_DIGITS = MAX_MILLI.toString().length;
+
+/**
+ * Parses a quantity in time bounded by its (bounded) length: the exponent is checked against
+ * the number of digits before any power of ten is computed, so "1e999999999" is refused at
+ * once rather than built. Throws QuantityError naming the accepted form.
+ */
 export function parseQuantity(raw: string): Quantity {
-  const m = QUANTITY.exec(raw.trim());
-  if (!m) throw new Error(`${JSON.stringify(raw)} is not a Kubernetes quantity (expected e.g. 250m, 1.5, 512Mi, 2Gi, 1e3)`);
+  const text = raw.trim();
+  const m = text.length <= MAX_LENGTH ? QUANTITY.exec(text) : null;
+  if (!m) throw new QuantityError(`${JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw)} is not a Kubernetes quantity (expected e.g. 250m, 1.5, 512Mi, 2Gi, 1e3)`);
   const [, sign, number, suffix = ''] = m;
   const [whole = '', fraction = ''] = number!.split('.');
-  let num = BigInt(`${whole}${fraction}` || '0');
-  let den = 10n ** BigInt(fraction.length);
-  let pow10 = 0n;
+  const digits = `${whole}${fraction}`.replace(/^0+/, '');
+  if (digits === '') return { milli: 0n };
+  let pow10 = 3n - BigInt(fraction.length); // to thousandths, the fraction's digits moved left
+  let num = BigInt(digits);
   if (suffix in BINARY) num *= 2n ** BINARY[suffix]!;
-  else if (suffix in DECIMAL) pow10 = DECIMAL[suffix]!;
-  else pow10 = BigInt(suffix.slice(1));
-  pow10 += 3n; // to thousandths
-  if (pow10 >= 0n) num *= 10n ** pow10;
-  else den *= 10n ** -pow10;
-  if (sign === '-') num = -num;
-  return { milli: ceilDiv(num, den) };
+  else if (suffix in DECIMAL) pow10 += DECIMAL[suffix]!;
+  else pow10 += BigInt(suffix.slice(1));
+  const tooLarge = (): QuantityError => new QuantityError(`${JSON.stringify(raw)} is too large: a quantity must be at most 2^63-1 (9223372036854775807)`);
+  const magnitude = BigInt(num.toString().length) + pow10; // the integer part has about this many digits
+  if (magnitude > BigInt(MAX_MILLI_DIGITS)) throw tooLarge();
+  let milli: bigint;
+  if (pow10 >= 0n) milli = num * 10n ** pow10;
+  // Far below one thousandth: the exact value only matters for its sign (rounded up: 1 or 0).
+  else if (magnitude < 0n) milli = sign === '-' ? 0n : 1n;
+  else milli = sign === '-' ? -(num / 10n ** -pow10) : ceilDiv(num, 10n ** -pow10);
+  if (pow10 >= 0n && sign === '-') milli = -milli;
+  if (milli > MAX_MILLI || milli < -MAX_MILLI) throw tooLarge();
+  return { milli: milli === 0n ? 0n : milli };
 }
 
 /** CPU in millicores, rounded up ("100m" → 100n, "0.5" → 500n, "1u" → 1n). */
@@ -50,7 +76,7 @@ export function memoryBytes(raw: string): bigint {
 /** Value() of the quantity divided by a divisor quantity, rounded up, as the downward API does. */
 export function divideQuantity(raw: string, divisor: string): bigint {
   const d = parseQuantity(divisor).milli;
-  if (d <= 0n) throw new Error(`divisor ${JSON.stringify(divisor)} must be positive`);
+  if (d <= 0n) throw new QuantityError(`divisor ${JSON.stringify(divisor)} must be positive`);
   return ceilDiv(parseQuantity(raw).milli, d);
 }
 

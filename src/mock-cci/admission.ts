@@ -2,8 +2,9 @@
 // pods no flavor holds or whose recorded flavor is not the one CCI sizes them to, and pods
 // that do not fit the namespace's quota (403 Forbidden). Pure functions.
 import { isIP } from 'node:net';
-import { cpuMillis, formatCpu, formatMemory, memoryBytes } from '../kube/quantity.ts';
-import { annotations, type CciContainer, type CciPod } from '../cci/types.ts';
+import { cpuMillis, formatCpu, formatMemory, memoryBytes, parseQuantity, QuantityError } from '../kube/quantity.ts';
+import { descendingPathProblems, fileModeProblem, nonReservedPathProblems, volumeNameProblem } from '../kube/volume-rules.ts';
+import { annotations, type CciContainer, type CciPod, type CciVolume } from '../cci/types.ts';
 import { cciFlavor, cciPodSize, type Size } from './flavors.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -36,11 +37,15 @@ export function validatePod(pod: CciPod): string[] {
   }
   const volumes = new Set<string>();
   for (const [i, v] of (spec.volumes ?? []).entries()) {
-    if (volumes.has(v.name)) errs.push(`spec.volumes[${i}].name: Duplicate value: "${v.name}"`);
+    // Volume names become directory names: a DNS label, never a path.
+    const nameProblem = volumeNameProblem(v.name);
+    if (nameProblem) errs.push(`spec.volumes[${i}].name: Invalid value: ${JSON.stringify(v.name)}: ${nameProblem}`);
+    else if (volumes.has(v.name)) errs.push(`spec.volumes[${i}].name: Duplicate value: "${v.name}"`);
     volumes.add(v.name);
     const sources = [v.emptyDir, v.files, v.hostPath].filter((s) => s !== undefined).length;
     if (sources !== 1) errs.push(`spec.volumes[${i}]: Invalid value: exactly one of emptyDir, files, hostPath`);
     if (v.hostPath && v.hostPath.path !== '/etc/localtime') errs.push(`spec.volumes[${i}].hostPath.path: Forbidden: only /etc/localtime is allowed`);
+    if (v.files) errs.push(...filesErrors(v.files, `spec.volumes[${i}].files`));
   }
   const names = new Set<string>();
   const check = (c: CciContainer, field: string): void => {
@@ -56,6 +61,18 @@ export function validatePod(pod: CciPod): string[] {
     for (const [j, m] of (c.volumeMounts ?? []).entries()) {
       if (!volumes.has(m.name)) errs.push(`${field}.volumeMounts[${j}].name: Not found: "${m.name}"`);
       if (!m.mountPath?.startsWith('/')) errs.push(`${field}.volumeMounts[${j}].mountPath: Invalid value: "${m.mountPath}": must be an absolute path`);
+      if (m.subPath) for (const p of descendingPathProblems(m.subPath)) errs.push(`${field}.volumeMounts[${j}].subPath: Invalid value: ${JSON.stringify(m.subPath)}: ${p}`);
+    }
+    for (const kind of ['limits', 'requests'] as const) {
+      for (const [name, q] of Object.entries(c.resources?.[kind] ?? {})) {
+        try {
+          if (typeof q !== 'string') throw new QuantityError('must be a quantity string');
+          if (parseQuantity(q).milli < 0n) errs.push(`${field}.resources.${kind}[${name}]: Invalid value: ${JSON.stringify(q)}: must be greater than or equal to 0`);
+        } catch (err) {
+          if (!(err instanceof QuantityError)) throw err;
+          errs.push(`${field}.resources.${kind}[${name}]: Invalid value: ${JSON.stringify(q)}: ${err.message}`);
+        }
+      }
     }
     for (const [j, e] of (c.env ?? []).entries()) {
       if (!e.name) errs.push(`${field}.env[${j}].name: Required value`);
@@ -91,6 +108,23 @@ function flavorErrors(pod: CciPod): string[] {
   }
   if (recorded.cpuMilli === flavor.cpuMilli && recorded.memoryBytes === flavor.memoryBytes) return [];
   return [`${field}: Invalid value: "${cpu}", "${mem}": the pod needs ${describe(size)}, which CCI runs on the ${describe(flavor)} flavor`];
+}
+
+/** A files volume: modes 0-0777 (nothing setuid), paths that stay below the volume. */
+function filesErrors(files: NonNullable<CciVolume['files']>, field: string): string[] {
+  const errs: string[] = [];
+  const mode = (m: number | undefined, at: string): void => {
+    const problem = m === undefined ? undefined : fileModeProblem(m);
+    if (problem) errs.push(`${at}: Invalid value: ${JSON.stringify(m)}: ${problem}`);
+  };
+  mode(files.defaultMode, `${field}.defaultMode`);
+  for (const [i, item] of (Array.isArray(files.items) ? files.items : []).entries()) {
+    const at = `${field}.items[${i}]`;
+    if (typeof item.path !== 'string' || item.path === '') errs.push(`${at}.path: Required value`);
+    else for (const p of nonReservedPathProblems(item.path)) errs.push(`${at}.path: Invalid value: ${JSON.stringify(item.path)}: ${p}`);
+    mode(item.mode, `${at}.mode`);
+  }
+  return errs;
 }
 
 export interface Usage {

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../log/logger.ts';
+import type { ConnectionLimits } from '../net/connection-guard.ts';
 import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
 import { defaultBackoff } from './runtime/backoff.ts';
 import { Runtime, type RuntimeMode } from './runtime/runtime.ts';
@@ -26,6 +27,7 @@ export interface MockCciOptions {
   stateDir: string;
   crashLoopBaseMs: number;
   faults: FaultOptions;
+  limits?: ConnectionLimits;
   log: Logger;
 }
 
@@ -58,7 +60,9 @@ export async function startMockCci(opts: MockCciOptions): Promise<MockCci> {
     ephemeralBytes: memoryBytes(opts.quota.ephemeralStorage),
   };
   const pods = new PodService({ namespace: opts.namespace, hard, store, ipam, runtime, log: opts.log });
-  const app = buildMockServer({ token: opts.token, namespace: opts.namespace, store, pods, ipam, faults: new FaultInjector(opts.faults), log: opts.log });
+  const app = buildMockServer({ token: opts.token, namespace: opts.namespace, store, pods, ipam, faults: new FaultInjector(opts.faults), log: opts.log,
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  });
   let address: string;
   try {
     address = await app.listen({ host: opts.address, port: opts.port });

@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log/logger.ts';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, guardedServerOptions, type ConnectionLimits } from '../net/connection-guard.ts';
 import { CCI_AUTH_HEADER, cciPaths, type CciNetwork, type CciPod, type CciPodList, type CciQuota } from '../cci/types.ts';
 import { formatUsage } from './admission.ts';
 import type { FaultDecision, FaultInjector } from './faults.ts';
@@ -25,6 +26,8 @@ export interface MockServerDeps {
   faults: FaultInjector;
   log: Logger;
   bookmarkIntervalMs?: number;
+  /** Deadlines and the cap on connections without a request that carried the token. */
+  limits?: ConnectionLimits;
 }
 
 declare module 'fastify' {
@@ -42,12 +45,22 @@ export function buildMockServer(deps: MockServerDeps) {
     const got = Buffer.from(String(req.headers[CCI_AUTH_HEADER] ?? ''));
     return got.length === expected.length && timingSafeEqual(got, expected);
   };
-  const app = Fastify({ loggerInstance: deps.log, bodyLimit: 32 << 20, logController: new LogController({ disableRequestLogging: true }) });
+  const limits = deps.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const app = Fastify({
+    loggerInstance: deps.log,
+    bodyLimit: 32 << 20,
+    logController: new LogController({ disableRequestLogging: true }),
+    http: guardedServerOptions(limits),
+    requestTimeout: limits.requestTimeoutMs,
+  });
+  const guard = guardConnections(app.server, limits);
 
   app.addHook('onRequest', async (req, reply) => {
     if (!authorized(req.raw)) {
-      return reply.code(401).send(new CciApiError(401, 'Unauthorized', 'a valid X-Auth-Token header is required').toStatus());
+      // A refused client keeps no connection (and no slot among the unadmitted ones).
+      return reply.code(401).header('connection', 'close').send(new CciApiError(401, 'Unauthorized', 'a valid X-Auth-Token header is required').toStatus());
     }
+    guard.admit(req.raw.socket);
     if (faults.options.latencyMs > 0) {
       req.log.debug({ method: req.method, url: req.url }, 'request held (injected latency)');
       await sleep(faults.options.latencyMs);
@@ -178,6 +191,7 @@ export function buildMockServer(deps: MockServerDeps) {
   }
 
   app.server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    if (authorized(req)) guard.admit(req.socket);
     handleUpgrade({ namespace, authorized, runner: (name) => pods.runner(name) }, req, socket, head);
   });
   return app;

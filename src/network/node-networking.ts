@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CciContainer } from '../cci/types.ts';
 import type { Logger } from '../log/logger.ts';
+import type { ConnectionLimits } from '../net/connection-guard.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { loadOrCreateNodeSecret, startNodeServiceDirectory, type NodeServiceDirectory } from './service-directory/node-directory.ts';
 import { DIRECTORY_PATH } from './service-directory/protocol.ts';
@@ -17,7 +18,7 @@ import { urlHost } from '../net/url-host.ts';
  * directory-auth.ts), or the kubelet port's TLS (also encrypted, at about 4x the memory per sidecar).
  */
 export type DirectoryTransport =
-  | { kind: 'plain'; listenAddress: string; port: number }
+  | { kind: 'plain'; listenAddress: string; port: number; limits?: ConnectionLimits }
   | { kind: 'kubelet-tls'; kubeletPort: number; caPem: string };
 
 export interface NodeNetworkingOptions {
@@ -52,7 +53,7 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
   const t = o.transport;
   const host = urlHost(o.directoryAddress);
   const served = t.kind === 'plain'
-    ? await serveDirectory(directory.server, { host: t.listenAddress, port: t.port }).catch((err: unknown) => {
+    ? await serveDirectory(directory.server, { host: t.listenAddress, port: t.port, ...(t.limits ? { limits: t.limits } : {}) }).catch((err: unknown) => {
       directory.stop();
       throw new Error(`cannot serve the service directory on ${t.listenAddress}:${t.port} (--service-directory-port): ${String(err)}`);
     })

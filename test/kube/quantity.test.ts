@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuMillis, divideQuantity, formatCpu, formatMemory, memoryBytes, parseQuantity } from '../../src/kube/quantity.ts';
+import { cpuMillis, divideQuantity, formatCpu, formatMemory, memoryBytes, parseQuantity, QuantityError } from '../../src/kube/quantity.ts';
 
 describe('parseQuantity', () => {
   it.each([
@@ -42,5 +42,28 @@ describe('formatting', () => {
     });
   it.each([[2000n, '2'], [250n, '250m'], [0n, '0'], [1500n, '1500m']])('formatCpu(%s) = %s', (milli, want) => {
     expect(formatCpu(milli)).toBe(want);
+  });
+});
+
+describe('bounds (issue #12 item 7: "1e999999999" blocked the event loop for 21 s)', () => {
+  it.each(['1e999999999', '9'.repeat(40), '1e23', '8Ei', '9223372036854775808', '-1e999999999', '1e-999999999999999999999'])('%j parses or is refused in bounded time', (raw) => {
+    const started = performance.now();
+    try {
+      parseQuantity(raw);
+    } catch (err) {
+      expect(err).toBeInstanceOf(QuantityError);
+    }
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it.each(['1e999999999', '-1e999999999', '1e23', '8Ei', '9223372036854775808', '1' + '0'.repeat(200)])('refuses %j, which no flavor (nor an int64) can hold', (raw) => {
+    expect(() => parseQuantity(raw)).toThrow(QuantityError);
+  });
+
+  it.each([
+    ['7Ei', 7n * 2n ** 60n * 1000n], ['9223372036854775807', 9223372036854775807000n], ['-9223372036854775807', -9223372036854775807000n],
+    ['1e-999999999', 1n], ['-1e-999999999', 0n], ['0e999999999', 0n], ['0.000e99', 0n], ['00000000000000000000000001', 1000n],
+  ])('%s → %s milli (largest int64 value, tiny values round up)', (raw, milli) => {
+    expect(parseQuantity(raw).milli).toBe(milli);
   });
 });

@@ -38,6 +38,21 @@ describe('validatePod', () => {
     ['larger than any flavor', (p: CciPod) => (p.spec.containers[0]!.resources = { limits: { cpu: '64', memory: '600Gi' } }), /needs 64 CPU \/ 600Gi memory, more than the largest CCI 2.0 flavor/],
     ['a recorded flavor CCI does not have', (p: CciPod) => (p.metadata.annotations = { 'burstlet.io/flavor-cpu': '500m', 'burstlet.io/flavor-memory': '1536Mi' }), /which CCI runs on the 500m CPU \/ 1Gi memory flavor/],
     ['a recorded flavor larger than needed', (p: CciPod) => (p.metadata.annotations = { 'burstlet.io/flavor-cpu': '1', 'burstlet.io/flavor-memory': '2Gi' }), /Invalid value: "1", "2Gi"/],
+    // Issue #12 item 8: a volume named ../../../../victim with mode 04755 wrote a setuid file outside the state dir.
+    ['a volume name with dot-segments', (p: CciPod) => {
+      p.spec.volumes = [{ name: '../../../../victim', emptyDir: {} }];
+      p.spec.containers[0]!.volumeMounts = [{ name: '../../../../victim', mountPath: '/data' }];
+    }, /spec.volumes\[0\].name: Invalid value: "..\/..\/..\/..\/victim"/],
+    ['a setuid default mode', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [], defaultMode: 0o4755 } }]), /spec.volumes\[0\].files.defaultMode: Invalid value: 2541: must be a number between 0 and 0777/],
+    ['a setgid file mode', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [{ path: 'x', data: '', mode: 0o2755 }] } }]), /files.items\[0\].mode: Invalid value: 1517/],
+    ['a file path that climbs', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [{ path: 'a/../../x', data: '' }] } }]), /files.items\[0\].path: Invalid value: "a\/..\/..\/x": must not contain '..'/],
+    ['an absolute file path', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [{ path: '/etc/cron.d/x', data: '' }] } }]), /must be a relative path/],
+    ['an empty file path', (p: CciPod) => (p.spec.volumes = [{ name: 'v', files: { items: [{ path: '', data: '' }] } }]), /files.items\[0\].path: Required value/],
+    ['a subPath that climbs', (p: CciPod) => (p.spec.containers[0]!.volumeMounts = [{ name: 'v', mountPath: '/data', subPath: '../../..' }]), /volumeMounts\[0\].subPath: Invalid value: "..\/..\/..": must not contain '..'/],
+    // Issue #12 item 7: a quantity no int64 holds answered 500 (its parse threw in the quota check) rather than 422.
+    ['a cpu limit no int64 holds', (p: CciPod) => (p.spec.containers[0]!.resources = { limits: { cpu: '1e999999999' } }), /resources.limits\[cpu\]: Invalid value: "1e999999999": .* is too large/],
+    ['a memory request that is not a quantity', (p: CciPod) => (p.spec.containers[0]!.resources = { requests: { memory: '1 GB' } }), /resources.requests\[memory\]: Invalid value: "1 GB"/],
+    ['an absolute subPath', (p: CciPod) => (p.spec.containers[0]!.volumeMounts = [{ name: 'v', mountPath: '/data', subPath: '/etc' }]), /subPath: Invalid value: "\/etc": must be a relative path/],
   ])('%s', (_n, patch, message) => expect(validatePod(pod(patch)).join('\n')).toMatch(message));
 });
 

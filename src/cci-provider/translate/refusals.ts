@@ -3,7 +3,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { TranslateError } from './context.ts';
 import { parseQuantity } from '../../kube/quantity.ts';
-import { volumeRefusal } from './volumes.ts';
+import { subPathRefusal, volumeRefusal } from './volumes.ts';
 import { errorMessage } from '../../log/error-message.ts';
 
 export const UNSUPPORTED_HOST_NETWORK = 'UnsupportedHostNetwork';
@@ -63,4 +63,6 @@ export function refuseWhatCannotBurst(pod: V1Pod): void {
     const refusal = volumeRefusal(v);
     if (refusal) throw refusal;
   }
+  const subPath = subPathRefusal(pod);
+  if (subPath) throw subPath;
 }

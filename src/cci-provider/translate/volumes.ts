@@ -1,8 +1,9 @@
 // Pod volumes as CCI carries them: configMap, secret, downwardAPI and projected volumes
 // become their files (CCI cannot read the cluster), emptyDir stays, hostPath only for
 // /etc/localtime; anything else cannot burst.
-import type { V1DownwardAPIVolumeFile, V1KeyToPath, V1Volume, V1VolumeProjection } from '@kubernetes/client-node';
+import type { V1DownwardAPIVolumeFile, V1KeyToPath, V1Pod, V1Volume, V1VolumeMount, V1VolumeProjection } from '@kubernetes/client-node';
 import type { CciFile, CciVolume } from '../../cci/types.ts';
+import { descendingPathProblems, fileModeProblem, nonReservedPathProblems, volumeNameProblem } from '../../kube/volume-rules.ts';
 import {
   configMapEntries, CREATE_CONTAINER_CONFIG_ERROR, requireConfigMap, requireSecret, secretEntries, TranslateError, type TranslateContext,
 } from './context.ts';
@@ -11,6 +12,10 @@ import { podFieldValue, resourceFieldValue } from './downward.ts';
 /** The kubelet's default file mode for configMap/secret/downwardAPI/projected volumes (0644). */
 export const DEFAULT_FILE_MODE = 0o644;
 export const UNSUPPORTED_VOLUME = 'UnsupportedVolume';
+/** What kube-apiserver would have refused (a name, mode or path): never sent to CCI. */
+export const INVALID_VOLUME = 'InvalidVolume';
+/** The kubelet's mode for a ServiceAccount token when the pod has an fsGroup (group-readable after ownership). */
+const TOKEN_MODE_WITH_FS_GROUP = 0o600;
 const SUPPORTED = 'configMap, secret, emptyDir, downwardAPI, projected, and hostPath /etc/localtime';
 
 const file = (path: string, data: Buffer, mode: number | undefined): CciFile =>
@@ -62,7 +67,8 @@ function projectionFiles(ctx: TranslateContext, src: V1VolumeProjection): CciFil
     const sa = ctx.pod.spec?.serviceAccountName ?? 'default';
     throw new TranslateError(CREATE_CONTAINER_CONFIG_ERROR, `failed to fetch token: no token for service account ${JSON.stringify(sa)} is available yet`, true);
   }
-  return [file(src.serviceAccountToken!.path, Buffer.from(token, 'utf8'), undefined)];
+  const mode = ctx.pod.spec?.securityContext?.fsGroup === undefined ? undefined : TOKEN_MODE_WITH_FS_GROUP;
+  return [file(src.serviceAccountToken!.path, Buffer.from(token, 'utf8'), mode)];
 }
 
 const PROJECTIONS = ['configMap', 'secret', 'downwardAPI', 'serviceAccountToken'] as const;
@@ -71,8 +77,48 @@ const VOLUMES = ['emptyDir', 'configMap', 'secret', 'downwardAPI', 'projected'] 
 const setKey = <T extends object>(o: T, skip = ''): string =>
   Object.keys(o).find((k) => k !== skip && o[k as keyof T] !== undefined) ?? 'unknown';
 
+/** kube-apiserver's volume rules (src/kube/volume-rules.ts): each broken one as `field value: problem`. */
+function invalidFields(v: V1Volume): string[] {
+  const out: string[] = [];
+  const check = (field: string, value: unknown, problems: string[]): void => {
+    for (const p of problems) out.push(`${field} ${JSON.stringify(value)}: ${p}`);
+  };
+  const mode = (field: string, m: number | undefined): void => check(field, m, m === undefined ? [] : [fileModeProblem(m)].filter((p) => p !== undefined));
+  const items = (field: string, list: { path: string; mode?: number }[] | undefined): void => (list ?? []).forEach((item, i) => {
+    check(`${field}[${i}].path`, item.path, nonReservedPathProblems(item.path ?? ''));
+    mode(`${field}[${i}].mode`, item.mode);
+  });
+  check('name', v.name, [volumeNameProblem(v.name)].filter((p) => p !== undefined));
+  for (const kind of ['configMap', 'secret', 'downwardAPI', 'projected'] as const) mode(`${kind}.defaultMode`, v[kind]?.defaultMode);
+  items('configMap.items', v.configMap?.items);
+  items('secret.items', v.secret?.items);
+  items('downwardAPI.items', v.downwardAPI?.items);
+  (v.projected?.sources ?? []).forEach((src, i) => {
+    items(`projected.sources[${i}].configMap.items`, src.configMap?.items);
+    items(`projected.sources[${i}].secret.items`, src.secret?.items);
+    items(`projected.sources[${i}].downwardAPI.items`, src.downwardAPI?.items);
+    if (src.serviceAccountToken) check(`projected.sources[${i}].serviceAccountToken.path`, src.serviceAccountToken.path, nonReservedPathProblems(src.serviceAccountToken.path ?? ''));
+  });
+  return out;
+}
+
+/** A container's mounts whose subPath kube-apiserver would refuse (absolute, or with a `..`). */
+export function subPathRefusal(pod: V1Pod): TranslateError | undefined {
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const m of c.volumeMounts ?? ([] as V1VolumeMount[])) {
+      const problems = m.subPath ? descendingPathProblems(m.subPath) : [];
+      if (problems.length > 0) {
+        return new TranslateError(INVALID_VOLUME, `container ${JSON.stringify(c.name)} mounts volume ${JSON.stringify(m.name)} at subPath ${JSON.stringify(m.subPath)}, which ${problems.join(' and ')}`);
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Why a volume cannot burst, or undefined when CCI can carry it. Checked before anything is resolved. */
 export function volumeRefusal(v: V1Volume): TranslateError | undefined {
+  const invalid = invalidFields(v);
+  if (invalid.length > 0) return new TranslateError(INVALID_VOLUME, `volume ${JSON.stringify(v.name)} is invalid: ${invalid.join('; ')}`);
   const name = JSON.stringify(v.name);
   if (v.hostPath) {
     if (v.hostPath.path.replace(/\/+$/, '') === '/etc/localtime') return undefined;

@@ -3,7 +3,8 @@
 import type { StatusCause } from './errors.ts';
 import { isObject, type JsonObject } from './patch.ts';
 import type { KubeObject } from './store.ts';
-import { forbiddenField, invalidValue, required, validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec, validateEndpointSlice } from './validation.ts';
+import { forbiddenField, invalidValue, required } from './causes.ts';
+import { validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec, validateEndpointSlice } from './validation.ts';
 import type { ServiceIpAllocator } from './service-ips.ts';
 
 const obj = (v: unknown): JsonObject => (isObject(v) ? v : {});

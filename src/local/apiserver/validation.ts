@@ -1,32 +1,16 @@
 // Validation with kube-apiserver's field paths and messages (k8s.io/kubernetes/pkg/apis/core/validation),
 // for object metadata and the pod fields burstlet relies on. Pure: object in, causes out.
 import { isIP } from 'node:net';
+import { duplicate, invalidValue, notFoundField, required, unsupported, forbiddenField } from './causes.ts';
 import type { StatusCause } from './errors.ts';
+import { parseQuantity, QuantityError } from '../../kube/quantity.ts';
 import { isObject, type JsonObject } from './patch.ts';
+import { validateSubPath, validateVolumeSource } from './volume-validation.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
-export const required = (field: string, detail = ''): StatusCause => ({
-  reason: 'FieldValueRequired',
-  message: detail ? `Required value: ${detail}` : 'Required value',
-  field,
-});
-export const invalidValue = (field: string, value: unknown, detail: string): StatusCause => ({
-  reason: 'FieldValueInvalid',
-  message: `Invalid value: ${JSON.stringify(value)}: ${detail}`,
-  field,
-});
-const notFoundField = (field: string, value: unknown): StatusCause => ({ reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(value)}`, field });
-const duplicate = (field: string, value: unknown): StatusCause => ({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(value)}`, field });
-const unsupported = (field: string, value: unknown, allowed: string[]): StatusCause => ({
-  reason: 'FieldValueNotSupported',
-  message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`,
-  field,
-});
-export const forbiddenField = (field: string, detail: string): StatusCause => ({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field });
 
 export function validateName(name: string, field: string, label: boolean): StatusCause[] {
   const max = label ? 63 : 253;
@@ -96,11 +80,34 @@ function validateContainers(containers: JsonObject[], field: string, volumes: Se
     list(c.env).forEach((e, j) => {
       if (typeof e.name !== 'string' || e.name === '') out.push(required(`${at}.env[${j}].name`));
     });
+    out.push(...validateResources(c.resources, `${at}.resources`));
     list(c.volumeMounts).forEach((m, j) => {
       if (typeof m.name !== 'string' || !volumes.has(m.name)) out.push(notFoundField(`${at}.volumeMounts[${j}].name`, m.name));
       if (typeof m.mountPath !== 'string' || m.mountPath === '') out.push(required(`${at}.volumeMounts[${j}].mountPath`));
+      out.push(...validateSubPath(m, `${at}.volumeMounts[${j}]`));
     });
   });
+  return out;
+}
+
+/** Resource quantities: parseable, bounded (what no int64 holds is refused), not negative. */
+function validateResources(resources: unknown, field: string): StatusCause[] {
+  if (!isObject(resources)) return [];
+  const out: StatusCause[] = [];
+  for (const kind of ['limits', 'requests'] as const) {
+    const map = resources[kind];
+    if (!isObject(map)) continue;
+    for (const [name, value] of Object.entries(map)) {
+      const at = `${field}.${kind}[${name}]`;
+      try {
+        if (typeof value !== 'string' && typeof value !== 'number') throw new QuantityError('must be a quantity');
+        if (parseQuantity(String(value)).milli < 0n) out.push(invalidValue(at, value, 'must be greater than or equal to 0'));
+      } catch (err) {
+        if (!(err instanceof QuantityError)) throw err;
+        out.push(invalidValue(at, value, err.message));
+      }
+    }
+  }
   return out;
 }
 
@@ -151,6 +158,7 @@ export function validatePodSpec(spec: JsonObject): StatusCause[] {
       if (volumes.has(v.name)) out.push(duplicate(`spec.volumes[${i}].name`, v.name));
       volumes.add(v.name);
     }
+    out.push(...validateVolumeSource(v, `spec.volumes[${i}]`));
   });
   const containers = list(spec.containers);
   if (containers.length === 0) out.push(required('spec.containers'));

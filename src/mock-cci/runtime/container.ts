@@ -13,7 +13,8 @@ import type { Launched, Launcher } from './launcher.ts';
 import { expand, resolveEnv, type PodAddresses } from './expand.ts';
 import { containerArgv, imageExecArgv, imageID } from './images.ts';
 import { ProbeLoop } from './probe.ts';
-import type { PodSandbox } from './sandbox.ts';
+import type { PodSandbox, SpawnSpec } from './sandbox.ts';
+import { nulByteRefusal } from './spawn-input.ts';
 import { errorMessage } from '../../log/error-message.ts';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -150,9 +151,13 @@ export class ContainerRunner {
     this.containerID = newContainerID();
     const lastTerminated = this.state.terminated;
     if (lastTerminated) this.lastState = { terminated: lastTerminated };
-    let argv: string[];
+    let spec: SpawnSpec;
     try {
-      argv = this.#argv();
+      // Before #argv, which looks the command up on the pod's filesystem.
+      const refusal = nulByteRefusal([...(this.spec.command ?? []), ...(this.spec.args ?? [])], this.env, this.spec.workingDir);
+      if (refusal) throw new Error(refusal);
+      const argv = this.asUser(this.#argv());
+      spec = this.#sandbox.spawnSpec(argv, this.spec.workingDir);
     } catch (err) {
       log.end();
       const at = now();
@@ -161,7 +166,6 @@ export class ContainerRunner {
       this.#firstStart.resolve();
       return Promise.resolve(128);
     }
-    const spec = this.#sandbox.spawnSpec(this.asUser(argv), this.spec.workingDir);
     this.#exited = this.#ctx.launcher.launch(spec, this.env, this.spec.stdin ?? false, (stream, chunk) => log.write(stream, chunk)).then(async (launched) => {
       if (this.#stopping) killGroup(launched.pid, 'SIGKILL'); // deleted while it was starting
       this.process = launched;

@@ -11,6 +11,7 @@ import type { ContainerRunner } from './container.ts';
 import type { LogLine } from './log-lines.ts';
 import { shellQuote } from './mount-plan.ts';
 import type { PodSandbox } from './sandbox.ts';
+import { nulByteRefusal } from './spawn-input.ts';
 
 /** How long a tty exec waits for the client's terminal size before starting at 0x0 without it. */
 const INITIAL_SIZE_WAIT_MS = 1000;
@@ -42,8 +43,14 @@ function start(sandbox: PodSandbox, container: ContainerRunner, command: readonl
   // The size is set on script's pty before the command runs, so its first look sees it.
   const stty = terminal?.initial ? `stty rows ${terminal.initial.height} cols ${terminal.initial.width}; exec ` : '';
   const argv = session.tty ? ['script', '-qfec', stty + user.map(shellQuote).join(' '), '/dev/null'] : user;
-  const spec = sandbox.spawnSpec(argv, container.spec.workingDir);
   const env = session.tty ? { ...container.env, TERM: container.env.TERM ?? 'xterm' } : container.env;
+  const refusal = nulByteRefusal(argv, env, container.spec.workingDir);
+  if (refusal) {
+    session.stdin?.resume();
+    void session.finish({ error: `failed to exec in container: ${refusal}` });
+    return;
+  }
+  const spec = sandbox.spawnSpec(argv, container.spec.workingDir);
   const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   child.stdin.on('error', () => undefined); // the command may exit without reading its input
   if (session.stdin) session.stdin.pipe(child.stdin);

@@ -1,7 +1,7 @@
 // The container runtime behind the mock CCI: turns a CCI pod into a running PodRunner in a
 // sandbox (plain processes, or namespaces when isolated), tears it down completely, and
 // reports usage. The API layer owns IP allocation and passes the pod's IP in.
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { killGroup } from './actions.ts';
 import path from 'node:path';
 import type { CciPod, CciPodStats } from '../../cci/types.ts';
@@ -59,7 +59,9 @@ export class Runtime {
   static async start(options: RuntimeOptions): Promise<Runtime> {
     await killLeftovers(options.tag);
     await rm(path.join(options.stateDir, 'pods'), { recursive: true, force: true });
-    await mkdir(path.join(options.stateDir, 'pods'), { recursive: true });
+    // Pods' files (their secrets too) are for root alone, as under /var/lib/kubelet/pods.
+    await mkdir(path.join(options.stateDir, 'pods'), { recursive: true, mode: 0o700 });
+    await chmod(path.join(options.stateDir, 'pods'), 0o700);
     let net: HostNetwork | null = null;
     if (options.mode === 'isolated') {
       net = new HostNetwork(options.tag, options.gateway, options.prefix);

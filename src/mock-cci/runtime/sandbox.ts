@@ -90,7 +90,6 @@ export class IsolatedSandbox implements PodSandbox {
         { source: prepared.etc.hosts, target: '/etc/hosts', readOnly: false, sourceIsFile: true },
         { source: prepared.etc.hostname, target: '/etc/hostname', readOnly: false, sourceIsFile: true },
       ];
-      for (const m of mounts) if (!m.sourceIsFile && !existsSync(m.source)) mkdirSync(m.source, { recursive: true });
       const root = path.join(prepared.dir, 'root');
       const overlayDir = path.join(prepared.dir, 'overlay');
       mkdirSync(root, { recursive: true });

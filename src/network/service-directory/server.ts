@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../log/logger.ts';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, guardedServerOptions, type ConnectionLimits } from '../../net/connection-guard.ts';
 import type { CredentialLookup } from './credentials.ts';
 import { isNonce, MessageSealer, newNonce, PROOF_SCHEME, proofMatches, sessionKey } from './directory-auth.ts';
 import { DIRECTORY_PATH, directoryHeaders } from './protocol.ts';
@@ -30,6 +31,8 @@ export interface DirectoryServer {
   /** Closes the connections of a pod that is gone (its credential is refused from now on by authenticate). */
   revokePod(podUid: string): void;
   readonly connections: number;
+  /** Changes waiting for connections still receiving their catch-up (at most maxBufferedBytes each). */
+  readonly queuedBytes: number;
   close(): void;
 }
 
@@ -50,7 +53,20 @@ function proofOf(req: http.IncomingMessage): string {
 interface Connection {
   podUid: string;
   sealer: MessageSealer;
+  /**
+   * waiting: for the first sync (changes are not kept: the snapshot will hold them);
+   * catching-up: changes wait in `queue` so nothing overtakes the catch-up; live: sent as they come.
+   */
+  phase: 'waiting' | 'catching-up' | 'live';
+  queue: Buffer[];
+  queuedBytes: number;
 }
+
+/**
+ * Connections one pod may hold; a newer one replaces the oldest. A sidecar has one, and briefly
+ * two while it replaces a connection the directory has not yet seen die.
+ */
+export const MAX_CONNECTIONS_PER_POD = 2;
 
 /** One sealed message: its MAC as the first fragment, the shared payload (never copied) after it. */
 function sendSealed(ws: WebSocket, c: Connection, bytes: Buffer): void {
@@ -88,28 +104,39 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
     headers.push(`${directoryHeaders.serverNonce}: ${serverNonces.get(req) ?? ''}`);
   });
 
-  const send = (ws: WebSocket, bytes: Buffer): void => {
-    const c = pods.get(ws);
-    if (!c) return;
-    if (ws.bufferedAmount > maxBuffered) {
-      log.warn({ podUid: c.podUid, buffered: ws.bufferedAmount }, 'sidecar too slow; dropping it so it resumes');
-      ws.terminate();
-      return;
-    }
+  // A sidecar this far behind (what waits for its socket, or for its catch-up to finish) is
+  // dropped: it reconnects and resumes, and a sidecar that never reads costs at most this much.
+  const drop = (ws: WebSocket, c: Connection, queued: number): void => {
+    log.warn({ podUid: c.podUid, queued }, 'sidecar too slow; dropping it so it resumes');
+    forget(ws, c);
+    ws.terminate();
+  };
+  /** Takes a connection out at once (its close event may come later): nothing more is queued for it. */
+  const forget = (ws: WebSocket, c: Connection): void => {
+    pods.delete(ws);
+    c.queue = [];
+    c.queuedBytes = 0;
+  };
+  const send = (ws: WebSocket, c: Connection, bytes: Buffer): void => {
+    if (ws.bufferedAmount > maxBuffered) return drop(ws, c, ws.bufferedAmount);
     sendSealed(ws, c, bytes);
   };
-  // Connections still waiting for sync or receiving their catch-up: their deltas wait here so
-  // that nothing overtakes the snapshot.
-  const catchingUp = new Map<WebSocket, Buffer[]>();
   const unsubscribe = state.subscribe((bytes) => {
-    for (const ws of pods.keys()) {
-      const queue = catchingUp.get(ws);
-      if (queue) queue.push(bytes);
-      else if (ws.readyState === WebSocket.OPEN) send(ws, bytes);
+    for (const [ws, c] of pods) {
+      if (c.phase === 'catching-up') {
+        c.queue.push(bytes);
+        c.queuedBytes += bytes.length;
+        if (c.queuedBytes > maxBuffered) drop(ws, c, c.queuedBytes);
+      } else if (c.phase === 'live' && ws.readyState === WebSocket.OPEN) send(ws, c, bytes);
     }
   });
   const pinger = setInterval(() => {
-    for (const ws of pods.keys()) {
+    for (const [ws, c] of pods) {
+      // A pod deleted (or no longer this node's) loses its connections, whoever holds its credential.
+      if (opts.credentials(c.podUid) === undefined) {
+        ws.close(1008, 'pod deleted');
+        continue;
+      }
       if (!alive.has(ws)) {
         ws.terminate();
         continue;
@@ -119,30 +146,38 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
     }
   }, opts.pingIntervalMs ?? 30_000).unref();
 
+  /** Makes room for a new connection of `podUid`: the oldest ones beyond the cap are closed. */
+  const limitPerPod = (podUid: string): void => {
+    const mine = [...pods].filter(([, c]) => c.podUid === podUid);
+    for (const [ws, c] of mine.slice(0, Math.max(0, mine.length - MAX_CONNECTIONS_PER_POD + 1))) {
+      forget(ws, c);
+      ws.close(1008, 'replaced by a newer connection of this pod');
+    }
+  };
+
   const accept = async (ws: WebSocket, c: Connection, resumeFrom: string | undefined): Promise<void> => {
+    limitPerPod(c.podUid);
     pods.set(ws, c);
-    catchingUp.set(ws, []);
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
-    ws.on('close', () => {
-      pods.delete(ws);
-      catchingUp.delete(ws);
-    });
+    ws.on('close', () => forget(ws, c));
     ws.on('error', () => ws.terminate());
     ws.on('message', () => ws.close(1008, 'the directory is read-only'));
     // A sidecar connecting before the first list waits for it rather than seeing an empty directory.
     await state.whenSynced();
-    // The catch-up reflects every change so far, so what was queued until now is already in it.
-    catchingUp.set(ws, []);
+    // The catch-up reflects every change so far; later ones wait behind it.
+    c.phase = 'catching-up';
     try {
       for (const bytes of state.catchUp(resumeFrom)) await sendSealedFragments(ws, c, bytes);
     } catch {
       ws.terminate();
       return;
     }
-    const queued = catchingUp.get(ws) ?? [];
-    catchingUp.delete(ws);
-    if (ws.readyState === WebSocket.OPEN) for (const bytes of queued) send(ws, bytes);
+    const queued = c.queue;
+    c.queue = [];
+    c.queuedBytes = 0;
+    c.phase = 'live';
+    if (ws.readyState === WebSocket.OPEN) for (const bytes of queued) send(ws, c, bytes);
   };
 
   return {
@@ -164,7 +199,7 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
       serverNonces.set(req, serverNonce);
       const sealer = new MessageSealer(sessionKey(credential, { ...fields, serverNonce }));
       wss.handleUpgrade(req, socket, head, (ws) => {
-        void accept(ws, { podUid: fields.podUid, sealer }, fields.resumeFrom || undefined);
+        void accept(ws, { podUid: fields.podUid, sealer, phase: 'waiting', queue: [], queuedBytes: 0 }, fields.resumeFrom || undefined);
       });
       return true;
     },
@@ -173,6 +208,11 @@ export function createDirectoryServer(opts: DirectoryServerOptions): DirectorySe
     },
     get connections() {
       return pods.size;
+    },
+    get queuedBytes() {
+      let total = 0;
+      for (const c of pods.values()) total += c.queuedBytes;
+      return total;
     },
     close() {
       unsubscribe();
@@ -191,14 +231,19 @@ export interface ServedDirectory {
 /** A listener of the directory's own: plain HTTP, or TLS when a key and cert are given. */
 export async function serveDirectory(
   directory: DirectoryServer,
-  opts: { host: string; port: number; path?: string; tls?: { key: string; cert: string } },
+  opts: { host: string; port: number; path?: string; tls?: { key: string; cert: string }; limits?: ConnectionLimits },
 ): Promise<ServedDirectory> {
-  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }) : http.createServer();
+  const limits = opts.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const options = guardedServerOptions(limits);
+  const server = opts.tls ? https.createServer({ ...options, key: opts.tls.key, cert: opts.tls.cert }) : http.createServer(options);
+  // Only sidecars that prove their pod's credential leave the count of unauthenticated connections.
+  const guard = guardConnections(server, limits);
   server.on('request', (_req, res) => {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('only the service directory WebSocket is served here\n');
+    res.writeHead(404, { 'content-type': 'text/plain', connection: 'close' }).end('only the service directory WebSocket is served here\n');
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!directory.handleUpgrade(req, socket, head)) refuse(socket, '404 Not Found', 'no such WebSocket endpoint\n');
+    else guard.admit(req.socket); // refused sidecars are closed by handleUpgrade
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -222,11 +267,12 @@ export interface StandaloneDirectory extends ServedDirectory {
 
 /** A directory server on a listener of its own (tests, benchmarks). */
 export async function startStandaloneDirectory(
-  opts: DirectoryServerOptions & { host?: string; port?: number; tls?: { key: string; cert: string } },
+  opts: DirectoryServerOptions & { host?: string; port?: number; tls?: { key: string; cert: string }; limits?: ConnectionLimits },
 ): Promise<StandaloneDirectory> {
   const directory = createDirectoryServer(opts);
   const served = await serveDirectory(directory, {
     host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, ...(opts.path ? { path: opts.path } : {}), ...(opts.tls ? { tls: opts.tls } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
   });
   return {
     url: served.url,

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../../log/logger.ts';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, guardedServerOptions, type ConnectionLimits } from '../../net/connection-guard.ts';
 import { refuseUpgrade } from '../../streams/http-upgrade.ts';
 import type { KubeletAuth } from './auth.ts';
 import { forbiddenMessage, kubeletAuthzAttributes } from './authz-attributes.ts';
@@ -36,6 +37,8 @@ export interface KubeletServerOptions {
    * service directory's sidecars present per-pod credentials); returns false to pass.
    */
   extraUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** Deadlines and the cap on connections without an authenticated request (slowloris). */
+  limits?: ConnectionLimits;
   log?: Logger;
 }
 
@@ -76,22 +79,27 @@ function gatePath(req: IncomingMessage, answer: (code: 301 | 400, headers: Recor
 
 export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
   const startTime = new Date().toISOString();
-  const tls = { cert: o.tls.certPem, key: o.tls.keyPem, requestCert: true, rejectUnauthorized: false, ...(o.clientCaPem ? { ca: o.clientCaPem } : {}) };
+  const limits = o.limits ?? DEFAULT_CONNECTION_LIMITS;
+  // Client certificates are asked for, and verified against the given CA alone (`ca` replaces
+  // Node's default trust store), only with --client-ca-file: without it, none authenticates.
+  const tls = { cert: o.tls.certPem, key: o.tls.keyPem, rejectUnauthorized: false, ...(o.clientCaPem ? { requestCert: true, ca: o.clientCaPem } : { requestCert: false }) };
   const app = Fastify({
     serverFactory: (handler) =>
-      https.createServer(tls, (req: IncomingMessage, res: ServerResponse) => {
+      https.createServer({ ...tls, ...guardedServerOptions(limits) }, (req: IncomingMessage, res: ServerResponse) => {
         const served = gatePath(req, (code, headers, body) => {
-          res.writeHead(code, { 'Content-Type': 'text/html; charset=utf-8', ...headers }).end(body);
+          res.writeHead(code, { 'Content-Type': 'text/html; charset=utf-8', Connection: 'close', ...headers }).end(body);
         });
         if (served) handler(req, res);
       }),
     logger: false,
-    requestTimeout: 0,
   }) as unknown as FastifyInstance;
+  const guard = guardConnections(app.server, limits);
 
   app.addHook('onRequest', async (req, reply) => {
     const verdict = await check(o.auth, o.nodeName, req.raw);
-    if (!verdict.ok) return reply.code(verdict.code).type('text/plain; charset=utf-8').send(verdict.body);
+    // A refused client keeps no connection (and no slot among the unadmitted ones).
+    if (!verdict.ok) return reply.code(verdict.code).header('connection', 'close').type('text/plain; charset=utf-8').send(verdict.body);
+    guard.admit(req.raw.socket);
   });
   app.setNotFoundHandler((req, reply) => sendStatus(reply, 404, 'NotFound', `no kubelet endpoint at ${req.url.split('?')[0]}`));
 
@@ -125,21 +133,26 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     app.all(path, async (_req, reply) => sendStatus(reply, 400, 'BadRequest', 'Upgrade request required: use SPDY/3.1 or websocket'));
   }
 
-  // Upgraded connections leave the HTTP server's bookkeeping but still hold the listener open:
-  // end them before it closes (preClose), or close() waits for them forever.
+  // close() would wait for every open response (a `logs -f` follows for hours) and upgraded
+  // connection (which leave the HTTP server's bookkeeping but hold the listener): a kubelet
+  // that stops ends them all (preClose), so that it stops within its grace period.
   const live = new Set<Duplex>();
   app.addHook('preClose', async () => {
     for (const s of live) s.destroy();
+    app.server.closeAllConnections();
   });
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     live.add(socket);
     socket.once('close', () => live.delete(socket));
     socket.on('error', () => socket.destroy());
     const served = gatePath(req, (code, headers, body) => refuseUpgrade(socket, code, code === 301 ? 'Moved Permanently' : 'Bad Request', body, headers));
-    if (!served || o.extraUpgrade?.(req, socket, head)) return;
+    if (!served) return;
+    // The directory authenticates its sidecars itself, and closes those it refuses.
+    if (o.extraUpgrade?.(req, socket, head)) return guard.admit(req.socket);
     void (async () => {
       const verdict = await check(o.auth, o.nodeName, req);
       if (!verdict.ok) return refuseUpgrade(socket, verdict.code, verdict.code === 401 ? 'Unauthorized' : 'Forbidden', verdict.body);
+      guard.admit(req.socket);
       await serveStreaming(req, socket, head, {
         backend: o.backend,
         streamCreationTimeoutMs: o.streamCreationTimeoutMs ?? 30_000,

@@ -27,6 +27,8 @@ export interface PodControllerOptions {
   provider: PodLifecycleHandler;
   nodeName: string;
   nodeIP: string;
+  /** Called with the uid of a pod that left this node (deleted from the API): its sidecar's connection goes. */
+  onPodGone?: (uid: string) => void;
   /** Pods synced concurrently; status writes get as many workers of their own. */
   workers: number;
   /** Period of the orphan sweep. */
@@ -90,7 +92,9 @@ export class PodController {
       name: 'pods',
       key,
       transform: withoutManagedFields,
-      onChange: (k, pod) => {
+      onChange: (k, pod, previous) => {
+        const goneUid = pod ? undefined : previous?.metadata?.uid;
+        if (goneUid) options.onPodGone?.(goneUid);
         // The informer caught up with what burstlet wrote: drop the copy.
         const written = this.#written.get(k);
         if (written && pod && Number(pod.metadata?.resourceVersion) >= Number(written.metadata?.resourceVersion)) this.#written.delete(k);

@@ -46,6 +46,12 @@ export class SpdyProtocolError extends Error {
 export const MAX_FRAME_PAYLOAD = (1 << 24) - 1;
 /** Decompressed header blocks bigger than this are refused: they are an attack, not headers. */
 const MAX_HEADER_BLOCK = 1 << 20;
+/**
+ * Control frames are decoded whole, so the parser buffers one entirely: a longer one is refused
+ * from its 8-byte header on, not after the peer made us hold 16 MiB. Headers compress, so a
+ * block that decompresses within MAX_HEADER_BLOCK fits.
+ */
+export const MAX_CONTROL_PAYLOAD = MAX_HEADER_BLOCK + 64;
 
 // Node's zlib has no public "process this chunk now, keep the context" call: the *Sync helpers
 // close their context and the streams are asynchronous. Frames must be encoded and decoded in
@@ -338,6 +344,7 @@ export class FrameParser {
         else [this.dataLeft, this.dataStream, this.dataFin] = [length, streamId, (flags & FLAG_FIN) !== 0];
         continue;
       }
+      if (length > MAX_CONTROL_PAYLOAD) throw new SpdyProtocolError(`control frame of ${length} bytes: at most ${MAX_CONTROL_PAYLOAD} are accepted`);
       if (this.pendingLength < 8 + length) break; // control frames are decoded whole
       const buf = this.pending[0]!.length >= 8 + length ? this.pending[0]! : this.merge();
       const version = buf.readUInt16BE(0) & 0x7fff;

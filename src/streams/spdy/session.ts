@@ -29,6 +29,19 @@ export interface SpdySessionOptions {
 /** Largest DATA payload we send in one frame; big enough for throughput, small enough to interleave. */
 const MAX_DATA_CHUNK = 128 * 1024;
 
+/**
+ * Control frames we owe the peer (PING echoes, SYN_REPLY, RST_STREAM answers) that its socket
+ * has not taken yet. A peer that sends them and never reads would otherwise make us queue
+ * without end; past this many the session is dropped. A reading peer never comes near it (the
+ * Go peer pings every 5 s: this is over an hour of a reader that stopped reading entirely).
+ */
+export const MAX_PEER_CONTROL_BACKLOG = 1024;
+/**
+ * Streams the peer may hold open at once; further SYN_STREAMs are refused (RST_STREAM
+ * REFUSED_STREAM) until some end. kubectl port-forward uses two per forwarded connection.
+ */
+export const MAX_PEER_STREAMS = 1000;
+
 export interface SpdySessionEvents {
   stream: [stream: SpdyStream];
   close: [error: Error | null];
@@ -47,6 +60,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
   private goingAway = false;
   private closedFlag = false;
   private corked = false;
+  /** Our answers to the peer's control frames not yet taken by the socket (MAX_PEER_CONTROL_BACKLOG). */
+  private controlBacklog = 0;
+  private peerStreams = 0;
   private readonly replyTimeoutMs: number;
   /** Resolves once the socket is gone. */
   readonly closed: Promise<Error | null>;
@@ -159,7 +175,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
 
   forget(stream: SpdyStream): void {
     this.unblock(stream);
-    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+    if (this.streams.get(stream.id) === stream) {
+      this.streams.delete(stream.id);
+      if (this.isPeerStream(stream.id)) this.peerStreams--;
+    }
     if (this.goingAway && this.streams.size === 0) this.socket.end();
   }
 
@@ -177,6 +196,20 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
       });
     }
     this.socket.write(frame, cb);
+  }
+
+  /** Writes a control frame the peer's own frame calls for, dropping a peer that does not read them. */
+  private answer(frame: Buffer): void {
+    if (this.controlBacklog >= MAX_PEER_CONTROL_BACKLOG) {
+      this.destroy(new Error(`SPDY peer is not reading: ${this.controlBacklog} answers to its control frames are queued; dropping the session`));
+      return;
+    }
+    this.controlBacklog++;
+    this.write(frame, () => this.controlBacklog--);
+  }
+
+  private isPeerStream(id: number): boolean {
+    return (id & 1) === (this.role === 'server' ? 1 : 0);
   }
 
   private receive(chunk: Buffer): void {
@@ -233,7 +266,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
       }
       case 'ping':
         // Our own pings carry our parity; anything else is the peer's and gets echoed.
-        if ((frame.id & 1) !== (this.role === 'client' ? 1 : 0)) this.write(encodeFrame(frame, this.compressor));
+        if ((frame.id & 1) !== (this.role === 'client' ? 1 : 0)) this.answer(encodeFrame(frame, this.compressor));
         return;
       case 'goaway':
         this.goingAway = true;
@@ -247,19 +280,14 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
   }
 
   private acceptStream(frame: Extract<Frame, { type: 'synStream' }>): void {
-    const peerParity = this.role === 'server' ? 1 : 0;
-    const reject = (): void => {
-      this.write(encodeFrame({ type: 'rstStream', streamId: frame.streamId, status: RST.protocolError }, this.compressor));
-    };
-    if ((frame.streamId & 1) !== peerParity || frame.streamId <= this.lastPeerStreamId) return reject();
+    const reset = (status: number): void => this.answer(encodeFrame({ type: 'rstStream', streamId: frame.streamId, status }, this.compressor));
+    if (!this.isPeerStream(frame.streamId) || frame.streamId <= this.lastPeerStreamId) return reset(RST.protocolError);
     this.lastPeerStreamId = frame.streamId;
-    if (this.goingAway) {
-      this.write(encodeFrame({ type: 'rstStream', streamId: frame.streamId, status: RST.refusedStream }, this.compressor));
-      return;
-    }
+    if (this.goingAway || this.peerStreams >= MAX_PEER_STREAMS) return reset(RST.refusedStream);
     const stream = new SpdyStream(this, frame.streamId, frame.headers);
     this.streams.set(frame.streamId, stream);
-    this.write(encodeFrame({ type: 'synReply', streamId: frame.streamId, fin: false, headers: {} }, this.compressor));
+    this.peerStreams++;
+    this.answer(encodeFrame({ type: 'synReply', streamId: frame.streamId, fin: false, headers: {} }, this.compressor));
     if (frame.fin) stream.onRemoteFin();
     this.emit('stream', stream);
   }

@@ -63,6 +63,31 @@ describe('volumes', () => {
     expect(r).toMatchObject({ ok: false, reason: 'CreateContainerConfigError', message, retryable: true });
   });
 
+  // Issue #12 item 8: what kube-apiserver refuses is refused here too, so no CCI pod names a path out of its volume.
+  it.each<[string, V1Volume]>([
+    ['a volume name with dot-segments', { name: '../../victim', emptyDir: {} }],
+    ['a setuid defaultMode', { name: 'v', secret: { secretName: 'tls', defaultMode: 0o4755 } }],
+    ['a setgid item mode', { name: 'v', configMap: { name: 'cfg', items: [{ key: 'other', path: 'o', mode: 0o2755 }] } }],
+    ['an item path that climbs', { name: 'v', configMap: { name: 'cfg', items: [{ key: 'other', path: '../o' }] } }],
+    ['an absolute downwardAPI path', { name: 'v', downwardAPI: { items: [{ path: '/etc/x', fieldRef: { fieldPath: 'metadata.name' } }] } }],
+    ['a token path that climbs', { name: 'v', projected: { sources: [{ serviceAccountToken: { path: 'a/../../t' } }] } }],
+  ])('refuses %s (InvalidVolume)', (_name, volume) => {
+    const r = translatePod(input(pod({ volumes: [volume] }), lookups));
+    expect(r).toMatchObject({ ok: false, reason: 'InvalidVolume', retryable: false });
+  });
+
+  it('refuses a subPath that leaves its volume (InvalidVolume)', () => {
+    const r = translatePod(input(pod({ volumes: [{ name: 'v', emptyDir: {} }], containers: [container({ volumeMounts: [{ name: 'v', mountPath: '/m', subPath: '../../etc' }] })] }), lookups));
+    expect(r).toMatchObject({ ok: false, reason: 'InvalidVolume', message: expect.stringContaining("must not contain '..'") });
+  });
+
+  it('makes the ServiceAccount token 0600 when the pod has an fsGroup, as the kubelet does', () => {
+    const token: V1Volume = { name: 't', projected: { defaultMode: 0o644, sources: [{ serviceAccountToken: { path: 'token' } }] } };
+    const r = translatePod(input(pod({ volumes: [token], securityContext: { fsGroup: 2000 } }), lookups));
+    if (!r.ok) throw new Error(r.message);
+    expect(r.pod.spec.volumes![0]!.files!.items).toEqual([{ path: 'token', data: b64('eyJ.token'), mode: 0o600 }]);
+  });
+
   it('a downwardAPI volume cannot use env-only fields', () => {
     const r = translatePod(input(pod({ volumes: [{ name: 'v', downwardAPI: { items: [{ path: 'n', fieldRef: { fieldPath: 'spec.nodeName' } }] } }] })));
     expect(r).toMatchObject({ ok: false, reason: 'UnsupportedFieldRef', retryable: false });

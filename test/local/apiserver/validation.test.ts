@@ -29,6 +29,49 @@ describe('pod spec validation', () => {
     expect(fields(validatePodSpec(spec))).toEqual(expected);
   });
 
+  // Issue #12 item 8: a volume named ../../../../victim with mode 04755 wrote a setuid file outside the mock's state dir.
+  const mounted = (mount: object) => [{ ...container, volumeMounts: [{ name: 'v', mountPath: '/v', ...mount }] }];
+  const item = (o: object) => ({ key: 'k', path: 'k', ...o });
+  it.each([
+    ['a volume named with dot-segments', { volumes: [{ name: '../../../../victim', emptyDir: {} }], containers: [container] }, ['spec.volumes[0].name']],
+    ['a setuid defaultMode', { volumes: [{ name: 'v', secret: { secretName: 's', defaultMode: 0o4755 } }], containers: [container] }, ['spec.volumes[0].secret.defaultMode']],
+    ['a negative defaultMode', { volumes: [{ name: 'v', configMap: { name: 'c', defaultMode: -1 } }], containers: [container] }, ['spec.volumes[0].configMap.defaultMode']],
+    ['mode 0777 and 0', { volumes: [{ name: 'v', secret: { secretName: 's', defaultMode: 0o777, items: [item({ mode: 0 })] } }], containers: [container] }, []],
+    ['an item mode over 0777', { volumes: [{ name: 'v', configMap: { name: 'c', items: [item({ mode: 0o1777 })] } }], containers: [container] }, ['spec.volumes[0].configMap.items[0].mode']],
+    ['an item path with ..', { volumes: [{ name: 'v', secret: { secretName: 's', items: [item({ path: 'a/../../b' })] } }], containers: [container] }, ['spec.volumes[0].secret.items[0].path']],
+    ['an absolute item path', { volumes: [{ name: 'v', secret: { secretName: 's', items: [item({ path: '/etc/passwd' })] } }], containers: [container] }, ['spec.volumes[0].secret.items[0].path']],
+    ['an item path starting with ..', { volumes: [{ name: 'v', secret: { secretName: 's', items: [item({ path: '..data' })] } }], containers: [container] }, ['spec.volumes[0].secret.items[0].path']],
+    ['an item without key and path', { volumes: [{ name: 'v', secret: { secretName: 's', items: [{}] } }], containers: [container] }, ['spec.volumes[0].secret.items[0].key', 'spec.volumes[0].secret.items[0].path']],
+    ['a downwardAPI item path with ..', { volumes: [{ name: 'v', downwardAPI: { items: [{ path: '../x', fieldRef: { fieldPath: 'metadata.name' } }] } }], containers: [container] }, ['spec.volumes[0].downwardAPI.items[0].path']],
+    ['projected: a token path with .. and a bad mode', {
+      volumes: [{ name: 'v', projected: { defaultMode: 0o4644, sources: [{ serviceAccountToken: { path: '../token' } }, { secret: { name: 's', items: [item({ mode: 0o2755 })] } }] } }],
+      containers: [container],
+    }, ['spec.volumes[0].projected.defaultMode', 'spec.volumes[0].projected.sources[0].serviceAccountToken.path', 'spec.volumes[0].projected.sources[1].secret.items[0].mode']],
+    ['a subPath with ..', { volumes: [{ name: 'v', emptyDir: {} }], containers: mounted({ subPath: 'a/../../etc' }) }, ['spec.containers[0].volumeMounts[0].subPath']],
+    ['an absolute subPath', { volumes: [{ name: 'v', emptyDir: {} }], containers: mounted({ subPath: '/etc' }) }, ['spec.containers[0].volumeMounts[0].subPath']],
+    ['a subPath below the volume', { volumes: [{ name: 'v', emptyDir: {} }], containers: mounted({ subPath: 'a/b..c/d' }) }, []],
+  ])('%s', (_name, spec, expected) => {
+    expect(fields(validatePodSpec(spec))).toEqual(expected);
+  });
+
+  // Issue #12 item 7: "1e999999999" blocked the event loop 21 s wherever it was parsed (the scheduler too).
+  it.each([
+    ['a cpu limit no int64 holds', { limits: { cpu: '1e999999999' } }, ['spec.containers[0].resources.limits[cpu]']],
+    ['a memory request that is not a quantity', { requests: { memory: '1 GB' } }, ['spec.containers[0].resources.requests[memory]']],
+    ['a negative request', { requests: { cpu: '-1' } }, ['spec.containers[0].resources.requests[cpu]']],
+    ['ordinary quantities', { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', 'ephemeral-storage': '1Gi' } }, []],
+  ])('%s', (_name, resources, expected) => {
+    expect(fields(validatePodSpec({ containers: [{ ...container, resources }] }))).toEqual(expected);
+  });
+
+  it('words volume refusals as kube-apiserver does', () => {
+    const causes = validatePodSpec({ volumes: [{ name: 'v', secret: { secretName: 's', defaultMode: 2541, items: [{ key: 'k', path: '../x' }] } }], containers: [container] });
+    expect(causes.map((c) => c.message)).toEqual([
+      'Invalid value: 2541: must be a number between 0 and 0777 (octal), both inclusive',
+      'Invalid value: "../x": must not contain \'..\'',
+    ]);
+  });
+
   it('uses kube-apiserver messages', () => {
     const [cause] = validatePodSpec({ containers: [container], dnsConfig: { nameservers: ['198.18.0.1', '198.18.0.2', '198.18.0.3', '198.18.0.4'] } });
     expect(cause).toMatchObject({ reason: 'FieldValueInvalid', message: expect.stringContaining('must not have more than 3 nameservers') });

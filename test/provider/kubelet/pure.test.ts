@@ -13,7 +13,12 @@ describe('kubelet subresource mapping', () => {
     ['GET', '/logs/syslog', 'get', 'log'],
     ['GET', '/containerLogs/ns/p/c?follow=true', 'get', 'proxy'],
     ['POST', '/exec/ns/p/c?command=ls', 'create', 'proxy'],
-    ['GET', '/exec/ns/p/c', 'get', 'proxy'],
+    // WebSocket upgrades are GETs: streaming endpoints are create whatever the method (README, "Kubelet API authorization").
+    ['GET', '/exec/ns/p/c', 'create', 'proxy'],
+    ['GET', '/attach/ns/p/c', 'create', 'proxy'],
+    ['GET', '/portForward/ns/p', 'create', 'proxy'],
+    ['GET', '/run/ns/p/c', 'create', 'proxy'],
+    ['GET', '/execx', 'get', 'proxy'],
     ['POST', '/portForward/ns/p', 'create', 'proxy'],
     ['GET', '/pods', 'get', 'proxy'],
     ['GET', '/healthz', 'get', 'proxy'],

@@ -7,6 +7,7 @@ import {
   encodeHeaderBlock,
   FrameParser,
   HeaderCompressor,
+  MAX_CONTROL_PAYLOAD,
   SpdyProtocolError,
   type Frame,
 } from '../../../src/streams/spdy/frames.ts';
@@ -114,5 +115,14 @@ describe('frame codec', () => {
     expect(() => new FrameParser().push(garbageHeaders)).toThrow(SpdyProtocolError);
     expect(encodeFrame({ type: 'ping', id: 1 }, c).length).toBe(12);
     expect(() => new FrameParser().push(Buffer.from([0, 0, 0, 0, 0, 0, 0, 1, 0x61]))).toThrow(/stream 0/);
+  });
+
+  it('refuses a control frame longer than MAX_CONTROL_PAYLOAD as soon as its header says so, before buffering it', () => {
+    const header = Buffer.from([0x80, 3, 0, 1, 0, 0, 0, 0]);
+    header.writeUIntBE(MAX_CONTROL_PAYLOAD + 1, 5, 3);
+    expect(() => new FrameParser().push(header)).toThrow(/control frame of \d+ bytes/);
+    const fits = Buffer.from(header);
+    fits.writeUIntBE(MAX_CONTROL_PAYLOAD, 5, 3);
+    expect(new FrameParser().push(fits)).toEqual([]);
   });
 });

@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameParser, HeaderCompressor } from '../../../src/streams/spdy/frames.ts';
 import { openPortForward, PORT_FORWARD_SPDY_PROTOCOLS, servePortForward } from '../../../src/streams/spdy/port-forward.ts';
 import { openSpdyRemoteCommand, REMOTE_COMMAND_SPDY_PROTOCOLS, serveSpdyRemoteCommand } from '../../../src/streams/spdy/remote-command.ts';
-import { SpdySession } from '../../../src/streams/spdy/session.ts';
+import { MAX_PEER_CONTROL_BACKLOG, MAX_PEER_STREAMS, SpdySession } from '../../../src/streams/spdy/session.ts';
 import type { SpdyStream } from '../../../src/streams/spdy/stream.ts';
 import { acceptSpdyUpgrade, dialSpdy, UpgradeRefusedError } from '../../../src/streams/spdy/upgrade.ts';
 import type { RemoteCommandSession } from '../../../src/streams/remote-command.ts';
+import { slowPeer } from '../slow-peer.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -298,5 +299,57 @@ describe('SPDY session robustness', () => {
     c.stream.end('alive');
     expect((await out).toString()).toBe('hello alive');
     session.destroy();
+  });
+});
+
+describe('SPDY session bounds (issue #12 item 2: 200 MB of PINGs from a peer that never read took burstlet from 121 MB to 3.3 GB)', () => {
+  const ping = encodeFrame({ type: 'ping', id: 1 }, new HeaderCompressor());
+
+  it('drops a peer that floods PINGs and never reads, having queued at most MAX_PEER_CONTROL_BACKLOG replies', async () => {
+    const peer = slowPeer();
+    const session = new SpdySession(peer.socket, 'server');
+    const burst = Buffer.concat(Array.from({ length: 1_000 }, () => ping));
+    let mostQueued = 0;
+    // 10,000 bursts = 120 MB of pings: far more than the bound, unless the session is dropped.
+    for (let i = 0; i < 10_000 && !session.isClosed; i++) {
+      peer.socket.push(burst);
+      await new Promise((r) => setImmediate(r));
+      mostQueued = Math.max(mostQueued, peer.socket.writableLength);
+    }
+    expect(session.isClosed).toBe(true);
+    expect(await session.closed).toMatchObject({ message: expect.stringMatching(/not reading/) });
+    // Each echo is 12 bytes; a burst can overshoot the bound by at most one chunk's worth of frames.
+    expect(mostQueued).toBeLessThanOrEqual((MAX_PEER_CONTROL_BACKLOG + 1_000) * ping.length);
+  });
+
+  it('keeps a peer that reads, however many pings it sends', async () => {
+    const peer = slowPeer();
+    const session = new SpdySession(peer.socket, 'server');
+    const burst = Buffer.concat(Array.from({ length: 1_000 }, () => ping));
+    const rounds = 5 * Math.ceil(MAX_PEER_CONTROL_BACKLOG / 1_000);
+    for (let i = 0; i < rounds; i++) {
+      peer.socket.push(burst);
+      await new Promise((r) => setImmediate(r));
+      peer.flush();
+    }
+    expect(session.isClosed).toBe(false);
+    expect(Buffer.concat(peer.received).length).toBe(rounds * 1_000 * ping.length);
+    session.destroy();
+  });
+
+  it('refuses streams beyond MAX_PEER_STREAMS open at once, and takes new ones as old ones end', async () => {
+    const [a, b] = await socketPair();
+    const server = new SpdySession(a, 'server');
+    const held: SpdyStream[] = [];
+    server.on('stream', (s: SpdyStream) => held.push(s));
+    const client = new SpdySession(b, 'client');
+    const opened = await Promise.all(Array.from({ length: MAX_PEER_STREAMS }, () => client.createStream({ streamtype: 'data' })));
+    await expect(client.createStream({ streamtype: 'data' })).rejects.toThrow(/refused stream/);
+    expect(held.length).toBe(MAX_PEER_STREAMS);
+    held[0]!.destroy();
+    opened[0]!.destroy();
+    await expect.poll(async () => client.createStream({ streamtype: 'data' }).then(() => true, () => false)).toBe(true);
+    client.destroy();
+    server.destroy();
   });
 });
