@@ -7,7 +7,8 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIsolated } from './support/isolated.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { newNodeSecret, podCredential, activePodCredentials } from '../src/network/service-directory/credentials.ts';
 import type { DirService } from '../src/network/service-directory/protocol.ts';
@@ -161,7 +162,7 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('burstlet sidecar in a pod network namespace', () => {
+describeIsolated('burstlet sidecar in a pod network namespace', () => {
   it('TCP to a ClusterIP reaches every ready endpoint, round robin', async () => {
     expect(await reached(6)).toEqual(['11', '12', '13']);
   });
@@ -258,7 +259,7 @@ describe('burstlet sidecar in a pod network namespace', () => {
   });
 });
 
-describe('service directory on the local API server', () => {
+describeIsolated('service directory on the local API server', () => {
   // Both transports of the injected sidecar's URL: burstlet's own plain listener (the default)
   // and the kubelet port's TLS (--service-directory-tls), with the CA the injection hands over.
   it.each(['plain', 'kubelet-tls'] as const)('streams Services and EndpointSlices from two watches, with credentials from a persistent node key (%s)', async (kind) => {
@@ -324,7 +325,7 @@ describe('service directory on the local API server', () => {
   });
 });
 
-describe('the local environment through the sidecar', () => {
+describeIsolated('the local environment through the sidecar', () => {
   it('cluster DNS over UDP and TCP to the kube-dns ClusterIP, then the Service it names', async () => {
     const cluster = await startLocalCluster();
     const cleanup: (() => unknown)[] = [() => cluster.stop()];

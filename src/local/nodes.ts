@@ -72,6 +72,11 @@ export function gatewayOf(subnet: string): string {
   return octets.join('.');
 }
 
+/** The state directory of a node's mock CCI (its bridge's name derives from it). */
+export function backendStateDir(stateDir: string, spec: LocalNodeSpec): string {
+  return join(stateDir, `cci-${spec.name}`);
+}
+
 export async function startLocalBackend(spec: LocalNodeSpec, opts: LocalNodeOptions): Promise<LocalBackend> {
   const tokenFile = join(opts.stateDir, `cci-token-${spec.name}`);
   writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
@@ -85,7 +90,7 @@ export async function startLocalBackend(spec: LocalNodeSpec, opts: LocalNodeOpti
       `--token-file=${tokenFile}`,
       `--subnet=${spec.subnet}`,
       `--runtime=${opts.runtime}`,
-      `--state-dir=${join(opts.stateDir, `cci-${spec.name}`)}`,
+      `--state-dir=${backendStateDir(opts.stateDir, spec)}`,
       `--log-level=${opts.logLevel}`,
       ...quota,
     ],
