@@ -62,7 +62,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
   let metricsServer: { server: Server; port: number } | undefined;
   if (o.metricsAddr !== '') metricsServer = await serveMetrics(metrics.registry, o.metricsAddr);
 
-  const events = new EventRecorder(kube, o.node.name, o.log.child({ component: 'events' }));
+  const events = new EventRecorder(kube, { component: 'kubelet', host: o.node.name }, o.log.child({ component: 'events' }));
   const tls = await kubeletServingCert(o);
   const networking = o.networking
     ? await startNodeNetworking({

@@ -3,7 +3,7 @@
 import type { StatusCause } from './errors.ts';
 import { isObject, type JsonObject } from './patch.ts';
 import type { KubeObject } from './store.ts';
-import { forbiddenField, invalidValue, required, validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec, validateEndpointSlice } from './validation.ts';
+import { forbiddenField, invalidValue, required, validateEvent, validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec, validateEndpointSlice } from './validation.ts';
 import type { ServiceIpAllocator } from './service-ips.ts';
 
 const obj = (v: unknown): JsonObject => (isObject(v) ? v : {});
@@ -118,6 +118,8 @@ export function prepareCreate(kind: string, object: KubeObject, hooks: KindHooks
       return { object: { ...object, spec: { finalizers: ['kubernetes'], ...obj(object.spec) }, status: { phase: 'Active' } }, causes: metaCauses };
     case 'EndpointSlice':
       return { object, causes: [...metaCauses, ...validateEndpointSlice(object)] };
+    case 'Event':
+      return { object, causes: [...metaCauses, ...validateEvent(object)] };
     default:
       return { object, causes: metaCauses };
   }
@@ -131,6 +133,7 @@ export function validateUpdate(kind: string, object: KubeObject, old: KubeObject
     causes.push(...validateEndpointSlice(object));
     if (object.addressType !== old.addressType) causes.push(forbiddenField('addressType', 'field is immutable'));
   }
+  if (kind === 'Event') causes.push(...validateEvent(object));
   if (kind === 'Service') {
     causes.push(...validateServiceSpec(obj(object.spec)));
     const ip = obj(object.spec).clusterIP;

@@ -344,7 +344,7 @@ export class PodController {
 
   /** Node events carry the node name as uid, as the kubelet's do. */
   #nodeEvent(type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.#o.events.record({ kind: 'Node', namespace: 'default', name: this.#o.nodeName, uid: this.#o.nodeName }, type, reason, message);
+    this.#o.events.record({ kind: 'Node', namespace: '', name: this.#o.nodeName, uid: this.#o.nodeName }, type, reason, message);
   }
 
   #cciError(operation: string, err: unknown): void {
