@@ -49,10 +49,11 @@ export const NETWORK_READY_CONDITION = 'burstlet.io/NetworkReady';
  * must count the user's containers only, as the kubelet would, and the sidecar's readiness
  * becomes a condition of its own.
  */
-function withSidecarConditions(conditions: PodCondition[], sidecar: ContainerStatus, visible: ContainerStatus[]): PodCondition[] {
+function withSidecarConditions(conditions: PodCondition[], sidecar: ContainerStatus, visible: ContainerStatus[], completed: boolean): PodCondition[] {
   const unready = visible.filter((c) => !c.ready).map((c) => c.name);
   const mend = (c: PodCondition): PodCondition => {
     if (c.type !== 'ContainersReady' && c.type !== 'Ready') return c;
+    if (completed) return { ...c, status: 'False', reason: 'PodCompleted', message: '' };
     if (unready.length === 0) return { type: c.type, status: 'True', ...(c.lastTransitionTime ? { lastTransitionTime: c.lastTransitionTime } : {}) };
     return { ...c, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
   };
@@ -69,6 +70,19 @@ function withSidecarConditions(conditions: PodCondition[], sidecar: ContainerSta
   return [...conditions.map(mend), network];
 }
 
+/**
+ * The phase the kubelet would give the pod (getPhase), counting the user's containers only: CCI
+ * keeps a pod Running while the networking sidecar runs, after a Job's container has ended.
+ */
+function phaseOfUserContainers(phase: PodStatus['phase'], visible: ContainerStatus[], restartPolicy: string | undefined): PodStatus['phase'] {
+  if (phase !== 'Running' || restartPolicy === 'Always' || restartPolicy === undefined || visible.length === 0) return phase;
+  if (!visible.every((c) => c.state?.terminated)) return phase;
+  const failed = visible.some((c) => c.state!.terminated!.exitCode !== 0);
+  if (restartPolicy === 'Never') return failed ? 'Failed' : 'Succeeded';
+  // OnFailure: a failed container restarts, so only success ends the pod.
+  return failed ? phase : 'Succeeded';
+}
+
 /** The status the Kubernetes pod should have while its CCI pod exists. */
 export function statusFromCci(pod: Pod, cci: CciPod, ctx: StatusContext): PodStatus {
   const s = asWire(cci.status) ?? { phase: 'Pending' as const };
@@ -77,10 +91,11 @@ export function statusFromCci(pod: Pod, cci: CciPod, ctx: StatusContext): PodSta
   let conditions = [scheduledCondition(pod, ctx.now), ...(s.conditions ?? []).filter((c) => c.type !== 'PodScheduled')];
   const visible = visibleStatuses(s.containerStatuses, containers);
   const sidecar = s.containerStatuses?.find((c) => c.name === SIDECAR_CONTAINER_NAME);
-  if (sidecar && visible) conditions = withSidecarConditions(conditions, sidecar, visible);
+  const phase = sidecar && visible ? phaseOfUserContainers(s.phase, visible, pod.spec?.restartPolicy) : s.phase;
+  if (sidecar && visible) conditions = withSidecarConditions(conditions, sidecar, visible, phase === 'Succeeded' || phase === 'Failed');
   const hostIP = s.hostIP ?? ctx.nodeIP;
   const status: PodStatus = {
-    phase: s.phase,
+    phase,
     conditions,
     hostIP,
     hostIPs: [{ ip: hostIP }],

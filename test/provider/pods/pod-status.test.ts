@@ -98,6 +98,32 @@ describe('statusFromCci', () => {
     expect(byType.get('burstlet.io/NetworkReady')!.status).toBe(network);
   });
 
+  it.each([
+    ['Never, exit 0: Succeeded', 'Never', [0], 'Succeeded'],
+    ['Never, one exits 1: Failed', 'Never', [0, 1], 'Failed'],
+    ['Never, one still running: Running', 'Never', [0, undefined], 'Running'],
+    ['OnFailure, exit 0: Succeeded', 'OnFailure', [0], 'Succeeded'],
+    ['OnFailure, exit 1: Running (it restarts)', 'OnFailure', [1], 'Running'],
+    ['Always, exit 0: Running (it restarts)', 'Always', [0], 'Running'],
+  ] as [string, string, (number | undefined)[], string][])('the user\'s containers decide the phase while the sidecar runs: %s', (_name, restartPolicy, exits, phase) => {
+    const names = exits.map((_, i) => `c${i}`);
+    const status = {
+      ...running,
+      containerStatuses: [
+        { name: 'burstlet-network', image: 'sidecar', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: '2026-01-01T00:00:01Z' } } },
+        ...exits.map((code, i) => ({
+          name: names[i]!, image: 'busybox', imageID: '', ready: code === undefined, restartCount: 0,
+          state: code === undefined ? { running: { startedAt: '2026-01-01T00:00:02Z' } } : { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error' } },
+        })),
+      ],
+    };
+    const p = pod(names.map((name) => ({ name })));
+    p.spec!.restartPolicy = restartPolicy;
+    const s = statusFromCci(p, cci(status), ctx);
+    expect(s.phase).toBe(phase);
+    if (phase === 'Succeeded' || phase === 'Failed') expect(s.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+  });
+
   it('keeps the scheduler\'s PodScheduled condition', () => {
     const scheduled = { type: 'PodScheduled', status: 'True', lastTransitionTime: '2025-12-31T00:00:00Z' };
     const s = statusFromCci(pod([{ name: 'a' }], { phase: 'Pending', conditions: [scheduled] }), cci(running), ctx);
