@@ -19,7 +19,7 @@ describe('preflightIsolated', () => {
     ['no iproute2 (so no addresses either)', facts({ commands: without('ip'), addresses: undefined }), ['ip is not installed (Debian package iproute2)'], ['iproute2']],
     ['no util-linux: one package for two commands', facts({ commands: without('unshare', 'nsenter') }), ['unshare is not installed (Debian package util-linux)', 'nsenter is not installed (Debian package util-linux)'], ['util-linux']],
     ['the subnet on another interface', facts({ addresses: [{ dev: 'eth1', cidr: '198.18.0.5/16' }] }), ['the pod subnet 198.18.0.0/24 is in use: eth1 holds 198.18.0.5/16'], []],
-    ['another burstlet on the subnet', facts({ addresses: [{ dev: 'blbr-bbbbbb', cidr: '198.18.0.1/24' }] }), ['is in use: blbr-bbbbbb holds 198.18.0.1/24 (another burstlet local or mock-cci: stop it first)'], []],
+    ['another burstlet on the subnet', facts({ addresses: [{ dev: 'blbr-bbbbbb', cidr: '198.18.0.1/24' }] }), ['is in use: blbr-bbbbbb holds 198.18.0.1/24 (another burstlet local or mock-cci uses it, or one that was killed left it behind: stop that one, or remove the leftover with `ip link del blbr-bbbbbb`)'], []],
     ['its own leftover bridge (cleaned at start)', facts({ addresses: [{ dev: 'blbr-aaaaaa', cidr: '198.18.0.1/24' }] }), [], []],
     ['an address next door', facts({ addresses: [{ dev: 'eth1', cidr: '198.18.1.1/24' }] }), [], []],
   ])('%s', (_name, machine, problems, packages) => {

@@ -72,7 +72,9 @@ export function preflightIsolated(facts: MachineFacts, subnets: readonly SubnetW
   for (const subnet of subnets) {
     const taken = (facts.addresses ?? []).find((a) => a.dev !== subnet.ownBridge && cidrsOverlap(a.cidr, subnet.cidr));
     if (taken) {
-      const burstlet = taken.dev.startsWith('blbr-') ? ' (another burstlet local or mock-cci: stop it first)' : '';
+      const burstlet = taken.dev.startsWith('blbr-')
+        ? ` (another burstlet local or mock-cci uses it, or one that was killed left it behind: stop that one, or remove the leftover with \`ip link del ${taken.dev}\`)`
+        : '';
       problems.push(`the pod subnet ${subnet.cidr} is in use: ${taken.dev} holds ${taken.cidr}${burstlet}`);
     }
   }
