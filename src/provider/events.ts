@@ -58,17 +58,20 @@ export class EventRecorder {
   /** Per object and reason: the distinct messages seen in the window, and when. */
   readonly #similar = new Map<string, Map<string, number>>();
   readonly #queue: Entry[] = [];
+  readonly #now: () => number;
   #inFlight = 0;
   #flushWaiters: (() => void)[] = [];
 
-  constructor(client: Pick<KubeClient, 'request'>, source: EventSource, log: Logger) {
+  /** `now` is injectable so that tests can show repeats spread over minutes. */
+  constructor(client: Pick<KubeClient, 'request'>, source: EventSource, log: Logger, now: () => number = Date.now) {
     this.#client = client;
     this.#source = source;
     this.#log = log;
+    this.#now = now;
   }
 
   record(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const now = Date.now();
+    const now = this.#now();
     this.#prune(now);
     const object = `${target.uid}\0${target.fieldPath ?? ''}\0${type}\0${reason}`;
     let text = message;
