@@ -257,6 +257,16 @@ forEachRuntime('mock-cci', (runtime) => {
     expect(access).toMatch(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ HTTP\/1\.1" 200/);
   });
 
+  it('a volume whose files cannot be written fails the pod with the kubelet\'s FailedMount', async () => {
+    // "conf" is a file, so "conf/extra" cannot be made under it.
+    const data = Buffer.from('x').toString('base64');
+    const clash = { name: 'cfg', files: { items: [{ path: 'conf', data }, { path: 'conf/extra', data }] } };
+    await cci.createPod(pod('mountfail', [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }] }], { volumes: [clash] }));
+    const failed = await eventually(() => cci.getPod('mountfail'), (p) => p.status?.phase === 'Failed');
+    expect(failed.status).toMatchObject({ reason: 'FailedMount', message: expect.stringMatching(/^MountVolume\.SetUp failed for volume "cfg" : /) });
+    await cci.deletePod('mountfail', 0);
+  });
+
   it('runs postStart after the start and preStop before the TERM', async () => {
     const mark = path.join(mock.dir, 'hooks');
     await cci.createPod(pod('hooked', [{

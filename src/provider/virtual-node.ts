@@ -1,5 +1,6 @@
 // `burstlet node` assembled: the Kubernetes client (counting requests for the metrics), the
 // event recorder, the node controller, the pod controller and the metrics listener.
+import { readSidecarError } from '../network/sidecar-diagnosis.ts';
 import type { Server } from 'node:http';
 import type { Logger } from '../log/logger.ts';
 import { readFile } from 'node:fs/promises';
@@ -83,7 +84,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     nodeName: o.node.name,
     nodeIP: o.node.nodeIP,
     translateNode: o.translateNode,
-    ...(networking ? { sidecarFor: networking.sidecarFor } : {}),
+    ...(networking ? { sidecarFor: networking.sidecarFor, sidecarError: (cciName: string) => readSidecarError(o.cci, cciName) } : {}),
     workers: o.podSyncWorkers,
     resyncMs: o.statusResyncMs,
     events,

@@ -122,7 +122,7 @@ export class Proxier {
       this.#natFailed = false;
     } catch (err) {
       this.#natFailed = true;
-      log.error({ err: (err as Error).message }, 'could not install the DNAT rules; retrying');
+      log.error({ err: (err as Error).message }, 'the DNAT rules could not be installed');
     }
     for (const [key, active] of this.#active) {
       if (table.has(key)) continue;

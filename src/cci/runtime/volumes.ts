@@ -19,6 +19,16 @@ export function kubernetesNamespace(pod: CciPod): string {
   return key?.includes('/') ? key.slice(0, key.indexOf('/')) : (pod.metadata.namespace ?? 'default');
 }
 
+/** A volume's content could not be made: the kubelet's FailedMount. */
+export class VolumeError extends Error {
+  override name = 'VolumeError';
+  readonly volume: string;
+  constructor(volume: string, message: string) {
+    super(message);
+    this.volume = volume;
+  }
+}
+
 function safeJoin(base: string, rel: string): string {
   const full = path.resolve(base, rel);
   if (full !== base && !full.startsWith(base + path.sep)) throw new Error(`file path ${JSON.stringify(rel)} leaves its volume`);
@@ -45,15 +55,19 @@ export async function preparePodDir(dir: string, pod: CciPod, podIP: string): Pr
       continue;
     }
     const vdir = path.join(dir, 'volumes', v.name);
-    await mkdir(vdir, { recursive: true, mode: 0o777 });
-    await chmod(vdir, 0o777); // emptyDir is world-writable, as in Kubernetes
-    for (const item of v.files?.items ?? []) {
-      const file = safeJoin(vdir, item.path);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, Buffer.from(item.data, 'base64'), { mode: item.mode ?? v.files?.defaultMode ?? 0o644 });
-      await chmod(file, item.mode ?? v.files?.defaultMode ?? 0o644);
+    try {
+      await mkdir(vdir, { recursive: true, mode: 0o777 });
+      await chmod(vdir, 0o777); // emptyDir is world-writable, as in Kubernetes
+      for (const item of v.files?.items ?? []) {
+        const file = safeJoin(vdir, item.path);
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, Buffer.from(item.data, 'base64'), { mode: item.mode ?? v.files?.defaultMode ?? 0o644 });
+        await chmod(file, item.mode ?? v.files?.defaultMode ?? 0o644);
+      }
+      if (v.files) await chmod(vdir, 0o755);
+    } catch (err) {
+      throw new VolumeError(v.name, (err as Error).message);
     }
-    if (v.files) await chmod(vdir, 0o755);
     volumes.set(v.name, { path: vdir, isFile: false, memory: v.emptyDir?.medium === 'Memory', sizeLimit: v.emptyDir?.sizeLimit });
   }
   return { dir, etc, volumes };

@@ -10,15 +10,16 @@ import { cciStatus, cciReason, type CciPodsBackend } from '../cci-backend.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import { KubeError, type KubeClient } from '../kube/client.ts';
 import { Reflector, withoutManagedFields } from '../kube/reflector.ts';
-import { rfc3339, type Pod, type PodStatus } from '../kube/wire.ts';
+import { rfc3339, type ContainerStatus, type Pod, type PodStatus } from '../kube/wire.ts';
 import type { NodeMetrics } from '../node-metrics.ts';
 import { WorkQueue } from '../workqueue.ts';
 import { CciPodCache } from './cci-pod-cache.ts';
-import { containerEvents } from './container-events.ts';
+import { containerEvents, podFailureEvent } from './container-events.ts';
 import { ClusterLookups } from './lookups.ts';
 import { cciPodName, ownerKey } from './naming.ts';
 import { missingAction, planOrphans, PROVIDER_POD_MISSING } from './orphans.ts';
-import { configErrorStatus, failedStatus, flavorAnnotations, statusFromCci, statusPatch, type StatusContext } from './pod-status.ts';
+import { configErrorStatus, failedStatus, flavorAnnotations, NETWORK_READY_CONDITION, sidecarCause, statusFromCci, statusPatch, type StatusContext } from './pod-status.ts';
+import { SIDECAR_CONTAINER_NAME } from '../../network/sidecar-injection.ts';
 import { StatusWriter, type DesiredStatus } from './status-writer.ts';
 
 export interface PodControllerOptions {
@@ -30,6 +31,8 @@ export interface PodControllerOptions {
   translateNode: TranslateInput['node'];
   /** The networking sidecar to put first in a pod's CCI pod, if any. */
   sidecarFor?: (pod: Pod) => CciContainer | undefined;
+  /** The last error the sidecar of a CCI pod logged (read from its log), for NetworkReady and an event. */
+  sidecarError?: (cciName: string) => Promise<string | undefined>;
   /** Pods synced concurrently; status writes get as many workers of their own. */
   workers: number;
   /** CCI relist + orphan sweep period. */
@@ -41,6 +44,8 @@ export interface PodControllerOptions {
 
 /** Retry period for pods waiting on a missing ConfigMap/Secret, besides the informer wake-up. */
 const CONFIG_RETRY_MS = 20_000;
+/** How often an unready sidecar's log is read again for its last error. */
+const SIDECAR_DIAGNOSIS_MS = 10_000;
 
 export class PodController {
   readonly #o: PodControllerOptions;
@@ -57,6 +62,8 @@ export class PodController {
   readonly #deleting = new Set<string>();
   /** Keys waiting for a ConfigMap/Secret, by namespace. */
   readonly #waitingConfig = new Map<string, Set<string>>();
+  /** Per pod uid: the unready sidecar's last logged error, when its log was last read, and the cause last posted as an event. */
+  readonly #sidecarErrors = new Map<string, { error?: string; at: number; reading: boolean; posted?: string }>();
   #resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(options: PodControllerOptions) {
@@ -188,6 +195,7 @@ export class PodController {
       this.#written.delete(key);
       this.#statuses.forget(key);
       this.#forgetWaiting(key);
+      if (tracked) this.#sidecarErrors.delete(tracked.uid);
       if (tracked) await this.#deleteCci(tracked.cciName, 0);
       this.#tracked.delete(key);
       return;
@@ -208,7 +216,46 @@ export class PodController {
       if (!cci) return;
     }
     this.#forgetWaiting(key);
-    this.#setStatus(pod, statusFromCci(pod, cci, this.#ctx()), flavorAnnotations(cci));
+    const uid = meta.uid!;
+    const known = this.#sidecarErrors.get(uid);
+    const status = statusFromCci(pod, cci, { ...this.#ctx(), sidecarError: known?.error });
+    if (status.conditions?.some((c) => c.type === NETWORK_READY_CONDITION && c.status === 'False')) {
+      this.#diagnoseSidecar(key, pod, cciName);
+      const entry = this.#sidecarErrors.get(uid)!;
+      const cause = sidecarCause(cci.status?.containerStatuses?.find((c) => c.name === SIDECAR_CONTAINER_NAME) as ContainerStatus | undefined, entry.error);
+      if (cause !== undefined && cause !== entry.posted) {
+        entry.posted = cause;
+        this.#event(pod, 'Warning', 'NetworkNotReady', `the burstlet-network sidecar is not ready: ${cause}`);
+      }
+    } else {
+      this.#sidecarErrors.delete(uid);
+    }
+    this.#setStatus(pod, status, flavorAnnotations(cci));
+  }
+
+  /**
+   * Reads the unready sidecar's log for its last error (at most every SIDECAR_DIAGNOSIS_MS, never
+   * holding up the sync); a new error syncs the pod again, which shows it and posts it.
+   */
+  #diagnoseSidecar(key: string, pod: Pod, cciName: string): void {
+    const read = this.#o.sidecarError;
+    const uid = pod.metadata!.uid!;
+    const entry = this.#sidecarErrors.get(uid) ?? { at: 0, reading: false };
+    this.#sidecarErrors.set(uid, entry);
+    if (!read || entry.reading || performance.now() - entry.at < SIDECAR_DIAGNOSIS_MS) return;
+    entry.reading = true;
+    void read(cciName)
+      .then((error) => {
+        if (error === undefined || error === entry.error) return;
+        entry.error = error;
+        // The sync shows it in NetworkReady and posts the Warning.
+        this.#queue.add(key);
+      })
+      .catch((err: unknown) => this.#o.log.debug({ pod: key, err: (err as Error).message }, 'could not read the sidecar\'s log'))
+      .finally(() => {
+        entry.reading = false;
+        entry.at = performance.now();
+      });
   }
 
   async #create(key: string, pod: Pod, cciName: string): Promise<CciPod | undefined> {
@@ -323,6 +370,8 @@ export class PodController {
     if (!patch) return;
     for (const e of containerEvents(pod.status?.initContainerStatuses, desired.status.initContainerStatuses, 'initContainers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
     for (const e of containerEvents(pod.status?.containerStatuses, desired.status.containerStatuses, 'containers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
+    const failure = podFailureEvent(pod.status, desired.status);
+    if (failure) this.#event(pod, failure.type, failure.reason, failure.message);
     const m = pod.metadata!;
     try {
       const updated = await this.#o.kube.request<Pod>('PATCH', `/api/v1/namespaces/${m.namespace}/pods/${m.name}/status`, {

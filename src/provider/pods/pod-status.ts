@@ -13,6 +13,8 @@ export interface StatusContext {
   nodeIP: string;
   /** RFC 3339 now, for conditions burstlet itself sets. */
   now: string;
+  /** The networking sidecar's last logged error, when it is known (see sidecar-diagnosis.ts). */
+  sidecarError?: string;
 }
 
 function scheduledCondition(pod: Pod, now: string): PodCondition {
@@ -45,11 +47,24 @@ function visibleStatuses(statuses: ContainerStatus[] | undefined, spec: { name: 
 export const NETWORK_READY_CONDITION = 'burstlet.io/NetworkReady';
 
 /**
+ * Why the networking sidecar is not ready, when that is known: its container cannot start (its
+ * waiting reason: ErrImagePull, CrashLoopBackOff, ...; the sidecar's status is hidden from the
+ * pod, so this is the only place users see it), else the last error it logged.
+ */
+export function sidecarCause(sidecar: ContainerStatus | undefined, sidecarError: string | undefined): string | undefined {
+  const waiting = sidecar?.state?.waiting;
+  if (waiting?.reason && waiting.reason !== 'ContainerCreating' && waiting.reason !== 'PodInitializing') {
+    return waiting.message ? `${waiting.reason}: ${waiting.message}` : waiting.reason;
+  }
+  return sidecarError;
+}
+
+/**
  * With a sidecar in the CCI pod, CCI's ContainersReady/Ready also count it; the Kubernetes pod's
  * must count the user's containers only, as the kubelet would, and the sidecar's readiness
  * becomes a condition of its own.
  */
-function withSidecarConditions(conditions: PodCondition[], sidecar: ContainerStatus, visible: ContainerStatus[], completed: boolean): PodCondition[] {
+function withSidecarConditions(conditions: PodCondition[], sidecar: ContainerStatus, visible: ContainerStatus[], completed: boolean, cause: string | undefined): PodCondition[] {
   const unready = visible.filter((c) => !c.ready).map((c) => c.name);
   const mend = (c: PodCondition): PodCondition => {
     if (c.type !== 'ContainersReady' && c.type !== 'Ready') return c;
@@ -64,7 +79,7 @@ function withSidecarConditions(conditions: PodCondition[], sidecar: ContainerSta
       type: NETWORK_READY_CONDITION,
       status: 'False',
       reason: 'SidecarNotReady',
-      message: 'the burstlet-network sidecar is not ready: ClusterIP Services and cluster DNS may be unreachable from this pod',
+      message: `the burstlet-network sidecar is not ready${cause ? ` (${cause})` : ''}: ClusterIP Services and cluster DNS may be unreachable from this pod`,
       ...(since ? { lastTransitionTime: since } : {}),
     };
   return [...conditions.map(mend), network];
@@ -92,7 +107,7 @@ export function statusFromCci(pod: Pod, cci: CciPod, ctx: StatusContext): PodSta
   const visible = visibleStatuses(s.containerStatuses, containers);
   const sidecar = s.containerStatuses?.find((c) => c.name === SIDECAR_CONTAINER_NAME);
   const phase = sidecar && visible ? phaseOfUserContainers(s.phase, visible, pod.spec?.restartPolicy) : s.phase;
-  if (sidecar && visible) conditions = withSidecarConditions(conditions, sidecar, visible, phase === 'Succeeded' || phase === 'Failed');
+  if (sidecar && visible) conditions = withSidecarConditions(conditions, sidecar, visible, phase === 'Succeeded' || phase === 'Failed', sidecarCause(sidecar, ctx.sidecarError));
   const hostIP = s.hostIP ?? ctx.nodeIP;
   const status: PodStatus = {
     phase,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CciPod } from '../../../src/cci/types.ts';
 import type { Pod } from '../../../src/provider/kube/wire.ts';
 import { cciPodName } from '../../../src/provider/pods/naming.ts';
-import { configErrorStatus, failedStatus, flavorAnnotations, statusFromCci, statusPatch } from '../../../src/provider/pods/pod-status.ts';
+import { configErrorStatus, failedStatus, flavorAnnotations, sidecarCause, statusFromCci, statusPatch } from '../../../src/provider/pods/pod-status.ts';
 import { qosClass } from '../../../src/provider/pods/qos.ts';
 
 const ctx = { nodeIP: '10.0.0.1', now: '2026-01-01T00:00:00Z' };
@@ -122,6 +122,22 @@ describe('statusFromCci', () => {
     const s = statusFromCci(p, cci(status), ctx);
     expect(s.phase).toBe(phase);
     if (phase === 'Succeeded' || phase === 'Failed') expect(s.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+  });
+
+  it('NetworkReady carries the sidecar\'s last error when it is known', () => {
+    const status = { ...running, containerStatuses: [{ name: 'burstlet-network', image: 'sidecar', imageID: '', ready: false, restartCount: 0 }, { name: 'a', image: 'busybox', imageID: '', ready: true, restartCount: 0 }] };
+    const error = 'the DNAT rules could not be installed: nft is not installed (Debian package nftables)';
+    const s = statusFromCci(pod([{ name: 'a' }]), cci(status), { ...ctx, sidecarError: error });
+    expect(s.conditions!.find((c) => c.type === 'burstlet.io/NetworkReady')!.message)
+      .toBe(`the burstlet-network sidecar is not ready (${error}): ClusterIP Services and cluster DNS may be unreachable from this pod`);
+  });
+
+  it.each([
+    ['the sidecar image cannot be pulled', { waiting: { reason: 'ErrImagePull', message: 'no such host' } }, 'log error', 'ErrImagePull: no such host'],
+    ['the sidecar is starting: its log tells', { waiting: { reason: 'ContainerCreating' } }, 'log error', 'log error'],
+    ['running but unready: its log tells', { running: { startedAt: 't' } }, undefined, undefined],
+  ] as const)('sidecarCause: %s', (_n, state, logged, cause) => {
+    expect(sidecarCause({ name: 'burstlet-network', image: 'x', imageID: '', ready: false, restartCount: 0, state }, logged)).toBe(cause);
   });
 
   it('keeps the scheduler\'s PodScheduled condition', () => {
