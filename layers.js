@@ -9,6 +9,7 @@ export const LAYERS = [
   { name: 'features', folders: ['network', 'provider'] },
   { name: 'providers', folders: ['cci-provider'] },
   { name: 'programs', folders: ['sidecar', 'local', 'mock-cci'] },
+  { name: 'tools', folders: ['check'] },
   { name: 'command', folders: ['cli'] },
 ];
 

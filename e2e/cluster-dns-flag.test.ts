@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIsolated, isolatedRuntime } from './support/isolated.ts';
 import { parseAllDocuments } from 'yaml';
 import { randomSubnet, startMockCci, type MockCci } from './support/burst-node.ts';
 import { gatewayOf } from '../src/local/nodes.ts';
@@ -13,7 +14,7 @@ import { burstPod, sleeper } from './support/pods.ts';
 import { waitFor } from './support/poll.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/cli/main.ts');
-const isRoot = process.getuid?.() === 0;
+const isolated = isolatedRuntime.ok;
 
 interface Deployment {
   kind: string;
@@ -102,7 +103,7 @@ beforeAll(async () => {
   cluster = await startLocalCluster();
   // The mock serves the CCI namespace the manifest names.
   subnet = randomSubnet();
-  cci = await startMockCci({ subnet, args: [`--namespace=${flagValue(ARGS, 'cci-namespace') ?? 'default'}`, ...(isRoot ? ['--runtime=isolated'] : [])] });
+  cci = await startMockCci({ subnet, args: [`--namespace=${flagValue(ARGS, 'cci-namespace') ?? 'default'}`, ...(isolated ? ['--runtime=isolated'] : [])] });
   node = await startNode(ARGS);
 }, 120_000);
 
@@ -112,7 +113,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describe.runIf(isRoot)('--cluster-dns from the manifest', () => {
+describeIsolated('--cluster-dns from the manifest', () => {
   it('the manifest sets a cluster DNS address', () => {
     expect(MANIFEST_DNS).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
   });

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedRuntime } from './support/isolated.ts';
 import { startApiServer, type ApiServer } from '../src/local/apiserver/index.ts';
 import { podProxyExtension } from '../src/local/proxy/index.ts';
 import { randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
@@ -18,7 +19,7 @@ import { pollUntil, waitFor } from './support/poll.ts';
 
 const NODE = 'burst-streams';
 const DENIED_SA = 'kubelet-denied';
-const isRoot = process.getuid?.() === 0;
+const isolated = isolatedRuntime.ok;
 const tmp = mkdtempSync(join(tmpdir(), 'bl-streams-'));
 const kubeletPort = 20_000 + Math.floor(Math.random() * 30_000);
 
@@ -55,7 +56,7 @@ beforeAll(async () => {
     denyRules: [{ user: `system:serviceaccount:default:${DENIED_SA}` }],
   });
   k = kubectlFor(server.kubeconfigPath);
-  cci = await startMockCci({ subnet: randomSubnet(), args: isRoot ? ['--runtime=isolated', `--state-dir=${join(tmp, 'cci')}`] : [] });
+  cci = await startMockCci({ subnet: randomSubnet(), args: isolated ? ['--runtime=isolated', `--state-dir=${join(tmp, 'cci')}`] : [] });
   node = await startBurstNode({
     kubeconfig: server.kubeconfigPath,
     cci,

@@ -1,11 +1,10 @@
 // `burstlet local --nodes` as users run it (npm start): CCE's own Service example in both
 // directions — nginx on the burst node behind a Service, curled from a pod on the cluster node by
-// ClusterIP and by DNS name, and the reverse — plus the seed's resolv.conf check. Needs root (the
-// isolated runtime: per-pod network namespaces in 198.18.0.0/24 and 198.18.16.0/24).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// ClusterIP and by DNS name, and the reverse — plus the seed's resolv.conf check. Needs the
+// isolated runtime (root, iproute2, nftables: per-pod network namespaces in 198.18.0.0/24 and 198.18.16.0/24).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIsolated } from './support/isolated.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
-
-const isRoot = process.getuid?.() === 0;
 
 const manifests = `
 apiVersion: v1
@@ -49,7 +48,7 @@ spec:
   containers: [{name: c, image: centos, command: [sleep, infinity]}]
 `;
 
-describe.skipIf(!isRoot)('burstlet local --nodes: the seed\'s Service example', () => {
+describeIsolated('burstlet local --nodes: the seed\'s Service example', () => {
   let cluster: LocalCluster;
 
   beforeAll(async () => {

@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIsolated } from './support/isolated.ts';
 import { CciClient, CciError } from '../src/cci/client.ts';
 import type { CciContainer, CciPod } from '../src/cci/types.ts';
 import { isGone, isTransient } from '../src/kube/errors.ts';
@@ -16,7 +17,6 @@ import { pollUntil } from './support/poll.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
 const TOKEN = 'e2e-token-not-secret';
-const isRoot = process.getuid?.() === 0;
 
 interface Mock {
   url: string;
@@ -70,9 +70,13 @@ function ownNetns(stateDir: string): string[] {
   return execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(`bl-${tag}-`));
 }
 
-const runtimes = isRoot ? (['process', 'isolated'] as const) : (['process'] as const);
+/** Each runtime's tests; the isolated ones are skipped by name where the machine cannot run it. */
+const forEachRuntime = (name: string, fn: (runtime: 'process' | 'isolated') => void): void => {
+  describe(`${name} --runtime=process`, () => fn('process'));
+  describeIsolated(`${name} --runtime=isolated`, () => fn('isolated'));
+};
 
-describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
+forEachRuntime('mock-cci', (runtime) => {
   const third = 100 + Math.floor(Math.random() * 150);
   const subnet = `198.18.${third}.0/24`;
   let mock: Mock;
@@ -267,6 +271,16 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
     expect(access).toMatch(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ HTTP\/1\.1" 200/);
   });
 
+  it('a volume whose files cannot be written fails the pod with the kubelet\'s FailedMount', async () => {
+    // "conf" is a file, so "conf/extra" cannot be made under it.
+    const data = Buffer.from('x').toString('base64');
+    const clash = { name: 'cfg', files: { items: [{ path: 'conf', data }, { path: 'conf/extra', data }] } };
+    await cci.createPod(pod('mountfail', [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }] }], { volumes: [clash] }));
+    const failed = await pollUntil('mountfail Failed', () => cci.getPod('mountfail'), (p) => p.status?.phase === 'Failed');
+    expect(failed.status).toMatchObject({ reason: 'FailedMount', message: expect.stringMatching(/^MountVolume\.SetUp failed for volume "cfg" : /) });
+    await cci.deletePod('mountfail', 0);
+  });
+
   it('runs postStart after the start and preStop before the TERM', async () => {
     const mark = path.join(mock.dir, 'hooks');
     await cci.createPod(pod('hooked', [{
@@ -317,7 +331,7 @@ describe.each(runtimes)('mock-cci --runtime=%s', (runtime) => {
   });
 });
 
-describe.each(runtimes)('mock-cci --runtime=%s after a crash', (runtime) => {
+forEachRuntime('mock-cci after a crash', (runtime) => {
   it('removes the namespaces and processes a killed instance left in its state dir', async () => {
     const stateParent = await mkdtemp(path.join(os.tmpdir(), 'bl-e2e-crash-'));
     const args = [`--runtime=${runtime}`, `--subnet=198.18.${100 + Math.floor(Math.random() * 150)}.0/24`];

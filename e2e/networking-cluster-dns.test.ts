@@ -3,7 +3,8 @@
 // the Service it names. Addresses: a random 198.18.x.0/24 for the namespaces.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIsolated } from './support/isolated.ts';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
 import { KUBE_DNS_CLUSTER_IP, registerKubeDnsService } from '../src/local/dns/kube-dns-service.ts';
 import { startClusterDns } from '../src/local/dns/server.ts';
@@ -36,7 +37,7 @@ afterAll(() => {
   net?.destroy();
 });
 
-describe('the local environment through the sidecar', () => {
+describeIsolated('the local environment through the sidecar', () => {
   it('cluster DNS over UDP and TCP to the kube-dns ClusterIP, then the Service it names', async () => {
     const cluster = await startLocalCluster();
     const cleanup: (() => unknown)[] = [() => cluster.stop()];

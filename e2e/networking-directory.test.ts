@@ -2,7 +2,8 @@
 // EndpointSlices from two watches reach a sidecar's directory client, over both transports of
 // the injected sidecar's URL, with credentials from a persistent node key.
 import https from 'node:https';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeIsolated } from './support/isolated.ts';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { startNodeNetworking } from '../src/network/node-networking.ts';
@@ -16,7 +17,7 @@ import { pollUntil } from './support/poll.ts';
 
 const log = createLogger('silent', 'e2e');
 
-describe('service directory on the local API server', () => {
+describeIsolated('service directory on the local API server', () => {
   // Both transports of the injected sidecar's URL: burstlet's own plain listener (the default)
   // and the kubelet port's TLS (--service-directory-tls), with the CA the injection hands over.
   it.each(['plain', 'kubelet-tls'] as const)('streams Services and EndpointSlices from two watches, with credentials from a persistent node key (%s)', async (kind) => {

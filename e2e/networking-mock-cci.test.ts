@@ -5,7 +5,8 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIsolated } from './support/isolated.ts';
 import { CciClient } from '../src/cci/client.ts';
 import type { CciContainer } from '../src/cci/types.ts';
 import { createLogger } from '../src/log/logger.ts';
@@ -44,9 +45,8 @@ async function logsOf(name: string, container: string): Promise<string> {
   return out;
 }
 
-const isRoot = process.getuid?.() === 0;
 
-describe.runIf(isRoot)('burstlet-network sidecar in the mock CCI (isolated runtime)', () => {
+describeIsolated('burstlet-network sidecar in the mock CCI (isolated runtime)', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(tmpdir(), 'bl-netcci-'));
     writeFileSync(path.join(tmp, 'token'), TOKEN);

@@ -7,7 +7,8 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIsolated } from './support/isolated.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { newNodeSecret, podCredential, activePodCredentials } from '../src/network/service-directory/credentials.ts';
 import type { DirService } from '../src/network/service-directory/protocol.ts';
@@ -126,7 +127,7 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('burstlet sidecar in a pod network namespace', () => {
+describeIsolated('burstlet sidecar in a pod network namespace', () => {
   it('TCP to a ClusterIP reaches every ready endpoint, round robin', async () => {
     expect(await reached(6)).toEqual(['11', '12', '13']);
   });

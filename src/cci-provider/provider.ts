@@ -15,7 +15,10 @@ import { PodRefusedError, PodWaitingError, type PodLifecycleHandler, type Provid
 import type { CciPodsBackend } from './cci-backend.ts';
 import { ClusterLookups } from './lookups.ts';
 import { cciPodName, ownerKey, ownerUID } from './naming.ts';
-import { flavorAnnotations, statusFromCci } from './pod-status.ts';
+import { flavorAnnotations, NETWORK_READY_CONDITION, sidecarCause, statusFromCci } from './pod-status.ts';
+import { SIDECAR_CONTAINER_NAME } from '../network/sidecar-injection.ts';
+import type { ContainerStatus } from '../kube/wire.ts';
+import { errorMessage } from '../log/error-message.ts';
 import { translatePod, type TranslateInput } from './translate/translate-pod.ts';
 
 export interface CciProviderOptions {
@@ -28,6 +31,8 @@ export interface CciProviderOptions {
   translateNode: TranslateInput['node'];
   /** The networking sidecar to put first in a pod's CCI pod, if any. */
   sidecarFor?: (pod: Pod) => CciContainer | undefined;
+  /** The last error the sidecar of a CCI pod logged (read from its log), for NetworkReady and an event. */
+  sidecarError?: (cciName: string) => Promise<string | undefined>;
   /** Period of the full CCI relist. */
   resyncMs: number;
   events: Pick<EventRecorder, 'record'>;
@@ -49,6 +54,17 @@ function cciPodSource(cci: CciPodsBackend): ListWatchSource<CciPod> {
   };
 }
 
+/** How often an unready sidecar's log is read again for its last error. */
+const SIDECAR_DIAGNOSIS_MS = 10_000;
+
+/** An unready sidecar's last logged error, when its log was last read, and the cause last posted as an event. */
+interface SidecarDiagnosis {
+  error?: string;
+  at: number;
+  reading: boolean;
+  posted?: string;
+}
+
 function nameOf(pod: Pod): string {
   const m = pod.metadata!;
   return cciPodName(m.namespace!, m.name!, m.uid!);
@@ -61,6 +77,8 @@ export class CciProvider implements PodLifecycleHandler {
   readonly #lookups: ClusterLookups;
   /** Keys of pods waiting for a ConfigMap/Secret, by namespace. */
   readonly #waiting = new Map<string, Set<string>>();
+  /** Per pod uid, while its sidecar is not ready. */
+  readonly #sidecars = new Map<string, SidecarDiagnosis>();
   #notify: (key: string) => void = () => undefined;
   #stopResync: (() => void) | undefined;
 
@@ -127,7 +145,7 @@ export class CciProvider implements PodLifecycleHandler {
       const m = pod.metadata!;
       // Node events carry the node name as uid, as the kubelet's do.
       const target = e.object === 'node'
-        ? { kind: 'Node' as const, namespace: 'default', name: this.#o.nodeName, uid: this.#o.nodeName }
+        ? { kind: 'Node' as const, namespace: '', name: this.#o.nodeName, uid: this.#o.nodeName }
         : { kind: 'Pod' as const, namespace: ns, name: m.name!, uid: m.uid! };
       this.#o.events.record(target, e.type, e.reason, e.message);
     }
@@ -161,6 +179,7 @@ export class CciProvider implements PodLifecycleHandler {
 
   async deletePod(pod: Pod, gracePeriodSeconds: number): Promise<void> {
     this.#forgetWaiting(objectKey(pod));
+    this.#sidecars.delete(pod.metadata!.uid!);
     const name = nameOf(pod);
     try {
       await this.#o.cci.deletePod(name, gracePeriodSeconds);
@@ -183,7 +202,44 @@ export class CciProvider implements PodLifecycleHandler {
       }
     }
     if (!cci) return undefined;
-    return { status: statusFromCci(pod, cci, { nodeIP: this.#o.nodeIP, now: rfc3339(new Date()) }), annotations: flavorAnnotations(cci) };
+    const uid = pod.metadata!.uid!;
+    const status = statusFromCci(pod, cci, { nodeIP: this.#o.nodeIP, now: rfc3339(new Date()), sidecarError: this.#sidecars.get(uid)?.error });
+    if (status.conditions?.some((c) => c.type === NETWORK_READY_CONDITION && c.status === 'False')) this.#diagnoseSidecar(pod, cci);
+    else this.#sidecars.delete(uid);
+    return { status, annotations: flavorAnnotations(cci) };
+  }
+
+  /**
+   * Reads an unready sidecar's log for its last error (at most every SIDECAR_DIAGNOSIS_MS, never
+   * holding up the sync: a new error notifies the pod, whose next status shows it) and posts a
+   * Warning once per new cause.
+   */
+  #diagnoseSidecar(pod: Pod, cci: CciPod): void {
+    const m = pod.metadata!;
+    const entry = this.#sidecars.get(m.uid!) ?? { at: -Infinity, reading: false };
+    this.#sidecars.set(m.uid!, entry);
+    const sidecar = cci.status?.containerStatuses?.find((c) => c.name === SIDECAR_CONTAINER_NAME) as ContainerStatus | undefined;
+    const cause = sidecarCause(sidecar, entry.error);
+    if (cause !== undefined && cause !== entry.posted) {
+      entry.posted = cause;
+      this.#o.events.record({ kind: 'Pod', namespace: m.namespace!, name: m.name!, uid: m.uid! }, 'Warning', 'NetworkNotReady', `the burstlet-network sidecar is not ready: ${cause}`);
+    }
+    const read = this.#o.sidecarError;
+    const clock = this.#o.clock ?? systemClock;
+    if (!read || entry.reading || clock.now() - entry.at < SIDECAR_DIAGNOSIS_MS) return;
+    entry.reading = true;
+    const key = objectKey(pod);
+    read(cci.metadata.name)
+      .then((error) => {
+        if (error === undefined || error === entry.error) return;
+        entry.error = error;
+        this.#notify(key);
+      })
+      .catch((err: unknown) => this.#o.log.debug({ pod: key, err: errorMessage(err) }, 'could not read the sidecar\'s log'))
+      .finally(() => {
+        entry.reading = false;
+        entry.at = clock.now();
+      });
   }
 
   /** The pods burstlet created (CCI pods without its annotations are someone else's). */

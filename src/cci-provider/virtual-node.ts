@@ -1,5 +1,6 @@
 // `burstlet node` assembled: the Kubernetes client (counting requests for the metrics), the
 // event recorder, the node controller, the pod controller and the metrics listener.
+import { readSidecarError } from '../network/sidecar-diagnosis.ts';
 import type { Server } from 'node:http';
 import type { Logger } from '../log/logger.ts';
 import type { ConnectionLimits } from '../net/connection-guard.ts';
@@ -69,7 +70,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
   let metricsServer: { server: Server; port: number } | undefined;
   if (o.metricsAddr !== '') metricsServer = await serveMetrics(metrics.registry, o.metricsAddr);
 
-  const events = new EventRecorder(kube, o.node.name, o.log.child({ component: 'events' }));
+  const events = new EventRecorder(kube, { component: 'kubelet', host: o.node.name }, o.log.child({ component: 'events' }));
   const tls = await kubeletServingCert(o);
   const networking = o.networking
     ? await startNodeNetworking({
@@ -91,7 +92,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     nodeName: o.node.name,
     nodeIP: o.node.nodeIP,
     translateNode: o.translateNode,
-    ...(networking ? { sidecarFor: networking.sidecarFor } : {}),
+    ...(networking ? { sidecarFor: networking.sidecarFor, sidecarError: (cciName: string) => readSidecarError(o.cci, cciName) } : {}),
     resyncMs: o.statusResyncMs,
     events,
     metrics,

@@ -43,15 +43,24 @@ export const FLAVORS: readonly Flavor[] = TABLE.flatMap(([cpu, mems]) =>
 export const DEFAULT_CONTAINER_CPU = '250m';
 export const DEFAULT_CONTAINER_MEMORY = '512Mi';
 
-type Sized = Pick<V1Container, 'resources'> | Pick<CciContainer, 'resources'>;
+export type Sized = Pick<V1Container, 'resources'> | Pick<CciContainer, 'resources'>;
+
+export type SizeSource = 'limit' | 'request' | 'default';
+
+/** What a container counts as for one resource, and why: its limit when set, else its request, else the documented default. */
+export function sizeSource(c: Sized, resource: 'cpu' | 'memory'): { quantity: string; from: SizeSource } {
+  const limit = c.resources?.limits?.[resource];
+  if (limit !== undefined) return { quantity: limit, from: 'limit' };
+  const request = c.resources?.requests?.[resource];
+  if (request !== undefined) return { quantity: request, from: 'request' };
+  return { quantity: resource === 'cpu' ? DEFAULT_CONTAINER_CPU : DEFAULT_CONTAINER_MEMORY, from: 'default' };
+}
 
 /** One container's size: its limit when set, else its request, else the documented default. */
 export function containerSize(c: Sized): Flavor {
-  const pick = (name: string, fallback: string): string =>
-    c.resources?.limits?.[name] ?? c.resources?.requests?.[name] ?? fallback;
   return {
-    cpuMilli: cpuMillis(pick('cpu', DEFAULT_CONTAINER_CPU)),
-    memoryBytes: memoryBytes(pick('memory', DEFAULT_CONTAINER_MEMORY)),
+    cpuMilli: cpuMillis(sizeSource(c, 'cpu').quantity),
+    memoryBytes: memoryBytes(sizeSource(c, 'memory').quantity),
   };
 }
 

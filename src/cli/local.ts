@@ -1,12 +1,15 @@
 // `burstlet local`: the whole local environment — the control plane and, with --nodes, a burst
 // node and a stand-in cluster node, each a mock CCI backend plus a `burstlet node` process.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { instanceTag } from '../mock-cci/instance.ts';
+import { preflightIsolated, preflightMessage } from '../mock-cci/runtime/preflight.ts';
+import { probeMachine } from '../mock-cci/runtime/preflight-probe.ts';
 import { LOG_LEVELS, createLogger } from '../log/logger.ts';
 import { startLocalControlPlane } from '../local/control-plane.ts';
 import { KUBE_DNS_CLUSTER_IP } from '../local/dns/kube-dns-service.ts';
-import { BURST_NODE, CLUSTER_NODE, freePort, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
-import { boolFlag, defineSubcommand, enumFlag, intFlag, ipAddress, stringFlag, type FlagDef } from '../flags/flags.ts';
+import { BURST_NODE, CLUSTER_NODE, backendStateDir, freePort, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
+import { boolFlag, defineSubcommand, enumFlag, intFlag, ipAddress, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
 
 const addressFlag: FlagDef<string> = { ...stringFlag('Address the API server listens on.', '127.0.0.1', 'an IP address'), parse: ipAddress };
 const isRoot = process.getuid?.() === 0;
@@ -27,10 +30,16 @@ export default defineSubcommand({
     'log-level': enumFlag('Log level (logs go to stderr).', 'info', LOG_LEVELS),
   },
   async run(flags) {
-    const logger = createLogger(flags['log-level'], 'burstlet-local');
     const stateDir = flags['state-dir'];
-    mkdirSync(stateDir, { recursive: true });
     const isolated = flags.runtime === 'isolated';
+    if (flags.nodes && isolated) {
+      // Before anything starts: what the nodes' isolated runtime needs, said once, with the way without it.
+      const subnets = [BURST_NODE, CLUSTER_NODE].map((spec) => ({ cidr: spec.subnet, ownBridge: `blbr-${instanceTag(resolve(backendStateDir(stateDir, spec)))}` }));
+      const preflight = preflightIsolated(probeMachine(), subnets);
+      if (!preflight.ok) throw new UsageError(preflightMessage('burstlet local', preflight, 'Or run without root and without per-pod networks: burstlet local --nodes --runtime=process (npm start -- --runtime=process)'));
+    }
+    const logger = createLogger(flags['log-level'], 'burstlet-local');
+    mkdirSync(stateDir, { recursive: true });
     const nodeOpts = {
       stateDir,
       runtime: flags.runtime,

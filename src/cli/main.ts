@@ -8,6 +8,7 @@ const subcommands: Readonly<Record<string, () => Promise<{ default: Subcommand }
   node: () => import('./node.ts'),
   'mock-cci': () => import('./mock-cci.ts'),
   sidecar: () => import('./sidecar.ts'),
+  check: () => import('./check.ts'),
 };
 
 async function topHelp(): Promise<string> {
@@ -42,8 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    await command.run(parseFlags(command, rest));
-    return 0;
+    return (await command.run(parseFlags(command, rest))) ?? 0;
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(err.message);

@@ -1,7 +1,10 @@
 // `burstlet mock-cci`: a CCI 2.0 API backed by real processes.
 import { readFile } from 'node:fs/promises';
-import { startMockCci } from '../mock-cci/instance.ts';
+import path from 'node:path';
+import { instanceTag, startMockCci } from '../mock-cci/instance.ts';
 import { parseSubnet } from '../mock-cci/ipam.ts';
+import { preflightIsolated, preflightMessage } from '../mock-cci/runtime/preflight.ts';
+import { probeMachine } from '../mock-cci/runtime/preflight-probe.ts';
 import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
 import { defineSubcommand, durationFlag, enumFlag, intFlag, requiredString, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
@@ -69,8 +72,10 @@ export default defineSubcommand({
   },
   async run(flags) {
     if (flags['token-file'] === '') throw new UsageError('burstlet mock-cci: --token-file is required (a file holding the X-Auth-Token clients must send)');
-    if (flags.runtime === 'isolated' && !isRoot) {
-      throw new UsageError('burstlet mock-cci: --runtime=isolated needs root (network and mount namespaces); run as root or use --runtime=process');
+    if (flags.runtime === 'isolated') {
+      const ownBridge = flags['state-dir'] === '' ? undefined : `blbr-${instanceTag(path.resolve(flags['state-dir']))}`;
+      const preflight = preflightIsolated(probeMachine(), [{ cidr: flags.subnet, ...(ownBridge ? { ownBridge } : {}) }]);
+      if (!preflight.ok) throw new UsageError(preflightMessage('burstlet mock-cci', preflight, 'Or run without root and without per-pod networks: burstlet mock-cci --runtime=process'));
     }
     let token: string;
     try {

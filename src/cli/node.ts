@@ -48,6 +48,10 @@ const flags = {
   'cci-token-file': stringFlag('File holding the CCI token (required; read once, never logged)', '', 'a file path'),
   'cci-ca-file': stringFlag('PEM CA bundle for a CCI endpoint with a private CA', '', 'a file path'),
   'node-labels': keyValueFlag('Labels added to the node, over the defaults (type=virtual-kubelet, kubernetes.io/role=agent, …)'),
+  'virtual-node-labels': boolFlag(
+    'Label the node as a virtual node (type=virtual-kubelet, kubernetes.io/role=agent, virtual-kubelet.io/provider=cci); false leaves only an ordinary node\'s labels (hostname, os, arch), as the local environment\'s stand-in cluster node',
+    true,
+  ),
   'node-taints': listFlag('Taints of the node; --node-taints= (empty) for none', 'key=value:Effect taints', parseTaint, {
     default: [DEFAULT_TAINT],
     show: (t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`,
@@ -102,7 +106,7 @@ export default defineSubcommand({
           },
         }
         : {}),
-      node: { name: v.nodename, labels: v['node-labels'], taints: v['node-taints'], zone: v.zone, nodeIP: v['node-ip'], hostname: v['hostname-override'], kubeletPort: v.port },
+      node: { name: v.nodename, labels: v['node-labels'], virtualLabels: v['virtual-node-labels'], taints: v['node-taints'], zone: v.zone, nodeIP: v['node-ip'], hostname: v['hostname-override'], kubeletPort: v.port },
       translateNode: {
         name: v.nodename,
         clusterDomain: v['cluster-domain'],

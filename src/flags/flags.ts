@@ -23,6 +23,8 @@ export interface FlagDef<T> {
   check?(value: T): void;
   /** How --help shows the default, in the flag's own accepted form. */
   show?(value: T): string;
+  /** A one-letter alias (`-f` for --filename), as kubectl spells its common flags. */
+  short?: string;
 }
 
 export type FlagDefs = Record<string, FlagDef<unknown>>;
@@ -32,7 +34,8 @@ export interface Subcommand<D extends FlagDefs = FlagDefs> {
   name: string;
   summary: string;
   flags: D;
-  run(values: FlagValues<D>): Promise<void> | void;
+  /** A command that finishes may return its exit code; servers return nothing and keep running. */
+  run(values: FlagValues<D>): Promise<number | void> | number | void;
 }
 
 export function defineSubcommand<D extends FlagDefs>(command: Subcommand<D>): Subcommand<D> {
@@ -45,12 +48,20 @@ function fail(command: string, flag: string, def: FlagDef<unknown>, raw: string,
   );
 }
 
+const SHORT_FLAG = /^-([a-zA-Z])(=.*)?$/;
+
 /** Parses argv (without the subcommand) into typed values; throws UsageError on anything wrong. */
 export function parseFlags<D extends FlagDefs>(command: Subcommand<D>, argv: readonly string[]): FlagValues<D> {
   const values: Record<string, unknown> = {};
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    let arg = argv[i]!;
+    const short = SHORT_FLAG.exec(arg);
+    if (short) {
+      const long = Object.entries(command.flags).find(([, d]) => d.short === short[1])?.[0];
+      if (long === undefined) throw new UsageError(`burstlet ${command.name}: unknown flag ${arg} (see burstlet ${command.name} --help for the flags it accepts)`);
+      arg = `--${long}${short[2] ?? ''}`;
+    }
     if (!arg.startsWith('--') || arg === '--') {
       throw new UsageError(`burstlet ${command.name}: unexpected argument ${JSON.stringify(arg)}; flags take the form --name=value (see burstlet ${command.name} --help)`);
     }
@@ -63,7 +74,7 @@ export function parseFlags<D extends FlagDefs>(command: Subcommand<D>, argv: rea
     let raw: string;
     if (eq !== -1) raw = arg.slice(eq + 1);
     else if (def.boolean) raw = 'true';
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) raw = argv[++i]!;
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--') && !SHORT_FLAG.test(argv[i + 1]!)) raw = argv[++i]!;
     else throw new UsageError(`burstlet ${command.name}: flag --${name} needs a value; expected ${def.accepted}`);
     let parsed: unknown;
     try {
@@ -91,7 +102,7 @@ export function helpText(command: Subcommand): string {
   const lines = [`Usage: burstlet ${command.name} [flags]`, '', command.summary, '', 'Flags:'];
   for (const [name, def] of Object.entries(command.flags)) {
     const shown = def.show ? def.show(def.default) : formatDefault(def.default);
-    lines.push(`  --${name}${def.boolean ? '' : '=<value>'}`);
+    lines.push(`  ${def.short ? `-${def.short}, ` : ''}--${name}${def.boolean ? '' : '=<value>'}`);
     lines.push(`      ${def.help} (${def.accepted}${shown === '' ? '' : `; default ${shown}`})`);
   }
   lines.push('  --help', '      Show this help.');

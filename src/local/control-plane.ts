@@ -1,5 +1,6 @@
 // The local control plane as one unit: the API server with its pod proxy, the scheduler, the
-// EndpointSlice controller and the cluster DNS server behind the kube-dns Service. The nodes
+// EndpointSlice controller, the workload controllers (Deployments, ReplicaSets, StatefulSets,
+// Jobs, garbage collection) and the cluster DNS server behind the kube-dns Service. The nodes
 // (mock CCI backends and virtual nodes) are separate processes: see nodes.ts.
 import type { Logger } from '../log/logger.ts';
 import { startApiServer, type ApiServer, type ApiServerExtension } from './apiserver/index.ts';
@@ -8,6 +9,7 @@ import { registerKubeDnsService } from './dns/kube-dns-service.ts';
 import { startEndpointSliceController } from './endpointslices/controller.ts';
 import { podProxyExtension } from './proxy/index.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
+import { startWorkloadControllers } from './workloads/controller.ts';
 
 export interface ControlPlaneOptions {
   stateDir: string;
@@ -49,6 +51,7 @@ export async function startLocalControlPlane(opts: ControlPlaneOptions): Promise
   try {
     await started(startScheduler(kubeconfigPath, log('scheduler')));
     await started(startEndpointSliceController(kubeconfigPath, log('endpointslice-controller')));
+    await started(startWorkloadControllers(kubeconfigPath, log('workload-controllers')));
     const dnsHost = opts.dns?.host ?? '127.0.0.1';
     const dns = await started(
       startClusterDns({ kubeconfigPath, listen: { host: dnsHost, port: opts.dns?.port ?? 0 }, domain: opts.clusterDomain ?? 'cluster.local', logger: log('cluster-dns') }),

@@ -18,6 +18,8 @@ export interface LocalNodeSpec {
   subnet: string;
   /** Passed to `burstlet node --node-taints`; '' for an untainted node. */
   taints?: string;
+  /** An ordinary node's labels instead of the virtual node's (burstlet node --virtual-node-labels=false --node-labels=…). */
+  ordinaryLabels?: string;
   quota?: { cpu: string; memory: string; pods: number };
 }
 
@@ -26,6 +28,9 @@ export const CLUSTER_NODE: LocalNodeSpec = {
   name: 'cluster-node-1',
   subnet: '198.18.16.0/24',
   taints: '',
+  // Looks like any machine of the cluster: nothing of the virtual node's (a pod selecting
+  // type=virtual-kubelet must not land here); the instance type names its quota.
+  ordinaryLabels: 'node.kubernetes.io/instance-type=local.4u8g',
   quota: { cpu: '4', memory: '8Gi', pods: 30 },
 };
 
@@ -72,6 +77,11 @@ export function gatewayOf(subnet: string): string {
   return octets.join('.');
 }
 
+/** The state directory of a node's mock CCI (its bridge's name derives from it). */
+export function backendStateDir(stateDir: string, spec: LocalNodeSpec): string {
+  return join(stateDir, `cci-${spec.name}`);
+}
+
 export async function startLocalBackend(spec: LocalNodeSpec, opts: LocalNodeOptions): Promise<LocalBackend> {
   const tokenFile = join(opts.stateDir, `cci-token-${spec.name}`);
   writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
@@ -85,7 +95,7 @@ export async function startLocalBackend(spec: LocalNodeSpec, opts: LocalNodeOpti
       `--token-file=${tokenFile}`,
       `--subnet=${spec.subnet}`,
       `--runtime=${opts.runtime}`,
-      `--state-dir=${join(opts.stateDir, `cci-${spec.name}`)}`,
+      `--state-dir=${backendStateDir(opts.stateDir, spec)}`,
       `--log-level=${opts.logLevel}`,
       ...quota,
     ],
@@ -130,6 +140,7 @@ export async function startLocalNode(
       '--metrics-addr=',
       `--log-level=${opts.logLevel}`,
       ...(spec.taints === undefined ? [] : [`--node-taints=${spec.taints}`]),
+      ...(spec.ordinaryLabels === undefined ? [] : ['--virtual-node-labels=false', `--node-labels=${spec.ordinaryLabels}`]),
       ...opts.nodeArgs,
     ],
     { ready: /running/, onStderr: (d) => opts.onStderr?.(`node/${spec.name}`, d) },

@@ -36,12 +36,17 @@ export interface MockCci {
   close(): Promise<void>;
 }
 
+/** The tag naming an instance's host objects (its bridge is blbr-<tag>), from its absolute state directory. */
+export function instanceTag(stateDir: string): string {
+  return createHash('sha256').update(stateDir).digest('hex').slice(0, 6);
+}
+
 export async function startMockCci(opts: MockCciOptions): Promise<MockCci> {
   const subnet = parseSubnet(opts.subnet);
   const ownDir = opts.stateDir === '';
   const stateDir = ownDir ? await mkdtemp(path.join(os.tmpdir(), 'burstlet-mock-cci-')) : path.resolve(opts.stateDir);
   await mkdir(stateDir, { recursive: true });
-  const tag = createHash('sha256').update(stateDir).digest('hex').slice(0, 6);
+  const tag = instanceTag(stateDir);
   const runtime = await Runtime.start({
     mode: opts.runtime,
     stateDir,

@@ -73,7 +73,7 @@ function nft(script: string): Promise<void> {
       if (!err) return resolve();
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
       const why = missing ? 'nft is not installed (Debian package nftables)' : stderr.trim() || err.message;
-      reject(new Error(`nft could not install the Service DNAT rules: ${why} (the sidecar needs nft and CAP_NET_ADMIN in the pod's network namespace)`, { cause: err }));
+      reject(new Error(`${why} (the sidecar needs nft and CAP_NET_ADMIN in the pod's network namespace)`, { cause: err }));
     });
     child.stdin?.on('error', () => {}); // nft missing or dead: the callback reports it.
     child.stdin?.end(script);

@@ -123,7 +123,7 @@ export class Proxier {
       this.#natFailed = false;
     } catch (err) {
       this.#natFailed = true;
-      log.error({ err: errorMessage(err) }, 'could not install the DNAT rules; retrying');
+      log.error({ err: errorMessage(err) }, 'the DNAT rules could not be installed');
     }
     for (const [key, active] of this.#active) {
       if (table.has(key)) continue;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CciPod } from '../../src/cci/types.ts';
 import { cciPodName } from '../../src/cci-provider/naming.ts';
-import { flavorAnnotations, statusFromCci } from '../../src/cci-provider/pod-status.ts';
+import { flavorAnnotations, sidecarCause, statusFromCci } from '../../src/cci-provider/pod-status.ts';
 import { ctx, pod } from '../provider/pods/fixtures.ts';
 
 function cci(status: Record<string, unknown>): CciPod {
@@ -71,6 +71,48 @@ describe('statusFromCci', () => {
     expect(byType.get('ContainersReady')!.status).toBe(ready);
     if (ready === 'False') expect(byType.get('Ready')!.message).toBe('containers with unready status: [a]');
     expect(byType.get('burstlet.io/NetworkReady')!.status).toBe(network);
+  });
+
+  it.each([
+    ['Never, exit 0: Succeeded', 'Never', [0], 'Succeeded'],
+    ['Never, one exits 1: Failed', 'Never', [0, 1], 'Failed'],
+    ['Never, one still running: Running', 'Never', [0, undefined], 'Running'],
+    ['OnFailure, exit 0: Succeeded', 'OnFailure', [0], 'Succeeded'],
+    ['OnFailure, exit 1: Running (it restarts)', 'OnFailure', [1], 'Running'],
+    ['Always, exit 0: Running (it restarts)', 'Always', [0], 'Running'],
+  ] as [string, string, (number | undefined)[], string][])('the user\'s containers decide the phase while the sidecar runs: %s', (_name, restartPolicy, exits, phase) => {
+    const names = exits.map((_, i) => `c${i}`);
+    const status = {
+      ...running,
+      containerStatuses: [
+        { name: 'burstlet-network', image: 'sidecar', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: '2026-01-01T00:00:01Z' } } },
+        ...exits.map((code, i) => ({
+          name: names[i]!, image: 'busybox', imageID: '', ready: code === undefined, restartCount: 0,
+          state: code === undefined ? { running: { startedAt: '2026-01-01T00:00:02Z' } } : { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error' } },
+        })),
+      ],
+    };
+    const p = pod(names.map((name) => ({ name })));
+    p.spec!.restartPolicy = restartPolicy;
+    const s = statusFromCci(p, cci(status), ctx);
+    expect(s.phase).toBe(phase);
+    if (phase === 'Succeeded' || phase === 'Failed') expect(s.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+  });
+
+  it('NetworkReady carries the sidecar\'s last error when it is known', () => {
+    const status = { ...running, containerStatuses: [{ name: 'burstlet-network', image: 'sidecar', imageID: '', ready: false, restartCount: 0 }, { name: 'a', image: 'busybox', imageID: '', ready: true, restartCount: 0 }] };
+    const error = 'the DNAT rules could not be installed: nft is not installed (Debian package nftables)';
+    const s = statusFromCci(pod([{ name: 'a' }]), cci(status), { ...ctx, sidecarError: error });
+    expect(s.conditions!.find((c) => c.type === 'burstlet.io/NetworkReady')!.message)
+      .toBe(`the burstlet-network sidecar is not ready (${error}): ClusterIP Services and cluster DNS may be unreachable from this pod`);
+  });
+
+  it.each([
+    ['the sidecar image cannot be pulled', { waiting: { reason: 'ErrImagePull', message: 'no such host' } }, 'log error', 'ErrImagePull: no such host'],
+    ['the sidecar is starting: its log tells', { waiting: { reason: 'ContainerCreating' } }, 'log error', 'log error'],
+    ['running but unready: its log tells', { running: { startedAt: 't' } }, undefined, undefined],
+  ] as const)('sidecarCause: %s', (_n, state, logged, cause) => {
+    expect(sidecarCause({ name: 'burstlet-network', image: 'x', imageID: '', ready: false, restartCount: 0, state }, logged)).toBe(cause);
   });
 
   it('keeps the scheduler\'s PodScheduled condition', () => {

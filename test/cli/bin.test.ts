@@ -8,7 +8,7 @@ const repo = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(repo, 'bin/burstlet.js');
 
 describe('bin/burstlet.js', () => {
-  it.each(['local', 'node', 'mock-cci', 'sidecar'])('runs %s from plain JavaScript', (sub) => {
+  it.each(['local', 'node', 'mock-cci', 'sidecar', 'check'])('runs %s from plain JavaScript', (sub) => {
     const out = execFileSync(process.execPath, ['--no-experimental-strip-types', bin, sub, '--help'], { encoding: 'utf8' });
     expect(out).toContain(`Usage: burstlet ${sub} [flags]`);
   });

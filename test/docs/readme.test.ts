@@ -5,12 +5,13 @@ import local from '../../src/cli/local.ts';
 import mockCci from '../../src/cli/mock-cci.ts';
 import node from '../../src/cli/node.ts';
 import sidecar from '../../src/cli/sidecar.ts';
+import check from '../../src/cli/check.ts';
 import { helpText, type Subcommand } from '../../src/flags/flags.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
 describe('README', () => {
-  it.each([local, node, mockCci, sidecar] as Subcommand[])('shows the --help of burstlet %$', (command) => {
+  it.each([local, node, mockCci, sidecar, check] as Subcommand[])('shows the --help of burstlet %$', (command) => {
     expect(readme).toContain(helpText(command));
   });
   it('has the quick start and the test command', () => {

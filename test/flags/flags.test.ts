@@ -9,7 +9,7 @@ const command = defineSubcommand({
   summary: 'A demo.',
   flags: {
     port: intFlag('Port to serve on.', 10250, 1, 65535),
-    name: stringFlag('A name.', 'x'),
+    name: { ...stringFlag('A name.', 'x'), short: 'n' },
     verbose: boolFlag('Say more.'),
     'cluster-dns': listFlag('DNS servers.', 'IP addresses', ipAddress, { max: 3 }),
     labels: keyValueFlag('Labels.'),
@@ -26,6 +26,10 @@ describe('parseFlags', () => {
     [['--cluster-dns=198.18.0.10,198.18.0.11', '--cluster-dns', '198.18.0.12'], { 'cluster-dns': ['198.18.0.10', '198.18.0.11', '198.18.0.12'] }],
     [['--labels=a=1,b=2', '--labels=c=3'], { labels: { a: '1', b: '2', c: '3' } }],
     [['--period=1m30s'], { period: 90_000 }],
+    [['-n', 'y'], { name: 'y' }],
+    [['-n=y'], { name: 'y' }],
+    [['-n', '-'], { name: '-' }],
+    [['--name', '-5'], { name: '-5' }],
   ])('%j', (argv, expected) => {
     expect(parseFlags(command, argv)).toMatchObject(expected);
   });
@@ -40,6 +44,8 @@ describe('parseFlags', () => {
     [['--labels=novalue'], /--labels: "novalue" is not key=value/],
     [['stray'], /unexpected argument "stray"/],
     [['--period=10'], /--period: not a duration/],
+    [['-x', 'y'], /unknown flag -x/],
+    [['--name', '-n', 'y'], /flag --name needs a value/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseFlags(command, argv)).toThrow(UsageError);
     expect(() => parseFlags(command, argv)).toThrow(message);
@@ -58,6 +64,7 @@ describe('helpText', () => {
     expect(text).toContain('--port=<value>');
     expect(text).toContain('default 10250');
     expect(text).toContain('--verbose\n');
+    expect(text).toContain('  -n, --name=<value>\n');
   });
 });
 

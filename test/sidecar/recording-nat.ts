@@ -11,7 +11,7 @@ export class RecordingNat implements ServiceNat {
   async apply(rules: DnatRule[]): Promise<void> {
     if (this.failures > 0) {
       this.failures--;
-      throw new Error('nft could not install the Service DNAT rules: Operation not permitted');
+      throw new Error('Operation not permitted (the sidecar needs nft and CAP_NET_ADMIN in the pod\'s network namespace)');
     }
     this.rules = rules;
   }

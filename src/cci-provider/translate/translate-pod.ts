@@ -8,7 +8,7 @@ import { computePodDNS, type NameserverOverflow } from '../../network/dns/pod-dn
 import { cciPodName } from '../naming.ts';
 import { translateContainer } from './container.ts';
 import { TranslateError, type PodEvent, type TranslateContext } from './context.ts';
-import { podSize, roundToFlavor } from '../../cci/flavor.ts';
+import { podSize, roundToFlavor, type Flavor, type FlavorResult, type Sized } from '../../cci/flavor.ts';
 import { pullSecrets } from './pull-secrets.ts';
 import { refuseWhatCannotBurst } from './refusals.ts';
 import { serviceLinkEnv } from './service-links.ts';
@@ -51,18 +51,37 @@ export function podHostname(pod: V1Pod): string {
   return (pod.metadata?.name ?? '').slice(0, 63).replace(/[-.]+$/, '');
 }
 
-function build(input: TranslateInput, events: PodEvent[]): { pod: CciPod; annotations: Record<string, string> } {
-  const { pod, node, lookups, sidecar } = input;
+/** The decisions that need nothing from the cluster: what cannot burst, the flavor and the resolv.conf. */
+export interface PodPlan {
+  /** The containers the flavor counts, in order: the sidecar when it states resources, then the app containers. */
+  sized: readonly Sized[];
+  /** The pod's size before rounding: max(sum of `sized`, largest init container). */
+  size: Flavor;
+  flavor: Extract<FlavorResult, { ok: true }>;
+  dns: CciDNSConfig;
+}
+
+/** Throws TranslateError for a pod that cannot burst; pushes the events the decisions imply. */
+function plan(input: Pick<TranslateInput, 'pod' | 'node' | 'sidecar'>, events: PodEvent[]): PodPlan {
+  const { pod, node, sidecar } = input;
   refuseWhatCannotBurst(pod);
   const spec = pod.spec ?? { containers: [] };
 
   const sized = sidecar?.resources?.limits || sidecar?.resources?.requests ? [sidecar, ...spec.containers] : spec.containers;
-  const flavor = roundToFlavor(podSize(sized, spec.initContainers ?? []));
+  const size = podSize(sized, spec.initContainers ?? []);
+  const flavor = roundToFlavor(size);
   if (!flavor.ok) throw new TranslateError(FLAVOR_TOO_LARGE, flavor.message);
 
   const dns = computePodDNS({ pod, clusterDNS: node.clusterDNS, clusterDomain: node.clusterDomain, hostResolvConf: node.hostResolvConf, overflow: node.overflow });
   events.push(...dns.events);
   if (!dns.ok) throw new TranslateError(dns.reason, dns.message);
+  return { sized, size, flavor, dns: dns.config };
+}
+
+function build(input: TranslateInput, events: PodEvent[]): { pod: CciPod; annotations: Record<string, string> } {
+  const { pod, node, lookups, sidecar } = input;
+  const spec = pod.spec ?? { containers: [] };
+  const { flavor, dns } = plan(input, events);
 
   const ctx: TranslateContext = {
     pod,
@@ -85,7 +104,7 @@ function build(input: TranslateInput, events: PodEvent[]): { pod: CciPod; annota
     containers: sidecar ? [sidecar, ...containers] : containers,
     restartPolicy: spec.restartPolicy === 'OnFailure' || spec.restartPolicy === 'Never' ? spec.restartPolicy : 'Always',
     hostname: podHostname(pod),
-    dnsConfig: dns.config,
+    dnsConfig: dns,
   };
   if (initContainers.length > 0) cciSpec.initContainers = initContainers;
   if (spec.terminationGracePeriodSeconds !== undefined) cciSpec.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds;
@@ -125,16 +144,33 @@ function build(input: TranslateInput, events: PodEvent[]): { pod: CciPod; annota
   };
 }
 
+type Failure = Extract<TranslateResult, { ok: false }>;
+
+/** A TranslateError as a result, with the event the kubelet would post for it. */
+function failure(err: unknown, events: PodEvent[]): Failure {
+  if (!(err instanceof TranslateError)) throw err;
+  // The kubelet reports config errors as "Failed"/"Error: …"; refusals carry their own reason.
+  events.push(err.retryable
+    ? { type: 'Warning', reason: 'Failed', message: `Error: ${err.message}`, object: 'pod' }
+    : { type: 'Warning', reason: err.reason, message: err.message, object: 'pod' });
+  return { ok: false, reason: err.reason, message: err.message, retryable: err.retryable, events };
+}
+
 export function translatePod(input: TranslateInput): TranslateResult {
   const events: PodEvent[] = [];
   try {
     return { ok: true, ...build(input, events), events };
   } catch (err) {
-    if (!(err instanceof TranslateError)) throw err;
-    // The kubelet reports config errors as "Failed"/"Error: …"; refusals carry their own reason.
-    events.push(err.retryable
-      ? { type: 'Warning', reason: 'Failed', message: `Error: ${err.message}`, object: 'pod' }
-      : { type: 'Warning', reason: err.reason, message: err.message, object: 'pod' });
-    return { ok: false, reason: err.reason, message: err.message, retryable: err.retryable, events };
+    return failure(err, events);
+  }
+}
+
+/** The part of translatePod that needs no lookups (for `burstlet check`): refusals, flavor, resolv.conf. */
+export function planPod(input: Pick<TranslateInput, 'pod' | 'node' | 'sidecar'>): ({ ok: true; plan: PodPlan; events: PodEvent[] }) | Failure {
+  const events: PodEvent[] = [];
+  try {
+    return { ok: true, plan: plan(input, events), events };
+  } catch (err) {
+    return failure(err, events);
   }
 }

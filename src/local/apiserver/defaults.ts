@@ -4,13 +4,14 @@ import type { StatusCause } from './errors.ts';
 import { isObject, type JsonObject } from './patch.ts';
 import type { KubeObject } from './store.ts';
 import { forbiddenField, invalidValue, required } from './causes.ts';
-import { validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec, validateEndpointSlice } from './validation.ts';
+import { validateEvent, validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec, validateEndpointSlice } from './validation.ts';
 import type { ServiceIpAllocator } from './service-ips.ts';
+import { defaultWorkload, validateWorkload, validateWorkloadUpdate, WORKLOAD_KINDS } from './workloads.ts';
 
 const obj = (v: unknown): JsonObject => (isObject(v) ? v : {});
 const DEFAULT_TOLERATION_SECONDS = 300;
 
-function defaultContainer(c: JsonObject): JsonObject {
+export function defaultContainer(c: JsonObject): JsonObject {
   const image = typeof c.image === 'string' ? c.image : '';
   const tag = image.includes('@') ? 'digest' : (/:([^/:]+)$/.exec(image)?.[1] ?? 'latest');
   return {
@@ -119,6 +120,15 @@ export function prepareCreate(kind: string, object: KubeObject, hooks: KindHooks
       return { object: { ...object, spec: { finalizers: ['kubernetes'], ...obj(object.spec) }, status: { phase: 'Active' } }, causes: metaCauses };
     case 'EndpointSlice':
       return { object, causes: [...metaCauses, ...validateEndpointSlice(object)] };
+    case 'Event':
+      return { object, causes: [...metaCauses, ...validateEvent(object)] };
+    case 'Deployment':
+    case 'ReplicaSet':
+    case 'StatefulSet':
+    case 'Job': {
+      const workload = defaultWorkload(kind, object, defaultContainer);
+      return { object: workload, causes: [...metaCauses, ...validateWorkload(kind, workload)] };
+    }
     default:
       return { object, causes: metaCauses };
   }
@@ -132,6 +142,8 @@ export function validateUpdate(kind: string, object: KubeObject, old: KubeObject
     causes.push(...validateEndpointSlice(object));
     if (object.addressType !== old.addressType) causes.push(forbiddenField('addressType', 'field is immutable'));
   }
+  if (kind === 'Event') causes.push(...validateEvent(object));
+  if (WORKLOAD_KINDS.has(kind) && specChanged) causes.push(...validateWorkload(kind, object), ...validateWorkloadUpdate(kind, object, old));
   if (kind === 'Service') {
     causes.push(...validateServiceSpec(obj(object.spec)));
     const ip = obj(object.spec).clusterIP;

@@ -48,9 +48,9 @@ export function apiResourceList(group: string, version: string): JsonObject | un
       ...(r.review ? {} : { storageVersionHash: storageVersionHash(r) }),
     });
     for (const sub of r.subresources) {
-      const verbs = sub === 'status' ? ['get', 'patch', 'update'] : ['create'];
-      const kind = { binding: 'Binding', eviction: 'Eviction', token: 'TokenRequest' }[sub] ?? r.kind;
-      const gv = { eviction: { group: 'policy', version: 'v1' }, token: { group: 'authentication.k8s.io', version: 'v1' } }[sub] ?? {};
+      const verbs = sub === 'status' || sub === 'scale' ? ['get', 'patch', 'update'] : ['create'];
+      const kind = { binding: 'Binding', eviction: 'Eviction', token: 'TokenRequest', scale: 'Scale' }[sub] ?? r.kind;
+      const gv = { eviction: { group: 'policy', version: 'v1' }, token: { group: 'authentication.k8s.io', version: 'v1' }, scale: { group: 'autoscaling', version: 'v1' } }[sub] ?? {};
       resources.push({ name: `${r.plural}/${sub}`, singularName: '', namespaced: r.namespaced, kind, verbs, ...gv });
     }
   }

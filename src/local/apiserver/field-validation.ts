@@ -27,6 +27,9 @@ const POD_SPEC: Known = {
   items: { containers: CONTAINER, initContainers: CONTAINER },
 };
 
+const TEMPLATE: Known = { fields: set('metadata spec'), nested: { spec: POD_SPEC } };
+const workload = (specFields: string): Known => ({ fields: set(`${TOP} spec status`), nested: { spec: { fields: set(`selector template ${specFields}`), nested: { template: TEMPLATE } } } });
+
 const TOP = 'apiVersion kind metadata';
 const SCHEMAS: Record<string, Known> = {
   Pod: { fields: set(`${TOP} spec status`), nested: { spec: POD_SPEC } },
@@ -38,6 +41,12 @@ const SCHEMAS: Record<string, Known> = {
   ServiceAccount: { fields: set(`${TOP} secrets imagePullSecrets automountServiceAccountToken`) },
   Lease: { fields: set(`${TOP} spec`) },
   EndpointSlice: { fields: set(`${TOP} addressType endpoints ports`) },
+  Deployment: workload('replicas minReadySeconds strategy revisionHistoryLimit paused progressDeadlineSeconds'),
+  ReplicaSet: workload('replicas minReadySeconds'),
+  StatefulSet: workload(`replicas volumeClaimTemplates serviceName podManagementPolicy updateStrategy revisionHistoryLimit minReadySeconds
+    persistentVolumeClaimRetentionPolicy ordinals`),
+  Job: workload(`parallelism completions activeDeadlineSeconds podFailurePolicy successPolicy backoffLimit backoffLimitPerIndex maxFailedIndexes
+    manualSelector ttlSecondsAfterFinished completionMode suspend podReplacementPolicy managedBy`),
 };
 
 function walk(value: JsonObject, known: Known, prefix: string, out: string[]): void {

@@ -35,7 +35,18 @@ const POD_SPEC: PatchSchema = {
 
 const CONDITIONS = merge('type');
 
+const TEMPLATE = obj({ metadata: obj(OBJECT_META), spec: obj(POD_SPEC) });
+const workload = (spec: PatchSchema = {}): PatchSchema => ({
+  metadata: obj(OBJECT_META),
+  spec: obj({ template: TEMPLATE, ...spec }),
+  status: obj({ conditions: CONDITIONS }),
+});
+
 export const PATCH_SCHEMAS: Record<string, PatchSchema> = {
+  Deployment: workload({ strategy: { retainKeys: true } }),
+  ReplicaSet: workload(),
+  StatefulSet: workload(),
+  Job: workload(),
   Pod: {
     metadata: obj(OBJECT_META),
     spec: obj(POD_SPEC),

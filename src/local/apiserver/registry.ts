@@ -247,6 +247,8 @@ export class Registry {
     };
     if (def.kind === 'Namespace') marked.status = { ...(isObject(obj.status) ? obj.status : {}), phase: 'Terminating' };
     if (dryRun) return { object: marked, removed: false };
+    // propagationPolicy Orphan (kubectl delete --cascade=orphan): the dependents lose this owner and stay.
+    if (opts.propagationPolicy === 'Orphan') this.orphanDependents(obj);
     if (def.kind === 'Namespace') {
       const stored = this.store.put(def.storage, marked);
       setImmediate(() => this.purgeNamespace(name));
@@ -255,6 +257,21 @@ export class Registry {
     if (readyToRemove(marked, isPod)) return { object: this.finish(def, obj), removed: true };
     if (comparable(marked) === cached(comparableCache, obj, comparable)) return { object: obj, removed: false };
     return { object: this.store.put(def.storage, marked), removed: false };
+  }
+
+  /** What the garbage collector's orphan finalizer does: removes `owner` from its dependents' ownerReferences. */
+  private orphanDependents(owner: KubeObject): void {
+    const uid = owner.metadata.uid;
+    const storages = new Set(RESOURCES.filter((r) => r.namespaced && !r.review).map((r) => r.storage));
+    for (const storage of storages) {
+      for (const o of this.store.list(storage, owner.metadata.namespace).items) {
+        const refs = o.metadata.ownerReferences ?? [];
+        if (!refs.some((r) => r.uid === uid)) continue;
+        const { ownerReferences: _refs, ...rest } = o.metadata;
+        const kept = refs.filter((r) => r.uid !== uid);
+        this.store.put(storage, { ...o, metadata: kept.length === 0 ? rest : { ...rest, ownerReferences: kept } });
+      }
+    }
   }
 
   /** Removes an object for good and releases what it held. */

@@ -25,6 +25,7 @@ import { decodeProtobuf } from './protobuf.ts';
 import type { PatchType, Registry } from './registry.ts';
 import { EXTENSION_SUBRESOURCES, type ResourceDef } from './resources.ts';
 import { parseApiPath, verbOf, type ApiPath } from './routes.ts';
+import { serveScale, type ScaleRequest } from './scale.ts';
 import type { KubeObject } from './store.ts';
 import { toTable } from './table.ts';
 import { viewFor } from './views.ts';
@@ -149,6 +150,7 @@ async function dispatch(
     encodeList(apiDef, items.map(view.fromStorage), rv, rep, query, more);
   const input = (body: unknown): unknown => (isObject(body) && isObject(body.metadata) ? view.toStorage(body as KubeObject) : body);
   const registry = ctx.registry;
+  if (path.subresource === 'scale') return sendJson(reply, 200, serveScale(registry, def, ns, name!, scaleRequest(req, verb, apiDef), isDryRun(q)));
   const sub = path.subresource as 'status' | undefined;
   switch (verb) {
     case 'get':
@@ -229,6 +231,17 @@ async function dispatch(
     default:
       throw methodNotAllowed(`${req.method} is not supported`);
   }
+}
+
+function scaleRequest(req: FastifyRequest, verb: string, def: ResourceDef): ScaleRequest {
+  if (verb === 'get') return { verb };
+  // A Scale, not the parent kind: no field validation against the parent's schema.
+  if (verb === 'update') return { verb, body: parseBody(req.body, (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim()) };
+  if (verb !== 'patch') throw methodNotAllowed(`${req.method} is not supported on ${def.plural}/scale`);
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const type = PATCH_TYPES[contentType];
+  if (!type || type === 'apply') throw unsupportedMediaType(contentType);
+  return { verb, type, patch: parseBody(req.body, contentType) };
 }
 
 function includeFor(q: Query): 'None' | 'Metadata' | 'Object' {

@@ -190,3 +190,55 @@ export function compileFieldSelector(storage: string, reqs: readonly FieldRequir
   });
   return (o) => compiled.every((f) => f(o));
 }
+
+/** A metav1.LabelSelector ({matchLabels, matchExpressions}) as an API object carries it. */
+export interface LabelSelectorObject {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/**
+ * metav1.LabelSelectorAsSelector: the requirements of a selector object (an empty selector
+ * matches everything); throws Error for an operator that does not exist.
+ */
+export function selectorRequirements(selector: LabelSelectorObject): LabelRequirement[] {
+  const reqs: LabelRequirement[] = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => ({ key, op: 'in', values: [value] }));
+  for (const e of selector.matchExpressions ?? []) {
+    switch (e.operator) {
+      case 'In':
+      case 'NotIn':
+        reqs.push({ key: e.key, op: e.operator === 'In' ? 'in' : 'notin', values: [...(e.values ?? [])] });
+        break;
+      case 'Exists':
+        reqs.push({ key: e.key, op: 'exists' });
+        break;
+      case 'DoesNotExist':
+        reqs.push({ key: e.key, op: '!' });
+        break;
+      default:
+        throw new Error(`"${e.operator}" is not a valid label selector operator`);
+    }
+  }
+  return reqs;
+}
+
+/** The selector's string form (scale's status.selector, kubectl's SELECTOR column): "app=web,tier in (a,b)". */
+export function formatSelector(selector: LabelSelectorObject): string {
+  return selectorRequirements(selector)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((r) => {
+      switch (r.op) {
+        case 'in':
+          return r.values.length === 1 ? `${r.key}=${r.values[0]}` : `${r.key} in (${[...r.values].sort().join(',')})`;
+        case 'notin':
+          return `${r.key} notin (${[...r.values].sort().join(',')})`;
+        case 'exists':
+          return r.key;
+        case '!':
+          return `!${r.key}`;
+        default:
+          return `${r.key}${r.op === 'gt' ? '>' : '<'}${r.value}`;
+      }
+    })
+    .join(',');
+}

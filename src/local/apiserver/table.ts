@@ -1,6 +1,7 @@
 // meta.k8s.io/v1 Table responses, the server-side printing `kubectl get` asks for, with the
 // columns kube-apiserver's printers use for the kinds burstlet cares about.
 import { isObject, type JsonObject } from './patch.ts';
+import { formatSelector, type LabelSelectorObject } from './selectors.ts';
 import type { KubeObject } from './store.ts';
 
 export interface Column {
@@ -143,7 +144,60 @@ const EVENT_COLUMNS: Column[] = [
   col('Message', (e) => s(e.message ?? e.note, '')),
 ];
 
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const containerNames = (x: KubeObject): string => arr(o(o(o(x.spec).template).spec).containers).map((c) => s(c.name, '')).join(',');
+const containerImages = (x: KubeObject): string => arr(o(o(o(x.spec).template).spec).containers).map((c) => s(c.image, '')).join(',');
+const selectorOf = (x: KubeObject): string => {
+  const sel = o(o(x.spec).selector);
+  return Object.keys(sel).length === 0 ? '<none>' : formatSelector(sel as LabelSelectorObject) || '<none>';
+};
+const WORKLOAD_WIDE = [col('Containers', containerNames, 1), col('Images', containerImages, 1), col('Selector', selectorOf, 1)];
+
+const hasCondition = (x: KubeObject, type: string): boolean => arr(o(x.status).conditions).some((c) => c.type === type && c.status === 'True');
+
+function jobStatus(x: KubeObject): string {
+  if (hasCondition(x, 'Complete')) return 'Complete';
+  if (hasCondition(x, 'Failed')) return 'Failed';
+  if (x.metadata.deletionTimestamp) return 'Terminating';
+  if (hasCondition(x, 'Suspended')) return 'Suspended';
+  if (hasCondition(x, 'FailureTarget')) return 'FailureTarget';
+  if (hasCondition(x, 'SuccessCriteriaMet')) return 'SuccessCriteriaMet';
+  return 'Running';
+}
+
+function jobCompletions(x: KubeObject): string {
+  const spec = o(x.spec);
+  const succeeded = num(o(x.status).succeeded);
+  if (typeof spec.completions === 'number') return `${succeeded}/${spec.completions}`;
+  return typeof spec.parallelism === 'number' && spec.parallelism > 1 ? `${succeeded}/1 of ${spec.parallelism}` : `${succeeded}/1`;
+}
+
+function jobDuration(x: KubeObject, now: number): string {
+  const status = o(x.status);
+  if (typeof status.startTime !== 'string') return '';
+  const end = typeof status.completionTime === 'string' ? Date.parse(status.completionTime) : now;
+  return humanDuration(end - Date.parse(status.startTime));
+}
+
 const COLUMNS: Record<string, Column[]> = {
+  Deployment: [
+    NAME,
+    col('Ready', (x) => `${num(o(x.status).readyReplicas)}/${num(o(x.spec).replicas)}`),
+    col('Up-to-date', (x) => num(o(x.status).updatedReplicas), 0, 'integer'),
+    col('Available', (x) => num(o(x.status).availableReplicas), 0, 'integer'),
+    AGE,
+    ...WORKLOAD_WIDE,
+  ],
+  ReplicaSet: [
+    NAME,
+    col('Desired', (x) => num(o(x.spec).replicas), 0, 'integer'),
+    col('Current', (x) => num(o(x.status).replicas), 0, 'integer'),
+    col('Ready', (x) => num(o(x.status).readyReplicas), 0, 'integer'),
+    AGE,
+    ...WORKLOAD_WIDE,
+  ],
+  StatefulSet: [NAME, col('Ready', (x) => `${num(o(x.status).readyReplicas)}/${num(o(x.spec).replicas)}`), AGE, ...WORKLOAD_WIDE.slice(0, 2)],
+  Job: [NAME, col('Status', jobStatus), col('Completions', jobCompletions), col('Duration', jobDuration), AGE, ...WORKLOAD_WIDE],
   Pod: POD_COLUMNS,
   Node: NODE_COLUMNS,
   Service: SERVICE_COLUMNS,

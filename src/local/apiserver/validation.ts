@@ -230,3 +230,31 @@ export function validateEndpointSlice(slice: JsonObject): StatusCause[] {
   });
   return out;
 }
+
+/**
+ * legacyValidateEvent (k8s.io/kubernetes/pkg/apis/core/validation/events.go), which every Event
+ * write passes on any API version: an Event's namespace matches its object's (a cluster-scoped
+ * object's events live in "default"), and an Event with eventTime names who reported what.
+ */
+export function validateEvent(ev: JsonObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const namespace = isObject(ev.metadata) && typeof ev.metadata.namespace === 'string' ? ev.metadata.namespace : '';
+  const involved = isObject(ev.involvedObject) ? ev.involvedObject : {};
+  const involvedNs = typeof involved.namespace === 'string' ? involved.namespace : '';
+  const mismatch = invalidValue('involvedObject.namespace', involvedNs, 'does not match event.namespace');
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  if (ev.eventTime === undefined || ev.eventTime === null || ev.eventTime === '') {
+    if (involvedNs === '' ? namespace !== '' && namespace !== 'default' : namespace !== involvedNs) out.push(mismatch);
+  } else {
+    if (involvedNs === '' && namespace !== 'default' && namespace !== 'kube-system') out.push(mismatch);
+    const controller = text(ev.reportingComponent);
+    if (controller === '') out.push(required('reportingController'));
+    else if (!QUALIFIED_NAME.test(controller)) out.push(invalidValue('reportingController', controller, 'name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character'));
+    for (const [field, value, limit] of [['reportingInstance', text(ev.reportingInstance), 128], ['action', text(ev.action), 128], ['reason', text(ev.reason), 128]] as const) {
+      if (value === '') out.push(required(field));
+      else if (value.length > limit) out.push(invalidValue(field, '', `can have at most ${limit} characters`));
+    }
+    if (text(ev.message).length > 1024) out.push(invalidValue('message', '', 'can have at most 1024 characters'));
+  }
+  return out;
+}

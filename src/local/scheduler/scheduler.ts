@@ -48,7 +48,7 @@ export async function startScheduler(kubeconfigPath: string, logger: Logger): Pr
   const log = logger.child({ component: SCHEDULER_NAME });
   const client = await KubeClient.create(loadKubeConfig(kubeconfigPath));
   const state = new ClusterState();
-  const reporter = new Reporter(client);
+  const reporter = new Reporter(client, log);
   /** Pending pods that fit nowhere, with their attempt count, retried on cluster changes. */
   const unschedulable = new Map<string, number>();
   // Until both caches hold the first list, decisions would see a partial cluster.
@@ -91,7 +91,7 @@ export async function startScheduler(kubeconfigPath: string, logger: Logger): Pr
       return;
     }
     log.info({ pod: key, node }, 'bound');
-    await reporter.scheduled(pod, node).catch((err: unknown) => log.warn({ pod: key, err: errorMessage(err) }, 'could not record the Scheduled event'));
+    reporter.scheduled(pod, node);
   };
 
   const queue = new WorkQueue(scheduleOne, {
@@ -117,7 +117,6 @@ export async function startScheduler(kubeconfigPath: string, logger: Logger): Pr
         return;
       }
       unschedulable.delete(key);
-      if (!pod && previous?.metadata?.uid) reporter.forget(previous.metadata.uid);
       // A pod that left a node (deleted, finished) frees room for the ones waiting.
       if (previous && holdsResources(previous) && !(pod && holdsResources(pod))) retryUnschedulable();
     },

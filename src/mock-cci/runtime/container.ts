@@ -11,7 +11,7 @@ import { restartDelayMs, type BackoffPolicy } from './backoff.ts';
 import { ContainerLog } from './container-log.ts';
 import type { Launched, Launcher } from './launcher.ts';
 import { expand, resolveEnv, type PodAddresses } from './expand.ts';
-import { containerArgv, imageExecArgv, imageID } from './images.ts';
+import { containerArgv, imageExecArgv, imageID, pullFailure, type PullFailure } from './images.ts';
 import { ProbeLoop } from './probe.ts';
 import type { PodSandbox, SpawnSpec } from './sandbox.ts';
 import { nulByteRefusal } from './spawn-input.ts';
@@ -110,6 +110,8 @@ export class ContainerRunner {
 
   /** Runs instances until one ends for good under `policy`; resolves with the last exit code. */
   async runLoop(policy: 'Always' | 'OnFailure' | 'Never'): Promise<number> {
+    const pull = pullFailure(this.spec.image);
+    if (pull) return this.#cannotPull(pull);
     for (;;) {
       const startedAt = Date.now();
       const code = await this.runOnce();
@@ -141,6 +143,40 @@ export class ContainerRunner {
       }
       this.restartCount++;
     }
+  }
+
+  /**
+   * The image cannot be had: the container waits, as under the kubelet, with InvalidImageName for
+   * good, or with ErrImagePull and ImagePullBackOff in turn on the back-off schedule, until the
+   * pod is deleted. The containers after it still start.
+   */
+  async #cannotPull(failure: PullFailure): Promise<number> {
+    this.#firstStart.resolve();
+    for (let attempt = 0; !this.#stopping; attempt++) {
+      this.state = { waiting: { reason: failure.reason, message: failure.message } };
+      this.#ctx.onChange();
+      if (failure.reason === 'InvalidImageName') await this.#sleep(Number.MAX_SAFE_INTEGER);
+      else {
+        const delay = restartDelayMs(this.#ctx.backoff, attempt);
+        await this.#sleep(Math.min(delay, 2_000));
+        if (this.#stopping) break;
+        this.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image ${JSON.stringify(this.spec.image)}: ErrImagePull: ${failure.message}` } };
+        this.#ctx.onChange();
+        await this.#sleep(delay);
+      }
+    }
+    return 128;
+  }
+
+  /** Waits `ms` (at most ~24 days, setTimeout's limit), or until stop() wakes it. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(ms, 2 ** 31 - 1));
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => (this.#wake = null));
   }
 
   /** Runs one instance of the container to its end and returns its exit code. */

@@ -54,3 +54,36 @@ export function imageID(image: string): string {
   const full = repo.includes('/') ? repo : `docker.io/library/${repo}`;
   return `${full}@sha256:${createHash('sha256').update(image).digest('hex')}`;
 }
+
+// Docker's reference grammar (distribution/reference), simplified to what decides validity here.
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REFERENCE = new RegExp(`^(?:([a-zA-Z0-9.-]+(?::\\d+)?)/)?(${COMPONENT}(?:/${COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`);
+
+export interface PullFailure {
+  reason: 'InvalidImageName' | 'ErrImagePull';
+  message: string;
+}
+
+/**
+ * Why the image cannot be had, as a container runtime would say: a reference that does not parse
+ * (InvalidImageName, for good), or a registry that cannot exist (ErrImagePull, retried with
+ * back-off): the mock pulls nothing, so only names under RFC 6761's .invalid fail to resolve.
+ */
+export function pullFailure(image: string): PullFailure | undefined {
+  const m = REFERENCE.exec(image);
+  if (!m) {
+    return { reason: 'InvalidImageName', message: `Failed to apply default image tag ${JSON.stringify(image)}: couldn't parse image name ${JSON.stringify(image)}: invalid reference format` };
+  }
+  // The first component is a registry when it looks like a host (docker's rule).
+  const [, first, rest, tag, digest] = m;
+  const isHost = first !== undefined && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const host = isHost ? first.replace(/:\d+$/, '') : undefined;
+  if (host === undefined || !host.toLowerCase().endsWith('.invalid')) return undefined;
+  const path = rest!;
+  const ref = digest ? `${first}/${path}@${digest}` : `${first}/${path}:${tag ?? 'latest'}`;
+  return {
+    reason: 'ErrImagePull',
+    message: `rpc error: code = Unknown desc = failed to pull and unpack image ${JSON.stringify(ref)}: failed to resolve reference ${JSON.stringify(ref)}: ` +
+      `failed to do request: Head "https://${first}/v2/${path}/manifests/${digest ?? tag ?? 'latest'}": dial tcp: lookup ${host}: no such host`,
+  };
+}

@@ -11,7 +11,7 @@ import { HostNetwork } from './netns.ts';
 import { PodRunner } from './pod.ts';
 import { processTreeUsage } from './proc-stats.ts';
 import { IsolatedSandbox, ProcessSandbox, type PodSandbox } from './sandbox.ts';
-import { preparePodDir } from './volumes.ts';
+import { preparePodDir, VolumeError } from './volumes.ts';
 import type { Logger } from '../../log/logger.ts';
 import { errorMessage } from '../../log/error-message.ts';
 
@@ -100,8 +100,11 @@ export class Runtime {
         sandbox = new ProcessSandbox(podIP, hasVolumes ? (await preparePodDir(dir, runner.pod, podIP)).dir : null);
       }
     } catch (err) {
-      this.options.log.warn({ pod: runner.pod.metadata.name, err: errorMessage(err) }, 'pod sandbox failed');
-      runner.fail('SandboxCreationFailed', `creating the pod sandbox failed: ${errorMessage(err)}`);
+      // Reported with the kubelet's event reasons, which burstlet node posts as Warnings.
+      const message = errorMessage(err);
+      this.options.log.warn({ pod: runner.pod.metadata.name, err: message }, 'pod sandbox failed');
+      if (err instanceof VolumeError) runner.fail('FailedMount', `MountVolume.SetUp failed for volume ${JSON.stringify(err.volume)} : ${message}`);
+      else runner.fail('FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
       return;
     }
     if (!this.#pods.has(runner)) {

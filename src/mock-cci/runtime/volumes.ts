@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { CciPod } from '../../cci/types.ts';
 import { renderHostname, renderHosts, renderResolvConf } from './pod-files.ts';
 import type { MountRequest } from './mount-plan.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export interface PreparedPod {
   dir: string;
@@ -23,6 +24,16 @@ export function kubernetesNamespace(pod: CciPod): string {
 }
 
 const within = (base: string, full: string): boolean => full === base || full.startsWith(base + path.sep);
+
+/** A volume's content could not be made: the kubelet's FailedMount. */
+export class VolumeError extends Error {
+  override name = 'VolumeError';
+  readonly volume: string;
+  constructor(volume: string, message: string) {
+    super(message);
+    this.volume = volume;
+  }
+}
 
 function safeJoin(base: string, rel: string, what: string): string {
   const full = path.resolve(base, rel);
@@ -63,18 +74,23 @@ export async function preparePodDir(dir: string, pod: CciPod, podIP: string): Pr
       volumes.set(v.name, { path: v.hostPath.path, isFile: true, memory: false });
       continue;
     }
-    const vdir = safeJoin(path.join(dir, 'volumes'), v.name, 'volume name');
-    await mkdir(vdir, { recursive: true, mode: 0o777 });
-    await chmod(vdir, 0o777); // emptyDir is world-writable, as in Kubernetes
-    for (const item of v.files?.items ?? []) {
-      const file = safeJoin(vdir, item.path, 'file path');
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, Buffer.from(item.data, 'base64'), { mode: item.mode ?? v.files?.defaultMode ?? 0o644 });
-      await chmod(file, item.mode ?? v.files?.defaultMode ?? 0o644);
+    let vdir: string;
+    try {
+      vdir = safeJoin(path.join(dir, 'volumes'), v.name, 'volume name');
+      await mkdir(vdir, { recursive: true, mode: 0o777 });
+      await chmod(vdir, 0o777); // emptyDir is world-writable, as in Kubernetes
+      for (const item of v.files?.items ?? []) {
+        const file = safeJoin(vdir, item.path, 'file path');
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, Buffer.from(item.data, 'base64'), { mode: item.mode ?? v.files?.defaultMode ?? 0o644 });
+        await chmod(file, item.mode ?? v.files?.defaultMode ?? 0o644);
+      }
+      if (v.files) await chmod(vdir, 0o755);
+      const fsGroup = pod.spec.securityContext?.fsGroup;
+      if (v.files && fsGroup !== undefined) await giveToFsGroup(vdir, fsGroup);
+    } catch (err) {
+      throw new VolumeError(v.name, errorMessage(err));
     }
-    if (v.files) await chmod(vdir, 0o755);
-    const fsGroup = pod.spec.securityContext?.fsGroup;
-    if (v.files && fsGroup !== undefined) await giveToFsGroup(vdir, fsGroup);
     volumes.set(v.name, { path: vdir, isFile: false, memory: v.emptyDir?.medium === 'Memory', sizeLimit: v.emptyDir?.sizeLimit });
   }
   return { dir, etc, volumes };

@@ -27,6 +27,12 @@ export interface NodeConfig {
   backend: NodeBackend;
   /** Extra labels (--node-labels), applied over the defaults. */
   labels: Record<string, string>;
+  /**
+   * The virtual node's own labels (type=virtual-kubelet, kubernetes.io/role=agent,
+   * virtual-kubelet.io/provider=cci); false (--virtual-node-labels=false) leaves an ordinary
+   * node's labels only, as the local environment's stand-in cluster node. Default true.
+   */
+  virtualLabels?: boolean;
   taints: Taint[];
   zone: string;
   nodeIP: string;
@@ -40,13 +46,13 @@ export interface NodeConfig {
 }
 
 export function nodeLabels(cfg: NodeConfig): Record<string, string> {
+  const virtual = cfg.virtualLabels ?? true;
   return {
-    type: 'virtual-kubelet',
-    'kubernetes.io/role': 'agent',
+    ...(virtual ? { type: 'virtual-kubelet', 'kubernetes.io/role': 'agent' } : {}),
     'kubernetes.io/hostname': cfg.name,
     'kubernetes.io/os': 'linux',
     'kubernetes.io/arch': 'amd64',
-    'virtual-kubelet.io/provider': cfg.backend.provider,
+    ...(virtual ? { 'virtual-kubelet.io/provider': cfg.backend.provider } : {}),
     ...(cfg.zone ? { 'topology.kubernetes.io/zone': cfg.zone } : {}),
     ...cfg.labels,
   };

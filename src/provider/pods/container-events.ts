@@ -1,7 +1,10 @@
 // The kubelet's per-container events, derived from the container statuses a provider reports.
 // Providers report states, not image pulls (CCI pulls images itself), so burstlet cannot
-// honestly say when a pull happened: no Pulling/Pulled. A container instance seen for the first time (first start, or
-// restartCount grew) yields Created and Started; entering CrashLoopBackOff yields BackOff.
+// honestly say when a pull happened: no Pulling/Pulled; but a pull that fails shows as waiting
+// reasons (ErrImagePull, ImagePullBackOff, InvalidImageName), which get the kubelet's
+// Failed/BackOff/InspectFailed. A container instance seen for the first time (first start, or
+// restartCount grew) yields Created and Started (Failed when it could not start); entering
+// CrashLoopBackOff yields BackOff.
 import type { ContainerStatus } from '../../kube/wire.ts';
 
 export interface ContainerEvent {
@@ -16,6 +19,33 @@ function started(s: ContainerStatus | undefined): boolean {
   return Boolean(s?.state?.running || s?.state?.terminated);
 }
 
+/**
+ * The newest container instance a status shows: its current state once it started, else the
+ * one that ended before a back-off (lastState), which a status write may be the first to show.
+ */
+function newestInstance(s: ContainerStatus | undefined): NonNullable<ContainerStatus['state']> | undefined {
+  if (started(s)) return s!.state;
+  return s?.lastState?.terminated ? s.lastState : undefined;
+}
+
+/** The kubelet's events for a container that cannot get its image, by the waiting reason CCI reports. */
+function imageEvents(now: ContainerStatus, was: ContainerStatus | undefined, fieldPath: string): ContainerEvent[] {
+  const reason = now.state?.waiting?.reason;
+  if (reason === undefined || reason === was?.state?.waiting?.reason) return [];
+  const message = now.state?.waiting?.message ?? '';
+  const failed = (): ContainerEvent => ({ type: 'Warning', reason: 'Failed', message: `Error: ${reason}`, fieldPath });
+  switch (reason) {
+    case 'ErrImagePull':
+      return [{ type: 'Warning', reason: 'Failed', message: `Failed to pull image ${JSON.stringify(now.image)}: ${message}`, fieldPath }, failed()];
+    case 'ImagePullBackOff':
+      return [{ type: 'Normal', reason: 'BackOff', message: `Back-off pulling image ${JSON.stringify(now.image)}`, fieldPath }, failed()];
+    case 'InvalidImageName':
+      return [{ type: 'Warning', reason: 'InspectFailed', message, fieldPath }, failed()];
+    default:
+      return [];
+  }
+}
+
 export function containerEvents(
   before: readonly ContainerStatus[] | undefined,
   after: readonly ContainerStatus[] | undefined,
@@ -25,15 +55,30 @@ export function containerEvents(
   for (const now of after ?? []) {
     const was = before?.find((s) => s.name === now.name);
     const fieldPath = `spec.${field}{${now.name}}`;
-    const newInstance = started(now) && (!started(was) || (now.restartCount ?? 0) > (was?.restartCount ?? 0));
+    const instance = newestInstance(now);
+    const newInstance = instance !== undefined && (newestInstance(was) === undefined || (now.restartCount ?? 0) > (was?.restartCount ?? 0));
     if (newInstance) {
       events.push({ type: 'Normal', reason: 'Created', message: `Created container: ${now.name}`, fieldPath });
-      events.push({ type: 'Normal', reason: 'Started', message: `Started container ${now.name}`, fieldPath });
+      // A container that could not start (its command is missing, ...) was created, not started.
+      const startError = instance.terminated?.reason === 'StartError';
+      events.push(startError
+        ? { type: 'Warning', reason: 'Failed', message: `Error: ${instance.terminated!.message ?? 'the container could not start'}`, fieldPath }
+        : { type: 'Normal', reason: 'Started', message: `Started container ${now.name}`, fieldPath });
     }
     const backOff = now.state?.waiting?.reason === 'CrashLoopBackOff';
     if (backOff && was?.state?.waiting?.reason !== 'CrashLoopBackOff') {
       events.push({ type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${now.name}`, fieldPath });
     }
+    events.push(...imageEvents(now, was, fieldPath));
   }
   return events;
+}
+
+/** Pod-level failures CCI reports with the kubelet's event reasons (the mock's sandbox and volume failures). */
+export const POD_FAILURE_REASONS: ReadonlySet<string> = new Set(['FailedCreatePodSandBox', 'FailedMount', 'DeadlineExceeded']);
+
+/** The Warning the kubelet would post when the pod newly carries one of those reasons. */
+export function podFailureEvent(before: { reason?: string } | undefined, after: { reason?: string; message?: string }): Omit<ContainerEvent, 'fieldPath'> | undefined {
+  if (after.reason === undefined || !POD_FAILURE_REASONS.has(after.reason) || before?.reason === after.reason) return undefined;
+  return { type: 'Warning', reason: after.reason, message: after.message ?? '' };
 }

@@ -15,7 +15,7 @@ import { errorMessage } from '../../log/error-message.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import type { Summary } from '../metrics.ts';
-import { containerEvents } from './container-events.ts';
+import { containerEvents, podFailureEvent } from './container-events.ts';
 import type { PodApi } from './pod-api.ts';
 import { missingAction, planOrphans, PROVIDER_POD_MISSING } from './orphans.ts';
 import { configErrorStatus, failedStatus, statusPatch, type StatusContext } from './pod-status.ts';
@@ -288,6 +288,8 @@ export class PodController {
     if (!patch) return;
     for (const e of containerEvents(pod.status?.initContainerStatuses, desired.status.initContainerStatuses, 'initContainers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
     for (const e of containerEvents(pod.status?.containerStatuses, desired.status.containerStatuses, 'containers')) this.#event(pod, e.type, e.reason, e.message, e.fieldPath);
+    const failure = podFailureEvent(pod.status, desired.status);
+    if (failure) this.#event(pod, failure.type, failure.reason, failure.message);
     const m = pod.metadata!;
     const updated = await this.#o.api.patchStatus(m.namespace!, m.name!, patch);
     if (updated && updated.metadata?.uid === m.uid) this.#written.set(k, withoutManagedFields(updated));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec, validateEndpointSlice } from '../../../src/local/apiserver/validation.ts';
+import { validateMeta, validatePodSpec, validatePodUpdate, validateServiceSpec, validateEndpointSlice, validateEvent } from '../../../src/local/apiserver/validation.ts';
 
 const container = { name: 'c', image: 'img' };
 const fields = (causes: { field?: string }[]) => causes.map((c) => c.field);
@@ -125,5 +125,19 @@ describe('endpointslice validation', () => {
     ['no addresses', { addressType: 'IPv4', endpoints: [{ addresses: [] }] }, ['endpoints[0].addresses']],
   ])('%s', (_n, slice, expected) => {
     expect(fields(validateEndpointSlice(slice))).toEqual(expected);
+  });
+});
+
+describe('validateEvent (legacyValidateEvent)', () => {
+  const ev = (over: Record<string, unknown>) => ({ metadata: { name: 'e', namespace: 'team' }, involvedObject: { kind: 'Pod', namespace: 'team', name: 'p' }, reason: 'R', ...over });
+  it.each([
+    ['a pod event in its namespace', ev({}), []],
+    ['a node event in default', ev({ metadata: { name: 'e', namespace: 'default' }, involvedObject: { kind: 'Node', name: 'n' } }), []],
+    ['a node event elsewhere', ev({ involvedObject: { kind: 'Node', name: 'n' } }), ['involvedObject.namespace']],
+    ['a pod event in another namespace', ev({ metadata: { name: 'e', namespace: 'other' } }), ['involvedObject.namespace']],
+    ['an eventTime event without reporter or action', ev({ eventTime: '2026-01-01T00:00:00.000000Z' }), ['reportingController', 'reportingInstance', 'action']],
+    ['an eventTime event with a 2,000-character note', ev({ eventTime: '2026-01-01T00:00:00.000000Z', reportingComponent: 'c', reportingInstance: 'i', action: 'A', message: 'x'.repeat(2000) }), ['message']],
+  ])('%s', (_name, event, fields) => {
+    expect(validateEvent(event).map((c) => c.field)).toEqual(fields);
   });
 });

@@ -23,6 +23,14 @@ describe('nodeObject', () => {
     });
     expect(n.spec!.taints).toEqual([{ key: 'virtual-kubelet.io/provider', value: 'cci', effect: 'NoSchedule' }]);
   });
+
+  it('has only an ordinary node\'s labels with virtualLabels false', () => {
+    const n = nodeObject({ ...cfg, virtualLabels: false, labels: { 'node.kubernetes.io/instance-type': 'local.4u8g' }, taints: [] });
+    expect(n.metadata!.labels).toEqual({
+      'kubernetes.io/hostname': 'burst-1', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64',
+      'topology.kubernetes.io/zone': 'z1', 'node.kubernetes.io/instance-type': 'local.4u8g',
+    });
+  });
 });
 
 describe('nodeResources', () => {
