@@ -1,0 +1,94 @@
+// One AdmissionReview (admission.k8s.io/v1) in, one out: reads the pod being created, resolves its
+// policy (pod, workload, profile, namespace) and answers with the JSON Patch that expresses it.
+// Anything it does not handle (not a pod CREATE, no policy asked for) is allowed unchanged: the
+// webhook never refuses a pod, it only adds scheduling fields.
+import type { Pod } from '../../provider/kube/wire.ts';
+import { mutationFor, type AppliedPolicy, type Taint } from '../mutation.ts';
+import { resolvePolicy, type PolicyDecision, type ProfileTerms } from '../policy.ts';
+import type { Resolved } from '../workloads.ts';
+
+export class BadReview extends Error {
+  override name = 'BadReview';
+}
+
+export interface AdmissionRequest {
+  uid: string;
+  kind?: { group?: string; version?: string; kind?: string };
+  operation?: string;
+  subResource?: string;
+  namespace?: string;
+  object?: unknown;
+}
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: true;
+  patchType?: 'JSONPatch';
+  patch?: string;
+  warnings?: string[];
+}
+
+export interface AdmissionReviewOut {
+  apiVersion: 'admission.k8s.io/v1';
+  kind: 'AdmissionReview';
+  response: AdmissionResponse;
+}
+
+/** What the webhook reads while deciding; all of it from informers, except a workload not yet seen. */
+export interface AdmissionContext {
+  namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+  governingProfile(namespace: string, workloadLabels: Readonly<Record<string, string>> | undefined): ProfileTerms | undefined;
+  resolveWorkload(pod: Pod): Promise<Resolved>;
+  /** The virtual nodes' taints, which a pod allowed to burst must tolerate. */
+  taints: readonly Taint[];
+}
+
+export interface Admission {
+  review: AdmissionReviewOut;
+  /** Set when a policy applied (for the decision metrics). */
+  decision?: PolicyDecision;
+  applied?: AppliedPolicy;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks the envelope; throws BadReview naming what is wrong. */
+export function parseReview(body: unknown): AdmissionRequest {
+  if (!isObject(body)) throw new BadReview('the body is not a JSON object');
+  if (body.apiVersion !== 'admission.k8s.io/v1' || body.kind !== 'AdmissionReview') {
+    throw new BadReview(`expected apiVersion admission.k8s.io/v1, kind AdmissionReview; got ${JSON.stringify(body.apiVersion)}, ${JSON.stringify(body.kind)}`);
+  }
+  const req = body.request;
+  if (!isObject(req) || typeof req.uid !== 'string' || req.uid === '') throw new BadReview('request.uid is missing');
+  return req as unknown as AdmissionRequest;
+}
+
+function respond(uid: string, extra: Omit<AdmissionResponse, 'uid' | 'allowed'> = {}): AdmissionReviewOut {
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true, ...extra } };
+}
+
+function isPodCreate(req: AdmissionRequest): boolean {
+  return req.operation === 'CREATE' && !req.subResource && req.kind?.group === '' && req.kind.kind === 'Pod' && isObject(req.object);
+}
+
+export async function admit(req: AdmissionRequest, ctx: AdmissionContext): Promise<Admission> {
+  if (!isPodCreate(req)) return { review: respond(req.uid) };
+  const pod = req.object as Pod;
+  const namespace = req.namespace || pod.metadata?.namespace || '';
+  // The request's namespace is authoritative; the object may not carry one yet.
+  const podInNs: Pod = { ...pod, metadata: { ...pod.metadata, namespace } };
+  const owner = await ctx.resolveWorkload(podInNs);
+  if ('none' in owner && owner.none === 'daemonset') return { review: respond(req.uid) };
+  const workload = 'workload' in owner ? { ...owner.workload, namespace } : undefined;
+  const { decision, warnings } = resolvePolicy({
+    podLabels: pod.metadata?.labels,
+    workload,
+    namespaceLabels: ctx.namespaceLabels(namespace),
+    profile: workload ? ctx.governingProfile(namespace, workload.labels) : undefined,
+  });
+  const warned = warnings.length > 0 ? { warnings } : {};
+  if (!decision) return { review: respond(req.uid, warned) };
+  const { patch, applied } = mutationFor(podInNs, decision, ctx.taints);
+  const encoded = Buffer.from(JSON.stringify(patch)).toString('base64');
+  return { review: respond(req.uid, { patchType: 'JSONPatch', patch: encoded, ...warned }), decision, applied };
+}
