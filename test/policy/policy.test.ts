@@ -44,7 +44,7 @@ describe('resolvePolicy: which source decides', () => {
     const rank = ['pod', 'workload', 'profile', 'namespace'] as const;
     let cases = 0;
     for (const pod of values) for (const wl of values) for (const ns of values) for (const prof of [undefined, ...POLICIES]) {
-      const labels = (v: string | undefined) => (v === undefined ? {} : { [NEW]: v });
+      const labels = (v: string | undefined): Record<string, string> => (v === undefined ? {} : { [NEW]: v });
       const r = resolvePolicy({ podLabels: labels(pod), workload: workload(labels(wl)), namespaceLabels: labels(ns), profile: prof ? profile(prof) : undefined });
       const given = { pod, workload: wl, profile: prof, namespace: ns } as Record<string, string | undefined>;
       const winner = rank.find((s) => given[s] !== undefined && given[s] !== 'bogus');

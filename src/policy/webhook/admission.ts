@@ -48,6 +48,8 @@ export interface Admission {
   /** Set when a policy applied (for the decision metrics). */
   decision?: PolicyDecision;
   applied?: AppliedPolicy;
+  /** Set when the pod could not be worked out (it was admitted unchanged). */
+  error?: Error;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -71,8 +73,20 @@ function isPodCreate(req: AdmissionRequest): boolean {
   return req.operation === 'CREATE' && !req.subResource && req.kind?.group === '' && req.kind.kind === 'Pod' && isObject(req.object);
 }
 
+/**
+ * Answers one review. A pod the policy cannot be worked out for (a malformed object a real API
+ * server would not send) is admitted unchanged with a warning, never refused.
+ */
 export async function admit(req: AdmissionRequest, ctx: AdmissionContext): Promise<Admission> {
   if (!isPodCreate(req)) return { review: respond(req.uid) };
+  try {
+    return await admitPod(req, ctx);
+  } catch (err) {
+    return { review: respond(req.uid, { warnings: [`burstlet: no burst policy applied: ${(err as Error).message}`.slice(0, 250)] }), error: err as Error };
+  }
+}
+
+async function admitPod(req: AdmissionRequest, ctx: AdmissionContext): Promise<Admission> {
   const pod = req.object as Pod;
   const namespace = req.namespace || pod.metadata?.namespace || '';
   // The request's namespace is authoritative; the object may not carry one yet.

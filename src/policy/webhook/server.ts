@@ -79,6 +79,7 @@ async function handle(o: WebhookServerOptions, req: IncomingMessage, res: Server
     if (err instanceof BadReview) return send(res, 400, `${err.message}\n`);
     throw err;
   }
+  if (admission.error) o.log.error({ err: admission.error.message, uid: admission.review.response.uid }, 'pod admitted without a policy: it could not be worked out');
   send(res, 200, admission.review);
   o.onAdmission?.((performance.now() - started) / 1000, admission);
 }
