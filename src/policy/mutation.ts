@@ -5,6 +5,7 @@
 // of it. Pure: the same pod and decision always give the same patch.
 import type { V1Affinity, V1NodeSelectorRequirement, V1Toleration } from '@kubernetes/client-node';
 import type { Pod } from '../provider/kube/wire.ts';
+import { toleratedBy } from '../scheduling/affinity.ts';
 import type { Policy, PolicyDecision, PolicySource } from './policy.ts';
 
 /** The label every burstlet virtual node carries (CCE's, too). */
@@ -80,16 +81,9 @@ function withPreferredLocal(affinity: V1Affinity | undefined): V1Affinity {
   };
 }
 
-function tolerates(t: V1Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  if (!t.key && t.operator !== 'Exists') return false;
-  return t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? '');
-}
-
 function tolerationsFor(existing: readonly V1Toleration[], taints: readonly Taint[]): V1Toleration[] {
   const added = taints
-    .filter((taint) => !existing.some((t) => tolerates(t, taint)))
+    .filter((taint) => !toleratedBy(existing, taint))
     .map((taint): V1Toleration => (taint.value ? { key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect } : { key: taint.key, operator: 'Exists', effect: taint.effect }));
   return added;
 }

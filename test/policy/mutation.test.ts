@@ -1,8 +1,8 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { filterNode } from '../../src/local/scheduler/filters.ts';
-import { preferredAffinityWeight } from '../../src/local/scheduler/affinity.ts';
-import { podRequests, usageOf } from '../../src/local/scheduler/resources.ts';
+import { filterNode } from '../../src/scheduling/filters.ts';
+import { preferredAffinityWeight } from '../../src/scheduling/affinity.ts';
+import { podRequests, usageOf } from '../../src/scheduling/resources.ts';
 import {
   APPLIED_ANNOTATION, DELETION_COST_ANNOTATION, PLACEMENT_GATE, appliedPolicyOf, mutationFor, type PatchOp, type Taint,
 } from '../../src/policy/mutation.ts';

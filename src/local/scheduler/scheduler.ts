@@ -7,10 +7,10 @@ import type { Logger } from '../../log/logger.ts';
 import { KubeClient, loadKubeConfig } from '../../provider/kube/client.ts';
 import { objectKey, Reflector } from '../../provider/kube/reflector.ts';
 import { backoffDelay, WorkQueue } from '../../provider/workqueue.ts';
-import { ClusterState } from './cluster-state.ts';
+import { ClusterState } from '../../scheduling/cluster-state.ts';
 import { Reporter } from './report.ts';
-import { holdsResources } from './resources.ts';
-import { schedule } from './schedule.ts';
+import { holdsResources } from '../../scheduling/resources.ts';
+import { schedule } from '../../scheduling/schedule.ts';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 /** kube-scheduler's pod backoff: 1 s doubling to 10 s. */
