@@ -63,7 +63,7 @@ async function burst(opts: { count: number; clusterPods: number; applied: Partia
   ledger.setNode('cluster-1', node('cluster-1', false, opts.clusterPods));
   ledger.setNode('burst', node('burst', true, 1000));
   let patches = 0;
-  api.delay = () => sleep(rnd() * 4);
+  api.delay = async () => { await sleep(rnd() * 4); };
   api.fail = (method) => (method === 'PATCH' && opts.conflictEvery && ++patches % opts.conflictEvery === 0 ? new KubeError(409, 'Conflict', 'the object has been modified') : undefined);
   const watchLag: Promise<void>[] = [];
   const origRequest = api.request;
