@@ -3,9 +3,9 @@
 // Anything it does not handle (not a pod CREATE, no policy asked for) is allowed unchanged: the
 // webhook never refuses a pod, it only adds scheduling fields.
 import type { Pod } from '../../provider/kube/wire.ts';
-import { mutationFor, type AppliedPolicy, type Taint } from '../mutation.ts';
-import { resolvePolicy, type PolicyDecision, type ProfileTerms } from '../policy.ts';
-import type { Resolved } from '../workloads.ts';
+import { policyFor, type PolicyLookup } from '../lookup.ts';
+import { mutationFor, type AppliedPolicy } from '../mutation.ts';
+import type { PolicyDecision } from '../policy.ts';
 
 export class BadReview extends Error {
   override name = 'BadReview';
@@ -32,15 +32,6 @@ export interface AdmissionReviewOut {
   apiVersion: 'admission.k8s.io/v1';
   kind: 'AdmissionReview';
   response: AdmissionResponse;
-}
-
-/** What the webhook reads while deciding; all of it from informers, except a workload not yet seen. */
-export interface AdmissionContext {
-  namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
-  governingProfile(namespace: string, workloadLabels: Readonly<Record<string, string>> | undefined): ProfileTerms | undefined;
-  resolveWorkload(pod: Pod): Promise<Resolved>;
-  /** The virtual nodes' taints, which a pod allowed to burst must tolerate. */
-  taints: readonly Taint[];
 }
 
 export interface Admission {
@@ -77,7 +68,7 @@ function isPodCreate(req: AdmissionRequest): boolean {
  * Answers one review. A pod the policy cannot be worked out for (a malformed object a real API
  * server would not send) is admitted unchanged with a warning, never refused.
  */
-export async function admit(req: AdmissionRequest, ctx: AdmissionContext): Promise<Admission> {
+export async function admit(req: AdmissionRequest, ctx: PolicyLookup): Promise<Admission> {
   if (!isPodCreate(req)) return { review: respond(req.uid) };
   try {
     return await admitPod(req, ctx);
@@ -86,20 +77,14 @@ export async function admit(req: AdmissionRequest, ctx: AdmissionContext): Promi
   }
 }
 
-async function admitPod(req: AdmissionRequest, ctx: AdmissionContext): Promise<Admission> {
+async function admitPod(req: AdmissionRequest, ctx: PolicyLookup): Promise<Admission> {
   const pod = req.object as Pod;
   const namespace = req.namespace || pod.metadata?.namespace || '';
   // The request's namespace is authoritative; the object may not carry one yet.
   const podInNs: Pod = { ...pod, metadata: { ...pod.metadata, namespace } };
-  const owner = await ctx.resolveWorkload(podInNs);
-  if ('none' in owner && owner.none === 'daemonset') return { review: respond(req.uid) };
-  const workload = 'workload' in owner ? { ...owner.workload, namespace } : undefined;
-  const { decision, warnings } = resolvePolicy({
-    podLabels: pod.metadata?.labels,
-    workload,
-    namespaceLabels: ctx.namespaceLabels(namespace),
-    profile: workload ? ctx.governingProfile(namespace, workload.labels) : undefined,
-  });
+  const resolution = await policyFor(podInNs, namespace, ctx);
+  if (resolution === 'daemonset') return { review: respond(req.uid) };
+  const { decision, warnings } = resolution;
   const warned = warnings.length > 0 ? { warnings } : {};
   if (!decision) return { review: respond(req.uid, warned) };
   const { patch, applied } = mutationFor(podInNs, decision, ctx.taints);

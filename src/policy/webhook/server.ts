@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.ts';
-import { admit, BadReview, parseReview, type Admission, type AdmissionContext } from './admission.ts';
+import type { PolicyLookup } from '../lookup.ts';
+import { admit, BadReview, parseReview, type Admission } from './admission.ts';
 
 export const MAX_REVIEW_BYTES = 3 * 1024 * 1024;
 /** The API server's own default webhook timeout is 10 s; a client slower than this is not it. */
@@ -16,7 +17,7 @@ export interface WebhookServerOptions {
   host?: string;
   port: number;
   tls: { certPem: string; keyPem: string };
-  context: AdmissionContext;
+  context: PolicyLookup;
   /** Largest body accepted (default MAX_REVIEW_BYTES). */
   limit?: number;
   /** Called after every answered review: its duration and what was decided. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.ts';
 import { APPLIED_ANNOTATION, PLACEMENT_GATE } from '../../../src/policy/mutation.ts';
 import { governingProfile, type ScheduleProfile } from '../../../src/policy/profile.ts';
-import type { AdmissionContext } from '../../../src/policy/webhook/admission.ts';
+import type { PolicyLookup } from '../../../src/policy/lookup.ts';
 import { startWebhookServer, type WebhookServer } from '../../../src/policy/webhook/server.ts';
 import { projectWorkload, WorkloadIndex } from '../../../src/policy/workloads.ts';
 import { selfSignedServingCert } from '../../../src/provider/kubelet/serving-cert.ts';
@@ -19,7 +19,7 @@ const profiles: ScheduleProfile[] = [{
   spec: { objectLabels: { matchLabels: { app: 'web' } }, strategy: 'localPrefer', location: { local: { maxNum: 2 } } },
 }];
 const namespaces: Record<string, Record<string, string>> = { burst: { [LABEL]: 'enforce' }, plain: {} };
-const context: AdmissionContext = {
+const context: PolicyLookup = {
   namespaceLabels: (ns) => namespaces[ns],
   governingProfile: (ns, labels) => governingProfile(profiles, ns, labels),
   resolveWorkload: (pod) => index.resolve(pod, async () => undefined),
