@@ -43,6 +43,8 @@ export interface ProfileStatus {
   matchedWorkloads?: string[];
   /** Workloads also selected by an older profile, which wins for them. */
   shadowed?: string[];
+  /** Why the profile selects nothing (a spec the schema let through but burstlet cannot read). */
+  invalid?: string;
 }
 
 /** The status lists at most this many workloads; matchedCount has the total. */
