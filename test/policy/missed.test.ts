@@ -10,7 +10,7 @@ import { FakeApi } from './support/fake-api.ts';
 const LABEL = 'bursting.cci.io/burst-to-cci';
 const index = new WorkloadIndex();
 const lookup: PolicyLookup = {
-  namespaceLabels: (ns) => (ns === 'burst' ? { [LABEL]: 'localPrefer' } : {}),
+  namespaceLabels: (ns): Record<string, string> => (ns === 'burst' ? { [LABEL]: 'localPrefer' } : {}),
   governingProfile: () => undefined,
   resolveWorkload: (p) => index.resolve(p, async () => undefined),
   taints: [],
