@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.ts';
 import { KubeError } from '../../src/provider/kube/client.ts';
-import type { Node, Pod } from '../../src/provider/kube/wire.ts';
+import type { Node } from '../../src/provider/kube/wire.ts';
 import { APPLIED_ANNOTATION, type AppliedPolicy } from '../../src/policy/mutation.ts';
 import { PodLedger } from '../../src/policy/pod-ledger.ts';
 import { nextEviction, Rebalancer, type BurstPod, type RebalanceInputs } from '../../src/policy/rebalance.ts';
