@@ -137,6 +137,25 @@ export class PodLedger {
     return this.#state.nodeInfos().filter((info) => !isVirtualNode(this.#nodes.get(info.node.metadata?.name ?? '') ));
   }
 
+  /** Per policy workload: its pods on cluster nodes and on virtual nodes (for the metrics). */
+  countsByWorkload(): { namespace: string; workload: string; local: number; cci: number }[] {
+    const out = [];
+    for (const [workload, keys] of this.#byWorkload) {
+      let local = 0;
+      let cci = 0;
+      let entry: Entry | undefined;
+      for (const key of keys) {
+        entry ??= this.#pods.get(key);
+        const where = this.locationOf(key);
+        if (where === 'local') local++;
+        else if (where === 'cci') cci++;
+      }
+      const name = entry?.applied?.workload ?? `Pod/${entry?.pod.metadata?.name ?? workload}`;
+      out.push({ namespace: entry?.pod.metadata?.namespace ?? '', workload: name, local, cci });
+    }
+    return out;
+  }
+
   allPods(): IterableIterator<[string, Pod]> {
     const entries = this.#pods.entries();
     return (function* () {

@@ -33,15 +33,18 @@ interface EventRequest {
 export class EventRecorder {
   readonly #client: Pick<KubeClient, 'request'>;
   readonly #node: string;
+  readonly #component: string;
   readonly #log: Logger;
   readonly #recent = new Map<string, { name: string; namespace: string; count: number; at: number }>();
   readonly #queue: EventRequest[] = [];
   #inFlight = 0;
   #flushWaiters: (() => void)[] = [];
 
-  constructor(client: Pick<KubeClient, 'request'>, nodeName: string, log: Logger) {
+  /** `component`: the source `kubectl describe` names ("kubelet" for the node's own events). */
+  constructor(client: Pick<KubeClient, 'request'>, nodeName: string, log: Logger, component = 'kubelet') {
     this.#client = client;
     this.#node = nodeName;
+    this.#component = component;
     this.#log = log;
   }
 
@@ -117,8 +120,8 @@ export class EventRecorder {
         reason,
         message,
         type,
-        source: { component: 'kubelet', host: this.#node },
-        reportingComponent: 'kubelet',
+        source: { component: this.#component, host: this.#node },
+        reportingComponent: this.#component,
         reportingInstance: this.#node,
         firstTimestamp: ts,
         lastTimestamp: ts,

@@ -18,6 +18,9 @@ import { nodeMetrics, resourceOf } from './node-metrics.ts';
 import { NodeController } from './node/controller.ts';
 import type { NodeConfig } from './node/node-object.ts';
 import { PodController, type PodControllerOptions } from './pods/controller.ts';
+import { startPolicy, type PolicyService } from '../policy/service.ts';
+import type { WebhookIdentity } from '../policy/webhook/certificate.ts';
+import type { Registry } from './metrics.ts';
 
 export interface VirtualNodeOptions {
   kubeconfig: string;
@@ -36,6 +39,8 @@ export interface VirtualNodeOptions {
   translateNode: PodControllerOptions['translateNode'];
   /** --enable-networking: the sidecar injected into every burst pod and the service directory it reads. */
   networking?: { image: string; directoryAddress: string; directoryPort: number; directoryTls: boolean };
+  /** --webhook-port: the burst policy (webhook on every replica, controllers on the elected one). */
+  policy?: { port: number; identity: WebhookIdentity; rebalance: { enabled: boolean; intervalMs: number } };
   podSyncWorkers: number;
   statusResyncMs: number;
   nodeStatusUpdateMs: number;
@@ -49,6 +54,7 @@ export interface VirtualNodeOptions {
 export interface VirtualNode {
   metricsPort: number | undefined;
   kubeletPort: number;
+  webhookPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -106,11 +112,14 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
   const kubelet = await startKubelet(o, tls, kube, podController, networking);
   await node.start();
   await podController.start();
+  const policy = o.policy ? await startNodePolicy(o, kube, metrics.registry) : undefined;
   o.log.info({ node: o.node.name, metricsPort: metricsServer?.port }, 'virtual node running');
   return {
     metricsPort: metricsServer?.port,
     kubeletPort: kubelet.port,
+    webhookPort: policy?.webhookPort,
     async stop() {
+      await policy?.stop();
       await kubelet.close();
       await networking?.stop();
       node.stop();
@@ -120,6 +129,36 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
       await kube.close();
     },
   };
+}
+
+/** The burst policy with its own event source and its metrics in the node's registry. */
+async function startNodePolicy(o: VirtualNodeOptions, kube: KubeClient, registry: Registry): Promise<PolicyService> {
+  const p = o.policy!;
+  const admissions = registry.summary('burstlet_policy_webhook_duration_seconds', 'Time to answer one admission review');
+  const decisions = registry.counter('burstlet_policy_decisions_total', 'Pods admitted, by the burst policy applied (none: left unchanged) and the source that chose it');
+  const placements = registry.counter('burstlet_policy_placements_total', 'Gated pods placed by the placement controller, by policy and placement (local, cci, either)');
+  const evictions = registry.counter('burstlet_policy_rebalance_evictions_total', 'Evictions by --rebalance, by outcome (evicted, blocked by a PodDisruptionBudget, failed)');
+  const ref: { service?: PolicyService } = {};
+  registry.gauge('burstlet_policy_pods', 'Pods of burst-policy workloads by location (local: cluster nodes, cci: virtual nodes), counted by the elected replica', () =>
+    (ref.service?.podsByLocation() ?? []).flatMap((w) => (['local', 'cci'] as const).map((location): [Record<string, string>, number] => [{ namespace: w.namespace, workload: w.workload, location }, w[location]])));
+  registry.gauge('burstlet_policy_leader', 'Whether this replica runs the policy controllers (1) or only serves the webhook (0)', () => [[{}, ref.service?.isLeader() ? 1 : 0]]);
+  ref.service = await startPolicy({
+    kube,
+    webhook: { address: o.kubelet.address, port: p.port, identity: p.identity },
+    taints: o.node.taints,
+    rebalance: p.rebalance,
+    events: new EventRecorder(kube, o.node.name, o.log.child({ component: 'policy-events' }), 'burstlet-policy'),
+    metrics: {
+      admission: (seconds, policy, source) => {
+        admissions.observe(seconds);
+        decisions.inc({ policy: policy ?? 'none', source: source ?? 'none' });
+      },
+      placement: (policy, placement) => placements.inc({ policy, placement }),
+      eviction: (outcome) => evictions.inc({ outcome }),
+    },
+    log: o.log.child({ component: 'policy' }),
+  });
+  return ref.service;
 }
 
 async function kubeletServingCert(o: VirtualNodeOptions): Promise<{ certPem: string; keyPem: string }> {
