@@ -209,8 +209,11 @@ function schedulingDirectives(spec: JsonObject, oldSpec: JsonObject): { causes: 
     });
   }
   // Beyond the node affinity, the affinity stays as it was.
-  const rest = (x: JsonObject): unknown => (isObject(x.affinity) ? { ...x.affinity, nodeAffinity: undefined } : undefined);
-  return { causes, spec: masked(spec, rest(spec) ?? null), oldSpec: masked(oldSpec, rest(oldSpec) ?? null) };
+  const rest = (x: JsonObject): JsonObject => {
+    const { nodeAffinity: _, ...others } = isObject(x.affinity) ? x.affinity : {};
+    return others;
+  };
+  return { causes, spec: masked(spec, rest(spec)), oldSpec: masked(oldSpec, rest(oldSpec)) };
 }
 
 export function validatePodUpdate(spec: JsonObject, oldSpec: JsonObject): StatusCause[] {
