@@ -50,7 +50,7 @@ beforeAll(async () => {
   await api.ok(['patch', 'node', MACHINE, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { allocatable: { cpu: '4', memory: '8Gi', pods: '4' }, capacity: { cpu: '4', memory: '8Gi', pods: '4' }, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ok' }] } })]);
   cci = await startMockCci({ subnet: randomSubnet() });
   const port = 20_000 + Math.floor(Math.random() * 30_000);
-  node = await startBurstNode({ kubeconfig: api.kubeconfig, cci, name: BURST, args: [`--webhook-port=${port}`, "--webhook-hosts=127.0.0.1", "--log-level=debug"] });
+  node = await startBurstNode({ kubeconfig: api.kubeconfig, cci, name: BURST, args: [`--webhook-port=${port}`, "--webhook-hosts=127.0.0.1"] });
   webhook = `https://127.0.0.1:${port}/mutate`;
   for (const ns of ['enforced', 'preferring']) await api.ok(['create', 'namespace', ns]);
   await api.ok(['label', 'namespace', 'enforced', `${LABEL}=enforce`]);
@@ -116,7 +116,8 @@ describe('burst policy on the embedded control plane', () => {
   });
 
   it('enforce (namespace label): every pod bursts, though the cluster node would fit some', async () => {
-    await api.ok(['delete', 'pods', '-l', 'app=lp', '--wait=false']);
+    // No kubelet confirms deletions on the machine: force them.
+    await api.ok(['delete', 'pods', '-l', 'app=lp', '--grace-period=0', '--force']);
     await eventually('the cluster node to be free', async () => ((await pods('app=lp')).length === 0 ? true : undefined), 60_000);
     await Promise.all(Array.from({ length: 3 }, (_, i) => create(pod(`en-${i}`), 'enforced')));
     const placed = await eventually('enforced pods bound', async () => {
@@ -136,7 +137,7 @@ describe('burst policy on the embedded control plane', () => {
     const events = await api.ok(['get', 'events', '--field-selector', 'reason=FailedScheduling', '-o', 'jsonpath={range .items[*]}{.involvedObject.name} {.message}{"\\n"}{end}']);
     // The virtual node is rejected by its taint, the first filter that fails there (kube-scheduler's order).
     expect(events).toMatch(/off-\d 0\/2 nodes are available: 1 Too many pods, 1 node\(s\) had untolerated taint \{virtual-kubelet.io\/provider: cci\}/);
-    await api.ok(['delete', 'pods', '-l', 'app=off', '--wait=false']);
+    await api.ok(['delete', 'pods', '-l', 'app=off', '--grace-period=0', '--force']);
   });
 
   it('a pod the webhook never saw gets a Warning event saying its policy was not applied', async () => {
