@@ -36,8 +36,8 @@ export class MissedPolicyDetector {
   readonly #events: EventSink;
   readonly #excluded: ReadonlySet<string>;
   readonly #log: Logger;
-  /** Pods reported, until the watch shows their annotation. */
-  readonly #reported = new Set<string>();
+  /** Pods already looked at: whether a pod was admitted without its policy is settled once. */
+  readonly #checked = new Set<string>();
 
   constructor(o: { kube: Pick<KubeClient, 'request'>; lookup: PolicyLookup; events: EventSink; excludedNamespaces: readonly string[]; log: Logger }) {
     this.#kube = o.kube;
@@ -50,16 +50,13 @@ export class MissedPolicyDetector {
   async check(pod: Pod): Promise<void> {
     const m = pod.metadata ?? {};
     const uid = m.uid ?? '';
-    if (m.annotations?.[APPLIED_ANNOTATION] !== undefined) {
-      this.#reported.delete(uid);
-      return;
-    }
     const phase = pod.status?.phase;
-    if (this.#reported.has(uid) || m.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed' || this.#excluded.has(m.namespace ?? '')) return;
+    if (m.annotations?.[APPLIED_ANNOTATION] !== undefined || this.#checked.has(uid)) return;
+    if (m.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed' || this.#excluded.has(m.namespace ?? '')) return;
+    if (this.#checked.size >= 100_000) this.#checked.clear();
+    this.#checked.add(uid);
     const resolution = await policyFor(pod, m.namespace ?? '', this.#lookup);
     if (resolution === 'daemonset' || !resolution.decision) return;
-    this.#reported.add(uid);
-    if (this.#reported.size > 50_000) this.#reported.clear();
     const decision = resolution.decision;
     this.#events.record({ kind: 'Pod', namespace: m.namespace ?? '', name: m.name ?? '', uid }, 'Warning', MISSED_REASON, missedMessage(decision));
     try {

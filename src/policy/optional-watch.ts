@@ -30,6 +30,11 @@ export class OptionalWatch<T extends KubeObject> {
     this.#o = o;
   }
 
+  /** The API server serves the collection (it is being watched). */
+  get active(): boolean {
+    return this.#reflector !== undefined;
+  }
+
   list(): T[] {
     return this.#reflector?.list() ?? [];
   }

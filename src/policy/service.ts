@@ -75,8 +75,10 @@ export async function startPolicy(o: PolicyOptions): Promise<PolicyService> {
     namespaceLabels: (ns) => namespaces.get(`/${ns}`)?.metadata.labels,
     governingProfile: (ns, labels) => governingProfile(profiles.list(), ns, labels),
     resolveWorkload: (pod) => workloads.resolve(pod, async (ref) => {
-      const kind = WORKLOAD_KINDS.find((k) => k.kind === ref.kind)!;
-      const path = kind.path.replace(/\/([a-z]+)$/, `/namespaces/${ref.namespace}/$1/${ref.name}`);
+      const i = WORKLOAD_KINDS.findIndex((k) => k.kind === ref.kind);
+      // A kind the API server does not serve has no object to fetch.
+      if (!workloadReflectors[i]!.active) return undefined;
+      const path = WORKLOAD_KINDS[i]!.path.replace(/\/([a-z]+)$/, `/namespaces/${ref.namespace}/$1/${ref.name}`);
       return projectWorkload(ref.kind, await kube.request('GET', path, { timeoutMs: WORKLOAD_FETCH_MS }));
     }),
     taints: o.taints,
