@@ -40,6 +40,17 @@ async function pods(selector: string, namespace = 'default'): Promise<V1Pod[]> {
   return (JSON.parse(await api.ok(['-n', namespace, 'get', 'pods', '-l', selector, '-o', 'json'])) as { items: V1Pod[] }).items;
 }
 
+/** The certificate a TLS server on 127.0.0.1:`port` presents (PEM). */
+function servedCertificate(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve(s.getPeerX509Certificate()!.toString());
+      s.end();
+    });
+    s.once('error', reject);
+  });
+}
+
 const byNode = (list: V1Pod[]) => list.reduce<Record<string, number>>((acc, p) => ({ ...acc, [p.spec?.nodeName ?? 'pending']: (acc[p.spec?.nodeName ?? 'pending'] ?? 0) + 1 }), {});
 
 beforeAll(async () => {
@@ -69,13 +80,7 @@ describe('burst policy on the embedded control plane', () => {
   it('serves a certificate of its own, kept in the Secret every replica reads', async () => {
     const secret = JSON.parse(await api.ok(['-n', 'kube-system', 'get', 'secret', 'burstlet-webhook-tls', '-o', 'json'])) as { type: string; data: Record<string, string> };
     expect(secret.type).toBe('kubernetes.io/tls');
-    const served = await new Promise<string>((resolve, reject) => {
-      const s = connect({ host: '127.0.0.1', port: Number(new URL(webhook).port), rejectUnauthorized: false }, () => {
-        resolve(s.getPeerX509Certificate()!.toString());
-        s.end();
-      });
-      s.once('error', reject);
-    });
+    const served = await servedCertificate(Number(new URL(webhook).port));
     expect(Buffer.from(secret.data['tls.crt']!, 'base64').toString()).toContain(served.trim().split('\n')[1]!);
   });
 
@@ -157,5 +162,27 @@ describe('burst policy on the embedded control plane', () => {
     expect(text).toMatch(/burstlet_policy_webhook_duration_seconds\{quantile="0.99"\} \d/);
     expect(counterSum(text, 'burstlet_policy_pods', { namespace: 'enforced', location: 'cci' })).toBe(3);
     expect(counterSum(text, 'burstlet_policy_leader')).toBe(1);
+  });
+
+  it('a second replica serves the webhook too, with the same certificate; when the leader stops, it takes over placement', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const second = await startBurstNode({ kubeconfig: api.kubeconfig, cci, name: `${BURST}-2`, args: [`--webhook-port=${port}`, '--webhook-hosts=127.0.0.1'] });
+    try {
+      const r = await admitThroughWebhook(`https://127.0.0.1:${port}/mutate`, pod('probe'), 'enforced');
+      expect(JSON.parse(r.object.metadata!.annotations![APPLIED_ANNOTATION]!)).toMatchObject({ policy: 'enforce', source: 'namespace' });
+      expect(await servedCertificate(port)).toBe(await servedCertificate(Number(new URL(webhook).port)));
+      expect(counterSum(await second.metrics(), 'burstlet_policy_leader')).toBe(0);
+      await node.stop();
+      await eventually('the second replica to lead', async () => (counterSum(await second.metrics(), 'burstlet_policy_leader') === 1 ? true : undefined), 30_000);
+      const { object } = await admitThroughWebhook(`https://127.0.0.1:${port}/mutate`, pod('after-0', { [LABEL]: 'localPrefer' }), 'default');
+      await api.ok(['create', '-f', '-'], JSON.stringify(object));
+      const placed = await eventually('the pod placed by the new leader', async () => {
+        const [p] = await pods('app=after');
+        return p?.metadata?.annotations?.[PLACEMENT_ANNOTATION];
+      }, 30_000);
+      expect(placed).toBe('local');
+    } finally {
+      await second.stop();
+    }
   });
 });
