@@ -5,11 +5,10 @@
 export const LAYERS = [
   { name: 'leaf', folders: ['log', 'tls', 'net', 'program'] },
   { name: 'base', folders: ['kube', 'streams', 'flags'] },
-  { name: 'backend', folders: ['cci'] },
-  { name: 'features', folders: ['network', 'provider'] },
+  { name: 'backend', folders: ['cci', 'scheduling'] },
+  { name: 'features', folders: ['network', 'provider', 'policy'] },
   { name: 'providers', folders: ['cci-provider'] },
-  { name: 'programs', folders: ['sidecar', 'local', 'mock-cci'] },
-  { name: 'tools', folders: ['check'] },
+  { name: 'programs', folders: ['sidecar', 'local', 'mock-cci', 'check'] },
   { name: 'command', folders: ['cli'] },
 ];
 

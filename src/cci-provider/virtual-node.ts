@@ -15,7 +15,7 @@ import { startKubeletServer, type KubeletServer } from '../provider/kubelet/serv
 import { selfSignedServingCert } from '../provider/kubelet/serving-cert.ts';
 import { EventRecorder } from '../provider/events.ts';
 import { KubeClient, loadKubeConfig } from '../kube/client.ts';
-import { serveMetrics } from '../provider/metrics.ts';
+import { serveMetrics, type Registry } from '../provider/metrics.ts';
 import { nodeMetrics, resourceOf } from './metrics.ts';
 import { NodeController } from '../provider/node/controller.ts';
 import type { NodeConfig } from '../provider/node/node-object.ts';
@@ -23,6 +23,8 @@ import { PodController } from '../provider/pods/controller.ts';
 import { kubePodApi } from '../provider/pods/pod-api.ts';
 import { CCI_NODE_BACKEND, cciNodeProvider } from './node.ts';
 import { CciProvider, type CciProviderOptions } from './provider.ts';
+import { startPolicy, type PolicyService } from '../policy/service.ts';
+import type { WebhookIdentity } from '../policy/webhook/certificate.ts';
 
 export interface VirtualNodeOptions {
   kubeconfig: string;
@@ -44,6 +46,8 @@ export interface VirtualNodeOptions {
   translateNode: CciProviderOptions['translateNode'];
   /** --enable-networking: the sidecar injected into every burst pod and the service directory it reads. */
   networking?: { image: string; directoryAddress: string; directoryPort: number; directoryTls: boolean };
+  /** --webhook-port: the burst policy (webhook on every replica, controllers on the elected one). */
+  policy?: { port: number; identity: WebhookIdentity; rebalance: { enabled: boolean; intervalMs: number } };
   podSyncWorkers: number;
   statusResyncMs: number;
   nodeStatusUpdateMs: number;
@@ -57,6 +61,7 @@ export interface VirtualNodeOptions {
 export interface VirtualNode {
   metricsPort: number | undefined;
   kubeletPort: number;
+  webhookPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -124,12 +129,15 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
   const kubelet = await startKubelet(o, tls, kube, podController, networking);
   await node.start();
   await podController.start();
+  const policy = o.policy ? await startNodePolicy(o, kube, metrics.registry) : undefined;
   o.log.info({ node: o.node.name, metricsPort: metricsServer?.port }, 'virtual node running');
   return {
     metricsPort: metricsServer?.port,
     kubeletPort: kubelet.port,
+    webhookPort: policy?.webhookPort,
     async stop() {
       // Controllers first: nothing new starts while the listeners close.
+      await policy?.stop();
       node.stop();
       podController.stop();
       await kubelet.close();
@@ -139,6 +147,36 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
       await kube.close();
     },
   };
+}
+
+/** The burst policy with its own event source and its metrics in the node's registry. */
+async function startNodePolicy(o: VirtualNodeOptions, kube: KubeClient, registry: Registry): Promise<PolicyService> {
+  const p = o.policy!;
+  const admissions = registry.summary('burstlet_policy_webhook_duration_seconds', 'Time to answer one admission review');
+  const decisions = registry.counter('burstlet_policy_decisions_total', 'Pods admitted, by the burst policy applied (none: left unchanged) and the source that chose it');
+  const placements = registry.counter('burstlet_policy_placements_total', 'Gated pods placed by the placement controller, by policy and placement (local, cci, either)');
+  const evictions = registry.counter('burstlet_policy_rebalance_evictions_total', 'Evictions by --rebalance, by outcome (evicted, blocked by a PodDisruptionBudget, failed)');
+  const ref: { service?: PolicyService } = {};
+  registry.gauge('burstlet_policy_pods', 'Pods of burst-policy workloads by location (local: cluster nodes, cci: virtual nodes), counted by the elected replica', () =>
+    (ref.service?.podsByLocation() ?? []).flatMap((w) => (['local', 'cci'] as const).map((location): [Record<string, string>, number] => [{ namespace: w.namespace, workload: w.workload, location }, w[location]])));
+  registry.gauge('burstlet_policy_leader', 'Whether this replica runs the policy controllers (1) or only serves the webhook (0)', () => [[{}, ref.service?.isLeader() ? 1 : 0]]);
+  ref.service = await startPolicy({
+    kube,
+    webhook: { address: o.kubelet.address, port: p.port, identity: p.identity },
+    taints: o.node.taints,
+    rebalance: p.rebalance,
+    events: new EventRecorder(kube, { component: 'burstlet-policy', host: o.node.name }, o.log.child({ component: 'policy-events' })),
+    metrics: {
+      admission: (seconds, policy, source) => {
+        admissions.observe(seconds);
+        decisions.inc({ policy: policy ?? 'none', source: source ?? 'none' });
+      },
+      placement: (policy, placement) => placements.inc({ policy, placement }),
+      eviction: (outcome) => evictions.inc({ outcome }),
+    },
+    log: o.log.child({ component: 'policy' }),
+  });
+  return ref.service;
 }
 
 async function kubeletServingCert(o: VirtualNodeOptions): Promise<{ certPem: string; keyPem: string }> {

@@ -2,7 +2,7 @@
 // constraints a pod template or a Service meets that are not refusals (CCE's bursting add-on
 // documents them; burstlet's translator refuses what can never run).
 import type { V1Container, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
-import { requiredAffinityMatches, toleratedBy } from '../local/scheduler/affinity.ts';
+import { requiredAffinityMatches, toleratedBy } from '../scheduling/affinity.ts';
 import { DEFAULT_TAINT } from '../cci-provider/node.ts';
 import { serviceCalls, type CallContext } from './service-calls.ts';
 

@@ -9,7 +9,8 @@ import type { Readable } from 'node:stream';
 import { checkManifests } from '../check/check.ts';
 import { MAX_INPUT_BYTES, ManifestError, parseManifests, sortManifests, type Located } from '../check/manifests.ts';
 import { renderReport } from '../check/render.ts';
-import { dnsDomain, dnsFlags } from '../network/dns/flags.ts';
+import { dnsFlags } from '../network/dns/flags.ts';
+import { dnsDomain } from '../flags/flags.ts';
 import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
 import { boolFlag, defineSubcommand, enumFlag, requiredString, UsageError } from '../flags/flags.ts';
 

@@ -9,7 +9,7 @@ import { LOG_LEVELS, createLogger } from '../log/logger.ts';
 import { startLocalControlPlane } from '../local/control-plane.ts';
 import { KUBE_DNS_CLUSTER_IP } from '../local/dns/kube-dns-service.ts';
 import { BURST_NODE, CLUSTER_NODE, backendStateDir, freePort, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
-import { boolFlag, defineSubcommand, enumFlag, intFlag, ipAddress, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
+import { boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
 
 const addressFlag: FlagDef<string> = { ...stringFlag('Address the API server listens on.', '127.0.0.1', 'an IP address'), parse: ipAddress };
 const isRoot = process.getuid?.() === 0;
@@ -27,6 +27,7 @@ export default defineSubcommand({
       isRoot ? 'isolated' : 'process',
       ['isolated', 'process'] as const,
     ),
+    'rebalance-interval': durationFlag('With --nodes: the burst node moves burst pods of localPrefer and auto workloads back to the cluster node this often when it has room (burstlet node --rebalance); 0 = off.', 0),
     'log-level': enumFlag('Log level (logs go to stderr).', 'info', LOG_LEVELS),
   },
   async run(flags) {
@@ -77,7 +78,7 @@ export default defineSubcommand({
           ? ['--enable-networking', `--service-directory-address=${backend.gateway}`, `--service-directory-port=${await freePort()}`]
           : [];
         const nodeArgs = [`--cluster-dns=${KUBE_DNS_CLUSTER_IP}`, ...networking];
-        const node = await startLocalNode(backend, { ...nodeOpts, kubeconfigPath: plane.kubeconfigPath, nodeArgs });
+        const node = await startLocalNode(backend, { ...nodeOpts, kubeconfigPath: plane.kubeconfigPath, nodeArgs, rebalanceMs: flags['rebalance-interval'] });
         stops.push(() => node.stop());
       }
       const kubeconfig = join(stateDir, 'kubeconfig');

@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { CciClient } from '../cci/client.ts';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
-import { dnsDomain, dnsFlags } from '../network/dns/flags.ts';
+import { dnsFlags } from '../network/dns/flags.ts';
+import { dnsDomain } from '../flags/flags.ts';
 import { networkFlags } from '../network/flags.ts';
+import { policyFlags } from '../policy/flags.ts';
 import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
 import { DEFAULT_TAINT } from '../cci-provider/node.ts';
 import { parseTaint } from '../provider/node/node-object.ts';
@@ -77,6 +79,7 @@ const flags = {
   'metrics-addr': addressFlag('Prometheus metrics listener (plain HTTP, GET /metrics): pods by phase, sync durations, API requests, CCI errors', ':10255'),
   ...dnsFlags,
   ...networkFlags,
+  ...policyFlags,
 } as const;
 
 export default defineSubcommand({
@@ -89,6 +92,10 @@ export default defineSubcommand({
     if (v['cci-token-file'] === '') throw new UsageError('burstlet node: --cci-token-file is required; expected a file path');
     if ((v['tls-cert-file'] === '') !== (v['tls-private-key-file'] === '')) {
       throw new UsageError('burstlet node: --tls-cert-file and --tls-private-key-file go together; give both, or neither for a self-signed certificate');
+    }
+    if (v.rebalance && v['webhook-port'] === 0) throw new UsageError('burstlet node: --rebalance needs the policy on: give --webhook-port=<port> too');
+    if (v['webhook-port'] !== 0 && (v['webhook-port'] === v.port || (v['enable-networking'] && !v['service-directory-tls'] && v['webhook-port'] === v['service-directory-port']))) {
+      throw new UsageError(`burstlet node: --webhook-port=${v['webhook-port']} is already the port of the kubelet API or the service directory; give it a port of its own`);
     }
     for (const f of ['tls-cert-file', 'tls-private-key-file', 'client-ca-file'] as const) if (v[f] !== '') readSecretFile(f, v[f]);
     const token = readSecretFile('cci-token-file', v['cci-token-file']);
@@ -123,6 +130,21 @@ export default defineSubcommand({
         webhookTokens: v['authentication-token-webhook'],
       },
       connectionLimits: connectionLimits(v),
+      ...(v['webhook-port'] !== 0
+        ? {
+          policy: {
+            port: v['webhook-port'],
+            identity: {
+              namespace: v['webhook-service'].namespace,
+              service: v['webhook-service'].name,
+              secretName: `${v['webhook-service'].name}-tls`,
+              extraHosts: v['webhook-hosts'],
+              configurationName: v['webhook-configuration'],
+            },
+            rebalance: { enabled: v.rebalance, intervalMs: v['rebalance-interval'] },
+          },
+        }
+        : {}),
       podSyncWorkers: v['pod-sync-workers'],
       statusResyncMs: v['status-resync'],
       nodeStatusUpdateMs: v['node-status-update-frequency'],
@@ -133,7 +155,11 @@ export default defineSubcommand({
       log,
     });
     // Ready line for scripts and tests (stdout; logs go to stderr).
-    console.log(`burstlet node ${v.nodename} running kubelet=https://${v['node-ip']}:${node.kubeletPort}${node.metricsPort !== undefined ? ` metrics=http://127.0.0.1:${node.metricsPort}/metrics` : ''}`);
+    const extras = [
+      ...(node.metricsPort !== undefined ? [`metrics=http://127.0.0.1:${node.metricsPort}/metrics`] : []),
+      ...(node.webhookPort !== undefined ? [`webhook=https://${v['node-ip']}:${node.webhookPort}/mutate`] : []),
+    ];
+    console.log(`burstlet node ${v.nodename} running kubelet=https://${v['node-ip']}:${node.kubeletPort}${extras.map((e) => ` ${e}`).join('')}`);
     exitOnSignals(() => node.stop(), log);
   },
 });

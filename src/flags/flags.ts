@@ -272,3 +272,13 @@ export function keyValueFlag(help: string, defaultValue: Record<string, string> 
     combine: (a, b) => ({ ...a, ...b }),
   };
 }
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A DNS-1123 subdomain such as cluster.local: lowercase labels of at most 63 characters, 253 in all. */
+export function dnsDomain(raw: string): string {
+  if (raw.length > 253) throw new Error('longer than 253 characters');
+  const bad = raw.split('.').find((label) => label.length > 63 || !DNS_LABEL.test(label));
+  if (bad !== undefined) throw new Error(`label ${JSON.stringify(bad)} is not a lowercase DNS label`);
+  return raw;
+}

@@ -20,10 +20,12 @@ export interface LocalNodeSpec {
   taints?: string;
   /** An ordinary node's labels instead of the virtual node's (burstlet node --virtual-node-labels=false --node-labels=…). */
   ordinaryLabels?: string;
+  /** Runs the burst policy (`--webhook-port`): its webhook and, when elected, its controllers. */
+  policy?: boolean;
   quota?: { cpu: string; memory: string; pods: number };
 }
 
-export const BURST_NODE: LocalNodeSpec = { name: 'burstlet-cci', subnet: '198.18.0.0/24' };
+export const BURST_NODE: LocalNodeSpec = { name: 'burstlet-cci', subnet: '198.18.0.0/24', policy: true };
 export const CLUSTER_NODE: LocalNodeSpec = {
   name: 'cluster-node-1',
   subnet: '198.18.16.0/24',
@@ -54,6 +56,8 @@ export interface LocalNode {
   name: string;
   cciUrl: string;
   kubeletPort: number;
+  /** The burst-policy webhook's port on 127.0.0.1 (POST /mutate), for a node with `policy`. */
+  webhookPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -123,10 +127,14 @@ export async function routeBetweenBackends(backends: readonly LocalBackend[]): P
 
 export async function startLocalNode(
   backend: LocalBackend,
-  opts: LocalNodeOptions & { kubeconfigPath: string; nodeArgs: readonly string[] },
+  opts: LocalNodeOptions & { kubeconfigPath: string; nodeArgs: readonly string[]; rebalanceMs?: number },
 ): Promise<LocalNode> {
   const { spec } = backend;
   const kubeletPort = await freePort();
+  const webhookPort = spec.policy ? await freePort() : undefined;
+  const policy = webhookPort === undefined
+    ? []
+    : [`--webhook-port=${webhookPort}`, '--webhook-hosts=127.0.0.1', ...(opts.rebalanceMs ? ['--rebalance', `--rebalance-interval=${opts.rebalanceMs}ms`] : [])];
   const { proc } = await startBurstlet(
     [
       'node',
@@ -141,6 +149,7 @@ export async function startLocalNode(
       `--log-level=${opts.logLevel}`,
       ...(spec.taints === undefined ? [] : [`--node-taints=${spec.taints}`]),
       ...(spec.ordinaryLabels === undefined ? [] : ['--virtual-node-labels=false', `--node-labels=${spec.ordinaryLabels}`]),
+      ...policy,
       ...opts.nodeArgs,
     ],
     { ready: /running/, onStderr: (d) => opts.onStderr?.(`node/${spec.name}`, d) },
@@ -149,6 +158,7 @@ export async function startLocalNode(
     name: spec.name,
     cciUrl: backend.cciUrl,
     kubeletPort,
+    webhookPort,
     async stop() {
       // The node first, so it does not see its backend vanish; the mock then removes its pods.
       await proc.stop();

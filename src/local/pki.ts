@@ -3,37 +3,18 @@
 // apiserver→kubelet proxy, certificates issued on demand (kubelet endpoints, sidecars), and
 // HMAC-signed bearer tokens standing in for ServiceAccount tokens. ECDSA P-256 throughout:
 // Go's crypto/tls and Node accept it, and it is fast to generate.
-import { createHmac, randomBytes, timingSafeEqual, webcrypto } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type * as X509 from '@peculiar/x509';
-import { loadX509 } from '../tls/x509.ts';
+import { createCa, issueCert, type CertKeyPair, type IssueOptions } from '../tls/ca.ts';
 import { stringify } from 'yaml';
 
-const x509 = await loadX509();
-
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
+export type { CertKeyPair, IssueOptions };
 
 /** Who a request comes from, as kube-apiserver's authenticators report it. */
 export interface UserInfo {
   username: string;
   groups: string[];
-}
-
-export interface CertKeyPair {
-  certPem: string;
-  keyPem: string;
-}
-
-export interface IssueOptions {
-  commonName: string;
-  organizations?: string[];
-  dnsNames?: string[];
-  ipAddresses?: string[];
-  /** server: serverAuth only; client: clientAuth only; both: either. */
-  usage: 'server' | 'client' | 'both';
-  validDays?: number;
 }
 
 export interface LocalPki {
@@ -48,91 +29,19 @@ export interface LocalPki {
   verifyToken(token: string): UserInfo | null;
 }
 
-const ALG: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
-const SIGNING: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
-const DAY_MS = 86_400_000;
-
-async function generateKeys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-}
-
-async function keyToPem(key: CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
-}
-
-async function pemToKey(pem: string): Promise<CryptoKey> {
-  return webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(pem), ALG, true, ['sign']);
-}
-
-function subjectName(commonName: string, organizations: string[] = []): X509.JsonName {
-  return [{ CN: [commonName] }, ...organizations.map((o) => ({ O: [o] }))];
-}
-
-interface Ca {
-  cert: X509.X509Certificate;
-  key: CryptoKey;
-  pem: string;
-  keyPem: string;
-}
-
-async function loadOrCreateCa(dir: string): Promise<Ca> {
+async function loadOrCreateCa(dir: string): Promise<CertKeyPair> {
   const certPath = join(dir, 'ca.pem');
   const keyPath = join(dir, 'ca-key.pem');
   try {
-    const [pem, keyPem] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
-    return { cert: new x509.X509Certificate(pem), key: await pemToKey(keyPem), pem, keyPem };
+    const [certPem, keyPem] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
+    return { certPem, keyPem };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const keys = await generateKeys();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomBytes(8).toString('hex'),
-    name: subjectName('burstlet-local-ca'),
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 3650 * DAY_MS),
-    signingAlgorithm: SIGNING,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  const ca = { cert, key: keys.privateKey, pem: cert.toString('pem'), keyPem: await keyToPem(keys.privateKey) };
-  await writeFile(certPath, ca.pem);
+  const ca = await createCa('burstlet-local-ca');
+  await writeFile(certPath, ca.certPem);
   await writeFile(keyPath, ca.keyPem, { mode: 0o600 });
   return ca;
-}
-
-async function issueFrom(ca: Ca, opts: IssueOptions): Promise<CertKeyPair> {
-  const keys = await generateKeys();
-  const usages = {
-    server: [x509.ExtendedKeyUsage.serverAuth],
-    client: [x509.ExtendedKeyUsage.clientAuth],
-    both: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
-  }[opts.usage];
-  const names: X509.JsonGeneralName[] = [
-    ...(opts.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
-    ...(opts.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
-  ];
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomBytes(8).toString('hex'),
-    subject: subjectName(opts.commonName, opts.organizations),
-    issuer: ca.cert.subject,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + (opts.validDays ?? 365) * DAY_MS),
-    signingAlgorithm: SIGNING,
-    publicKey: keys.publicKey,
-    signingKey: ca.key,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension(usages),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey),
-      ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
-    ],
-  });
-  return { certPem: cert.toString('pem'), keyPem: await keyToPem(keys.privateKey) };
 }
 
 async function loadOrCreateSecret(path: string): Promise<Buffer> {
@@ -162,7 +71,7 @@ export async function createLocalPki(dir: string, opts: PkiOptions = {}): Promis
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = await loadOrCreateCa(dir);
   const tokenKey = await loadOrCreateSecret(join(dir, 'token-key'));
-  const issue = (opts: IssueOptions): Promise<CertKeyPair> => issueFrom(ca, opts);
+  const issue = (opts: IssueOptions): Promise<CertKeyPair> => issueCert(ca, opts);
   const [serving, admin, kubeletClient] = await Promise.all([
     issue({
       commonName: 'kube-apiserver',
@@ -178,7 +87,7 @@ export async function createLocalPki(dir: string, opts: PkiOptions = {}): Promis
   const sign = (payload: string): Buffer => createHmac('sha256', tokenKey).update(payload).digest();
   return {
     dir,
-    caPem: ca.pem,
+    caPem: ca.certPem,
     serving,
     admin,
     kubeletClient,

@@ -6,6 +6,9 @@ import type { V1ClusterRole, V1Deployment, V1Role } from '@kubernetes/client-nod
 import { defineSubcommand, parseFlags } from '../../src/flags/flags.ts';
 import { dnsFlags } from '../../src/network/dns/flags.ts';
 import nodeCommand from '../../src/cli/node.ts';
+import { POLICIES } from '../../src/policy/policy.ts';
+import { PROFILE_GROUP, PROFILE_PLURAL, PROFILE_VERSION } from '../../src/policy/profile.ts';
+import { EXCLUDED_NAMESPACES } from '../../src/policy/service.ts';
 
 const dir = join(import.meta.dirname, '../../manifests');
 const load = (file: string): Record<string, unknown>[] =>
@@ -90,5 +93,57 @@ describe('manifests/', () => {
     find('ServiceAccount', 'burstlet');
     expect((find('ClusterRoleBinding', 'burstlet') as { subjects: unknown[] }).subjects).toEqual([sa]);
     expect((find('RoleBinding', 'burstlet-node-lease') as { subjects: unknown[] }).subjects).toEqual([sa]);
+    expect((find('ClusterRoleBinding', 'burstlet-policy') as { subjects: unknown[] }).subjects).toEqual([sa]);
+    expect((find('RoleBinding', 'burstlet-policy') as { subjects: unknown[] }).subjects).toEqual([sa]);
+  });
+
+  it('the burst policy\'s grants: reads for what it matches, writes only to its own objects', () => {
+    const rules = find<V1ClusterRole>('ClusterRole', 'burstlet-policy').rules!;
+    const grants = rules.flatMap((r) => r.apiGroups!.flatMap((g) => r.resources!.map((res) => `${g}/${res}${r.resourceNames ? `[${r.resourceNames.join(',')}]` : ''}: ${r.verbs.join(',')}`))).sort();
+    expect(grants).toEqual([
+      '/namespaces: list,watch',
+      '/pods/eviction: create',
+      'admissionregistration.k8s.io/mutatingwebhookconfigurations[burstlet]: get,update',
+      'apps/deployments: get,list,watch',
+      'apps/replicasets: get,list,watch',
+      'apps/statefulsets: get,list,watch',
+      'batch/jobs: get,list,watch',
+      'scheduling.cci.io/scheduleprofiles/status: patch',
+      'scheduling.cci.io/scheduleprofiles: list,watch',
+    ]);
+    const role = find<V1Role>('Role', 'burstlet-policy');
+    expect(role.metadata?.namespace).toBe('kube-system');
+    expect(role.rules!.filter((r) => r.verbs.some((v) => v !== 'create')).every((r) => r.resourceNames?.length === 1)).toBe(true);
+  });
+
+  it('the webhook: Ignore on failure, kube-system left out, pod creations only, the Service in front of the Deployment\'s port', () => {
+    const mwc = find<{ webhooks: { failurePolicy: string; sideEffects: string; admissionReviewVersions: string[]; namespaceSelector: { matchExpressions: { key: string; operator: string; values: string[] }[] }; rules: { operations: string[]; resources: string[] }[]; clientConfig: { service: { namespace: string; name: string; path: string; port: number } } }[] }>('MutatingWebhookConfiguration', 'burstlet');
+    const [w] = mwc.webhooks;
+    expect(w).toMatchObject({ failurePolicy: 'Ignore', sideEffects: 'None', admissionReviewVersions: ['v1'], rules: [{ operations: ['CREATE'], resources: ['pods'] }] });
+    expect(w!.namespaceSelector.matchExpressions).toEqual([{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...EXCLUDED_NAMESPACES] }]);
+    const d = find<V1Deployment>('Deployment', 'cceaddon-virtual-kubelet-virtual-kubelet');
+    const c = d.spec!.template.spec!.containers[0]!;
+    const v = parseFlags(nodeCommand, c.args!.map((a) => a.replace(/\$\(\w+\)/g, '198.18.3.4')));
+    expect(v['webhook-service']).toEqual({ namespace: w!.clientConfig.service.namespace, name: w!.clientConfig.service.name });
+    expect(w!.clientConfig.service.path).toBe('/mutate');
+    expect(v['webhook-configuration']).toBe('burstlet');
+    const svc = find<{ metadata: { namespace: string }; spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] } }>('Service', 'burstlet-webhook');
+    expect(svc.metadata.namespace).toBe(w!.clientConfig.service.namespace);
+    expect(svc.spec.ports[0]!.port).toBe(w!.clientConfig.service.port);
+    expect(c.ports!.find((p) => p.name === svc.spec.ports[0]!.targetPort)?.containerPort).toBe(v['webhook-port']);
+    expect(svc.spec.selector).toEqual(d.spec!.selector.matchLabels);
+  });
+
+  it('the ScheduleProfile CRD: CCE\'s group, version and fields, every strategy burstlet knows and no other', () => {
+    const crd = find<{ spec: { group: string; names: { plural: string }; versions: { name: string; subresources: unknown; schema: { openAPIV3Schema: { properties: { spec: { required: string[]; properties: Record<string, { enum?: string[]; properties?: Record<string, { properties?: Record<string, { minimum?: number }> }> }> } } } } }[] } }>('CustomResourceDefinition', `${PROFILE_PLURAL}.${PROFILE_GROUP}`);
+    expect(crd.spec.group).toBe(PROFILE_GROUP);
+    expect(crd.spec.names.plural).toBe(PROFILE_PLURAL);
+    const [version] = crd.spec.versions;
+    expect(version!.name).toBe(PROFILE_VERSION);
+    expect(version!.subresources).toEqual({ status: {} });
+    const spec = version!.schema.openAPIV3Schema.properties.spec;
+    expect(spec.required).toEqual(['objectLabels', 'strategy']);
+    expect(spec.properties.strategy!.enum).toEqual([...POLICIES]);
+    expect(spec.properties.location!.properties!.local!.properties!.maxNum!.minimum).toBe(0);
   });
 });

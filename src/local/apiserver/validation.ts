@@ -179,8 +179,55 @@ function mutableMasked(spec: JsonObject): JsonObject {
   return { ...spec, containers: mask(spec.containers), initContainers: mask(spec.initContainers), activeDeadlineSeconds: 0, tolerations: [], terminationGracePeriodSeconds: 0 };
 }
 
+/** Every element of `before` is still in `after` (compared as JSON). */
+function keepsAll(before: unknown, after: unknown): boolean {
+  const have = new Set(list(after).map(canonicalJson));
+  return list(before).every((x) => have.has(canonicalJson(x)));
+}
+
+/**
+ * Scheduling gates may only be removed; while the old pod is gated its node selector may gain
+ * entries and its required node affinity may be narrowed (each term gains expressions, or it is
+ * set when there was none); preferred terms may change freely (KEP-3521, KEP-3838). Returns the
+ * violations, and both specs with those fields masked when they changed by these rules.
+ */
+function schedulingDirectives(spec: JsonObject, oldSpec: JsonObject): { causes: StatusCause[]; spec: JsonObject; oldSpec: JsonObject } {
+  const causes: StatusCause[] = [];
+  const oldGates = new Set(list(oldSpec.schedulingGates).map((g) => String(g.name)));
+  for (const g of list(spec.schedulingGates)) {
+    if (!oldGates.has(String(g.name))) causes.push(forbiddenField('spec.schedulingGates', `only deletion is allowed, but found new scheduling gate '${String(g.name)}'`));
+  }
+  const masked = (x: JsonObject, affinity: unknown): JsonObject => ({ ...x, schedulingGates: [], ...(affinity === undefined ? {} : { nodeSelector: {}, affinity }) });
+  if (oldGates.size === 0) return { causes, spec: masked(spec, undefined), oldSpec: masked(oldSpec, undefined) };
+  const selector = isObject(spec.nodeSelector) ? spec.nodeSelector : {};
+  for (const [k, v] of Object.entries(isObject(oldSpec.nodeSelector) ? oldSpec.nodeSelector : {})) {
+    if (selector[k] !== v) causes.push(invalidValue('spec.nodeSelector', spec.nodeSelector ?? {}, 'only additions to spec.nodeSelector are allowed (no mutations or deletions)'));
+  }
+  const nodeAffinity = (x: JsonObject): JsonObject => (isObject(x.affinity) && isObject(x.affinity.nodeAffinity) ? x.affinity.nodeAffinity : {});
+  const terms = (x: JsonObject): JsonObject[] => {
+    const req = nodeAffinity(x).requiredDuringSchedulingIgnoredDuringExecution;
+    return isObject(req) ? list(req.nodeSelectorTerms) : [];
+  };
+  const [before, after] = [terms(oldSpec), terms(spec)];
+  const at = 'spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms';
+  if (before.length > 0 && after.length !== before.length) causes.push(invalidValue(at, after, 'no additions/deletions to non-empty NodeSelectorTerms list are allowed'));
+  else if (before.length > 0) {
+    before.forEach((t, i) => {
+      if (!keepsAll(t.matchExpressions, after[i]!.matchExpressions) || !keepsAll(t.matchFields, after[i]!.matchFields)) causes.push(invalidValue(`${at}[${i}]`, after[i], 'only additions are allowed (no mutations or deletions)'));
+    });
+  }
+  // Beyond the node affinity, the affinity stays as it was.
+  const rest = (x: JsonObject): JsonObject => {
+    const { nodeAffinity: _, ...others } = isObject(x.affinity) ? x.affinity : {};
+    return others;
+  };
+  return { causes, spec: masked(spec, rest(spec)), oldSpec: masked(oldSpec, rest(oldSpec)) };
+}
+
 export function validatePodUpdate(spec: JsonObject, oldSpec: JsonObject): StatusCause[] {
-  if (canonicalJson(mutableMasked(spec)) === canonicalJson(mutableMasked(oldSpec))) return [];
+  const directives = schedulingDirectives(spec, oldSpec);
+  if (directives.causes.length > 0) return directives.causes;
+  if (canonicalJson(mutableMasked(directives.spec)) === canonicalJson(mutableMasked(directives.oldSpec))) return [];
   return [
     forbiddenField(
       'spec',

@@ -7,10 +7,10 @@ import type { Logger } from '../../log/logger.ts';
 import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
 import { informer, objectKey } from '../../kube/list-watch-cache.ts';
 import { backoffDelay, WorkQueue } from '../../kube/workqueue.ts';
-import { ClusterState } from './cluster-state.ts';
+import { ClusterState } from '../../scheduling/cluster-state.ts';
 import { Reporter } from './report.ts';
-import { holdsResources } from './resources.ts';
-import { schedule } from './schedule.ts';
+import { holdsResources } from '../../scheduling/resources.ts';
+import { schedule } from '../../scheduling/schedule.ts';
 import { errorMessage } from '../../log/error-message.ts';
 
 export const SCHEDULER_NAME = 'default-scheduler';

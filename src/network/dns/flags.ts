@@ -1,18 +1,8 @@
 // The DNS flags of `burstlet node`, in the kubelet's spelling. The node command spreads
 // `dnsFlags` into its own flag set; `loadHostResolvConf` (host-resolv-conf.ts) turns --resolv-conf into input
 // for computePodDNS.
-import { enumFlag, ipAddress, listFlag, stringFlag, type FlagDef } from '../../flags/flags.ts';
+import { dnsDomain, enumFlag, ipAddress, listFlag, stringFlag, type FlagDef } from '../../flags/flags.ts';
 import { MAX_NAMESERVERS, type NameserverOverflow } from './pod-dns.ts';
-
-const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** A DNS-1123 subdomain such as cluster.local: lowercase labels of at most 63 characters, 253 in all. */
-export function dnsDomain(raw: string): string {
-  if (raw.length > 253) throw new Error('longer than 253 characters');
-  const bad = raw.split('.').find((label) => label.length > 63 || !LABEL.test(label));
-  if (bad !== undefined) throw new Error(`label ${JSON.stringify(bad)} is not a lowercase DNS label`);
-  return raw;
-}
 
 function domainFlag(help: string, defaultValue: string): FlagDef<string> {
   return { help, accepted: 'a DNS domain such as cluster.local', default: defaultValue, parse: dnsDomain };

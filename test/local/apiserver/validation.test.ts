@@ -87,6 +87,39 @@ describe('pod updates', () => {
   it('ignores key order', () => {
     expect(validatePodUpdate({ tolerations: [], nodeName: 'n1', containers: [{ image: 'img', name: 'c' }] }, spec)).toEqual([]);
   });
+
+  describe('scheduling gates and the directives a gated pod may narrow', () => {
+    const expr = (key: string, values: string[]) => ({ key, operator: 'In', values });
+    const required = (...terms: unknown[]) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } });
+    const gated = { containers: [container], schedulingGates: [{ name: 'a' }, { name: 'b' }], nodeSelector: { zone: 'x' } };
+    it('gates may be removed, never added', () => {
+      expect(validatePodUpdate({ ...gated, schedulingGates: [{ name: 'b' }] }, gated)).toEqual([]);
+      expect(validatePodUpdate({ ...gated, schedulingGates: [] }, gated)).toEqual([]);
+      const [cause] = validatePodUpdate({ ...gated, schedulingGates: [{ name: 'a' }, { name: 'c' }] }, gated);
+      expect(cause).toMatchObject({ field: 'spec.schedulingGates', message: "Forbidden: only deletion is allowed, but found new scheduling gate 'c'" });
+    });
+    it('while gated: node selector additions, required affinity set or narrowed, preferred terms changed', () => {
+      expect(validatePodUpdate({ ...gated, nodeSelector: { zone: 'x', disk: 'ssd' } }, gated)).toEqual([]);
+      expect(validatePodUpdate({ ...gated, affinity: required({ matchExpressions: [expr('type', ['v'])] }) }, gated)).toEqual([]);
+      const before = { ...gated, affinity: required({ matchExpressions: [expr('zone', ['a'])] }, { matchFields: [expr('metadata.name', ['n'])] }) };
+      const narrowed = { ...gated, schedulingGates: [], affinity: required({ matchExpressions: [expr('zone', ['a']), expr('type', ['v'])] }, { matchFields: [expr('metadata.name', ['n'])], matchExpressions: [expr('type', ['v'])] }) };
+      expect(validatePodUpdate(narrowed, before)).toEqual([]);
+      const preferred = { ...gated, affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [expr('a', ['b'])] } }] } } };
+      expect(validatePodUpdate(preferred, gated)).toEqual([]);
+    });
+    it('while gated: no widening', () => {
+      expect(fields(validatePodUpdate({ ...gated, nodeSelector: {} }, gated))).toEqual(['spec.nodeSelector']);
+      const before = { ...gated, affinity: required({ matchExpressions: [expr('zone', ['a'])] }) };
+      expect(fields(validatePodUpdate({ ...gated, affinity: required({ matchExpressions: [expr('zone', ['a', 'b'])] }) }, before))).toEqual(['spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]']);
+      expect(fields(validatePodUpdate({ ...gated, affinity: required({ matchExpressions: [expr('zone', ['a'])] }, { matchExpressions: [expr('b', ['c'])] }) }, before))).toEqual(['spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms']);
+      expect(fields(validatePodUpdate({ ...gated, affinity: { podAffinity: {} } }, gated))).toEqual(['spec']);
+    });
+    it('once ungated, node selector and affinity are fixed', () => {
+      const free = { containers: [container], nodeSelector: { zone: 'x' } };
+      expect(fields(validatePodUpdate({ ...free, nodeSelector: { zone: 'x', disk: 'ssd' } }, free))).toEqual(['spec']);
+      expect(fields(validatePodUpdate({ ...free, affinity: required({ matchExpressions: [expr('type', ['v'])] }) }, free))).toEqual(['spec']);
+    });
+  });
 });
 
 describe('metadata', () => {

@@ -1,7 +1,7 @@
 // Resource arithmetic the way kube-scheduler's NodeResourcesFit sees it: a pod's effective
 // request, a node's allocatable, and what the pods already bound to it use up.
 import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
-import { cpuMillis, memoryBytes } from '../../kube/quantity.ts';
+import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
 
 /** Resource name → amount: millicores for `cpu`, whole units (bytes, counts) for the rest. */
 export type Resources = Map<string, bigint>;

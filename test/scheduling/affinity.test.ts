@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1NodeSelectorRequirement, V1Taint, V1Toleration } from '@kubernetes/client-node';
-import { preferredAffinityWeight, requiredAffinityMatches, tolerates } from '../../../src/local/scheduler/affinity.ts';
+import { preferredAffinityWeight, requiredAffinityMatches, tolerates } from '../../src/scheduling/affinity.ts';
 import { node, pod } from './fixtures.ts';
 
 const zoneA = node('n1', { labels: { zone: 'a', size: '10' } });

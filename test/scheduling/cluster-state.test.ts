@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ClusterState } from '../../../src/local/scheduler/cluster-state.ts';
-import { schedule } from '../../../src/local/scheduler/schedule.ts';
+import { ClusterState } from '../../src/scheduling/cluster-state.ts';
+import { schedule } from '../../src/scheduling/schedule.ts';
 import { bound, node, pod } from './fixtures.ts';
 
 /** [pods count, cpu millis] the state counts on a node. */

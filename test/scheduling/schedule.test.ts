@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import { filterNode, type NodeInfo } from '../../../src/local/scheduler/filters.ts';
-import { podRequests, usageOf } from '../../../src/local/scheduler/resources.ts';
-import { NO_NODES_MESSAGE, schedule } from '../../../src/local/scheduler/schedule.ts';
+import { filterNode, type NodeInfo } from '../../src/scheduling/filters.ts';
+import { podRequests, usageOf } from '../../src/scheduling/resources.ts';
+import { NO_NODES_MESSAGE, schedule } from '../../src/scheduling/schedule.ts';
 import { bound, node, pod } from './fixtures.ts';
 
 const cci = { key: 'virtual-kubelet.io/provider', value: 'cci', effect: 'NoSchedule' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import { addPodUsage, holdsResources, podRequests, usageOf } from '../../../src/local/scheduler/resources.ts';
+import { addPodUsage, holdsResources, podRequests, usageOf } from '../../src/scheduling/resources.ts';
 import { bound, pod } from './fixtures.ts';
 
 const asObject = (m: Map<string, bigint>) => Object.fromEntries(m);
