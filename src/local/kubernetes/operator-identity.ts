@@ -26,7 +26,7 @@ async function kubectl(adminKubeconfig: string, args: string[]): Promise<string>
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr?.trim() || e.message} (kubectl from $KUBECTL or PATH; set KUBECTL to a kubectl 1.27+)`);
+    throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr?.trim() || e.message} (kubectl from $KUBECTL or PATH; set KUBECTL to a kubectl 1.27+)`, { cause: err });
   }
 }
 
