@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTestbedBinary } from '../../src/local/kubernetes/testbed-binary.ts';
-import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
+import { kubectlPath, startLocalCluster, type LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
 
 const found = findTestbedBinary();
 
@@ -38,6 +38,8 @@ export interface AuditEvent {
 
 /** `burstlet local --nodes --control-plane=kubernetes` on a free port in a temporary state dir. */
 export async function startKubernetesCluster(opts: LocalClusterOptions = {}): Promise<KubernetesCluster> {
+  // `burstlet local` applies manifests/ with $KUBECTL: the same real kubectl the tests use.
+  process.env.KUBECTL ??= kubectlPath('1.33');
   const cluster = await startLocalCluster({
     ...opts,
     args: ['--nodes', '--control-plane=kubernetes', ...(opts.args ?? [])],
