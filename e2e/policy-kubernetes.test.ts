@@ -5,21 +5,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './support/poll.ts';
-import type { KubectlOptions, KubectlResult } from './support/kubectl.ts';
+import type { KubectlOptions } from './support/kubectl.ts';
 
-/** What this file uses of the real-Kubernetes test bed support (e2e/support/kubernetes-cluster.ts). */
-interface KubernetesSupport {
-  kubernetesMissing: string | undefined;
-  kubernetesTitle(title: string): string;
-  startKubernetesCluster(opts?: { args?: string[] }): Promise<{ kubectl(args: string[], o?: KubectlOptions): Promise<KubectlResult>; logs(): string; stop(): Promise<void> }>;
-}
-
-// The test bed arrives with the branch that builds it; until then this file says why it is skipped.
-const supportPath = './support/kubernetes-cluster.ts';
-const support = (await import(supportPath).catch(() => undefined)) as KubernetesSupport | undefined;
-const missing = support ? support.kubernetesMissing : 'the real-Kubernetes test bed (e2e/support/kubernetes-cluster.ts, `burstlet local --control-plane=kubernetes`) is not on this branch';
-if (!support) console.warn(`SKIPPED burst policy on real Kubernetes: ${missing}`);
-const title = (t: string): string => (support ? support.kubernetesTitle(t) : `${t} — SKIPPED: ${missing}`);
+import { kubernetesMissing as missing, kubernetesTitle as title, startKubernetesCluster, type KubernetesCluster } from './support/kubernetes-cluster.ts';
 
 const LABEL = 'bursting.cci.io/burst-to-cci';
 const BURST = 'burstlet-cci';
@@ -45,10 +33,10 @@ function deployment(name: string, replicas: number, o: { policy?: string; cpu?: 
 }
 
 describe.skipIf(missing !== undefined)(title('burst policy on the real control plane'), () => {
-  let cluster: Awaited<ReturnType<KubernetesSupport['startKubernetesCluster']>>;
+  let cluster: KubernetesCluster;
 
   async function ok(args: string[], o?: KubectlOptions): Promise<string> {
-    const r = await cluster.kubectl(args, o);
+    const r = await cluster.kubectl.run(args, o);
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
     return r.stdout;
   }
@@ -73,7 +61,7 @@ describe.skipIf(missing !== undefined)(title('burst policy on the real control p
 
   beforeAll(async () => {
     // The burst node moves pods home every 2 s (burstlet node --rebalance) in this environment.
-    cluster = await support!.startKubernetesCluster({ args: ['--rebalance-interval=2s'] });
+    cluster = await startKubernetesCluster({ args: ['--rebalance-interval=2s'] });
   }, 300_000);
 
   afterAll(async () => {
@@ -125,7 +113,7 @@ describe.skipIf(missing !== undefined)(title('burst policy on the real control p
       apiVersion: 'scheduling.cci.io/v2', kind: 'ScheduleProfile', metadata: { name: 'mx', namespace: 'default' },
       spec: { objectLabels: { matchLabels: { team: 'mx' } }, strategy, location: { local: { maxNum: 2, scaleDownPriority: 10 }, cci: { scaleDownPriority: 100 } }, virtualNodes: [{ type: 'bursting-node' }] },
     });
-    const refused = await cluster.kubectl(['apply', '-f', '-'], { stdin: profile('sometimes') });
+    const refused = await cluster.kubectl.run(['apply', '-f', '-'], { stdin: profile('sometimes') });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/spec.strategy: Unsupported value: "sometimes"/);
     await ok(['apply', '-f', '-'], { stdin: profile('localPrefer') });

@@ -2,7 +2,7 @@
 // recreated pod of the same name (a StatefulSet replica) never collides with its predecessor,
 // and creation is idempotent per uid.
 import { createHash } from 'node:crypto';
-import { annotations } from '../cci/types.ts';
+import { annotations, ownerLabels } from '../cci/types.ts';
 import type { CciPod } from '../cci/types.ts';
 
 /** A DNS-1123 label (≤ 63 characters): "<ns>-<name>" trimmed, then 10 hex digits of a hash of namespace/name/uid. */
@@ -19,4 +19,30 @@ export function ownerKey(pod: CciPod): string | undefined {
 
 export function ownerUID(pod: CciPod): string | undefined {
   return pod.metadata.annotations?.[annotations.podUID];
+}
+
+/** Who owns the CCI pods a virtual node creates: its cluster's identity and its own name. */
+export interface CciOwner {
+  clusterId: string;
+  nodeName: string;
+}
+
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** A label value for `raw`: itself when it is one (at most 63 characters), else a hash of it. */
+function labelValue(raw: string): string {
+  if (raw.length <= 63 && LABEL_VALUE.test(raw)) return raw;
+  return `h-${createHash('sha256').update(raw).digest('hex').slice(0, 40)}`;
+}
+
+/** The ownership labels of the CCI pods `owner` creates. */
+export function ownershipLabels(owner: CciOwner): Record<string, string> {
+  return { [ownerLabels.cluster]: labelValue(owner.clusterId), [ownerLabels.node]: labelValue(owner.nodeName) };
+}
+
+/** Whether `owner` created this CCI pod: both labels match (an unlabelled pod is nobody's to sweep). */
+export function ownedBy(pod: CciPod, owner: CciOwner): boolean {
+  const want = ownershipLabels(owner);
+  const labels = pod.metadata.labels ?? {};
+  return labels[ownerLabels.cluster] === want[ownerLabels.cluster] && labels[ownerLabels.node] === want[ownerLabels.node];
 }

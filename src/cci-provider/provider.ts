@@ -13,8 +13,9 @@ import type { EventRecorder } from '../provider/events.ts';
 import type { Counter, Summary } from '../provider/metrics.ts';
 import { PodRefusedError, PodWaitingError, type PodLifecycleHandler, type ProviderPodStatus } from '../provider/pods/provider.ts';
 import type { CciPodsBackend } from './cci-backend.ts';
+import { cciCreateRefusal } from '../cci/refusal.ts';
 import { ClusterLookups } from './lookups.ts';
-import { cciPodName, ownerKey, ownerUID } from './naming.ts';
+import { cciPodName, ownedBy, ownerKey, ownerUID, ownershipLabels, type CciOwner } from './naming.ts';
 import { flavorAnnotations, NETWORK_READY_CONDITION, sidecarCause, statusFromCci } from './pod-status.ts';
 import { SIDECAR_CONTAINER_NAME } from '../network/sidecar-injection.ts';
 import type { ContainerStatus } from '../kube/wire.ts';
@@ -27,6 +28,8 @@ export interface CciProviderOptions {
   kube: KubeApi;
   nodeName: string;
   nodeIP: string;
+  /** The cluster's identity: with the node name, marks the CCI pods this node owns. */
+  clusterId: string;
   /** The node part of translatePod's input (DNS settings). */
   translateNode: TranslateInput['node'];
   /** The networking sidecar to put first in a pod's CCI pod, if any. */
@@ -82,8 +85,11 @@ export class CciProvider implements PodLifecycleHandler {
   #notify: (key: string) => void = () => undefined;
   #stopResync: (() => void) | undefined;
 
+  readonly #owner: CciOwner;
+
   constructor(options: CciProviderOptions) {
     this.#o = options;
+    this.#owner = { clusterId: options.clusterId, nodeName: options.nodeName };
     this.#pods = new ListWatchCache<CciPod>({
       source: cciPodSource(options.cci),
       name: 'CCI pods',
@@ -127,7 +133,7 @@ export class CciProvider implements PodLifecycleHandler {
 
   /** The CCI pods this node runs now (for the node's pods capacity). */
   get podCount(): number {
-    return this.#pods.list().filter((p) => ownerKey(p) !== undefined).length;
+    return this.#pods.list().filter((p) => ownedBy(p, this.#owner)).length;
   }
 
   async createPod(pod: Pod): Promise<void> {
@@ -158,12 +164,19 @@ export class CciProvider implements PodLifecycleHandler {
     const name = nameOf(pod);
     const started = performance.now();
     try {
-      const created = await this.#o.cci.createPod({ ...result.pod, metadata: { ...result.pod.metadata, name } });
+      const metadata = { ...result.pod.metadata, name, labels: { ...result.pod.metadata.labels, ...ownershipLabels(this.#owner) } };
+      const created = await this.#o.cci.createPod({ ...result.pod, metadata });
       this.#o.metrics.cciCreate.observe((performance.now() - started) / 1000);
       this.#pods.remember(created);
     } catch (err) {
       if (!isAlreadyExists(err)) {
         this.#cciError('create', err);
+        const refusal = cciCreateRefusal(err);
+        if (refusal) {
+          const m = pod.metadata!;
+          this.#o.events.record({ kind: 'Pod', namespace: ns, name: m.name!, uid: m.uid! }, 'Warning', refusal.reason, refusal.message);
+          throw new PodRefusedError(refusal.reason, refusal.message);
+        }
         throw err;
       }
       // Already created (a retry after a lost response, or before a restart): that pod is ours.
@@ -242,10 +255,14 @@ export class CciProvider implements PodLifecycleHandler {
       });
   }
 
-  /** The pods burstlet created (CCI pods without its annotations are someone else's). */
+  /**
+   * The pods this node created: labelled with its cluster and name. Others in the namespace
+   * (another node's, another cluster's, or nobody's) are never offered to the orphan sweep.
+   */
   async getPods(): Promise<Pod[]> {
     const out: Pod[] = [];
     for (const cci of this.#pods.list()) {
+      if (!ownedBy(cci, this.#owner)) continue;
       const key = ownerKey(cci);
       const uid = ownerUID(cci);
       if (key === undefined || uid === undefined) continue;

@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import type { CciClient } from '../cci/client.ts';
 import { startNodeNetworking, type NodeNetworking } from '../network/node-networking.ts';
 import { errorReason } from '../kube/errors.ts';
+import { UsageError } from '../flags/flags.ts';
+import { errorMessage } from '../log/error-message.ts';
 import { cciKubeletBackend } from './kubelet-backend.ts';
 import { KubeletAuth } from '../provider/kubelet/auth.ts';
 import { kubeReviewClient } from '../provider/kubelet/reviews.ts';
@@ -41,6 +43,8 @@ export interface VirtualNodeOptions {
   };
   /** Deadlines and the cap on unauthenticated connections, for the kubelet port and the directory's. */
   connectionLimits: ConnectionLimits;
+  /** --cluster-id: with the node name, marks the CCI pods this node owns; '' = the kube-system Namespace's uid. */
+  clusterId: string;
   /** The node as the flags describe it; CCI is its backend. */
   node: Omit<NodeConfig, 'backend'>;
   translateNode: CciProviderOptions['translateNode'];
@@ -94,6 +98,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
   const provider = new CciProvider({
     cci: o.cci,
     kube,
+    clusterId: await clusterIdentity(kube, o.clusterId),
     nodeName: o.node.name,
     nodeIP: o.node.nodeIP,
     translateNode: o.translateNode,
@@ -177,6 +182,25 @@ async function startNodePolicy(o: VirtualNodeOptions, kube: KubeClient, registry
     log: o.log.child({ component: 'policy' }),
   });
   return ref.service;
+}
+
+/**
+ * The cluster's identity for the CCI pods' ownership labels: --cluster-id, else the uid of the
+ * kube-system Namespace (what tools commonly take as a cluster's id). Without one, nodes of two
+ * clusters sharing a CCI namespace could not tell their pods apart, so burstlet does not start.
+ */
+async function clusterIdentity(kube: KubeClient, flag: string): Promise<string> {
+  if (flag !== '') return flag;
+  try {
+    const ns = await kube.request<{ metadata?: { uid?: string } }>('GET', '/api/v1/namespaces/kube-system');
+    if (ns.metadata?.uid) return ns.metadata.uid;
+    throw new Error('it has no uid');
+  } catch (err) {
+    throw new UsageError(
+      `burstlet node: cannot tell this cluster's CCI pods from another cluster's: reading the kube-system Namespace's uid failed (${errorMessage(err)}); ` +
+      'grant get on namespaces/kube-system (manifests/clusterrole.yaml does) or give --cluster-id=<a label value naming this cluster>',
+    );
+  }
 }
 
 async function kubeletServingCert(o: VirtualNodeOptions): Promise<{ certPem: string; keyPem: string }> {

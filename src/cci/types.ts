@@ -8,6 +8,15 @@ import type { V1ContainerStatus, V1PodCondition, V1Probe, V1Lifecycle } from '@k
 export const CCI_API_PREFIX = '/apis/cci/v2';
 export const CCI_AUTH_HEADER = 'x-auth-token';
 
+/**
+ * Labels burstlet puts on every CCI pod it creates: which cluster and which virtual node own it,
+ * so that nodes (and clusters) sharing a CCI namespace each sweep only their own pods.
+ */
+export const ownerLabels = {
+  cluster: 'burstlet.io/cluster',
+  node: 'burstlet.io/node',
+} as const;
+
 /** Annotations burstlet writes on CCI pods (and, where it says so, on the Kubernetes pod). */
 export const annotations = {
   /** The Kubernetes pod's namespace/name and uid: the idempotency key of creation. */

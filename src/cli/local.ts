@@ -1,18 +1,90 @@
-// `burstlet local`: the whole local environment — the control plane and, with --nodes, a burst
-// node and a stand-in cluster node, each a mock CCI backend plus a `burstlet node` process.
+// `burstlet local`: the whole local environment — a control plane (the embedded one, or the real
+// Kubernetes components with --control-plane=kubernetes, or none: --kubeconfig attaches to an
+// existing cluster) and, with --nodes, a burst node and a stand-in cluster node, each a mock CCI
+// backend plus a `burstlet node` process.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { instanceTag } from '../mock-cci/instance.ts';
 import { preflightIsolated, preflightMessage } from '../mock-cci/runtime/preflight.ts';
 import { probeMachine } from '../mock-cci/runtime/preflight-probe.ts';
-import { LOG_LEVELS, createLogger } from '../log/logger.ts';
+import { LOG_LEVELS, createLogger, type Logger } from '../log/logger.ts';
 import { startLocalControlPlane } from '../local/control-plane.ts';
 import { KUBE_DNS_CLUSTER_IP } from '../local/dns/kube-dns-service.ts';
+import { attachToCluster } from '../local/kubernetes/attach.ts';
+import { startKubernetesControlPlane } from '../local/kubernetes/control-plane.ts';
+import { applyOperatorManifests, serviceAccountKubeconfigPath, writeServiceAccountKubeconfig } from '../local/kubernetes/operator-identity.ts';
+import { findTestbedBinary } from '../local/kubernetes/testbed-binary.ts';
 import { BURST_NODE, CLUSTER_NODE, backendStateDir, freePort, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
 import { boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
 
 const addressFlag: FlagDef<string> = { ...stringFlag('Address the API server listens on.', '127.0.0.1', 'an IP address'), parse: ipAddress };
 const isRoot = process.getuid?.() === 0;
+
+/** What the nodes join: the API server, and how they authenticate to it and it to them. */
+interface Plane {
+  url: string;
+  /** The kubeconfig the ready line names (an administrator's). */
+  kubeconfig: string;
+  nodeKubeconfig: string;
+  clientCaFile?: string;
+  clusterDns: string | undefined;
+  /** Extra `burstlet node` flags for one node (its serving certificate, token authentication). */
+  nodeArgs(name: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+interface PlaneOptions {
+  stateDir: string;
+  host: string;
+  port: number;
+  logger: Logger;
+  dns: { host: string; port: number };
+}
+
+async function embeddedPlane(o: PlaneOptions): Promise<Plane> {
+  const plane = await startLocalControlPlane({ stateDir: o.stateDir, host: o.host, port: o.port, logger: o.logger, dns: o.dns });
+  const kubeconfig = join(o.stateDir, 'kubeconfig');
+  return { url: plane.url, kubeconfig, nodeKubeconfig: plane.kubeconfigPath, clusterDns: KUBE_DNS_CLUSTER_IP, nodeArgs: async () => [], close: () => plane.close() };
+}
+
+async function kubernetesPlane(o: PlaneOptions): Promise<Plane> {
+  const found = findTestbedBinary();
+  if ('missing' in found) throw new UsageError(`burstlet local --control-plane=kubernetes: ${found.missing}`);
+  const plane = await startKubernetesControlPlane({ binary: found.path, ...o });
+  try {
+    await applyOperatorManifests(plane.kubeconfigPath);
+    const nodeKubeconfig = await writeServiceAccountKubeconfig(plane.kubeconfigPath, plane.url, plane.pki.pki.caPem, serviceAccountKubeconfigPath(o.stateDir));
+    return {
+      url: plane.url,
+      kubeconfig: plane.kubeconfigPath,
+      nodeKubeconfig,
+      clusterDns: KUBE_DNS_CLUSTER_IP,
+      // kube-apiserver dials the node's InternalIP (--node-ip, loopback here) and checks the
+      // serving certificate against its --kubelet-certificate-authority.
+      async nodeArgs(name) {
+        const serving = await plane.pki.issueKubeletServing(name, '127.0.0.1');
+        return [`--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`, '--authentication-token-webhook'];
+      },
+      close: () => plane.close(),
+    };
+  } catch (err) {
+    await plane.close();
+    throw err;
+  }
+}
+
+async function attachedPlane(kubeconfig: string, stateDir: string): Promise<Plane> {
+  const cluster = await attachToCluster(kubeconfig, stateDir);
+  return {
+    url: cluster.url,
+    kubeconfig,
+    nodeKubeconfig: kubeconfig,
+    ...(cluster.clientCaFile ? { clientCaFile: cluster.clientCaFile } : {}),
+    clusterDns: cluster.clusterDns,
+    nodeArgs: async () => ['--authentication-token-webhook'],
+    close: async () => undefined,
+  };
+}
 
 export default defineSubcommand({
   name: 'local',
@@ -28,12 +100,23 @@ export default defineSubcommand({
       ['isolated', 'process'] as const,
     ),
     'rebalance-interval': durationFlag('With --nodes: the burst node moves burst pods of localPrefer and auto workloads back to the cluster node this often when it has room (burstlet node --rebalance); 0 = off.', 0),
+    'control-plane': enumFlag(
+      'embedded: burstlet\'s own API server, scheduler and controllers; kubernetes: the real etcd, kube-apiserver, kube-controller-manager, kube-scheduler, CoreDNS and metrics-server (build them first: npm run kubernetes:build), with the nodes under the identity manifests/ grants.',
+      'embedded',
+      ['embedded', 'kubernetes'] as const,
+    ),
+    kubeconfig: stringFlag('Start no control plane: attach the nodes (implies --nodes) to the cluster of this kubeconfig, under its identity.', '', 'a file path'),
     'log-level': enumFlag('Log level (logs go to stderr).', 'info', LOG_LEVELS),
   },
   async run(flags) {
     const stateDir = flags['state-dir'];
+    const attach = flags.kubeconfig !== '';
+    if (attach && flags['control-plane'] === 'kubernetes') {
+      throw new UsageError('burstlet local: --kubeconfig attaches to an existing cluster and starts no control plane; drop --control-plane=kubernetes (or --kubeconfig)');
+    }
     const isolated = flags.runtime === 'isolated';
-    if (flags.nodes && isolated) {
+    const withNodes = flags.nodes || attach;
+    if (withNodes && isolated) {
       // Before anything starts: what the nodes' isolated runtime needs, said once, with the way without it.
       const subnets = [BURST_NODE, CLUSTER_NODE].map((spec) => ({ cidr: spec.subnet, ownBridge: `blbr-${instanceTag(resolve(backendStateDir(stateDir, spec)))}` }));
       const preflight = preflightIsolated(probeMachine(), subnets);
@@ -61,7 +144,7 @@ export default defineSubcommand({
       // Backends first: in isolated mode their bridges hold the gateways that pods reach the
       // cluster DNS server on, so it must bind there.
       const backends: LocalBackend[] = [];
-      if (flags.nodes) {
+      if (withNodes) {
         for (const spec of [BURST_NODE, CLUSTER_NODE]) {
           const backend = await startLocalBackend(spec, nodeOpts);
           backends.push(backend);
@@ -69,21 +152,36 @@ export default defineSubcommand({
         }
         if (isolated) await routeBetweenBackends(backends);
       }
-      const dns = flags.nodes && isolated ? { host: backends[0]!.gateway, port: 53 } : { host: '127.0.0.1', port: 0 };
-      const plane = await startLocalControlPlane({ stateDir, host: flags.address, port: flags.port, logger, dns });
+      const planeOpts: PlaneOptions = {
+        stateDir,
+        host: flags.address,
+        port: flags.port,
+        logger,
+        dns: withNodes && isolated ? { host: backends[0]!.gateway, port: 53 } : { host: '127.0.0.1', port: 0 },
+      };
+      const plane = attach
+        ? await attachedPlane(flags.kubeconfig, stateDir)
+        : flags['control-plane'] === 'kubernetes'
+          ? await kubernetesPlane(planeOpts)
+          : await embeddedPlane(planeOpts);
       stops.push(() => plane.close());
       for (const backend of backends) {
         // Sidecars reach their node's service directory on the gateway of its pods' subnet.
         const networking = isolated
           ? ['--enable-networking', `--service-directory-address=${backend.gateway}`, `--service-directory-port=${await freePort()}`]
           : [];
-        const nodeArgs = [`--cluster-dns=${KUBE_DNS_CLUSTER_IP}`, ...networking];
-        const node = await startLocalNode(backend, { ...nodeOpts, kubeconfigPath: plane.kubeconfigPath, nodeArgs, rebalanceMs: flags['rebalance-interval'] });
+        const nodeArgs = [...(plane.clusterDns ? [`--cluster-dns=${plane.clusterDns}`] : []), ...networking, ...(await plane.nodeArgs(backend.spec.name))];
+        const node = await startLocalNode(backend, {
+          ...nodeOpts,
+          kubeconfigPath: plane.nodeKubeconfig,
+          nodeArgs,
+          rebalanceMs: flags['rebalance-interval'],
+          ...(plane.clientCaFile ? { clientCaFile: plane.clientCaFile } : {}),
+        });
         stops.push(() => node.stop());
       }
-      const kubeconfig = join(stateDir, 'kubeconfig');
       const nodes = backends.length > 0 ? ` (nodes: ${backends.map((b) => b.spec.name).join(' ')})` : '';
-      console.log(`burstlet local: ready at ${plane.url}, kubeconfig ${kubeconfig}${nodes}`);
+      console.log(`burstlet local: ready at ${plane.url}, kubeconfig ${plane.kubeconfig}${nodes}`);
     } catch (err) {
       await stopAll();
       throw err;

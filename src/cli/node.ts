@@ -49,6 +49,13 @@ const flags = {
   'cci-namespace': stringFlag('CCI namespace the pods run in; its Network and quota size the node', 'default', 'a CCI namespace name'),
   'cci-token-file': stringFlag('File holding the CCI token (required; read once, never logged)', '', 'a file path'),
   'cci-ca-file': stringFlag('PEM CA bundle for a CCI endpoint with a private CA', '', 'a file path'),
+  'cluster-id': {
+    ...stringFlag('This cluster\'s identity, labelled with the node name on every CCI pod it creates so that nodes and clusters sharing a CCI namespace each sweep only their own; empty = the kube-system Namespace\'s uid', '', 'a label value (at most 63 of A-Z a-z 0-9 - _ .)'),
+    parse: (raw: string) => {
+      if (raw.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(raw)) throw new Error('not a label value');
+      return raw;
+    },
+  },
   'node-labels': keyValueFlag('Labels added to the node, over the defaults (type=virtual-kubelet, kubernetes.io/role=agent, …)'),
   'virtual-node-labels': boolFlag(
     'Label the node as a virtual node (type=virtual-kubelet, kubernetes.io/role=agent, virtual-kubelet.io/provider=cci); false leaves only an ordinary node\'s labels (hostname, os, arch), as the local environment\'s stand-in cluster node',
@@ -105,6 +112,7 @@ export default defineSubcommand({
     const node = await startVirtualNode({
       kubeconfig: v.kubeconfig,
       cci,
+      clusterId: v['cluster-id'],
       ...(v['enable-networking']
         ? {
           networking: {

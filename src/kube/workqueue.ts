@@ -12,8 +12,8 @@ export interface WorkQueueOptions {
   /** First retry delay; doubles per consecutive failure of the same key. */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** Called when a handler throws; `delayMs` is when the key will be tried again. */
-  onError?: (key: string, err: unknown, delayMs: number) => void;
+  /** Called when a handler throws; `delayMs` is when the key will be tried again, `failures` how many times in a row it failed. */
+  onError?: (key: string, err: unknown, delayMs: number, failures: number) => void;
   /** Injected for tests: returns a number in [0, 1). */
   random?: () => number;
   /** Times delayed adds and retries. */
@@ -141,7 +141,7 @@ export class WorkQueue {
       const failures = (this.#failures.get(key) ?? 0) + 1;
       this.#failures.set(key, failures);
       const delay = backoffDelay(failures, this.#baseDelayMs, this.#maxDelayMs, this.#random);
-      this.#onError?.(key, err, delay);
+      this.#onError?.(key, err, delay, failures);
       this.#processing.delete(key);
       // A change that arrived while failing is retried after the backoff too: the failure
       // (API down, throttled) is about the backend, not about the change.

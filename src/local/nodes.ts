@@ -127,7 +127,13 @@ export async function routeBetweenBackends(backends: readonly LocalBackend[]): P
 
 export async function startLocalNode(
   backend: LocalBackend,
-  opts: LocalNodeOptions & { kubeconfigPath: string; nodeArgs: readonly string[]; rebalanceMs?: number },
+  opts: LocalNodeOptions & {
+    kubeconfigPath: string;
+    nodeArgs: readonly string[];
+    rebalanceMs?: number;
+    /** The CA of the API server's kubelet client certificate (default: the local CA, <state-dir>/ca.pem). */
+    clientCaFile?: string;
+  },
 ): Promise<LocalNode> {
   const { spec } = backend;
   const kubeletPort = await freePort();
@@ -144,7 +150,7 @@ export async function startLocalNode(
       `--cci-token-file=${backend.tokenFile}`,
       `--port=${kubeletPort}`,
       // The API server proxies logs/exec/port-forward with a client certificate of the local CA.
-      `--client-ca-file=${join(opts.stateDir, 'ca.pem')}`,
+      `--client-ca-file=${opts.clientCaFile ?? join(opts.stateDir, 'ca.pem')}`,
       '--metrics-addr=',
       `--log-level=${opts.logLevel}`,
       ...(spec.taints === undefined ? [] : [`--node-taints=${spec.taints}`]),

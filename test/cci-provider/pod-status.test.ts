@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CciPod } from '../../src/cci/types.ts';
-import { cciPodName } from '../../src/cci-provider/naming.ts';
+import { cciPodName, ownedBy, ownershipLabels } from '../../src/cci-provider/naming.ts';
 import { flavorAnnotations, sidecarCause, statusFromCci } from '../../src/cci-provider/pod-status.ts';
 import { ctx, pod } from '../provider/pods/fixtures.ts';
 
@@ -17,6 +17,24 @@ describe('cciPodName', () => {
     const long = cciPodName('n'.repeat(63), 'p'.repeat(200), 'u');
     expect(long.length).toBeLessThanOrEqual(63);
     expect(long).toMatch(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
+  });
+});
+
+describe('ownershipLabels', () => {
+  it.each([
+    ['plain names', { clusterId: '3f1c-uid', nodeName: 'burst-1' }, { 'burstlet.io/cluster': '3f1c-uid', 'burstlet.io/node': 'burst-1' }],
+    ['a node name longer than a label value is hashed', { clusterId: 'c', nodeName: `${'n'.repeat(70)}.zone-a.example` }, { 'burstlet.io/cluster': 'c', 'burstlet.io/node': expect.stringMatching(/^h-[0-9a-f]{40}$/) }],
+  ])('%s', (_n, owner, labels) => {
+    expect(ownershipLabels(owner)).toEqual(labels);
+  });
+
+  it('owns a pod only when both cluster and node match', () => {
+    const pod = (labels?: Record<string, string>) => ({ metadata: { name: 'p', ...(labels ? { labels } : {}) } }) as Parameters<typeof ownedBy>[0];
+    const me = { clusterId: 'c1', nodeName: 'n1' };
+    expect(ownedBy(pod(ownershipLabels(me)), me)).toBe(true);
+    expect(ownedBy(pod(ownershipLabels({ clusterId: 'c1', nodeName: 'n2' })), me)).toBe(false);
+    expect(ownedBy(pod(ownershipLabels({ clusterId: 'c2', nodeName: 'n1' })), me)).toBe(false);
+    expect(ownedBy(pod(), me)).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
 // CCI as a provider, on a fake CCI and a fake API server (for the ConfigMaps translation reads).
 import { afterEach, describe, expect, it } from 'vitest';
 import { CciError } from '../../src/cci/client.ts';
-import { annotations, type CciPod, type CciWatchEvent } from '../../src/cci/types.ts';
+import { annotations, ownerLabels, type CciPod, type CciWatchEvent } from '../../src/cci/types.ts';
 import type { CciPodsBackend } from '../../src/cci-provider/cci-backend.ts';
 import { cciPodName } from '../../src/cci-provider/naming.ts';
 import { cciNodeProvider } from '../../src/cci-provider/node.ts';
@@ -69,13 +69,17 @@ function fakeKube() {
 const k8sPod = (name: string, uid: string, spec: Partial<NonNullable<Pod['spec']>> = {}): Pod =>
   ({ metadata: { namespace: 'ns', name, uid }, spec: { nodeName: 'burst-1', containers: [{ name: 'c', image: 'busybox' }], ...spec } });
 
-const cciPodOf = (name: string, owner?: { key: string; uid: string }, deleting = false): CciPod => ({
+/** A CCI pod; with `owner`, created by a node (by default this test's node burst-1 of cluster c-1). */
+const cciPodOf = (name: string, owner?: { key: string; uid: string; node?: string; cluster?: string }, deleting = false): CciPod => ({
   apiVersion: 'cci/v2',
   kind: 'Pod',
   metadata: {
     name,
     resourceVersion: '5',
-    ...(owner ? { annotations: { [annotations.podKey]: owner.key, [annotations.podUID]: owner.uid } } : {}),
+    ...(owner ? {
+      annotations: { [annotations.podKey]: owner.key, [annotations.podUID]: owner.uid },
+      labels: { [ownerLabels.cluster]: owner.cluster ?? 'c-1', [ownerLabels.node]: owner.node ?? 'burst-1' },
+    } : {}),
     ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
   },
   spec: { containers: [], restartPolicy: 'Always', hostname: name, dnsConfig: { nameservers: [], searches: [], options: [] } },
@@ -96,6 +100,7 @@ async function provider(listed: CciPod[] = []) {
   const p = new CciProvider({
     cci: cci.backend,
     kube: api.kube,
+    clusterId: 'c-1',
     nodeName: 'burst-1',
     nodeIP: '10.0.0.1',
     translateNode: { name: 'burst-1', clusterDomain: 'cluster.local', clusterDNS: ['198.19.0.10'], hostResolvConf: null, overflow: 'truncate' },
@@ -118,6 +123,40 @@ describe('CciProvider', () => {
       { metadata: { namespace: 'ns', name: 'b', uid: 'u2', deletionTimestamp: '2026-01-01T00:00:00Z' } },
     ]);
     expect(p.podCount).toBe(2);
+  });
+
+  it('never offers another node\'s or another cluster\'s pod in a shared CCI namespace to the orphan sweep (issue #12 item 4)', async () => {
+    const { p } = await provider([
+      cciPodOf('ns-a-1', { key: 'ns/a', uid: 'u1' }),
+      cciPodOf('ns-b-2', { key: 'ns/b', uid: 'u2', node: 'burst-2' }),
+      cciPodOf('ns-c-3', { key: 'ns/c', uid: 'u3', cluster: 'c-2' }),
+      { ...cciPodOf('ns-d-4'), metadata: { ...cciPodOf('ns-d-4').metadata, annotations: { [annotations.podKey]: 'ns/d', [annotations.podUID]: 'u4' } } },
+    ]);
+    expect((await p.getPods()).map((pod) => pod.metadata?.name)).toEqual(['a']);
+    expect(p.podCount).toBe(1);
+  });
+
+  it('turns a final CCI refusal into a refused pod with a Warning, and leaves others to retry (issue #12 item 6)', async () => {
+    const { p, cci, events } = await provider();
+    cci.backend.createPod = async () => {
+      throw new CciError(422, 'Invalid', 'spec.hostname: Invalid value');
+    };
+    const err = await p.createPod(k8sPod('web', 'u1')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PodRefusedError);
+    expect(err).toMatchObject({ reason: 'ProviderRefused', message: 'CCI refused the pod (422 Invalid): spec.hostname: Invalid value' });
+    expect(events).toContain('Warning ProviderRefused');
+    cci.backend.createPod = async () => {
+      throw new CciError(503, 'ServiceUnavailable', 'busy');
+    };
+    const transient = await p.createPod(k8sPod('web2', 'u2')).catch((e: unknown) => e);
+    expect(transient).toBeInstanceOf(CciError);
+    expect(transient).not.toBeInstanceOf(PodRefusedError);
+  });
+
+  it('labels what it creates with its cluster and node', async () => {
+    const { p, cci } = await provider();
+    await p.createPod(k8sPod('web', 'u1'));
+    expect([...cci.pods.values()][0]!.metadata.labels).toMatchObject({ [ownerLabels.cluster]: 'c-1', [ownerLabels.node]: 'burst-1' });
   });
 
   it('creates a pod once per uid and reports its status; a lost response (409) adopts the existing pod', async () => {

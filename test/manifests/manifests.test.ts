@@ -67,25 +67,25 @@ describe('manifests/', () => {
 
   it('RBAC grants exactly what burstlet touches', () => {
     const role = find<V1ClusterRole>('ClusterRole', 'burstlet');
-    const grants = role.rules!.flatMap((r) => r.apiGroups!.flatMap((g) => r.resources!.map((res) => `${g}/${res}: ${r.verbs.join(',')}`))).sort();
+    const grants = role.rules!.flatMap((r) => r.apiGroups!.flatMap((g) => r.resources!.map((res) => `${g}/${res}${r.resourceNames ? `[${r.resourceNames.join(',')}]` : ''}: ${r.verbs.join(',')}`))).sort();
     expect(grants).toEqual([
-      '/configmaps: get,list,watch',
+      '/configmaps: list,watch',
       '/events: create,patch',
-      '/nodes/status: get,list,watch,create,update,patch',
-      '/nodes: get,list,watch,create,update,patch',
-      '/pods/status: update,patch',
-      '/pods: get,list,watch,update,patch,delete',
+      '/namespaces[kube-system]: get',
+      '/nodes/status: patch',
+      '/nodes: create,patch',
+      '/pods/status: patch',
+      '/pods: list,watch,delete',
       '/secrets: get,list,watch',
       '/serviceaccounts/token: create',
-      '/services: get,list,watch',
+      '/services: list,watch',
       'authentication.k8s.io/tokenreviews: create',
       'authorization.k8s.io/subjectaccessreviews: create',
       'discovery.k8s.io/endpointslices: list,watch',
-      'events.k8s.io/events: create,patch',
     ]);
     const lease = find<V1Role>('Role', 'burstlet-node-lease');
     expect(lease.metadata?.namespace).toBe('kube-node-lease');
-    expect(lease.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] }]);
+    expect(lease.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
   });
 
   it('bindings point the roles at the burstlet ServiceAccount', () => {
@@ -102,7 +102,9 @@ describe('manifests/', () => {
     const grants = rules.flatMap((r) => r.apiGroups!.flatMap((g) => r.resources!.map((res) => `${g}/${res}${r.resourceNames ? `[${r.resourceNames.join(',')}]` : ''}: ${r.verbs.join(',')}`))).sort();
     expect(grants).toEqual([
       '/namespaces: list,watch',
+      '/nodes: list,watch',
       '/pods/eviction: create',
+      '/pods: patch',
       'admissionregistration.k8s.io/mutatingwebhookconfigurations[burstlet]: get,update',
       'apps/deployments: get,list,watch',
       'apps/replicasets: get,list,watch',

@@ -45,11 +45,17 @@ export type TranslateResult =
 
 export const FLAVOR_TOO_LARGE = 'FlavorTooLarge';
 
-/** The kubelet's hostname: spec.hostname, else the pod name cut to 63 characters without a trailing - or . */
+/**
+ * The kubelet's hostname: spec.hostname, else the pod name cut to 63 characters without a
+ * trailing - or .; a CCI pod's hostname must be a DNS label, so the dots a pod name may have
+ * (web.v1, valid in Kubernetes) become dashes (web-v1), where the kubelet would keep them.
+ */
 export function podHostname(pod: V1Pod): string {
   if (pod.spec?.hostname) return pod.spec.hostname;
-  return (pod.metadata?.name ?? '').slice(0, 63).replace(/[-.]+$/, '');
+  return (pod.metadata?.name ?? '').slice(0, 63).replace(/[-.]+$/, '').replace(/\./g, '-');
 }
+
+export const RESERVED_CONTAINER_NAME = 'ReservedContainerName';
 
 /** The decisions that need nothing from the cluster: what cannot burst, the flavor and the resolv.conf. */
 export interface PodPlan {
@@ -66,6 +72,11 @@ function plan(input: Pick<TranslateInput, 'pod' | 'node' | 'sidecar'>, events: P
   const { pod, node, sidecar } = input;
   refuseWhatCannotBurst(pod);
   const spec = pod.spec ?? { containers: [] };
+  const clash = sidecar && [...(spec.initContainers ?? []), ...spec.containers].find((c) => c.name === sidecar.name);
+  if (clash) {
+    throw new TranslateError(RESERVED_CONTAINER_NAME,
+      `container name ${JSON.stringify(clash.name)} is the networking sidecar's, which burstlet adds to every burst pod; rename the container`);
+  }
 
   const sized = sidecar?.resources?.limits || sidecar?.resources?.requests ? [sidecar, ...spec.containers] : spec.containers;
   const size = podSize(sized, spec.initContainers ?? []);

@@ -12,10 +12,13 @@ const SLICE_NAME = 'kube-dns-local';
 
 export interface KubeDnsServiceOptions {
   kubeconfigPath: string;
-  /** The address burst pods and the cluster node reach the DNS server at. */
-  endpointIP: string;
+  /**
+   * The address burst pods and the cluster node reach the DNS server at; without it the Service
+   * has no endpoints (a real API server refuses loopback endpoint addresses).
+   */
+  endpointIP?: string;
   /** The port the DNS server listens on there (UDP and TCP). */
-  endpointPort: number;
+  endpointPort?: number;
   clusterIP?: string;
 }
 
@@ -62,6 +65,7 @@ export async function registerKubeDnsService(options: KubeDnsServiceOptions): Pr
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
+    if (options.endpointIP === undefined || options.endpointPort === undefined) return;
     const slicePath = `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices`;
     const slice = kubeDnsSlice(options.endpointIP, options.endpointPort);
     try {

@@ -42,6 +42,17 @@ export interface PodControllerOptions {
   random?: () => number;
 }
 
+/** The event of a pod whose creation on the backend keeps failing (and is retried). */
+export const PROVIDER_CREATE_FAILED = 'ProviderCreateFailed';
+
+/** Consecutive failures of a pod's creation before a Warning says it keeps failing (the first may be a blip). */
+const CREATE_FAILURES_BEFORE_EVENT = 3;
+
+/** The backend did not take the pod and may later: the sync is retried with backoff. */
+class CreateFailedError extends Error {
+  override name = 'CreateFailedError';
+}
+
 /** Retry period for pods waiting on something missing (the provider may notify them sooner). */
 const WAITING_RETRY_MS = 20_000;
 
@@ -69,6 +80,11 @@ export class PodController {
   readonly #tracked = new Map<string, { pod: Pod; spec: string }>();
   /** Uids whose backend pod's deletion was requested. */
   readonly #deleting = new Set<string>();
+  /**
+   * Pods this node deleted from the API (key → uid) that the informer still lists: a sync
+   * between the DELETE and its watch event must not DELETE again (the API server answers 404).
+   */
+  readonly #deletedFromApi = new Map<string, string>();
   #stopResync: (() => void) | undefined;
 
   constructor(options: PodControllerOptions) {
@@ -80,7 +96,10 @@ export class PodController {
       ...retries,
       baseDelayMs: 250,
       maxDelayMs: 30_000,
-      onError: (k, err, delayMs) => log.warn({ pod: k, err: errorMessage(err), retryInMs: delayMs }, 'pod sync failed; will retry'),
+      onError: (k, err, delayMs, failures) => {
+        log.warn({ pod: k, err: errorMessage(err), retryInMs: delayMs }, 'pod sync failed; will retry');
+        if (err instanceof CreateFailedError && failures >= CREATE_FAILURES_BEFORE_EVENT) this.#createRetrying(k, err);
+      },
     });
     this.#statuses = new StatusWriter((k, desired) => this.#writeStatus(k, desired), {
       ...retries,
@@ -98,6 +117,7 @@ export class PodController {
         // The informer caught up with what burstlet wrote: drop the copy.
         const written = this.#written.get(k);
         if (written && pod && Number(pod.metadata?.resourceVersion) >= Number(written.metadata?.resourceVersion)) this.#written.delete(k);
+        if (!pod) this.#deletedFromApi.delete(k);
         this.#queue.add(k, !pod || Boolean(pod.metadata?.deletionTimestamp));
       },
       log,
@@ -242,13 +262,22 @@ export class PodController {
         this.#setStatus(pod, failedStatus(pod, err.reason, err.message, this.#ctx()));
         return false;
       }
-      throw err;
+      throw new CreateFailedError(errorMessage(err), { cause: err });
     }
+  }
+
+  /** Says, where kubectl describe shows it, that a pod's creation keeps failing and is being retried. */
+  #createRetrying(k: string, err: CreateFailedError): void {
+    const pod = this.#pods.get(k);
+    if (!pod) return;
+    // The same message each time, so that the recorder folds the repeats into one event: "(x7 over 3m)".
+    this.#event(pod, 'Warning', PROVIDER_CREATE_FAILED, `${this.#o.provider.name} did not create the pod: ${err.message}; retrying with backoff`);
   }
 
   async #syncDeletion(pod: Pod): Promise<void> {
     const provider = this.#o.provider;
     const m = pod.metadata!;
+    if (this.#deletedFromApi.get(key(pod)) === m.uid) return;
     if (!this.#deleting.has(m.uid!)) {
       // Never seen on the backend: delete anyway, without grace (a create whose response was lost may have succeeded).
       const present = (await provider.getPodStatus(pod)) !== undefined;
@@ -262,6 +291,7 @@ export class PodController {
     // The provider notifies when the backend pod is gone; its resync is the fallback.
     if ((await provider.getPodStatus(pod)) !== undefined) return;
     await this.#o.api.removePod(m.namespace!, m.name!, m.uid!);
+    this.#deletedFromApi.set(key(pod), m.uid!);
     this.#deleting.delete(m.uid!);
   }
 

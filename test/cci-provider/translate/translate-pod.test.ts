@@ -81,6 +81,8 @@ describe('translatePod: the whole pod', () => {
     ['a'.repeat(70), undefined, 'a'.repeat(63)],
     [`${'a'.repeat(61)}-.b`, undefined, 'a'.repeat(61)],
     ['web', 'custom', 'custom'],
+    // Issue #12 item 6: CCI refused web.v1 as a hostname (422), retried forever.
+    ['web.v1', undefined, 'web-v1'],
   ])('hostname of pod %s (spec.hostname %s) is %s', (name, hostname, want) => {
     expect(podHostname(pod(hostname ? { hostname } : {}, { name }))).toBe(want);
   });
@@ -106,6 +108,12 @@ describe('translatePod: refusals', () => {
     expect(r).toMatchObject({ ok: false, reason, retryable: false });
     expect(!r.ok && r.message).toMatch(message);
     expect(r.events.at(-1)).toMatchObject({ type: 'Warning', reason, object: 'pod' });
+  });
+
+  it('refuses a container named like the networking sidecar (CCI refused the duplicate name with 422, retried forever)', () => {
+    const sidecar = { name: 'burstlet-network', image: 'burstlet' };
+    const r = translatePod({ ...input(pod({ containers: [container({ name: 'burstlet-network' })] })), sidecar });
+    expect(r).toMatchObject({ ok: false, reason: 'ReservedContainerName', retryable: false, message: expect.stringMatching(/"burstlet-network" is the networking sidecar's.*rename the container/) });
   });
 
   it('refuses too many nameservers in reject mode, truncates with an event otherwise', () => {

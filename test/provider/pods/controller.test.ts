@@ -95,6 +95,24 @@ describe('PodController', () => {
     expect(api.get('ns/web')).toBeUndefined();
   });
 
+  it('removes a deleted pod from the API once, though a sync comes before the watch shows it gone (the real API server answered the repeat with 404)', async () => {
+    const { api, provider } = await setup();
+    api.create('web', 'u1');
+    await settle();
+    provider.run('u1');
+    await settle();
+    api.holdDeletedEvents = true;
+    api.markDeleted('ns/web', 0);
+    await settle();
+    expect(api.removals).toEqual(['ns/web']);
+    provider.notify('ns/web'); // the backend's late news of the deletion syncs the key again
+    await settle();
+    expect(api.removals).toEqual(['ns/web']);
+    api.releaseDeletions();
+    await settle();
+    expect(api.removals).toEqual(['ns/web']);
+  });
+
   it('retries a failed create with a doubling backoff', async () => {
     const { api, provider, clock } = await setup((_api, p) => {
       p.failures.create.push(new KubeError(503, 'ServiceUnavailable', 'backend down'), new KubeError(503, 'ServiceUnavailable', 'backend down'));
@@ -110,6 +128,23 @@ describe('PodController', () => {
     expect(provider.calls).toHaveLength(2);
     await clock.advance(1); // doubled
     expect(provider.calls).toHaveLength(3);
+    expect(provider.pods.has('u1')).toBe(true);
+    expect(phase(api, 'ns/web')).toBe('Pending');
+  });
+
+  it('says in a Warning, from the third failure in a row, that a pod\'s creation keeps failing and is retried (issue #12 item 6)', async () => {
+    const down = (): Error => new KubeError(503, 'ServiceUnavailable', 'backend down');
+    const { api, provider, clock, events } = await setup((_api, p) => {
+      p.failures.create.push(down(), down(), down(), down());
+    });
+    api.create('web', 'u1');
+    await settle();
+    await clock.advance(250 + 500); // two retries: three failures
+    const warnings = (): string[] => events.filter((e) => e.reason === 'ProviderCreateFailed').map((e) => `${e.type}: ${e.message}`);
+    expect(warnings()).toEqual(['Warning: memory did not create the pod: backend down; retrying with backoff']);
+    await clock.advance(1000);
+    expect(warnings()).toHaveLength(2); // the same message: the recorder folds repeats into one event with a count
+    await clock.advance(2000);
     expect(provider.pods.has('u1')).toBe(true);
     expect(phase(api, 'ns/web')).toBe('Pending');
   });

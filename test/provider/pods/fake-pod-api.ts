@@ -17,6 +17,11 @@ export class FakePodApi implements PodApi {
   readonly patches: { key: string; patch: PodStatusPatch }[] = [];
   /** When set, patchStatus waits for it before writing. */
   gate: Promise<void> | undefined;
+  /** Every final delete asked for, by pod key (a real API server answers a repeat with 404). */
+  readonly removals: string[] = [];
+  /** When true, a final delete's DELETED watch event waits for releaseDeletions() (a slow watch). */
+  holdDeletedEvents = false;
+  readonly #heldEvents: Pod[] = [];
 
   readonly pods = {
     list: async () => ({ items: [...this.#pods.values()].map(clone), resourceVersion: String(this.#rv) }),
@@ -69,11 +74,19 @@ export class FakePodApi implements PodApi {
 
   async removePod(namespace: string, name: string, uid: string): Promise<void> {
     const key = `${namespace}/${name}`;
+    this.removals.push(key);
     const pod = this.#pods.get(key);
     if (!pod) return;
     if (pod.metadata?.uid !== uid) throw new KubeError(409, 'Conflict', 'uid precondition failed');
     this.#pods.delete(key);
-    this.#emit('DELETED', { ...pod, metadata: { ...pod.metadata, resourceVersion: String(++this.#rv) } });
+    const deleted = { ...pod, metadata: { ...pod.metadata, resourceVersion: String(++this.#rv) } };
+    if (this.holdDeletedEvents) this.#heldEvents.push(deleted);
+    else this.#emit('DELETED', deleted);
+  }
+
+  /** Sends the DELETED events held back by holdDeletedEvents. */
+  releaseDeletions(): void {
+    for (const pod of this.#heldEvents.splice(0)) this.#emit('DELETED', pod);
   }
 
   #put(pod: Pod, type: WatchEventType): Pod {

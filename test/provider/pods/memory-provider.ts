@@ -80,6 +80,11 @@ export class MemoryProvider implements PodLifecycleHandler {
     this.#notify(keyOf(running.pod));
   }
 
+  /** The backend reports something of the pod with this key (a late or repeated notification). */
+  notify(key: string): void {
+    this.#notify(key);
+  }
+
   /** The backend loses the pod (and tells). */
   lose(uid: string): void {
     this.finishDeletion(uid);

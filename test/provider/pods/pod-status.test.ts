@@ -26,6 +26,8 @@ describe('qosClass', () => {
     ['cpu only', [{ name: 'a', requests: { cpu: '1' }, limits: { cpu: '1' } }], 'Burstable'],
     ['requests below limits', [{ name: 'a', requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } }], 'Burstable'],
     ['one guaranteed, one best effort', [{ name: 'a', limits: { cpu: '1', memory: '1Gi' } }, { name: 'b' }], 'Burstable'],
+    // Issue #12 item 6: a refused pod's Failed status was never written, qosClass threw on it.
+    ['a quantity that is none (the pod is refused for it)', [{ name: 'a', requests: { cpu: 'lots' }, limits: { cpu: '1e999999999' } }], 'BestEffort'],
   ] as const)('%s → %s', (_name, containers, expected) => {
     expect(qosClass(pod([...containers]))).toBe(expected);
   });
