@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { instanceTag } from '../mock-cci/instance.ts';
 import { preflightIsolated, preflightMessage } from '../mock-cci/runtime/preflight.ts';
 import { probeMachine } from '../mock-cci/runtime/preflight-probe.ts';
+import { reapDeadInstances } from '../mock-cci/runtime/instances.ts';
 import { LOG_LEVELS, createLogger, type Logger } from '../log/logger.ts';
 import { startLocalControlPlane } from '../local/control-plane.ts';
 import { KUBE_DNS_CLUSTER_IP } from '../local/dns/kube-dns-service.ts';
@@ -117,6 +118,8 @@ export default defineSubcommand({
     const isolated = flags.runtime === 'isolated';
     const withNodes = flags.nodes || attach;
     if (withNodes && isolated) {
+      // What instances that are gone left on the host (a stop cut short) must not look like a live one.
+      if (isRoot) await reapDeadInstances();
       // Before anything starts: what the nodes' isolated runtime needs, said once, with the way without it.
       const subnets = [BURST_NODE, CLUSTER_NODE].map((spec) => ({ cidr: spec.subnet, ownBridge: `blbr-${instanceTag(resolve(backendStateDir(stateDir, spec)))}` }));
       const preflight = preflightIsolated(probeMachine(), subnets);

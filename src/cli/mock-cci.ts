@@ -5,6 +5,7 @@ import { instanceTag, startMockCci } from '../mock-cci/instance.ts';
 import { parseSubnet } from '../mock-cci/ipam.ts';
 import { preflightIsolated, preflightMessage } from '../mock-cci/runtime/preflight.ts';
 import { probeMachine } from '../mock-cci/runtime/preflight-probe.ts';
+import { reapDeadInstances } from '../mock-cci/runtime/instances.ts';
 import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
 import { defineSubcommand, durationFlag, enumFlag, intFlag, requiredString, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
@@ -73,6 +74,8 @@ export default defineSubcommand({
   async run(flags) {
     if (flags['token-file'] === '') throw new UsageError('burstlet mock-cci: --token-file is required (a file holding the X-Auth-Token clients must send)');
     if (flags.runtime === 'isolated') {
+      // What instances that are gone left on the host (a stop cut short) must not look like a live one.
+      if (isRoot) await reapDeadInstances();
       const ownBridge = flags['state-dir'] === '' ? undefined : `blbr-${instanceTag(path.resolve(flags['state-dir']))}`;
       const preflight = preflightIsolated(probeMachine(), [{ cidr: flags.subnet, ...(ownBridge ? { ownBridge } : {}) }]);
       if (!preflight.ok) throw new UsageError(preflightMessage('burstlet mock-cci', preflight, 'Or run without root and without per-pod networks: burstlet mock-cci --runtime=process'));

@@ -66,6 +66,10 @@ export class HostNetwork {
   async createPodNetns(podIndex: number, podIP: string): Promise<string> {
     const ns = this.netnsName(podIndex);
     const veth = this.vethName(podIndex);
+    // These names are this pod's now: anything holding them is a leftover no live pod owns (a
+    // stop cut short); left in place, `netns add` or `link add` failed with File exists for good.
+    await this.deletePodNetns(ns);
+    await ipQuiet(['link', 'del', veth]);
     await ip(['netns', 'add', ns]);
     try {
       await ip(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);

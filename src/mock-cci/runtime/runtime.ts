@@ -1,8 +1,8 @@
 // The container runtime behind the mock CCI: turns a CCI pod into a running PodRunner in a
 // sandbox (plain processes, or namespaces when isolated), tears it down completely, and
 // reports usage. The API layer owns IP allocation and passes the pod's IP in.
-import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { killGroup } from './actions.ts';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { INSTANCE_ENV, killLeftovers, registerInstance, unregisterInstance } from './instances.ts';
 import path from 'node:path';
 import type { CciPod, CciPodStats } from '../../cci/types.ts';
 import type { BackoffPolicy } from './backoff.ts';
@@ -14,21 +14,6 @@ import { IsolatedSandbox, ProcessSandbox, type PodSandbox } from './sandbox.ts';
 import { preparePodDir, VolumeError } from './volumes.ts';
 import type { Logger } from '../../log/logger.ts';
 import { errorMessage } from '../../log/error-message.ts';
-
-/** Set on every container and exec process; its value is the instance's tag. */
-const INSTANCE_ENV = 'BURSTLET_MOCK_CCI';
-
-/** Kills processes a crashed instance with the same tag (same state dir) left running. */
-async function killLeftovers(tag: string): Promise<void> {
-  const needle = `\0${INSTANCE_ENV}=${tag}\0`;
-  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
-  await Promise.all(
-    pids.map(async (pid) => {
-      const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
-      if (('\0' + environ).includes(needle)) killGroup(Number(pid), 'SIGKILL');
-    }),
-  );
-}
 
 export type RuntimeMode = 'process' | 'isolated';
 
@@ -66,6 +51,7 @@ export class Runtime {
     if (options.mode === 'isolated') {
       net = new HostNetwork(options.tag, options.gateway, options.prefix);
       await net.start();
+      await registerInstance(options.tag);
     }
     // Isolated pods start through nsenter, which the shell launcher could run too; plain
     // processes are where start-up cost matters (large benchmarks), so they get it.
@@ -142,6 +128,7 @@ export class Runtime {
     const pods = [...this.#pods];
     await Promise.all(pods.map((p) => this.deletePod(p, 0)));
     await this.#net?.stop();
+    if (this.#net) await unregisterInstance(this.options.tag);
     await this.#launcher.close();
     await rm(path.join(this.options.stateDir, 'pods'), { recursive: true, force: true });
   }
