@@ -135,8 +135,10 @@ export class ListWatchCache<T extends CachedObject> {
       const watch = this.#watch.signal;
       try {
         if (this.#relist) {
-          this.#relist = false;
+          // Cleared once the list is in: a failed list is listed again, never followed by a
+          // watch from no version (which left `ready` pending for good: start() never returned).
           await this.#list();
+          this.#relist = false;
           failures = 0;
         }
         if (watch.aborted) continue; // resync() or stop() meanwhile

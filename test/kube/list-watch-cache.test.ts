@@ -135,6 +135,25 @@ describe('ListWatchCache', () => {
     await c.done;
   });
 
+  it('lists again after a failed list, and is ready only then (a failed first list left start() pending for good: the node never became ready under injected CCI errors)', async () => {
+    const clock = new FakeClock();
+    const s = scriptedSource();
+    s.lists.push(async () => {
+      throw new KubeError(503, 'ServiceUnavailable', 'injected fault');
+    }, async () => ({ items: [pod('a', '4')], resourceVersion: '4' }));
+    const c = cacheOf(s.source, clock);
+    let ready = false;
+    void c.start().then(() => (ready = true));
+    await settle();
+    expect(ready).toBe(false);
+    await clock.advance(1_000);
+    await settle();
+    expect(ready).toBe(true);
+    expect(s.calls).toEqual(['list', 'list', 'watch@4']);
+    c.stop();
+    await c.done;
+  });
+
   it('resync() relists now', async () => {
     const clock = new FakeClock();
     const s = scriptedSource();
