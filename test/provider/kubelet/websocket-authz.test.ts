@@ -50,10 +50,10 @@ afterAll(() => server.close());
 function upgrade(path: string, token: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`wss://127.0.0.1:${server.port}${path}`, ['v4.channel.k8s.io'], { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } });
-    ws.once('upgrade', () => {
-      ws.close();
-      resolve({ status: 101, body: '' });
-    });
+    // Closing during the 'upgrade' event (still CONNECTING) makes ws throw; end once open.
+    ws.on('error', () => undefined);
+    ws.once('upgrade', () => resolve({ status: 101, body: '' }));
+    ws.once('open', () => ws.terminate());
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
