@@ -1,7 +1,10 @@
 // The burst policy on the real control plane (`burstlet local --nodes --control-plane=kubernetes`):
 // kube-apiserver calls burstlet's webhook, kube-controller-manager's ReplicaSets create and scale
-// pods, kube-scheduler places them. cluster-node-1 stands in for the cluster's machines (4 CPUs:
-// room for 4 of the 1-CPU pods below), burstlet-cci is the virtual node.
+// pods, kube-scheduler places them. cluster-node-1 stands in for the cluster's machines, burstlet-cci
+// is the virtual node. cluster-node-1 is itself a burstlet node on a mock CCI with a quota of 4 CPUs
+// and 8 GiB, where each pod takes a whole CCI flavor (its requests plus the networking sidecar's
+// limits, rounded up): the sizes below are chosen so that the scheduler's count and the quota's
+// agree. A 750m/1800Mi pod is a 1 CPU/2 GiB flavor: room for 4.
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './support/poll.ts';
@@ -13,7 +16,12 @@ const LABEL = 'bursting.cci.io/burst-to-cci';
 const BURST = 'burstlet-cci';
 const MACHINE = 'cluster-node-1';
 
-function deployment(name: string, replicas: number, o: { policy?: string; cpu?: string; labels?: Record<string, string>; namespace?: string } = {}): string {
+/** 4 fit on cluster-node-1, by the scheduler's count and by its CCI quota alike. */
+const QUARTER = { cpu: '750m', memory: '1800Mi' };
+const SMALL = { cpu: '100m', memory: '64Mi' };
+
+function deployment(name: string, replicas: number, o: { policy?: string; size?: { cpu?: string; memory: string }; labels?: Record<string, string>; namespace?: string } = {}): string {
+  const size = o.size ?? QUARTER;
   return JSON.stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -25,7 +33,7 @@ function deployment(name: string, replicas: number, o: { policy?: string; cpu?: 
         metadata: { labels: { app: name, ...(o.policy ? { [LABEL]: o.policy } : {}) } },
         spec: {
           terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'c', image: 'busybox', command: ['sleep', 'infinity'], resources: { requests: { cpu: o.cpu ?? '1', memory: '64Mi' } } }],
+          containers: [{ name: 'c', image: 'busybox', command: ['sleep', 'infinity'], resources: { requests: { ...(size.cpu ? { cpu: size.cpu } : {}), memory: size.memory } } }],
         },
       },
     },
@@ -82,7 +90,7 @@ describe.skipIf(missing !== undefined)(title('burst policy on the real control p
   }, 400_000);
 
   it('enforce: all 10 burst, though the cluster node has room', async () => {
-    await ok(['apply', '-f', '-'], { stdin: deployment('en', 10, { policy: 'enforce', cpu: '100m' }) });
+    await ok(['apply', '-f', '-'], { stdin: deployment('en', 10, { policy: 'enforce', size: SMALL }) });
     expect(byNode(await settle('en', 10))).toEqual({ [BURST]: 10 });
     await remove('en');
   }, 300_000);
@@ -103,7 +111,7 @@ describe.skipIf(missing !== undefined)(title('burst policy on the real control p
   it('a namespace label applies to pods without their own', async () => {
     await ok(['create', 'namespace', 'burst-ns']);
     await ok(['label', 'namespace', 'burst-ns', `${LABEL}=enforce`]);
-    await ok(['apply', '-f', '-'], { stdin: deployment('nsl', 3, { cpu: '100m', namespace: 'burst-ns' }) });
+    await ok(['apply', '-f', '-'], { stdin: deployment('nsl', 3, { size: SMALL, namespace: 'burst-ns' }) });
     expect(byNode(await settle('nsl', 3, 'burst-ns'))).toEqual({ [BURST]: 3 });
     await ok(['delete', 'namespace', 'burst-ns', '--wait=false']);
   }, 300_000);
@@ -117,7 +125,7 @@ describe.skipIf(missing !== undefined)(title('burst policy on the real control p
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/spec.strategy: Unsupported value: "sometimes"/);
     await ok(['apply', '-f', '-'], { stdin: profile('localPrefer') });
-    await ok(['apply', '-f', '-'], { stdin: deployment('mx', 10, { cpu: '100m', labels: { team: 'mx' } }) });
+    await ok(['apply', '-f', '-'], { stdin: deployment('mx', 10, { size: SMALL, labels: { team: 'mx' } }) });
     const placed = await settle('mx', 10);
     expect(byNode(placed)).toEqual({ [MACHINE]: 2, [BURST]: 8 });
     for (const p of placed) expect(p.metadata?.annotations?.['controller.kubernetes.io/pod-deletion-cost']).toBe(p.spec?.nodeName === BURST ? '-100' : '-10');
@@ -131,12 +139,14 @@ describe.skipIf(missing !== undefined)(title('burst policy on the real control p
   }, 300_000);
 
   it('--rebalance: once the cluster node is freed, burst pods move home one at a time until the workload runs local, a PDB of minAvailable 9 never violated', async () => {
-    // A workload the policy keeps off virtual nodes fills the cluster node first.
-    await ok(['apply', '-f', '-'], { stdin: deployment('blocker', 1, { policy: 'off', cpu: '3800m' }) });
+    // A workload the policy keeps off virtual nodes fills the cluster node's memory first (7900Mi:
+    // an 8 GiB flavor); ten 300Mi pods (0.25 CPU/0.5 GiB flavors) fit there once it is gone.
+    await ok(['apply', '-f', '-'], { stdin: deployment('blocker', 1, { policy: 'off', size: { memory: '7900Mi' } }) });
     await settle('blocker', 1);
     await ok(['apply', '-f', '-'], { stdin: JSON.stringify({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'rb' }, spec: { minAvailable: 9, selector: { matchLabels: { app: 'rb' } } } }) });
-    await ok(['apply', '-f', '-'], { stdin: deployment('rb', 10, { policy: 'localPrefer', cpu: '300m' }) });
+    await ok(['apply', '-f', '-'], { stdin: deployment('rb', 10, { policy: 'localPrefer', size: { memory: '300Mi' } }) });
     expect(byNode(await settle('rb', 10))).toEqual({ [BURST]: 10 });
+    // Ready rb pods, sampled every 200 ms while they move.
     let lowest = 10;
     let watching = true;
     const watch = (async () => {
@@ -146,13 +156,17 @@ describe.skipIf(missing !== undefined)(title('burst policy on the real control p
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    await remove('blocker');
-    const home = await waitFor('all rb pods moved to the cluster node', async () => {
-      const list = running(await pods('rb'));
-      return list.length === 10 && list.every((p) => p.spec?.nodeName === MACHINE) ? list : undefined;
-    }, { timeoutMs: 300_000 });
-    watching = false;
-    await watch;
+    let home: V1Pod[];
+    try {
+      await remove('blocker');
+      home = await waitFor('all rb pods moved to the cluster node', async () => {
+        const list = running(await pods('rb'));
+        return list.length === 10 && list.every((p) => p.spec?.nodeName === MACHINE) ? list : undefined;
+      }, { timeoutMs: 300_000 });
+    } finally {
+      watching = false;
+      await watch;
+    }
     expect(home).toHaveLength(10);
     expect(lowest).toBeGreaterThanOrEqual(9);
     const moves = await ok(['get', 'events', '--field-selector', 'reason=BurstRebalance', '-o', 'jsonpath={range .items[*]}{.type} {.message}{"\\n"}{end}']);

@@ -70,6 +70,18 @@ export function withRequired(affinity: V1Affinity | undefined, req: V1NodeSelect
   };
 }
 
+/** Takes `req` back out of every required term (undoing withRequired); terms left empty go. */
+export function withoutRequired(affinity: V1Affinity | undefined, req: V1NodeSelectorRequirement): V1Affinity | undefined {
+  const required = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (!required) return affinity;
+  const same = (r: V1NodeSelectorRequirement): boolean => JSON.stringify([r.key, r.operator, r.values]) === JSON.stringify([req.key, req.operator, req.values]);
+  const terms = required.nodeSelectorTerms
+    .map((t) => ({ ...t, matchExpressions: (t.matchExpressions ?? []).filter((r) => !same(r)) }))
+    .filter((t) => t.matchExpressions.length > 0 || (t.matchFields ?? []).length > 0);
+  const { requiredDuringSchedulingIgnoredDuringExecution: _, ...rest } = affinity!.nodeAffinity!;
+  return { ...affinity, nodeAffinity: terms.length > 0 ? { ...rest, requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } : rest };
+}
+
 function withPreferredLocal(affinity: V1Affinity | undefined): V1Affinity {
   const preferred = affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
   return {

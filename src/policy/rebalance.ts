@@ -10,7 +10,7 @@ import type { Pod } from '../kube/wire.ts';
 import { schedule } from '../scheduling/schedule.ts';
 import type { Clock } from './leader.ts';
 import type { EventSink } from './events.ts';
-import { requirementFor, withRequired, type AppliedPolicy } from './mutation.ts';
+import { requirementFor, withoutRequired, withRequired, type AppliedPolicy } from './mutation.ts';
 import { asModelPod, type PodLedger } from './pod-ledger.ts';
 import type { WorkloadRecord } from './workloads.ts';
 
@@ -121,7 +121,10 @@ export class Rebalancer {
       awaiting: new Set(this.#awaiting.keys()),
       localCount: (uid) => ledger.localCount(uid),
       fits: (pod) => {
-        const narrowed = { ...pod, spec: { ...pod.spec!, nodeName: undefined, affinity: withRequired(pod.spec?.affinity, requirementFor('local')) } } as Pod;
+        // The pod as its replacement will be: not bound, without the narrowing to virtual nodes its
+        // placement added, and narrowed to cluster nodes instead.
+        const asCreated = withoutRequired(pod.spec?.affinity, requirementFor('cci'));
+        const narrowed = { ...pod, spec: { ...pod.spec!, nodeName: undefined, affinity: withRequired(asCreated, requirementFor('local')) } } as Pod;
         const d = schedule(asModelPod(narrowed), ledger.clusterNodeInfos());
         return 'node' in d ? d : undefined;
       },

@@ -4,7 +4,7 @@ import { filterNode } from '../../src/scheduling/filters.ts';
 import { preferredAffinityWeight } from '../../src/scheduling/affinity.ts';
 import { podRequests, usageOf } from '../../src/scheduling/resources.ts';
 import {
-  APPLIED_ANNOTATION, DELETION_COST_ANNOTATION, PLACEMENT_GATE, appliedPolicyOf, mutationFor, type PatchOp, type Taint,
+  APPLIED_ANNOTATION, DELETION_COST_ANNOTATION, PLACEMENT_GATE, appliedPolicyOf, mutationFor, requirementFor, withoutRequired, withRequired, type PatchOp, type Taint,
 } from '../../src/policy/mutation.ts';
 import type { Policy, PolicyDecision, ProfileTerms } from '../../src/policy/policy.ts';
 import type { Pod } from '../../src/kube/wire.ts';
@@ -136,5 +136,13 @@ describe('mutationFor: each policy in the scheduler\'s own fields', () => {
   it('escapes nothing wrongly: annotations keep their slashes', () => {
     const pod = apply(basePod(), mutationFor(basePod(), decision('auto'), TAINTS).patch);
     expect(Object.keys(pod.metadata?.annotations ?? {})).toEqual([APPLIED_ANNOTATION]);
+  });
+
+  it('withoutRequired takes back exactly what withRequired added', () => {
+    const zone = { key: 'zone', operator: 'In', values: ['a'] };
+    const own = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [zone] }] }, preferredDuringSchedulingIgnoredDuringExecution: [] } };
+    expect(withoutRequired(withRequired(own, requirementFor('cci')), requirementFor('cci'))).toEqual({ nodeAffinity: { ...own.nodeAffinity, requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [zone] }] } } });
+    expect(withoutRequired(withRequired(undefined, requirementFor('cci')), requirementFor('cci'))).toEqual({ nodeAffinity: {} });
+    expect(withoutRequired(withRequired(undefined, requirementFor('local')), requirementFor('cci'))?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms).toHaveLength(1);
   });
 });

@@ -18,7 +18,12 @@ const burstPod = (i: number, applied: Partial<AppliedPolicy> = {}, ready = true)
     applied: a,
     pod: {
       metadata: { namespace: 'ns', name: `web-${i}`, uid: `u${i}`, creationTimestamp: `2026-01-01T00:00:0${i}Z`, annotations: { [APPLIED_ANNOTATION]: JSON.stringify(a) } },
-      spec: { nodeName: 'burst', containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '1' } } }] },
+      // As the placement controller released it to CCI: narrowed to virtual nodes.
+      spec: {
+        nodeName: 'burst',
+        containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '1' } } }],
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'type', operator: 'In', values: ['virtual-kubelet'] }] }] } } },
+      },
       status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
     },
   };
