@@ -2,7 +2,7 @@
 // downwardAPI/projected volume files, as the kubelet formats them.
 import type { V1Container, V1ObjectFieldSelector, V1ResourceFieldSelector } from '@kubernetes/client-node';
 import { TranslateError, type TranslateContext } from './context.ts';
-import { cpuMillis, divideQuantity, formatCpu, formatMemory, memoryBytes } from '../../kube/quantity.ts';
+import { cpuMillis, divideQuantity, formatCpu, formatMemory, memoryBytes, QuantityError } from '../../kube/quantity.ts';
 
 /**
  * Fields only CCI knows once the pod runs (its IP, the host's IP). They travel as a
@@ -77,6 +77,16 @@ export function podFieldValue(ctx: TranslateContext, selector: V1ObjectFieldSele
   );
 }
 
+/** The divisor in thousandths; one that is not a quantity refuses the pod, as any bad field does. */
+function divisorMilli(divisor: string): bigint {
+  try {
+    return cpuMillis(divisor);
+  } catch (err) {
+    if (err instanceof QuantityError) throw new TranslateError('UnsupportedFieldRef', `resourceFieldRef divisor: ${err.message}`);
+    throw err;
+  }
+}
+
 /** CCI 2.0's default pod storage: what an unset ephemeral-storage limit means. */
 export const CCI_POD_STORAGE = '30Gi';
 
@@ -104,7 +114,7 @@ export function resourceFieldValue(ctx: TranslateContext, selector: V1ResourceFi
   };
   const value = container.resources?.[kind]?.[resource] ?? (kind === 'limits' ? capacity[resource]! : '0');
   const divisor = selector.divisor ?? '1';
-  if (cpuMillis(divisor) <= 0n) throw new TranslateError('UnsupportedFieldRef', `resourceFieldRef divisor ${JSON.stringify(divisor)} must be positive`);
+  if (divisorMilli(divisor) <= 0n) throw new TranslateError('UnsupportedFieldRef', `resourceFieldRef divisor ${JSON.stringify(divisor)} must be positive`);
   if (resource === 'cpu') return String(divideQuantity(value, divisor));
   // Memory and storage divide whole bytes, as Value() / divisor.Value() in the kubelet.
   const per = memoryBytes(divisor);

@@ -103,6 +103,8 @@ describe('translatePod: refusals', () => {
     ['projected clusterTrustBundle', pod({ volumes: [{ name: 'p', projected: { sources: [{ clusterTrustBundle: { path: 'ca' } }] } }] }), 'UnsupportedVolume', /clusterTrustBundle source/],
     ['pods larger than the largest flavor', pod({ containers: [container({ resources: { limits: { cpu: '65' } } })] }), 'FlavorTooLarge', /65 CPU.*largest CCI 2.0 flavor \(64 CPU \/ 512Gi memory\)/],
     ['unsupported env field refs', pod({ containers: [container({ env: [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'metadata.generateName' } } }] })] }), 'UnsupportedFieldRef', /metadata.generateName/],
+    // Found by test/properties: the divisor's QuantityError escaped translatePod as an exception.
+    ['a resourceFieldRef divisor that is not a quantity', pod({ containers: [container({ env: [{ name: 'X', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '' } } }] })] }), 'UnsupportedFieldRef', /resourceFieldRef divisor: "" is not a Kubernetes quantity/],
   ])('refuses %s', (_name, p, reason, message) => {
     const r = translatePod(input(p));
     expect(r).toMatchObject({ ok: false, reason, retryable: false });
