@@ -14,6 +14,7 @@ import { KUBE_DNS_CLUSTER_IP } from '../local/dns/kube-dns-service.ts';
 import { attachToCluster } from '../local/kubernetes/attach.ts';
 import { startKubernetesControlPlane } from '../local/kubernetes/control-plane.ts';
 import { applyOperatorManifests, serviceAccountKubeconfigPath, writeServiceAccountKubeconfig } from '../local/kubernetes/operator-identity.ts';
+import { pointWebhookAt } from '../local/kubernetes/webhook.ts';
 import { findTestbedBinary } from '../local/kubernetes/testbed-binary.ts';
 import { BURST_NODE, CLUSTER_NODE, backendStateDir, freePort, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
 import { boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
@@ -31,6 +32,8 @@ interface Plane {
   clusterDns: string | undefined;
   /** Extra `burstlet node` flags for one node (its serving certificate, token authentication). */
   nodeArgs(name: string): Promise<string[]>;
+  /** Has the API server call the burst-policy webhook at `url` (a plane that calls webhooks). */
+  webhook(url: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,7 +48,7 @@ interface PlaneOptions {
 async function embeddedPlane(o: PlaneOptions): Promise<Plane> {
   const plane = await startLocalControlPlane({ stateDir: o.stateDir, host: o.host, port: o.port, logger: o.logger, dns: o.dns });
   const kubeconfig = join(o.stateDir, 'kubeconfig');
-  return { url: plane.url, kubeconfig, nodeKubeconfig: plane.kubeconfigPath, clusterDns: KUBE_DNS_CLUSTER_IP, nodeArgs: async () => [], close: () => plane.close() };
+  return { url: plane.url, kubeconfig, nodeKubeconfig: plane.kubeconfigPath, clusterDns: KUBE_DNS_CLUSTER_IP, nodeArgs: async () => [], webhook: async () => undefined, close: () => plane.close() };
 }
 
 async function kubernetesPlane(o: PlaneOptions): Promise<Plane> {
@@ -66,6 +69,8 @@ async function kubernetesPlane(o: PlaneOptions): Promise<Plane> {
         const serving = await plane.pki.issueKubeletServing(name, '127.0.0.1');
         return [`--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`, '--authentication-token-webhook'];
       },
+      // manifests/ point kube-apiserver at the webhook's Service; the nodes here are host processes.
+      webhook: (url) => pointWebhookAt(plane.kubeconfigPath, url),
       close: () => plane.close(),
     };
   } catch (err) {
@@ -83,6 +88,8 @@ async function attachedPlane(kubeconfig: string, stateDir: string): Promise<Plan
     ...(cluster.clientCaFile ? { clientCaFile: cluster.clientCaFile } : {}),
     clusterDns: cluster.clusterDns,
     nodeArgs: async () => ['--authentication-token-webhook'],
+    // The cluster's own API server may not reach this host: its webhook configuration stays as it is.
+    webhook: async () => undefined,
     close: async () => undefined,
   };
 }
@@ -182,6 +189,7 @@ export default defineSubcommand({
           ...(plane.clientCaFile ? { clientCaFile: plane.clientCaFile } : {}),
         });
         stops.push(() => node.stop());
+        if (node.webhookPort !== undefined) await plane.webhook(`https://127.0.0.1:${node.webhookPort}/mutate`);
       }
       const nodes = backends.length > 0 ? ` (nodes: ${backends.map((b) => b.spec.name).join(' ')})` : '';
       console.log(`burstlet local: ready at ${plane.url}, kubeconfig ${plane.kubeconfig}${nodes}`);

@@ -5,7 +5,7 @@ import { cciCreateRefusal } from '../../src/cci/refusal.ts';
 describe('cciCreateRefusal: is CCI\'s answer to a pod creation final?', () => {
   it.each([
     [400, 'BadRequest', true],
-    [403, 'Forbidden', true], // exceeded quota, forbidden flavor: the same pod is refused again
+    [403, 'Forbidden', true], // a forbidden flavor or image: the same pod is refused again
     [404, 'NotFound', true],
     [413, 'RequestEntityTooLarge', true],
     [422, 'Invalid', true],
@@ -20,6 +20,11 @@ describe('cciCreateRefusal: is CCI\'s answer to a pod creation final?', () => {
     const refusal = cciCreateRefusal(new CciError(status, reason, 'what CCI said'));
     expect(refusal !== undefined).toBe(final);
     if (refusal) expect(refusal).toEqual({ reason: 'ProviderRefused', message: `CCI refused the pod (${status} ${reason}): what CCI said` });
+  });
+
+  it('retries a full quota: failing the pod had its ReplicaSet create another for CCI to refuse, without end (seen on real Kubernetes)', () => {
+    const full = new CciError(403, 'Forbidden', 'pods "p" is forbidden: exceeded quota: cci-quota, requested: cpu=500m, used: cpu=4, limited: cpu=4');
+    expect(cciCreateRefusal(full)).toBeUndefined();
   });
 
   it('retries what is not an API answer', () => {
