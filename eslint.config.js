@@ -44,5 +44,22 @@ export default tseslint.config(
       'no-undef': 'off',
     },
   },
+  {
+    // Typed error handling (issue #13): what a failure means comes from src/kube/errors.ts, its
+    // text from errorMessage, so neither drifts back into casts and status-code comparisons.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        {
+          selector: "MemberExpression[property.name='message'] > TSAsExpression.object[typeAnnotation.typeName.name='Error']",
+          message: 'Use errorMessage(err) (src/log/error-message.ts), not (err as Error).message.',
+        },
+        {
+          selector: "BinaryExpression[operator=/^[!=]==$/][left.type='MemberExpression'][left.property.name='status']:matches([right.value=404], [right.value=409], [right.value=410], [right.value=429])",
+          message: 'Use the predicates of src/kube/errors.ts (isNotFound, isConflict, isAlreadyExists, isGone, isTooManyRequests).',
+        },
+      ],
+    },
+  },
   ...layerRules(),
 );

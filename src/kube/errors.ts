@@ -33,6 +33,9 @@ export const isGone = (err: unknown): boolean => is(err, 410);
 /** A write lost to what the server holds (a precondition or resourceVersion conflict). */
 export const isConflict = (err: unknown): boolean => is(err, 409, 'Conflict');
 
+/** 429: throttled, or (for an eviction) refused by a PodDisruptionBudget for now. */
+export const isTooManyRequests = (err: unknown): boolean => is(err, 429);
+
 /** A create found the object there already. */
 export const isAlreadyExists = (err: unknown): boolean => is(err, 409, 'AlreadyExists');
 

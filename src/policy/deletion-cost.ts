@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { Pod } from '../kube/wire.ts';
 import { DELETION_COST_ANNOTATION, type AppliedPolicy } from './mutation.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 /** The cost of a burst pod without a profile: below local pods' default 0. */
 export const DEFAULT_CCI_COST = -1;
@@ -47,7 +48,7 @@ export class DeletionCostWriter {
       });
     } catch (err) {
       this.#written.delete(uid);
-      this.#log.debug({ pod: `${namespace}/${name}`, err: (err as Error).message }, 'pod-deletion-cost not written');
+      this.#log.debug({ pod: `${namespace}/${name}`, err: errorMessage(err) }, 'pod-deletion-cost not written');
     }
   }
 

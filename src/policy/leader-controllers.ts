@@ -16,6 +16,7 @@ import { PROFILE_GROUP, PROFILE_PLURAL, PROFILE_VERSION, type ScheduleProfile } 
 import { profileStatus, statusDiffers } from './profile-status.ts';
 import { Rebalancer, type BurstPod } from './rebalance.ts';
 import type { WorkloadIndex } from './workloads.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 /** How often ScheduleProfile status is brought up to date (when something changed). */
 const STATUS_EVERY_MS = 5_000;
@@ -104,7 +105,7 @@ export async function startLeaderControllers(o: LeaderControllerOptions): Promis
         await kube.request('PATCH', `/apis/${PROFILE_GROUP}/${PROFILE_VERSION}/namespaces/${namespace}/${PROFILE_PLURAL}/${name}/status`, { body: { status: next }, contentType: 'application/merge-patch+json' });
       } catch (err) {
         statusDirty = true;
-        log.warn({ profile: `${namespace}/${name}`, err: (err as Error).message }, 'ScheduleProfile status not written');
+        log.warn({ profile: `${namespace}/${name}`, err: errorMessage(err) }, 'ScheduleProfile status not written');
       }
     }
   };

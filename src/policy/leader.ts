@@ -6,6 +6,8 @@
 // resourceVersion it read, so two candidates never both win.
 import type { Logger } from '../log/logger.ts';
 import type { KubeClient } from '../kube/client.ts';
+import { errorMessage } from '../log/error-message.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.ts';
 
 export interface Clock {
   /** Milliseconds on a monotonic scale. */
@@ -82,7 +84,7 @@ export class LeaderElector {
       if (lease.spec?.holderIdentity !== this.#o.identity) return;
       await this.#o.kube.request('PUT', this.#path, { body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() } } });
     } catch (err) {
-      this.#o.log.debug({ err: (err as Error).message }, 'lease not released');
+      this.#o.log.debug({ err: errorMessage(err) }, 'lease not released');
     }
   }
 
@@ -102,7 +104,7 @@ export class LeaderElector {
         this.#stepDown();
       }
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'leader election: lease request failed');
+      log.warn({ err: errorMessage(err) }, 'leader election: lease request failed');
       if (this.#leading && clock.now() - this.#lastRenew > renewDeadlineMs) this.#stepDown();
     }
     if (!this.#stopped) this.#cancel = clock.after(retryMs, () => void this.#tick());
@@ -124,7 +126,7 @@ export class LeaderElector {
     try {
       lease = await kube.request<Lease>('GET', this.#path);
     } catch (err) {
-      if ((err as { status?: number }).status !== 404) throw err;
+      if (!isNotFound(err)) throw err;
     }
     if (!lease) {
       const body: Lease = {
@@ -160,7 +162,7 @@ export class LeaderElector {
       await this.#o.kube.request(method, path, { body });
       return true;
     } catch (err) {
-      if ((err as { status?: number }).status === 409) return false;
+      if (isConflict(err) || isAlreadyExists(err)) return false;
       throw err;
     }
   }

@@ -10,6 +10,7 @@ import type { EventSink } from './events.ts';
 import { policyFor, type PolicyLookup } from './lookup.ts';
 import { APPLIED_ANNOTATION, type AppliedPolicy } from './mutation.ts';
 import type { PolicyDecision } from './policy.ts';
+import { errorMessage } from '../log/error-message.ts';
 
 export const MISSED_REASON = 'BurstPolicyNotApplied';
 
@@ -65,7 +66,7 @@ export class MissedPolicyDetector {
         contentType: 'application/merge-patch+json',
       });
     } catch (err) {
-      this.#log.debug({ pod: `${m.namespace}/${m.name}`, err: (err as Error).message }, 'missed-policy annotation not written');
+      this.#log.debug({ pod: `${m.namespace}/${m.name}`, err: errorMessage(err) }, 'missed-policy annotation not written');
     }
   }
 }

@@ -13,6 +13,8 @@ import type { EventSink } from './events.ts';
 import { requirementFor, withoutRequired, withRequired, type AppliedPolicy } from './mutation.ts';
 import { asModelPod, type PodLedger } from './pod-ledger.ts';
 import type { WorkloadRecord } from './workloads.ts';
+import { errorMessage } from '../log/error-message.ts';
+import { isTooManyRequests } from '../kube/errors.ts';
 
 const MOVABLE_KINDS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet']);
 
@@ -139,11 +141,11 @@ export class Rebalancer {
         body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } },
       });
     } catch (err) {
-      const status = (err as { status?: number }).status;
       // 429: a PodDisruptionBudget does not allow it now.
-      this.#o.onEviction?.(status === 429 ? 'blocked' : 'failed');
-      log.info({ pod: `${namespace}/${name}`, status, err: (err as Error).message }, status === 429 ? 'rebalance: eviction refused by a PodDisruptionBudget' : 'rebalance: eviction failed');
-      return { none: status === 429 ? 'a PodDisruptionBudget refused the eviction' : `eviction failed: ${(err as Error).message}` };
+      const blocked = isTooManyRequests(err);
+      this.#o.onEviction?.(blocked ? 'blocked' : 'failed');
+      log.info({ pod: `${namespace}/${name}`, err: errorMessage(err) }, blocked ? 'rebalance: eviction refused by a PodDisruptionBudget' : 'rebalance: eviction failed');
+      return { none: blocked ? 'a PodDisruptionBudget refused the eviction' : `eviction failed: ${errorMessage(err)}` };
     }
     this.#awaiting.set(step.workload.uid, step.evict.key);
     this.#o.onEviction?.('evicted');

@@ -2,8 +2,9 @@
 // RBAC for CoreDNS and metrics-server (their upstream manifests' rules, bound to the users of
 // their client certificates) and the metrics.k8s.io APIService. Created with the admin identity.
 import type { V1ClusterRole, V1ClusterRoleBinding, V1RoleBinding, V1Service, RbacV1Subject } from '@kubernetes/client-node';
-import { KubeClient, KubeError, loadKubeConfig } from '../../kube/client.ts';
+import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
 import { COMPONENT_USERS } from './certs.ts';
+import { isAlreadyExists } from '../../kube/errors.ts';
 
 const user = (name: string): RbacV1Subject => ({ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name });
 const readOnly = ['get', 'list', 'watch'];
@@ -112,7 +113,7 @@ export async function createAddonObjects(adminKubeconfig: string, metricsServerP
       try {
         await client.request('POST', PATHS[kind]!, { body });
       } catch (err) {
-        if (!(err instanceof KubeError && err.status === 409)) throw err;
+        if (!isAlreadyExists(err)) throw err;
       }
     }
   } finally {

@@ -3,7 +3,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1Service } from '@kubernetes/client-node';
-import { KubeClient, KubeError, loadKubeConfig } from '../../kube/client.ts';
+import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
+import { isNotFound } from '../../kube/errors.ts';
 
 export interface AttachedCluster {
   url: string;
@@ -26,7 +27,7 @@ export async function attachToCluster(kubeconfigPath: string, stateDir: string):
   const client = await KubeClient.create(config);
   try {
     const service = await client.request<V1Service>('GET', '/api/v1/namespaces/kube-system/services/kube-dns').catch((err: unknown) => {
-      if (err instanceof KubeError && err.status === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     });
     const ip = service?.spec?.clusterIP;

@@ -2,6 +2,7 @@
 // cluster; the local environment's nodes are host processes, so the API server calls the burst
 // node's webhook port on loopback instead. The caBundle burstlet wrote is kept.
 import { KubeClient, loadKubeConfig } from '../../kube/client.ts';
+import { isConflict } from '../../kube/errors.ts';
 
 const PATH = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/burstlet';
 
@@ -20,7 +21,7 @@ export async function pointWebhookAt(adminKubeconfig: string, url: string): Prom
         return;
       } catch (err) {
         // burstlet writing its caBundle at the same moment: read again.
-        if ((err as { status?: number }).status !== 409 || attempt >= 5) throw err;
+        if (!isConflict(err) || attempt >= 5) throw err;
       }
     }
   } finally {

@@ -13,6 +13,8 @@ import type { EventSink } from '../events.ts';
 import { requirementFor, withRequired } from '../mutation.ts';
 import { asModelPod, workloadKeyOf, type PodLedger } from '../pod-ledger.ts';
 import { decidePlacement, isGatedByUs, placementPatch, type Placement, type PlacementChoice } from './decide.ts';
+import { errorMessage } from '../../log/error-message.ts';
+import { isConflict, isNotFound } from '../../kube/errors.ts';
 
 export interface PlacementControllerOptions {
   kube: Pick<KubeClient, 'request'>;
@@ -41,7 +43,7 @@ export class PlacementController {
     this.#o = o;
     this.#queue = new WorkQueue((workload) => this.#place(workload), {
       workers: 4,
-      onError: (key, err, delayMs) => o.log.warn({ workload: key, err: (err as Error).message, retryInMs: delayMs }, 'placement failed; retrying'),
+      onError: (key, err, delayMs) => o.log.warn({ workload: key, err: errorMessage(err), retryInMs: delayMs }, 'placement failed; retrying'),
     });
   }
 
@@ -109,11 +111,10 @@ export class PlacementController {
         this.#o.events.record({ kind: 'Pod', namespace: ns, name, uid }, 'Normal', 'BurstPlacement', `placed ${where}: ${choice.reason}`);
       } catch (err) {
         this.#o.ledger.release(key);
-        const status = (err as { status?: number }).status;
         // Gone, or changed since the decision: the informer brings the new state and decides again.
-        if (status === 404 || status === 409) stale = true;
+        if (isNotFound(err) || isConflict(err)) stale = true;
         else failed++;
-        this.#o.log.debug({ pod: `${ns}/${name}`, err: (err as Error).message }, 'placement patch failed');
+        this.#o.log.debug({ pod: `${ns}/${name}`, err: errorMessage(err) }, 'placement patch failed');
       }
     };
     const concurrency = this.#o.concurrency ?? 8;

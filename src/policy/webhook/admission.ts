@@ -6,6 +6,7 @@ import type { Pod } from '../../kube/wire.ts';
 import { policyFor, type PolicyLookup } from '../lookup.ts';
 import { mutationFor, type AppliedPolicy } from '../mutation.ts';
 import type { PolicyDecision } from '../policy.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export class BadReview extends Error {
   override name = 'BadReview';
@@ -73,7 +74,7 @@ export async function admit(req: AdmissionRequest, ctx: PolicyLookup): Promise<A
   try {
     return await admitPod(req, ctx);
   } catch (err) {
-    return { review: respond(req.uid, { warnings: [`burstlet: no burst policy applied: ${(err as Error).message}`.slice(0, 250)] }), error: err as Error };
+    return { review: respond(req.uid, { warnings: [`burstlet: no burst policy applied: ${errorMessage(err)}`.slice(0, 250)] }), error: err as Error };
   }
 }
 

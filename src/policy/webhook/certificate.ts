@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import type { Logger } from '../../log/logger.ts';
 import { certFacts, createCa, issueCert, type CertKeyPair } from '../../tls/ca.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.ts';
 
 export interface WebhookIdentity {
   /** The Service in front of the webhook (its DNS names go in the certificate). */
@@ -112,8 +113,8 @@ export class WebhookCertificate {
   /** The certificates the Secret holds, created or renewed first if needed. */
   async ensure(now = Date.now()): Promise<WebhookCerts> {
     for (let attempt = 0; ; attempt++) {
-      const secret = await this.#kube.request<Secret>('GET', this.#secretPath).catch((err: { status?: number }) => {
-        if (err.status === 404) return undefined;
+      const secret = await this.#kube.request<Secret>('GET', this.#secretPath).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
         throw err;
       });
       const current = secret ? certsOf(secret) : undefined;
@@ -133,7 +134,7 @@ export class WebhookCertificate {
         return certs;
       } catch (err) {
         // Another replica wrote first: read and use what it wrote.
-        if ((err as { status?: number }).status !== 409 || attempt >= 3) throw err;
+        if (!(isConflict(err) || isAlreadyExists(err)) || attempt >= 3) throw err;
       }
     }
   }
@@ -146,7 +147,7 @@ export class WebhookCertificate {
       try {
         config = await this.#kube.request<WebhookConfiguration>('GET', path);
       } catch (err) {
-        if ((err as { status?: number }).status !== 404) throw err;
+        if (!isNotFound(err)) throw err;
         if (!this.#missingConfigLogged) {
           this.#log.warn({ configuration: this.#id.configurationName }, 'MutatingWebhookConfiguration not found: the webhook is served, but the API server will not call it until manifests/ are applied');
           this.#missingConfigLogged = true;
@@ -165,7 +166,7 @@ export class WebhookCertificate {
         this.#log.info({ configuration: this.#id.configurationName, webhooks: stale.length }, 'webhook caBundle updated');
         return stale.length;
       } catch (err) {
-        if ((err as { status?: number }).status !== 409 || attempt >= 3) throw err;
+        if (!isConflict(err) || attempt >= 3) throw err;
       }
     }
   }

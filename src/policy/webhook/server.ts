@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.ts';
 import type { PolicyLookup } from '../lookup.ts';
 import { admit, BadReview, parseReview, type Admission } from './admission.ts';
+import { errorMessage } from '../../log/error-message.ts';
 
 export const MAX_REVIEW_BYTES = 3 * 1024 * 1024;
 /** The API server's own default webhook timeout is 10 s; a client slower than this is not it. */
@@ -88,7 +89,7 @@ async function handle(o: WebhookServerOptions, req: IncomingMessage, res: Server
 export async function startWebhookServer(o: WebhookServerOptions): Promise<WebhookServer> {
   const server = https.createServer({ cert: o.tls.certPem, key: o.tls.keyPem, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: 30_000 }, (req, res) => {
     handle(o, req, res).catch((err: unknown) => {
-      o.log.error({ err: (err as Error).message }, 'admission review failed');
+      o.log.error({ err: errorMessage(err) }, 'admission review failed');
       if (!res.headersSent) send(res, 500, 'internal error while reviewing; the pod is admitted without a policy (failurePolicy Ignore)\n');
       else res.destroy();
     });
