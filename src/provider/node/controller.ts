@@ -3,16 +3,19 @@
 // reached. Status is written when it changes and at least every `reportMs`.
 import type { Logger } from '../../log/logger.ts';
 import type { KubeClient } from '../../kube/client.ts';
-import { isAlreadyExists, isNotFound } from '../../kube/errors.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.ts';
 import { rfc3339, type Node, type NodeStatus } from '../../kube/wire.ts';
+import { errorMessage } from '../../log/error-message.ts';
 import { nodeObject, nodeStatus, nodeStatusChanged, type BackendHealth, type NodeConfig, type NodeResources } from './node-object.ts';
+
+/** The kubelet's lease controller's maxUpdateRetries. */
+const LEASE_UPDATE_RETRIES = 5;
 
 /** What the node controller asks of whatever runs the pods. */
 export interface NodeProvider {
   /** The node's room for pods now; throws when the backend cannot be reached. */
   resources(): Promise<NodeResources>;
 }
-import { errorMessage } from '../../log/error-message.ts';
 
 export interface NodeControllerOptions {
   kube: Pick<KubeClient, 'request'>;
@@ -123,8 +126,22 @@ export class NodeController {
     this.#lastWrite = performance.now();
   }
 
-  /** Creates or renews the node's Lease in kube-node-lease. */
+  /**
+   * Creates or renews the node's Lease in kube-node-lease. A write that lost to another (the
+   * previous process of a restarted node renewing on its way out) reads the Lease again and
+   * retries, up to 5 times as the kubelet's lease controller does; it failed the start before.
+   */
   async renewLease(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#renewLeaseOnce();
+      } catch (err) {
+        if (!(isConflict(err) || isAlreadyExists(err)) || attempt >= LEASE_UPDATE_RETRIES) throw err;
+      }
+    }
+  }
+
+  async #renewLeaseOnce(): Promise<void> {
     const { kube, config } = this.#o;
     const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${config.name}`;
     const now = microTime(new Date());
