@@ -72,6 +72,7 @@ async function scenario(name: string, faults: string[], restarts: number): Promi
     const names = Array.from({ length: N }, (_, i) => `${name}-${i}`);
     const restartAt = new Set(Array.from({ length: restarts }, (_, i) => Math.floor(((i + 1) * N) / (restarts + 1))));
     let created = 0;
+    let restarting = Promise.resolve();
     await allIn(names, 20, async (podName) => {
       await kube.request('POST', '/api/v1/namespaces/default/pods', {
         body: {
@@ -83,12 +84,18 @@ async function scenario(name: string, faults: string[], restarts: number): Promi
           },
         },
       });
+      // Restarts run one after another: a second one starting while the first is under way
+      // stopped the old node twice and left two nodes of one name running.
       if (restartAt.has(++created)) {
-        cciErrors += counterSum(await node.metrics(), 'burstlet_cci_errors_total');
-        await node.stop();
-        node = await start();
+        restarting = restarting.then(async () => {
+          cciErrors += counterSum(await node.metrics(), 'burstlet_cci_errors_total');
+          await node.stop();
+          node = await start();
+        });
+        await restarting;
       }
     });
+    await restarting;
     await until(`${N} pods Running`, async () => (await pods()).filter((p) => p.status?.phase === 'Running').length === N);
     const runningMs = performance.now() - started;
 
