@@ -44,7 +44,8 @@ const cluster = await startLocalCluster();
 const kube = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
 
 async function scenario(name: string, faults: string[], restarts: number): Promise<Outcome> {
-  const subnet = `198.18.${4 * (10 + Math.floor(Math.random() * 50))}.0/22`;
+  // A /20: 4,093 pod IPs (a /22 held 1,021 and the 1,022nd pod waited for an IP, as it should).
+  const subnet = `198.18.${16 * (2 + Math.floor(Math.random() * 14))}.0/20`;
   const cci: MockCci = await startMockCci({ subnet, args: ['--quota-pods=100000', ...faults] });
   const clean = new CciClient({ endpoint: cci.url, token: cci.token, namespace: cci.namespace, timeoutMs: 60_000 });
   const start = (): Promise<BurstNode> => startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name, args: ['--cluster-dns=198.19.0.10', '--status-resync=10s', '--pod-sync-workers=20'] });

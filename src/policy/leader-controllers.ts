@@ -7,7 +7,7 @@ import type { Pod } from '../kube/wire.ts';
 import { DeletionCostWriter } from './deletion-cost.ts';
 import type { EventSink } from './events.ts';
 import { projectedCache, projectNode, projectPod } from './informers.ts';
-import type { Clock } from './leader.ts';
+import type { Clock } from '../kube/clock.ts';
 import type { PolicyLookup } from './lookup.ts';
 import { MissedPolicyDetector } from './missed.ts';
 import { isVirtualNode, PodLedger } from './pod-ledger.ts';

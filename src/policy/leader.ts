@@ -8,22 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { errorMessage } from '../log/error-message.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.ts';
-
-export interface Clock {
-  /** Milliseconds on a monotonic scale. */
-  now(): number;
-  /** Calls `fn` after `ms`; returns a cancel function. */
-  after(ms: number, fn: () => void): () => void;
-}
-
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  after(ms, fn) {
-    const timer = setTimeout(fn, ms);
-    timer.unref();
-    return () => clearTimeout(timer);
-  },
-};
+import { systemClock, type Clock } from '../kube/clock.ts';
 
 interface Lease {
   apiVersion?: string;

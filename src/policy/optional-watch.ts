@@ -7,7 +7,7 @@ import { isNotFound } from '../kube/errors.ts';
 import type { CachedObject, ChangeHandler, ListWatchCache } from '../kube/list-watch-cache.ts';
 import { errorMessage } from '../log/error-message.ts';
 import { projectedCache } from './informers.ts';
-import type { Clock } from './leader.ts';
+import type { Clock } from '../kube/clock.ts';
 
 const PROBE_MS = 60_000;
 

@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { Pod } from '../kube/wire.ts';
 import { schedule } from '../scheduling/schedule.ts';
-import type { Clock } from './leader.ts';
+import type { Clock } from '../kube/clock.ts';
 import type { EventSink } from './events.ts';
 import { requirementFor, withoutRequired, withRequired, type AppliedPolicy } from './mutation.ts';
 import { asModelPod, type PodLedger } from './pod-ledger.ts';

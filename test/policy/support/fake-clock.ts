@@ -1,6 +1,6 @@
 // A clock tests move by hand: timers fire in order as `advance` passes them, and each firing
 // gets the event loop's turn to finish what it started (requests to a fake API resolve at once).
-import type { Clock } from '../../../src/policy/leader.ts';
+import type { Clock } from '../../../src/kube/clock.ts';
 
 export class FakeClock implements Clock {
   #now = 0;
