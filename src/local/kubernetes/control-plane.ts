@@ -122,6 +122,9 @@ export async function startKubernetesControlPlane(opts: KubernetesControlPlaneOp
     const scheduler = start('kube-scheduler', schedulerArgs(layout));
     await waitReady('kube-controller-manager', kcm, () => ok(`https://127.0.0.1:${ports.controllerManager}/healthz`, insecure));
     await waitReady('kube-scheduler', scheduler, () => ok(`https://127.0.0.1:${ports.scheduler}/healthz`, insecure));
+    // Pods are refused until the ServiceAccount controller has made the namespace's "default"
+    // (ServiceAccount admission): a cluster is ready for users once it has.
+    await waitReady('the default ServiceAccount', kcm, () => ok(`${url}/api/v1/namespaces/default/serviceaccounts/default`, admin));
 
     await createAddonObjects(pki.adminKubeconfig, ports.metricsServer, pki.pki.caPem);
     // Validation refuses loopback endpoint addresses: with DNS on loopback (the process runtime,

@@ -30,8 +30,15 @@ export interface NodeControllerOptions {
   log: Logger;
 }
 
+interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+}
+
 interface Lease {
-  metadata: { name: string; namespace: string; resourceVersion?: string; ownerReferences?: unknown[] };
+  metadata: { name: string; namespace: string; resourceVersion?: string; ownerReferences?: OwnerReference[] };
   spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime?: string; acquireTime?: string };
 }
 
@@ -119,10 +126,21 @@ export class NodeController {
   }
 
   async #writeStatus(status: NodeStatus): Promise<void> {
-    this.#node = await this.#o.kube.request<Node>('PATCH', `/api/v1/nodes/${this.#o.config.name}/status`, {
+    const write = (): Promise<Node> => this.#o.kube.request<Node>('PATCH', `/api/v1/nodes/${this.#o.config.name}/status`, {
       body: { status },
       contentType: 'application/merge-patch+json',
     });
+    try {
+      this.#node = await write();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      // Someone deleted the Node object: register it again, as virtual-kubelet does, so the
+      // scheduler sees the node and its pods' node exists; its old Lease goes with the old object.
+      this.#o.log.warn({ node: this.#o.config.name }, 'node object deleted; registering it again');
+      await this.#register();
+      this.#lease = undefined;
+      this.#node = await write();
+    }
     this.#lastWrite = performance.now();
   }
 
@@ -141,6 +159,10 @@ export class NodeController {
     }
   }
 
+  #owner(): OwnerReference {
+    return { apiVersion: 'v1', kind: 'Node', name: this.#o.config.name, uid: this.#node?.metadata?.uid ?? '' };
+  }
+
   async #renewLeaseOnce(): Promise<void> {
     const { kube, config } = this.#o;
     const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${config.name}`;
@@ -157,7 +179,7 @@ export class NodeController {
             metadata: {
               name: config.name,
               namespace: 'kube-node-lease',
-              ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: config.name, uid: this.#node?.metadata?.uid ?? '' }],
+              ownerReferences: [this.#owner()],
             },
             spec: { holderIdentity: config.name, leaseDurationSeconds: this.#o.leaseDurationSeconds, acquireTime: now, renewTime: now },
           },
@@ -166,6 +188,11 @@ export class NodeController {
       }
     }
     const body: Lease = { ...this.#lease, spec: { ...this.#lease.spec, holderIdentity: config.name, leaseDurationSeconds: this.#o.leaseDurationSeconds, renewTime: now } };
+    const uid = this.#node?.metadata?.uid;
+    // A Lease of a Node object since deleted and registered again belongs to the new one.
+    if (uid && this.#lease.metadata.ownerReferences?.length && !this.#lease.metadata.ownerReferences.some((o) => o.uid === uid)) {
+      body.metadata = { ...body.metadata, ownerReferences: [this.#owner()] };
+    }
     try {
       this.#lease = await kube.request<Lease>('PUT', path, { body });
     } catch (err) {
