@@ -153,7 +153,9 @@ describe.skipIf(kubernetesMissing !== undefined)(kubernetesTitle('the node lifec
       // kube-controller-manager's --node-monitor-grace-period (50 s in 1.33) after the last renewal.
       const lost = await waitFor(`${NODE} NotReady and tainted unreachable`, async () => {
         const n = await nodeObject(NODE);
-        return ready(n) === 'Unknown' && n.spec.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable') ? n : undefined;
+        // NoSchedule comes with the condition; NoExecute from the taint-based eviction a moment later.
+        const unreachable = n.spec.taints?.filter((t) => t.key === 'node.kubernetes.io/unreachable').length ?? 0;
+        return ready(n) === 'Unknown' && unreachable === 2 ? n : undefined;
       }, { timeoutMs: 100_000, intervalMs: 2000 });
       expect(lost.spec.taints?.map((t) => `${t.key}:${t.effect}`)).toEqual(expect.arrayContaining(['node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute']));
     } finally {
