@@ -120,8 +120,11 @@ export function prepareCreate(kind: string, object: KubeObject, hooks: KindHooks
       return { object: { ...object, spec: { finalizers: ['kubernetes'], ...obj(object.spec) }, status: { phase: 'Active' } }, causes: metaCauses };
     case 'EndpointSlice':
       return { object, causes: [...metaCauses, ...validateEndpointSlice(object)] };
-    case 'Event':
-      return { object, causes: [...metaCauses, ...validateEvent(object)] };
+    case 'Event': {
+      // core/v1 Event's reporting fields are not omitempty: kube-apiserver returns "" for them.
+      const event = { reportingComponent: '', reportingInstance: '', ...object };
+      return { object: event, causes: [...metaCauses, ...validateEvent(event)] };
+    }
     case 'Deployment':
     case 'ReplicaSet':
     case 'StatefulSet':
@@ -151,6 +154,13 @@ export function validateUpdate(kind: string, object: KubeObject, old: KubeObject
     if (ip !== oldIp) causes.push(forbiddenField('spec.clusterIPs[0]', 'may not change once set'));
   }
   return causes;
+}
+
+/** SetDefaults_PodStatus: a podIP alone also fills podIPs, as kube-apiserver stores it (clients read either). */
+export function defaultPodStatus(status: unknown): unknown {
+  if (!isObject(status) || typeof status.podIP !== 'string' || status.podIP === '') return status;
+  if (Array.isArray(status.podIPs) && status.podIPs.length > 0) return status;
+  return { ...status, podIPs: [{ ip: status.podIP }] };
 }
 
 /** Fields an update may leave out that the server keeps (kubectl replace of a Service without clusterIP). */

@@ -29,8 +29,13 @@ export function eventToCore(o: KubeObject): KubeObject {
   return rename(o, 0, 'v1');
 }
 
+/** events.k8s.io/v1's reporting fields are omitempty, where core/v1's are not. */
+const OMITTED_WHEN_EMPTY = ['reportingController', 'reportingInstance'];
+
 export function eventFromCore(o: KubeObject): KubeObject {
-  return rename(o, 1, 'events.k8s.io/v1');
+  const out = rename(o, 1, 'events.k8s.io/v1');
+  for (const k of OMITTED_WHEN_EMPTY) if (out[k] === '') delete out[k];
+  return out;
 }
 
 /** Field selectors of events.k8s.io/v1 in terms of the stored core fields. */

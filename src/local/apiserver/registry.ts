@@ -2,7 +2,7 @@
 // optimistic concurrency, status subresources, graceful deletion and finalizers.
 import { randomUUID } from 'node:crypto';
 import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound } from './errors.ts';
-import { carryOver, prepareCreate, validateUpdate, type KindHooks } from './defaults.ts';
+import { carryOver, defaultPodStatus, prepareCreate, validateUpdate, type KindHooks } from './defaults.ts';
 import { pruneUnapplied } from './apply.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, isObject, PatchApplyError, type JsonObject } from './patch.ts';
 import { bindPod, podDeletionGrace, podNodeName, readyToRemove, type DeleteOptions } from './pods.ts';
@@ -152,7 +152,8 @@ export class Registry {
     let next: KubeObject;
     if (subresource === 'status') {
       // Status writers may touch labels and annotations, nothing else outside status.
-      next = { ...old, status: incoming.status, metadata: { ...old.metadata, labels: incoming.metadata.labels, annotations: incoming.metadata.annotations } };
+      const status = def.kind === 'Pod' ? defaultPodStatus(incoming.status) : incoming.status;
+      next = { ...old, status, metadata: { ...old.metadata, labels: incoming.metadata.labels, annotations: incoming.metadata.annotations } };
     } else {
       next = carryOver(def.kind, { ...incoming }, old);
       if (def.statusSubresource) next.status = old.status;

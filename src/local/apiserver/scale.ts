@@ -15,7 +15,8 @@ export function toScale(o: KubeObject): JsonObject {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
     metadata: { name, namespace, uid, resourceVersion, creationTimestamp },
-    spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 0 },
+    // autoscaling/v1 ScaleSpec.replicas is omitempty: 0 is left out, as kube-apiserver writes it.
+    spec: typeof spec.replicas === 'number' && spec.replicas !== 0 ? { replicas: spec.replicas } : {},
     status: {
       replicas: typeof status.replicas === 'number' ? status.replicas : 0,
       selector: isObject(spec.selector) ? formatSelector(spec.selector as LabelSelectorObject) : '',

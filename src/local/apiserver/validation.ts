@@ -2,7 +2,7 @@
 // for object metadata and the pod fields burstlet relies on. Pure: object in, causes out.
 import { isIP } from 'node:net';
 import { duplicate, invalidValue, notFoundField, required, unsupported, forbiddenField } from './causes.ts';
-import type { StatusCause } from './errors.ts';
+import { badRequest, type StatusCause } from './errors.ts';
 import { parseQuantity, QuantityError } from '../../kube/quantity.ts';
 import { isObject, type JsonObject } from './patch.ts';
 import { validateSubPath, validateVolumeSource } from './volume-validation.ts';
@@ -90,7 +90,14 @@ function validateContainers(containers: JsonObject[], field: string, volumes: Se
   return out;
 }
 
-/** Resource quantities: parseable, bounded (what no int64 holds is refused), not negative. */
+/** What kube-apiserver's JSON decoding of a resource.Quantity accepts at all (its error names it). */
+const QUANTITY_SHAPE = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
+
+/**
+ * Resource quantities: parseable, bounded (what no int64 holds is refused), not negative. A
+ * string that is not quantity-shaped never reaches validation in kube-apiserver: decoding the
+ * body fails, 400 BadRequest, and so here.
+ */
 function validateResources(resources: unknown, field: string): StatusCause[] {
   if (!isObject(resources)) return [];
   const out: StatusCause[] = [];
@@ -101,6 +108,9 @@ function validateResources(resources: unknown, field: string): StatusCause[] {
       const at = `${field}.${kind}[${name}]`;
       try {
         if (typeof value !== 'string' && typeof value !== 'number') throw new QuantityError('must be a quantity');
+        if (!QUANTITY_SHAPE.test(String(value))) {
+          throw badRequest(`${at}: quantities must match the regular expression '${QUANTITY_SHAPE.source}'`);
+        }
         if (parseQuantity(String(value)).milli < 0n) out.push(invalidValue(at, value, 'must be greater than or equal to 0'));
       } catch (err) {
         if (!(err instanceof QuantityError)) throw err;
