@@ -5,7 +5,7 @@
 // the real kubectl 1.33 (WebSocket, then SPDY forced) and 1.27.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './support/poll.ts';
-import { kubernetesMissing, kubernetesTitle, startKubernetesCluster, type KubernetesCluster } from './support/kubernetes-cluster.ts';
+import { cciPodsOf, kubernetesMissing, kubernetesTitle, startKubernetesCluster, type KubernetesCluster } from './support/kubernetes-cluster.ts';
 import type { KubectlOptions } from './support/kubectl.ts';
 
 const BURST_NODE = 'burstlet-cci';
@@ -121,13 +121,15 @@ describe.skipIf(kubernetesMissing !== undefined)(kubernetesTitle('burstlet on th
     }
   });
 
-  it('scales the burst Deployment from 20 to 5: fifteen graceful deletions finished by burstlet', async () => {
+  it('scales the burst Deployment from 20 to 5: fifteen graceful deletions finished by burstlet, no CCI pod left behind', async () => {
     await ok(['scale', 'deployment/burst', '--replicas=5']);
     const left = await waitFor('15 burst pods deleted', async () => {
       const items = await burstPods();
       return items.length === 5 ? items : undefined;
     }, { timeoutMs: 90_000 });
     expect(left.every((p) => p.status.phase === 'Running')).toBe(true);
+    const onCci = (await cciPodsOf(cluster, BURST_NODE)).map((p) => p.metadata.annotations?.['burstlet.io/pod']).filter((k) => k?.startsWith('default/burst-')).sort();
+    expect(onCci).toEqual(left.map((p) => `default/${p.metadata.name}`).sort());
   }, 100_000);
 
   it('made no request kube-apiserver refused (its audit log) and logged no 403', () => {

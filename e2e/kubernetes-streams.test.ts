@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectlFor, type Kubectl } from './support/kubectl.ts';
-import { kubernetesMissing, kubernetesTitle, startKubernetesCluster, type KubernetesCluster } from './support/kubernetes-cluster.ts';
+import { cciPodsOf, kubernetesMissing, kubernetesTitle, startKubernetesCluster, type KubernetesCluster } from './support/kubernetes-cluster.ts';
 import { waitFor } from './support/poll.ts';
 import { curl, kubectlStreamsScenario, streamsPods, waitRunning } from './support/streams-scenario.ts';
 
@@ -145,8 +145,10 @@ describe.skipIf(kubernetesMissing !== undefined)(kubernetesTitle('the node lifec
     }));
   }
 
-  it('burstlet stopped for over 50 s: NotReady with the unreachable taint; continued: Ready again, taint gone, the same pods', async () => {
-    const before = (await k.ok(['get', 'pods', '--field-selector', `spec.nodeName=${NODE}`, '-o', 'jsonpath={.items[*].metadata.uid}'])).split(' ').sort();
+  it('burstlet stopped for over 50 s: NotReady with the unreachable taint; continued: Ready again, taint gone, the same pods, one CCI pod each', async () => {
+    // The scenario's pods (the HPA's, deleted just before, may still be going).
+    const scenarioUids = async (): Promise<string[]> => (await k.ok(['get', 'pods', 'shell', 'web', 'restarter', '-o', 'jsonpath={.items[*].metadata.uid}'])).split(' ').sort();
+    const before = await scenarioUids();
     const pid = await nodePid(NODE);
     process.kill(pid, 'SIGSTOP');
     try {
@@ -166,8 +168,11 @@ describe.skipIf(kubernetesMissing !== undefined)(kubernetesTitle('the node lifec
       return ready(n) === 'True' && !n.spec.taints?.some((t) => t.key.startsWith('node.kubernetes.io/unreachable')) ? n : undefined;
     }, { timeoutMs: 60_000, intervalMs: 1000 });
     expect(ready(back)).toBe('True');
-    const after = (await k.ok(['get', 'pods', '--field-selector', `spec.nodeName=${NODE}`, '-o', 'jsonpath={.items[*].metadata.uid}'])).split(' ').sort();
+    const after = await scenarioUids();
     expect(after).toEqual(before);
+    // One CCI pod per pod, none duplicated.
+    const onCci = (await cciPodsOf(cluster, NODE)).map((p) => p.metadata.annotations?.['burstlet.io/pod-uid']).filter((uid) => uid && after.includes(uid));
+    expect(onCci.sort()).toEqual(after);
     await waitRunning(k, 'shell');
   }, 200_000);
 

@@ -2,8 +2,11 @@
 // --control-plane=kubernetes`), for e2e tests. One call starts it; a file whose test bed is not
 // built says so in its title and on stderr (`npm run kubernetes:build`), and fails instead of
 // skipping where the run must cover it (CI sets BURSTLET_REQUIRE_KUBERNETES=1).
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CciClient } from '../../src/cci/client.ts';
+import type { CciPod } from '../../src/cci/types.ts';
 import { findTestbedBinary } from '../../src/local/kubernetes/testbed-binary.ts';
 import { kubectlPath } from './kubectl.ts';
 import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
@@ -56,4 +59,20 @@ export async function startKubernetesCluster(opts: LocalClusterOptions = {}): Pr
       return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AuditEvent);
     },
   };
+}
+
+/**
+ * The CCI pods (live, not being deleted) the mock CCI behind local node `node` of `cluster` holds,
+ * read with the node's own endpoint, token and namespace (from its command line).
+ */
+export async function cciPodsOf(cluster: LocalCluster, node: string): Promise<CciPod[]> {
+  const pid = execFileSync('pgrep', ['-f', `main.ts node --nodename=${node} --kubeconfig=${cluster.stateDir}/`], { encoding: 'utf8' }).trim().split('\n')[0]!;
+  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  const flag = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const client = new CciClient({ endpoint: flag('cci-endpoint')!, token: readFileSync(flag('cci-token-file')!, 'utf8').trim(), namespace: flag('cci-namespace') ?? 'default' });
+  try {
+    return (await client.listPods()).items.filter((p) => !p.metadata.deletionTimestamp);
+  } finally {
+    await client.close();
+  }
 }
