@@ -21,7 +21,10 @@ import { startLocalCluster } from '../e2e/support/local-cluster.ts';
 const N = Number(process.env.BENCH_PODS ?? 1000);
 const NODE = 'burst-bench';
 const log = createLogger('warn', 'bench');
-const subnet = `198.18.${4 * (10 + Math.floor(Math.random() * 50))}.0/22`;
+// A /22 (1,021 pod IPs) up to 1,000 pods; a /18 (16,381) for the 10,000-pod run.
+const subnet = N <= 1000 ? `198.18.${4 * (10 + Math.floor(Math.random() * 50))}.0/22` : `198.18.${64 * (1 + Math.floor(Math.random() * 3))}.0/18`;
+/** After all pods run: how long burstlet node is watched idle (with a status resync in it, BENCH_NODE_ARGS=--status-resync=20s). */
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 0);
 
 /** NODE_OPTIONS of the burstlet container in manifests/deployment.yaml, as flags. */
 function shippedNodeFlags(): string[] {
@@ -60,7 +63,7 @@ async function allIn<T>(items: T[], limit: number, fn: (item: T) => Promise<void
 }
 
 const cluster = await startLocalCluster();
-const cci = await startMockCci({ subnet, args: ['--quota-pods=100000'] });
+const cci = await startMockCci({ subnet, args: ['--quota-pods=100000', '--quota-cpu=100000', '--quota-memory=1Pi'] });
 const children: { stop(graceMs?: number): Promise<void> }[] = [cci, cluster];
 try {
   const token = readFileSync(cci.tokenFile, 'utf8').trim();
@@ -130,7 +133,7 @@ try {
     });
     bound.set(`default/${name}`, performance.now());
   });
-  const deadline = start + 120_000;
+  const deadline = start + Math.max(120_000, N * 60);
   while (running.size < N && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const total = Math.max(...running.values()) - start;
   const cpu = { node: cpuSeconds(node.pid) - cpuBefore.node, cci: cpuSeconds(cci.pid) - cpuBefore.cci };
@@ -149,6 +152,14 @@ try {
   const cciLatencies = [...cciRunning].map(([k, t]) => t - (bound.get(k) ?? start)).sort((a, b) => a - b);
   const latencies = [...running].map(([k, t]) => t - (bound.get(k) ?? start)).sort((a, b) => a - b);
   const rss = peakRss(node.pid);
+  let idle = '';
+  if (IDLE_MS > 0) {
+    const [m0, c0] = [await node.metrics(), cpuSeconds(node.pid)];
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const [m1, c1] = [await node.metrics(), cpuSeconds(node.pid)];
+    const writes = (m: string): number => counterSum(m, 'burstlet_kube_api_requests_total', { verb: /^(POST|PATCH|PUT|DELETE)$/, resource: /^(pods|events)/ });
+    idle = `idle ${IDLE_MS / 1000} s with ${N} pods Running: burstlet node CPU ${((100 * (c1 - c0)) / (IDLE_MS / 1000)).toFixed(1)}% of a core, pod/event API writes ${writes(m1) - writes(m0)}, RSS now ${(counterSum(m1, 'burstlet_process_memory_bytes', { kind: 'rss' }) / 2 ** 20).toFixed(0)} MB`;
+  }
   watch.stop();
   await kube.close();
 
@@ -167,6 +178,7 @@ try {
   const mem = (kind: string): string => (counterSum(after, 'burstlet_process_memory_bytes', { kind }) / 2 ** 20).toFixed(0);
   console.log(`burstlet node memory at the end: rss ${mem('rss')} MB, V8 heap ${mem('heapUsed')}/${mem('heapTotal')} MB used/total, external ${mem('external')} MB`);
   console.log(`burstlet node peak RSS (VmHWM): ${rss.toFixed(0)} MB   (target < 200 MB; Node flags: ${nodeFlags.join(' ') || 'none'})`);
+  if (idle) console.log(idle);
 } finally {
   for (const c of children) await c.stop(30_000);
 }
