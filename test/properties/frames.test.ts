@@ -10,6 +10,7 @@ import { ChannelProtocolError, decodeChannelMessage, decodeResize, encodeChannel
 import { parsePortForwardPorts } from '../../src/streams/websocket-port-forward.ts';
 import { parseRemoteCommandQuery } from '../../src/streams/remote-command.ts';
 import { check, decided, hostileString } from './budget.ts';
+import { coalesce } from '../support/spdy-frames.ts';
 
 /** Cuts `bytes` at the given points (taken modulo its length). */
 function cut(bytes: Buffer, points: number[]): Buffer[] {
@@ -45,19 +46,9 @@ function parseAll(pieces: Buffer[]): Frame[] {
   }
 }
 
-/**
- * The parser hands a DATA frame on in pieces as they arrive; joining consecutive DATA frames of
- * one stream (up to a FIN) on both sides compares the bytes and their order, not the cuts.
- */
+/** Frames compared whole (DATA pieces joined), their payloads as plain arrays. */
 function joined(frames: readonly Frame[]): unknown[] {
-  const out: Frame[] = [];
-  for (const f of frames) {
-    const last = out.at(-1);
-    if (f.type === 'data' && last?.type === 'data' && last.streamId === f.streamId && !last.fin) {
-      out[out.length - 1] = { ...last, fin: f.fin, data: Buffer.concat([last.data, f.data]) };
-    } else out.push(f);
-  }
-  return out.map((f) => (f.type === 'data' ? { ...f, data: [...f.data] } : f));
+  return coalesce(frames).map((f) => (f.type === 'data' ? { ...f, data: [...f.data] } : f));
 }
 
 describe('SPDY frames', () => {

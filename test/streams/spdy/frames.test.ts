@@ -11,20 +11,10 @@ import {
   SpdyProtocolError,
   type Frame,
 } from '../../../src/streams/spdy/frames.ts';
+import { coalesce } from '../../support/spdy-frames.ts';
 
 type KnownFrame = Exclude<Frame, { type: 'unknown' }>;
 
-/** Joins consecutive DATA pieces of one stream back into the frame they came from. */
-function coalesce(frames: Frame[]): Frame[] {
-  const out: Frame[] = [];
-  for (const f of frames) {
-    const last = out.at(-1);
-    if (f.type === 'data' && last?.type === 'data' && last.streamId === f.streamId && !last.fin) {
-      out[out.length - 1] = { ...last, fin: f.fin, data: Buffer.concat([last.data, f.data]) };
-    } else out.push(f);
-  }
-  return out;
-}
 
 const u32 = (...v: number[]): Buffer => {
   const b = Buffer.alloc(v.length * 4);
