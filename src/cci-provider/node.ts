@@ -2,7 +2,7 @@
 // free IPs, and how the Node names CCI.
 import type { CciNetwork, CciQuota } from '../cci/types.ts';
 import type { NodeProvider } from '../provider/node/controller.ts';
-import type { NodeBackend, NodeResources, Taint } from '../provider/node/node-object.ts';
+import type { NodeBackend, NodeResources, ProviderCondition, Taint } from '../provider/node/node-object.ts';
 import type { CciPodsBackend } from './cci-backend.ts';
 
 export const CCI_NODE_BACKEND: NodeBackend = {
@@ -37,7 +37,23 @@ export function nodeResources(room: CciRoom): NodeResources {
   const ipPods = room.network.status.freeIPs + room.ourPods;
   const pods = Math.max(0, Math.min(quotaPods, ipPods));
   capacity.pods = String(Number.isFinite(pods) ? pods : 0);
-  return { capacity, allocatable: { ...capacity } };
+  return { capacity, allocatable: { ...capacity }, conditions: [subnetIPsCondition(room)] };
+}
+
+/** The node condition that says the subnet runs short of IPs. */
+export const SUBNET_IPS_LOW = 'burstlet.io/SubnetIPsLow';
+
+/**
+ * True when the subnet has fewer free IPs than twice the pods using it — the margin CCE's
+ * networking advice keeps so a rolling update (old and new pods at once) still gets IPs.
+ */
+export function subnetIPsCondition(room: CciRoom): ProviderCondition {
+  const { freeIPs } = room.network.status;
+  const cidr = room.network.spec.cidr;
+  const low = freeIPs < 2 * room.ourPods;
+  return low
+    ? { type: SUBNET_IPS_LOW, status: 'True', reason: 'SubnetIPsLow', message: `subnet ${cidr} has ${freeIPs} free IPs for ${room.ourPods} pods: fewer than twice as many, so a rolling update may find no IP; use a larger subnet or fewer pods on this node` }
+    : { type: SUBNET_IPS_LOW, status: 'False', reason: 'SubnetIPsSufficient', message: `subnet ${cidr} has ${freeIPs} free IPs for ${room.ourPods} pods` };
 }
 
 /** The node's room from CCI's quota and network; `onError` hears a failed probe (the CCI error metric). */

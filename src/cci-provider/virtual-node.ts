@@ -130,6 +130,7 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
     leaseRenewMs: o.leaseRenewMs,
     leaseDurationSeconds: o.leaseDurationSeconds,
     log: o.log.child({ component: 'node' }),
+    events,
   });
   const kubelet = await startKubelet(o, tls, kube, podController, networking);
   await node.start();

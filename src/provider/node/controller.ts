@@ -6,6 +6,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.ts';
 import { rfc3339, type Node, type NodeStatus } from '../../kube/wire.ts';
 import { errorMessage } from '../../log/error-message.ts';
+import type { EventRecorder } from '../events.ts';
 import { nodeObject, nodeStatus, nodeStatusChanged, type BackendHealth, type NodeConfig, type NodeResources } from './node-object.ts';
 
 /** The kubelet's lease controller's maxUpdateRetries. */
@@ -28,6 +29,8 @@ export interface NodeControllerOptions {
   leaseRenewMs: number;
   leaseDurationSeconds: number;
   log: Logger;
+  /** Where a provider condition's change is told (a Warning when it turns True). */
+  events?: Pick<EventRecorder, 'record'>;
 }
 
 interface OwnerReference {
@@ -123,6 +126,19 @@ export class NodeController {
     const due = performance.now() - this.#lastWrite >= this.#o.reportMs;
     if (!due && !nodeStatusChanged(previous, next)) return;
     await this.#writeStatus(next);
+    if (room) this.#tellConditionChanges(room, previous);
+  }
+
+  /** A provider condition that turned True gets a Warning event, one back to False a Normal one. */
+  #tellConditionChanges(room: NodeResources, previous: NodeStatus | undefined): void {
+    const node = this.#node?.metadata;
+    if (!this.#o.events || !node?.uid) return;
+    for (const c of room.conditions ?? []) {
+      const before = previous?.conditions?.find((p) => p.type === c.type)?.status ?? 'False';
+      if (before === c.status) continue;
+      const target = { kind: 'Node', namespace: '', name: this.#o.config.name, uid: node.uid };
+      this.#o.events.record(target, c.status === 'True' ? 'Warning' : 'Normal', c.reason, c.message);
+    }
   }
 
   async #writeStatus(status: NodeStatus): Promise<void> {

@@ -72,6 +72,15 @@ export function nodeObject(cfg: NodeConfig): Node {
 export interface NodeResources {
   capacity: Record<string, string>;
   allocatable: Record<string, string>;
+  /** Conditions only the provider can judge (the CCI subnet running short of IPs), after the kubelet's. */
+  conditions?: ProviderCondition[];
+}
+
+export interface ProviderCondition {
+  type: string;
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
 }
 
 export type BackendHealth = { reachable: true } | { reachable: false; message: string };
@@ -107,9 +116,15 @@ export function nodeConditions(backend: string, health: BackendHealth, previous:
  */
 export function nodeStatus(cfg: NodeConfig, room: NodeResources | undefined, health: BackendHealth, previous: NodeStatus | undefined, now: string): NodeStatus {
   const resources = room ?? { capacity: previous?.capacity ?? { pods: '0' }, allocatable: previous?.allocatable ?? { pods: '0' } };
+  const standard = nodeConditions(cfg.backend.name, health, previous?.conditions, now);
+  // Unreachable: the provider's own conditions stay as last judged.
+  const own = room
+    ? (room.conditions ?? []).map((c) => condition(c.type, c.status === 'True', c.reason, c.message, previous?.conditions, now, true))
+    : (previous?.conditions ?? []).filter((c) => !standard.some((k) => k.type === c.type));
   return {
-    ...resources,
-    conditions: nodeConditions(cfg.backend.name, health, previous?.conditions, now),
+    capacity: resources.capacity,
+    allocatable: resources.allocatable,
+    conditions: [...standard, ...own],
     addresses: [{ type: 'InternalIP', address: cfg.nodeIP }, ...(cfg.hostname ? [{ type: 'Hostname', address: cfg.hostname }] : [])],
     daemonEndpoints: { kubeletEndpoint: { Port: cfg.kubeletPort } },
     nodeInfo: {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CciNetwork, CciQuota } from '../../../src/cci/types.ts';
-import { CCI_NODE_BACKEND, DEFAULT_TAINT, nodeResources, type CciRoom } from '../../../src/cci-provider/node.ts';
+import { CCI_NODE_BACKEND, DEFAULT_TAINT, nodeResources, SUBNET_IPS_LOW, subnetIPsCondition, type CciRoom } from '../../../src/cci-provider/node.ts';
 import {
   KUBELET_VERSION, nodeObject, nodeStatus, nodeStatusChanged, parseTaint, type NodeConfig,
 } from '../../../src/provider/node/node-object.ts';
@@ -47,6 +47,27 @@ describe('nodeResources', () => {
   });
 });
 
+describe('the subnet running short of IPs (issue #16: twice the pods using it, as CCE advises)', () => {
+  it.each([
+    ['plenty', 200, 10, 'False'],
+    ['exactly twice', 20, 10, 'False'],
+    ['fewer than twice', 19, 10, 'True'],
+    ['none free, no pods', 0, 0, 'False'],
+    ['none free', 0, 1, 'True'],
+  ] as const)('%s: %i free for %i pods → %s', (_n, free, ours, status) => {
+    const c = subnetIPsCondition({ quota: quota({ cpu: '8' }), network: network(free), ourPods: ours });
+    expect(c).toMatchObject({ type: SUBNET_IPS_LOW, status });
+    expect(c.message).toContain(`subnet 198.18.0.0/24 has ${free} free IPs for ${ours} pods`);
+  });
+
+  it('keeps the condition as last judged while CCI cannot be read, with its transition time', () => {
+    const low = nodeResources({ quota: quota({ cpu: '8' }), network: network(1), ourPods: 5 });
+    const seen = nodeStatus(cfg, low, { reachable: true }, undefined, 't0');
+    const unreachable = nodeStatus(cfg, undefined, { reachable: false, message: 'timeout' }, seen, 't1');
+    expect(unreachable.conditions!.find((c) => c.type === SUBNET_IPS_LOW)).toMatchObject({ status: 'True', lastTransitionTime: 't0' });
+  });
+});
+
 describe('nodeStatus', () => {
   const cci: CciRoom = { quota: quota({ cpu: '100', memory: '400Gi', pods: '100' }), network: network(200), ourPods: 0 };
   const room = nodeResources(cci);
@@ -55,6 +76,7 @@ describe('nodeStatus', () => {
     const s = nodeStatus(cfg, room, { reachable: true }, undefined, 't0');
     expect(s.conditions!.map((c) => [c.type, c.status])).toEqual([
       ['Ready', 'True'], ['MemoryPressure', 'False'], ['DiskPressure', 'False'], ['PIDPressure', 'False'], ['NetworkUnavailable', 'False'],
+      ['burstlet.io/SubnetIPsLow', 'False'],
     ]);
     expect(s.addresses).toEqual([{ type: 'InternalIP', address: '10.0.0.9' }]);
     const named = nodeStatus({ ...cfg, hostname: 'burst-1.example' }, room, { reachable: true }, undefined, 't0');
