@@ -1,7 +1,10 @@
 // A virtual node's room is bounded by its CCI subnet's free IPs (issue #16): with 10 IPs free,
 // kube-scheduler's count stops at 10 and the 11th pod stays Pending with FailedScheduling — never
 // accepted by the node and then refused by CCI — and the node says, in a condition and a Warning
-// event, that the subnet has fewer free IPs than twice its pods.
+// event, that the subnet has fewer free IPs than twice its pods. A subnet inside the cluster's own
+// Service range is refused at start-up.
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cciPod } from './support/pods.ts';
 import { startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
@@ -10,6 +13,8 @@ import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts
 import { CciClient } from '../src/cci/client.ts';
 
 const NODE = 'burst-subnet';
+const MAIN = resolve(import.meta.dirname, '../src/cli/main.ts');
+const cciSubnet = `198.18.${16 * (2 + Math.floor(Math.random() * 13))}.${16 * Math.floor(Math.random() * 16)}/28`;
 
 describe('a CCI subnet with 10 free IPs', () => {
   let cluster: LocalCluster;
@@ -19,7 +24,7 @@ describe('a CCI subnet with 10 free IPs', () => {
   beforeAll(async () => {
     cluster = await startLocalCluster();
     // A /28 holds 13 pod IPs; three pods of someone else's leave 10.
-    cci = await startMockCci({ subnet: `198.18.${16 * (2 + Math.floor(Math.random() * 13))}.${16 * Math.floor(Math.random() * 16)}/28` });
+    cci = await startMockCci({ subnet: cciSubnet });
     const other = new CciClient({ endpoint: cci.url, token: cci.token, namespace: cci.namespace });
     try {
       for (const name of ['other-1', 'other-2', 'other-3']) {
@@ -67,6 +72,18 @@ describe('a CCI subnet with 10 free IPs', () => {
     const events = await k.ok(['get', 'events', '--field-selector', 'reason=FailedScheduling', '-o', 'jsonpath={.items[*].message}']);
     expect(events).toMatch(/Too many pods/);
     expect((await cci.pods()).filter((p) => p.metadata.annotations?.['burstlet.io/pod']?.startsWith('default/ips-'))).toHaveLength(10);
+  });
+
+  it('a node whose CCI subnet lies inside the cluster\'s Service range exits 2 at start-up, naming both ranges', async () => {
+    const subnet = cciSubnet;
+    const inside = `${subnet.split('.').slice(0, 2).join('.')}.0.0/16`;
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [MAIN, 'node', `--nodename=${NODE}-2`, `--kubeconfig=${cluster.kubeconfig}`, `--cci-endpoint=${cci.url}`, `--cci-token-file=${cci.tokenFile}`, `--port=${20_000 + Math.floor(Math.random() * 30_000)}`, '--metrics-addr=', `--service-cluster-ip-range=198.19.0.0/16,${inside}`],
+        { timeout: 30_000 }, (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }));
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`the CCI subnet ${subnet} (Network`);
+    expect(r.stderr).toContain(`overlaps --service-cluster-ip-range=${inside}`);
   });
 
   it('says the subnet runs short: the SubnetIPsLow condition and a Warning event on the node', async () => {

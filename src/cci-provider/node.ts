@@ -1,6 +1,7 @@
 // The virtual node as CCI shows it: capacity from the CCI namespace's quota and its subnet's
 // free IPs, and how the Node names CCI.
 import type { CciNetwork, CciQuota } from '../cci/types.ts';
+import { cidrsOverlap, parseCidr } from '../net/cidr.ts';
 import type { NodeProvider } from '../provider/node/controller.ts';
 import type { NodeBackend, NodeResources, ProviderCondition, Taint } from '../provider/node/node-object.ts';
 import type { CciPodsBackend } from './cci-backend.ts';
@@ -69,4 +70,26 @@ export function cciNodeProvider(cci: Pick<CciPodsBackend, 'quota' | 'network'>, 
       }
     },
   };
+}
+
+/** The cluster's own address ranges, by the flag that gave them. */
+export interface ClusterRanges {
+  'service-cluster-ip-range': readonly string[];
+  'cluster-cidr': readonly string[];
+}
+
+/**
+ * Why the CCI subnet cannot serve this cluster, or undefined: a pod IP inside the Service range
+ * or the cluster's pod range would be routed to a Service or another node's pod instead (and
+ * CCE refuses such a subnet for the same reason).
+ */
+export function subnetOverlap(network: CciNetwork, ranges: ClusterRanges): string | undefined {
+  const subnet = parseCidr(network.spec.cidr);
+  for (const [flag, cidrs] of Object.entries(ranges) as [keyof ClusterRanges, readonly string[]][]) {
+    const hit = cidrs.find((c) => cidrsOverlap(subnet, parseCidr(c)));
+    if (hit) {
+      return `the CCI subnet ${subnet.cidr} (Network ${network.metadata.name}) overlaps --${flag}=${hit}: pods there would get addresses the cluster routes elsewhere; give the CCI namespace a subnet outside ${hit}`;
+    }
+  }
+  return undefined;
 }

@@ -15,6 +15,7 @@ import { attachToCluster } from '../local/kubernetes/attach.ts';
 import { startKubernetesControlPlane } from '../local/kubernetes/control-plane.ts';
 import { applyOperatorManifests, serviceAccountKubeconfigPath, writeServiceAccountKubeconfig } from '../local/kubernetes/operator-identity.ts';
 import { pointWebhookAt } from '../local/kubernetes/webhook.ts';
+import { SERVICE_CIDR } from '../local/kubernetes/component-flags.ts';
 import { findTestbedBinary } from '../local/kubernetes/testbed-binary.ts';
 import { BURST_NODE, CLUSTER_NODE, backendStateDir, freePort, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
 import { boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
@@ -48,7 +49,7 @@ interface PlaneOptions {
 async function embeddedPlane(o: PlaneOptions): Promise<Plane> {
   const plane = await startLocalControlPlane({ stateDir: o.stateDir, host: o.host, port: o.port, logger: o.logger, dns: o.dns });
   const kubeconfig = join(o.stateDir, 'kubeconfig');
-  return { url: plane.url, kubeconfig, nodeKubeconfig: plane.kubeconfigPath, clusterDns: KUBE_DNS_CLUSTER_IP, nodeArgs: async () => [], webhook: async () => undefined, close: () => plane.close() };
+  return { url: plane.url, kubeconfig, nodeKubeconfig: plane.kubeconfigPath, clusterDns: KUBE_DNS_CLUSTER_IP, nodeArgs: async () => [`--service-cluster-ip-range=${SERVICE_CIDR}`], webhook: async () => undefined, close: () => plane.close() };
 }
 
 async function kubernetesPlane(o: PlaneOptions): Promise<Plane> {
@@ -67,7 +68,7 @@ async function kubernetesPlane(o: PlaneOptions): Promise<Plane> {
       // serving certificate against its --kubelet-certificate-authority.
       async nodeArgs(name) {
         const serving = await plane.pki.issueKubeletServing(name, '127.0.0.1');
-        return [`--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`, '--authentication-token-webhook'];
+        return [`--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`, '--authentication-token-webhook', `--service-cluster-ip-range=${SERVICE_CIDR}`];
       },
       // manifests/ point kube-apiserver at the webhook's Service; the nodes here are host processes.
       webhook: (url) => pointWebhookAt(plane.kubeconfigPath, url),

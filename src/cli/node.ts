@@ -2,13 +2,15 @@
 // value is validated before anything starts.
 import { readFileSync } from 'node:fs';
 import { CciClient } from '../cci/client.ts';
-import { createLogger, LOG_LEVELS } from '../log/logger.ts';
+import { createLogger, LOG_LEVELS, type Logger } from '../log/logger.ts';
 import { dnsFlags } from '../network/dns/flags.ts';
 import { dnsDomain } from '../flags/flags.ts';
 import { networkFlags } from '../network/flags.ts';
 import { policyFlags } from '../policy/flags.ts';
 import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
-import { DEFAULT_TAINT } from '../cci-provider/node.ts';
+import { DEFAULT_TAINT, subnetOverlap, type ClusterRanges } from '../cci-provider/node.ts';
+import type { CciNetwork } from '../cci/types.ts';
+import { parseCidr } from '../net/cidr.ts';
 import { parseTaint } from '../provider/node/node-object.ts';
 import { startVirtualNode } from '../cci-provider/virtual-node.ts';
 import { connectionFlags, connectionLimits } from './connection-flags.ts';
@@ -66,6 +68,8 @@ const flags = {
     show: (t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`,
   }),
   zone: stringFlag('Zone of the node: the topology.kubernetes.io/zone label', '', 'a zone name'),
+  'service-cluster-ip-range': listFlag('The cluster\'s Service range(s), as kube-apiserver\'s flag: start-up refuses a CCI subnet that overlaps them', 'IPv4 CIDRs', (raw) => cidrFlag(raw)),
+  'cluster-cidr': listFlag('The cluster\'s pod range(s), as kube-controller-manager\'s flag: start-up refuses a CCI subnet that overlaps them', 'IPv4 CIDRs', (raw) => cidrFlag(raw)),
   port: intFlag('Port of the kubelet API (HTTPS: logs, exec, attach, port-forward, stats), advertised in status.daemonEndpoints', 10250, 1, 65535),
   address: { ...stringFlag('Address the kubelet API listens on', '0.0.0.0', 'an IP address'), parse: ipAddress },
   'tls-cert-file': stringFlag('Serving certificate (PEM) of the kubelet API; empty = self-signed for the node name and --node-ip', '', 'a file path'),
@@ -109,6 +113,7 @@ export default defineSubcommand({
     const ca = v['cci-ca-file'] === '' ? undefined : readSecretFile('cci-ca-file', v['cci-ca-file']);
     const log = createLogger(v['log-level'], 'burstlet-node');
     const cci = new CciClient({ endpoint: v['cci-endpoint'], token, namespace: v['cci-namespace'], ...(ca ? { ca } : {}), timeoutMs: 30_000 });
+    await refuseOverlappingSubnet(cci, { 'service-cluster-ip-range': v['service-cluster-ip-range'], 'cluster-cidr': v['cluster-cidr'] }, log);
     const node = await startVirtualNode({
       kubeconfig: v.kubeconfig,
       cci,
@@ -171,3 +176,21 @@ export default defineSubcommand({
     exitOnSignals(() => node.stop(), log);
   },
 });
+
+function cidrFlag(raw: string): string {
+  return parseCidr(raw).cidr;
+}
+
+/** Exits 2 when the CCI subnet overlaps the cluster's ranges; CCI not answering yet is left to the node's status. */
+async function refuseOverlappingSubnet(cci: CciClient, ranges: ClusterRanges, log: Logger): Promise<void> {
+  if (ranges['service-cluster-ip-range'].length === 0 && ranges['cluster-cidr'].length === 0) return;
+  let network: CciNetwork;
+  try {
+    network = await cci.network();
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, 'CCI network not read at start-up: its subnet is not checked against the cluster\'s ranges');
+    return;
+  }
+  const overlap = subnetOverlap(network, ranges);
+  if (overlap) throw new UsageError(`burstlet node: ${overlap}`);
+}

@@ -3,6 +3,8 @@
 // deleting pods never leaks addresses. Allocation prefers addresses not used recently, so a
 // freshly released IP is not immediately reused by a different pod.
 
+import { intToIp, ipToInt, parseCidr } from '../net/cidr.ts';
+
 export interface Subnet {
   cidr: string;
   network: number;
@@ -12,31 +14,12 @@ export interface Subnet {
   size: number;
 }
 
-export function ipToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new Error(`${JSON.stringify(ip)} is not an IPv4 address`);
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new Error(`${JSON.stringify(ip)} is not an IPv4 address`);
-    n = n * 256 + Number(p);
-  }
-  return n;
-}
-
-export function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
 /** Parses "a.b.c.d/p" (p 16-30); the address is normalised to the network address. */
-export function parseSubnet(cidr: string): Subnet {
-  const m = /^([\d.]+)\/(\d{1,2})$/.exec(cidr);
-  if (!m) throw new Error(`${JSON.stringify(cidr)} is not a CIDR such as 198.18.0.0/24`);
-  const prefix = Number(m[2]);
+export function parseSubnet(text: string): Subnet {
+  const { cidr, network, prefix } = parseCidr(text);
   if (prefix < 16 || prefix > 30) throw new Error(`prefix /${prefix} is outside /16-/30`);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  const network = (ipToInt(m[1]!) & mask) >>> 0;
   const total = 2 ** (32 - prefix);
-  return { cidr: `${intToIp(network)}/${prefix}`, network, prefix, gateway: intToIp(network + 1), size: total - 3 };
+  return { cidr, network, prefix, gateway: intToIp(network + 1), size: total - 3 };
 }
 
 export class IpExhaustedError extends Error {

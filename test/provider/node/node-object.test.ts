@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CciNetwork, CciQuota } from '../../../src/cci/types.ts';
-import { CCI_NODE_BACKEND, DEFAULT_TAINT, nodeResources, SUBNET_IPS_LOW, subnetIPsCondition, type CciRoom } from '../../../src/cci-provider/node.ts';
+import { CCI_NODE_BACKEND, DEFAULT_TAINT, nodeResources, SUBNET_IPS_LOW, subnetIPsCondition, subnetOverlap, type CciRoom } from '../../../src/cci-provider/node.ts';
 import {
   KUBELET_VERSION, nodeObject, nodeStatus, nodeStatusChanged, parseTaint, type NodeConfig,
 } from '../../../src/provider/node/node-object.ts';
@@ -65,6 +65,19 @@ describe('the subnet running short of IPs (issue #16: twice the pods using it, a
     const seen = nodeStatus(cfg, low, { reachable: true }, undefined, 't0');
     const unreachable = nodeStatus(cfg, undefined, { reachable: false, message: 'timeout' }, seen, 't1');
     expect(unreachable.conditions!.find((c) => c.type === SUBNET_IPS_LOW)).toMatchObject({ status: 'True', lastTransitionTime: 't0' });
+  });
+});
+
+describe('subnetOverlap: a CCI subnet inside the cluster\'s own ranges is refused at start-up (issue #16)', () => {
+  it.each([
+    ['outside both', ['198.19.0.0/16'], ['10.244.0.0/16'], undefined],
+    ['inside the Service range', ['198.18.0.0/16'], [], /198\.18\.0\.0\/24 \(Network n\) overlaps --service-cluster-ip-range=198\.18\.0\.0\/16/],
+    ['containing a pod range', [], ['198.18.0.128/25'], /overlaps --cluster-cidr=198\.18\.0\.128\/25/],
+    ['nothing given', [], [], undefined],
+  ] as const)('%s', (_n, services, pods, message) => {
+    const found = subnetOverlap(network(10), { 'service-cluster-ip-range': services, 'cluster-cidr': pods });
+    if (message) expect(found).toMatch(message);
+    else expect(found).toBeUndefined();
   });
 });
 
