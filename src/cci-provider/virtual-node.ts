@@ -26,6 +26,7 @@ import { kubePodApi } from '../provider/pods/pod-api.ts';
 import { CCI_NODE_BACKEND, cciNodeProvider } from './node.ts';
 import { CciProvider, type CciProviderOptions } from './provider.ts';
 import { startPolicy, type PolicyService } from '../policy/service.ts';
+import { LeaderElector, type LeaderElectionConfig } from '../kube/leader-election.ts';
 import type { WebhookIdentity } from '../policy/webhook/certificate.ts';
 
 export interface VirtualNodeOptions {
@@ -50,6 +51,8 @@ export interface VirtualNodeOptions {
   translateNode: CciProviderOptions['translateNode'];
   /** --enable-networking: the sidecar injected into every burst pod and the service directory it reads. */
   networking?: { image: string; directoryAddress: string; directoryPort: number; directoryTls: boolean };
+  /** --leader-elect: replicas elect the one that runs the node; `onLost` hears that this one lost the Lease. */
+  leaderElection?: LeaderElectionConfig & { identity: string; onLost: () => void };
   /** --webhook-port: the burst policy (webhook on every replica, controllers on the elected one). */
   policy?: { port: number; identity: WebhookIdentity; rebalance: { enabled: boolean; intervalMs: number } };
   podSyncWorkers: number;
@@ -64,8 +67,15 @@ export interface VirtualNodeOptions {
 
 export interface VirtualNode {
   metricsPort: number | undefined;
-  kubeletPort: number;
   webhookPort: number | undefined;
+  /** Settles once this replica runs the node (at once without leader election): its kubelet API port. */
+  leading: Promise<{ kubeletPort: number }>;
+  stop(): Promise<void>;
+}
+
+/** The node's pod and node controllers, its kubelet API and service directory: what only the leader runs. */
+interface RunningNode {
+  kubeletPort: number;
   stop(): Promise<void>;
 }
 
@@ -76,9 +86,54 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
   const kube = await KubeClient.create(loadKubeConfig(o.kubeconfig), (method, path, status) => {
     metrics.apiRequests.inc({ verb: method, resource: resourceOf(path), code: String(status) });
   });
+  metrics.registry.gauge('burstlet_node_leader', 'Whether this replica runs the node (1) or waits to take over (0)', () => [[{}, ref.pods ? 1 : 0]]);
   let metricsServer: { server: Server; port: number } | undefined;
   if (o.metricsAddr !== '') metricsServer = await serveMetrics(metrics.registry, o.metricsAddr);
+  // Every replica serves the webhook; the policy elects its own controllers' runner.
+  const policy = o.policy ? await startNodePolicy(o, kube, metrics.registry) : undefined;
 
+  let running: Promise<RunningNode> | undefined;
+  const run = (): Promise<RunningNode> => (running ??= runNode(o, kube, metrics, ref));
+  let elector: LeaderElector | undefined;
+  let stopping = false;
+  let leading: Promise<{ kubeletPort: number }>;
+  if (!o.leaderElection) {
+    leading = Promise.resolve({ kubeletPort: (await run()).kubeletPort });
+  } else {
+    const e = o.leaderElection;
+    leading = new Promise((resolve, reject) => {
+      elector = new LeaderElector({
+        kube, namespace: e.namespace, name: e.name, identity: e.identity,
+        leaseDurationSeconds: e.leaseDurationSeconds, renewDeadlineMs: e.renewDeadlineMs, retryMs: e.retryMs,
+        log: o.log.child({ component: 'leader-election' }),
+        onStartedLeading: () => run().then((r) => resolve({ kubeletPort: r.kubeletPort }), reject),
+        // Controllers once stopped are not restarted in this process: a replica that lost the Lease
+        // stops writing at once and exits, to come back as a standby (kube-controller-manager's way).
+        onStoppedLeading: () => {
+          if (stopping) return;
+          void running?.then((r) => r.stop()).finally(() => e.onLost());
+        },
+      });
+      elector.start();
+    });
+  }
+  return {
+    metricsPort: metricsServer?.port,
+    webhookPort: policy?.webhookPort,
+    leading,
+    async stop() {
+      // Controllers first: nothing new starts while the listeners close; then the Lease goes to a standby.
+      stopping = true;
+      await policy?.stop();
+      await (await running)?.stop();
+      await elector?.stop();
+      metricsServer?.server.close();
+      await kube.close();
+    },
+  };
+}
+
+async function runNode(o: VirtualNodeOptions, kube: KubeClient, metrics: ReturnType<typeof nodeMetrics>, ref: { pods?: PodController }): Promise<RunningNode> {
   const events = new EventRecorder(kube, { component: 'kubelet', host: o.node.name }, o.log.child({ component: 'events' }));
   const tls = await kubeletServingCert(o);
   const networking = o.networking
@@ -135,23 +190,17 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
   const kubelet = await startKubelet(o, tls, kube, podController, networking);
   await node.start();
   await podController.start();
-  const policy = o.policy ? await startNodePolicy(o, kube, metrics.registry) : undefined;
-  o.log.info({ node: o.node.name, metricsPort: metricsServer?.port }, 'virtual node running');
+  o.log.info({ node: o.node.name }, 'virtual node running');
+  let stopped: Promise<void> | undefined;
   return {
-    metricsPort: metricsServer?.port,
     kubeletPort: kubelet.port,
-    webhookPort: policy?.webhookPort,
-    async stop() {
-      // Controllers first: nothing new starts while the listeners close.
-      await policy?.stop();
+    stop: () => (stopped ??= (async () => {
       node.stop();
       podController.stop();
       await kubelet.close();
       await networking?.stop();
       await events.flush();
-      metricsServer?.server.close();
-      await kube.close();
-    },
+    })()),
   };
 }
 

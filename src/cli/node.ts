@@ -14,6 +14,9 @@ import { parseCidr } from '../net/cidr.ts';
 import { parseTaint } from '../provider/node/node-object.ts';
 import { startVirtualNode } from '../cci-provider/virtual-node.ts';
 import { connectionFlags, connectionLimits } from './connection-flags.ts';
+import { leaderElectionConfig, leaderElectionFlags } from './leader-election-flags.ts';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { exitOnSignals } from './shutdown.ts';
 import {
   addressFlag, boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, keyValueFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef,
@@ -91,6 +94,7 @@ const flags = {
   ...dnsFlags,
   ...networkFlags,
   ...policyFlags,
+  ...leaderElectionFlags,
 } as const;
 
 export default defineSubcommand({
@@ -109,6 +113,7 @@ export default defineSubcommand({
       throw new UsageError(`burstlet node: --webhook-port=${v['webhook-port']} is already the port of the kubelet API or the service directory; give it a port of its own`);
     }
     for (const f of ['tls-cert-file', 'tls-private-key-file', 'client-ca-file'] as const) if (v[f] !== '') readSecretFile(f, v[f]);
+    const election = leaderElectionConfig(v, v.nodename);
     const token = readSecretFile('cci-token-file', v['cci-token-file']);
     const ca = v['cci-ca-file'] === '' ? undefined : readSecretFile('cci-ca-file', v['cci-ca-file']);
     const log = createLogger(v['log-level'], 'burstlet-node');
@@ -116,6 +121,19 @@ export default defineSubcommand({
     await refuseOverlappingSubnet(cci, { 'service-cluster-ip-range': v['service-cluster-ip-range'], 'cluster-cidr': v['cluster-cidr'] }, log);
     const node = await startVirtualNode({
       kubeconfig: v.kubeconfig,
+      ...(election
+        ? {
+          leaderElection: {
+            ...election,
+            // client-go's identity: the host (the pod's name in a Deployment) and a unique suffix.
+            identity: `${hostname()}_${randomUUID()}`,
+            onLost: () => {
+              log.error({ lease: `${election.namespace}/${election.name}` }, 'leadership lost: exiting so that only the elected replica runs the node');
+              process.exit(1);
+            },
+          },
+        }
+        : {}),
       cci,
       clusterId: v['cluster-id'],
       ...(v['enable-networking']
@@ -167,13 +185,15 @@ export default defineSubcommand({
       metricsAddr: v['metrics-addr'],
       log,
     });
-    // Ready line for scripts and tests (stdout; logs go to stderr).
+    exitOnSignals(() => node.stop(), log);
+    // Ready lines for scripts and tests (stdout; logs go to stderr).
     const extras = [
       ...(node.metricsPort !== undefined ? [`metrics=http://127.0.0.1:${node.metricsPort}/metrics`] : []),
       ...(node.webhookPort !== undefined ? [`webhook=https://${v['node-ip']}:${node.webhookPort}/mutate`] : []),
-    ];
-    console.log(`burstlet node ${v.nodename} running kubelet=https://${v['node-ip']}:${node.kubeletPort}${extras.map((e) => ` ${e}`).join('')}`);
-    exitOnSignals(() => node.stop(), log);
+    ].map((e) => ` ${e}`).join('');
+    if (election) console.log(`burstlet node ${v.nodename} standby lease=${election.namespace}/${election.name}${extras}`);
+    const { kubeletPort } = await node.leading;
+    console.log(`burstlet node ${v.nodename} running kubelet=https://${v['node-ip']}:${kubeletPort}${extras}`);
   },
 });
 

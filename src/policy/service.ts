@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { EventSink } from './events.ts';
 import { projectedCache, projectNamespace, type NamespaceView } from './informers.ts';
-import { LeaderElector } from './leader.ts';
+import { LeaderElector } from '../kube/leader-election.ts';
 import { systemClock, type Clock } from '../kube/clock.ts';
 import { startLeaderControllers, type LeaderControllers, type PolicyMetrics } from './leader-controllers.ts';
 import type { PolicyLookup } from './lookup.ts';

@@ -95,6 +95,27 @@ describe('manifests/', () => {
     expect((find('RoleBinding', 'burstlet-node-lease') as { subjects: unknown[] }).subjects).toEqual([sa]);
     expect((find('ClusterRoleBinding', 'burstlet-policy') as { subjects: unknown[] }).subjects).toEqual([sa]);
     expect((find('RoleBinding', 'burstlet-policy') as { subjects: unknown[] }).subjects).toEqual([sa]);
+    expect((find('RoleBinding', 'burstlet-leader-election') as { subjects: unknown[] }).subjects).toEqual([sa]);
+  });
+
+  it('high availability: replicas that elect a leader on the node\'s Lease, one per machine, ready as standbys, evicted one at a time', () => {
+    const d = find<V1Deployment>('Deployment', 'cceaddon-virtual-kubelet-virtual-kubelet');
+    const spec = d.spec!.template.spec!;
+    const c = spec.containers[0]!;
+    expect(d.spec!.replicas).toBeGreaterThanOrEqual(2);
+    const v = parseFlags(nodeCommand, c.args!.map((a) => a.replace('$(POD_IP)', '198.18.3.4')));
+    expect(v['leader-elect']).toBe(true);
+    // The Role names the Lease the flags choose.
+    const role = find<V1Role>('Role', 'burstlet-leader-election');
+    expect(role.metadata?.namespace).toBe(v['leader-elect-resource-namespace']);
+    expect(role.rules!.find((r) => r.resourceNames)!.resourceNames).toEqual([v['leader-elect-resource-name'] || `burstlet-node-${v.nodename}`]);
+    expect(spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.[0]).toMatchObject({
+      topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: d.spec!.selector.matchLabels },
+    });
+    // Standbys serve the webhook, not the kubelet port: readiness on the kubelet port would keep them unready.
+    expect(c.readinessProbe?.tcpSocket?.port).toBe('webhook');
+    const pdb = find<{ spec: { maxUnavailable: number; selector: unknown } }>('PodDisruptionBudget', 'burstlet');
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: d.spec!.selector });
   });
 
   it('the burst policy\'s grants: reads for what it matches, writes only to its own objects', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.ts';
 import { KubeError } from '../../src/kube/client.ts';
-import { LeaderElector } from '../../src/policy/leader.ts';
-import { FakeApi } from './support/fake-api.ts';
-import { FakeClock } from './support/fake-clock.ts';
+import { LeaderElector } from '../../src/kube/leader-election.ts';
+import { FakeApi } from '../policy/support/fake-api.ts';
+import { FakeClock } from '../policy/support/fake-clock.ts';
 
 const log = createLogger('silent', 'test');
 const LEASE = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/burstlet-policy';

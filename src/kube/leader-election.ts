@@ -5,16 +5,25 @@
 // stopping releases the Lease so a standby takes over at once. Every write carries the
 // resourceVersion it read, so two candidates never both win.
 import type { Logger } from '../log/logger.ts';
-import type { KubeClient } from '../kube/client.ts';
+import type { KubeClient } from './client.ts';
 import { errorMessage } from '../log/error-message.ts';
-import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.ts';
-import { systemClock, type Clock } from '../kube/clock.ts';
+import { isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import { systemClock, type Clock } from './clock.ts';
 
 interface Lease {
   apiVersion?: string;
   kind?: string;
   metadata?: { name?: string; namespace?: string; resourceVersion?: string };
   spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+}
+
+/** Where the Lease is and the election's timings (kube-controller-manager's --leader-elect-* flags). */
+export interface LeaderElectionConfig {
+  namespace: string;
+  name: string;
+  leaseDurationSeconds: number;
+  renewDeadlineMs: number;
+  retryMs: number;
 }
 
 export interface LeaderElectionOptions {
