@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CciPod, CciPodList } from '../../src/cci/types.ts';
 import { startBurstlet, type BurstletProcess } from '../../src/local/child.ts';
+import { MOCK_ADMIN_PREFIX } from '../../src/mock-cci/server.ts';
 
 /** A burstlet child process (see src/local/child.ts). */
 export type Proc = BurstletProcess;
@@ -22,6 +23,8 @@ export interface MockCci extends Proc {
   token: string;
   /** Deletes a pod straight on the mock (grace 0), behind burstlet's back. */
   deletePod(name: string): Promise<void>;
+  /** Fails (Unavailable) or heals (Active) one of the mock's Networks, as an AZ outage would. */
+  setNetworkPhase(name: string, phase: 'Active' | 'Unavailable'): Promise<void>;
 }
 
 /** A random /24 in 198.18.0.0/15 away from the ranges the local environment uses. */
@@ -55,6 +58,12 @@ export async function startMockCci(opts: { subnet: string; args?: string[]; toke
     async deletePod(name) {
       const res = await fetch(`${url}/apis/cci/v2/namespaces/default/pods/${name}?gracePeriodSeconds=0`, { method: 'DELETE', headers: { 'x-auth-token': token } });
       if (!res.ok) throw new Error(`mock-cci delete ${name}: ${res.status} ${await res.text()}`);
+    },
+    async setNetworkPhase(name, phase) {
+      const res = await fetch(`${url}${MOCK_ADMIN_PREFIX}/namespaces/default/networks/${name}/phase`, {
+        method: 'PUT', headers: { 'x-auth-token': token, 'content-type': 'application/json' }, body: JSON.stringify({ phase }),
+      });
+      if (!res.ok) throw new Error(`mock-cci network ${name} phase: ${res.status} ${await res.text()}`);
     },
     async stop(graceMs) {
       await proc.stop(graceMs);

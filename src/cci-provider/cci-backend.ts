@@ -10,6 +10,8 @@ export interface CciPodsBackend {
   watchPods(resourceVersion: string, onEvent: (event: CciWatchEvent) => void, signal: AbortSignal): Promise<void>;
   quota(): Promise<CciQuota>;
   network(): Promise<CciNetwork>;
+  /** The namespace's Networks (subnets), the default first. */
+  networks(): Promise<CciNetwork[]>;
 }
 
 /** The HTTP status of a CCI error (CciError carries `status`), or undefined for other errors. */

@@ -1,6 +1,10 @@
 // The virtual node as CCI shows it: capacity from the CCI namespace's quota and its subnet's
 // free IPs, and how the Node names CCI.
 import type { CciNetwork, CciQuota } from '../cci/types.ts';
+import { systemClock, type Clock } from '../kube/clock.ts';
+import { parseQuantity } from '../kube/quantity.ts';
+import { errorMessage } from '../log/error-message.ts';
+import type { ZoneNodeSpec } from './zone-config.ts';
 import { cidrsOverlap, parseCidr } from '../net/cidr.ts';
 import type { NodeProvider } from '../provider/node/controller.ts';
 import type { NodeBackend, NodeResources, ProviderCondition, Taint } from '../provider/node/node-object.ts';
@@ -68,6 +72,88 @@ export function cciNodeProvider(cci: Pick<CciPodsBackend, 'quota' | 'network'>, 
         onError(err);
         throw err;
       }
+    },
+  };
+}
+
+/** The node condition that says a zone node's AZ failed its health check. */
+export const ZONE_UNAVAILABLE = 'burstlet.io/ZoneUnavailable';
+
+/** What a zone node's health check found wrong with its Networks, or undefined when they serve. */
+export function zoneProblem(zone: ZoneNodeSpec, networks: readonly CciNetwork[]): string | undefined {
+  const names = zone.networks.length > 0 ? zone.networks : networks.slice(0, 1).map((n) => n.metadata.name);
+  if (names.length === 0) return 'the CCI namespace has no Network';
+  for (const name of names) {
+    const network = networks.find((n) => n.metadata.name === name);
+    if (!network) return `Network ${name} does not exist in the CCI namespace (it has ${networks.map((n) => n.metadata.name).join(', ') || 'none'})`;
+    const phase = network.status.phase ?? 'Active';
+    if (phase !== 'Active') return `Network ${name} (${network.spec.cidr}) is ${phase}`;
+  }
+  return undefined;
+}
+
+/** The smaller of two quantities (the zone's configured room and the namespace's quota). */
+function smaller(a: string, b: string | undefined): string {
+  if (b === undefined) return a;
+  return parseQuantity(a).milli <= parseQuantity(b).milli ? a : b;
+}
+
+/**
+ * A zone node's room: cpu and memory as the ConfigMap sizes it (within the namespace's quota),
+ * pods bounded by its own Networks' free IPs; and its AZ's health, judged every `healthPeriodMs`
+ * (the first judgement at once): a Network missing, unavailable or unreadable makes the node
+ * unschedulable, with the ZoneUnavailable condition, until a later check finds it serving again.
+ */
+export function zoneNodeProvider(
+  cci: Pick<CciPodsBackend, 'quota' | 'networks'>,
+  zone: ZoneNodeSpec,
+  ourPods: () => number,
+  onError: (err: unknown) => void,
+  healthPeriodMs: number,
+  clock: Clock = systemClock,
+): NodeProvider {
+  let verdict: { problem: string | undefined; at: number } | undefined;
+  return {
+    async resources() {
+      let quota: CciQuota;
+      try {
+        quota = await cci.quota();
+      } catch (err) {
+        onError(err);
+        throw err;
+      }
+      let networks: CciNetwork[] = [];
+      let problem: string | undefined;
+      try {
+        networks = await cci.networks();
+        problem = zoneProblem(zone, networks);
+      } catch (err) {
+        onError(err);
+        problem = `the CCI Networks cannot be read: ${errorMessage(err)}`;
+      }
+      if (!verdict || clock.now() - verdict.at >= healthPeriodMs) verdict = { problem, at: clock.now() };
+      const names = zone.networks.length > 0 ? zone.networks : networks.slice(0, 1).map((n) => n.metadata.name);
+      const mine = networks.filter((n) => names.includes(n.metadata.name) && (n.status.phase ?? 'Active') === 'Active');
+      const network = mine[0] ?? networks[0];
+      const freeIPs = mine.reduce((sum, n) => sum + n.status.freeIPs, 0);
+      const room = network
+        ? nodeResources({ quota, network: { ...network, status: { ...network.status, freeIPs } }, ourPods: ourPods() })
+        : { capacity: { pods: '0' }, allocatable: { pods: '0' } };
+      const hard = quota.status.hard;
+      room.capacity.cpu = smaller(zone.cpu, hard.cpu);
+      room.capacity.memory = smaller(zone.memory, hard.memory);
+      const down = verdict.problem;
+      return {
+        ...room,
+        allocatable: { ...room.capacity },
+        conditions: [
+          ...(room.conditions ?? []),
+          down === undefined
+            ? { type: ZONE_UNAVAILABLE, status: 'False', reason: 'ZoneAvailable', message: `zone ${zone.zone}'s CCI Networks serve` }
+            : { type: ZONE_UNAVAILABLE, status: 'True', reason: 'ZoneUnavailable', message: `zone ${zone.zone} failed its health check: ${down}; the node takes no new pods until it passes` },
+        ],
+        ...(down === undefined ? {} : { cordon: { reason: 'ZoneUnavailable', message: down } }),
+      };
     },
   };
 }

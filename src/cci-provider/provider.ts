@@ -3,10 +3,10 @@
 // list-watch cache (relisted every resync period), and their status is mapped back. A pod
 // that needs a missing ConfigMap or Secret waits, and is notified when one of its namespace
 // changes.
-import type { CciContainer, CciPod } from '../cci/types.ts';
+import { CCI_NETWORK_ANNOTATION, type CciContainer, type CciPod } from '../cci/types.ts';
 import { systemClock, type Clock } from '../kube/clock.ts';
 import { errorReason, isAlreadyExists, isNotFound } from '../kube/errors.ts';
-import { ListWatchCache, objectKey, type KubeApi, type ListWatchSource, type WatchEventType } from '../kube/list-watch-cache.ts';
+import { objectKey, type KubeApi, type ListWatchCache } from '../kube/list-watch-cache.ts';
 import { rfc3339, type Pod } from '../kube/wire.ts';
 import type { Logger } from '../log/logger.ts';
 import type { EventRecorder } from '../provider/events.ts';
@@ -14,7 +14,8 @@ import type { Counter, Summary } from '../provider/metrics.ts';
 import { PodRefusedError, PodWaitingError, type PodLifecycleHandler, type ProviderPodStatus } from '../provider/pods/provider.ts';
 import type { CciPodsBackend } from './cci-backend.ts';
 import { cciCreateRefusal } from '../cci/refusal.ts';
-import { ClusterLookups } from './lookups.ts';
+import type { ClusterLookups } from './lookups.ts';
+import type { CciNamespaceView } from './namespace-view.ts';
 import { cciPodName, ownedBy, ownerKey, ownerUID, ownershipLabels, type CciOwner } from './naming.ts';
 import { flavorAnnotations, NETWORK_READY_CONDITION, sidecarCause, statusFromCci } from './pod-status.ts';
 import { SIDECAR_CONTAINER_NAME } from '../network/sidecar-injection.ts';
@@ -32,29 +33,18 @@ export interface CciProviderOptions {
   clusterId: string;
   /** The node part of translatePod's input (DNS settings). */
   translateNode: TranslateInput['node'];
+  /** The CCI Network for pods that choose none (cci.io/network): a zone node's subnet; undefined = CCI's default. */
+  defaultNetwork?: string;
   /** The networking sidecar to put first in a pod's CCI pod, if any. */
   sidecarFor?: (pod: Pod) => CciContainer | undefined;
   /** The last error the sidecar of a CCI pod logged (read from its log), for NetworkReady and an event. */
   sidecarError?: (cciName: string) => Promise<string | undefined>;
-  /** Period of the full CCI relist. */
-  resyncMs: number;
+  /** The CCI namespace's pods and the cluster lookups, shared by the process's nodes (started by its owner). */
+  view: CciNamespaceView;
   events: Pick<EventRecorder, 'record'>;
   metrics: { cciErrors: Counter; cciCreate: Summary };
   log: Logger;
   clock?: Clock;
-}
-
-/** CCI's pod list and watch of the namespace as a list-watch source. */
-function cciPodSource(cci: CciPodsBackend): ListWatchSource<CciPod> {
-  return {
-    async list() {
-      const list = await cci.listPods();
-      return { items: list.items, resourceVersion: list.metadata.resourceVersion };
-    },
-    // The client throws on ERROR events (410 Gone among them): what arrives here is a pod.
-    watch: (resourceVersion, onEvent, signal) =>
-      cci.watchPods(resourceVersion, (e) => onEvent(e.type as WatchEventType, e.object as CciPod), signal),
-  };
 }
 
 /** How often an unready sidecar's log is read again for its last error. */
@@ -78,53 +68,35 @@ export class CciProvider implements PodLifecycleHandler {
   readonly #o: CciProviderOptions;
   readonly #pods: ListWatchCache<CciPod>;
   readonly #lookups: ClusterLookups;
+  #unsubscribe: (() => void) | undefined;
   /** Keys of pods waiting for a ConfigMap/Secret, by namespace. */
   readonly #waiting = new Map<string, Set<string>>();
   /** Per pod uid, while its sidecar is not ready. */
   readonly #sidecars = new Map<string, SidecarDiagnosis>();
   #notify: (key: string) => void = () => undefined;
-  #stopResync: (() => void) | undefined;
 
   readonly #owner: CciOwner;
 
   constructor(options: CciProviderOptions) {
     this.#o = options;
     this.#owner = { clusterId: options.clusterId, nodeName: options.nodeName };
-    this.#pods = new ListWatchCache<CciPod>({
-      source: cciPodSource(options.cci),
-      name: 'CCI pods',
-      key: (pod) => pod.metadata.name,
-      onChange: (_name, pod, previous) => {
-        const key = ownerKey((pod ?? previous)!);
-        if (key) this.#notify(key);
-      },
-      onError: (err) => this.#cciError('list/watch', err),
-      log: options.log,
-      baseDelayMs: 200,
-      maxDelayMs: 10_000,
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
-    this.#lookups = new ClusterLookups(options.kube, options.log, (ns) => {
-      for (const key of this.#waiting.get(ns) ?? []) this.#notify(key);
-    });
+    this.#pods = options.view.pods;
+    this.#lookups = options.view.lookups;
   }
 
-  async start(): Promise<void> {
-    await Promise.all([this.#pods.start(), this.#lookups.start()]);
-    const clock = this.#o.clock ?? systemClock;
-    const resync = (): void => {
-      this.#stopResync = clock.after(this.#o.resyncMs, () => {
-        this.#pods.resync();
-        resync();
-      });
-    };
-    resync();
+  /** Hears about this node's CCI pods and the ConfigMaps and Secrets its waiting pods need (the view is started by its owner). */
+  start(): Promise<void> {
+    this.#unsubscribe = this.#o.view.subscribe(this.#o.nodeName, {
+      pod: (key) => this.#notify(key),
+      config: (ns) => {
+        for (const key of this.#waiting.get(ns) ?? []) this.#notify(key);
+      },
+    });
+    return Promise.resolve();
   }
 
   stop(): void {
-    this.#stopResync?.();
-    this.#pods.stop();
-    this.#lookups.stop();
+    this.#unsubscribe?.();
   }
 
   notifyPods(onChange: (key: string) => void): void {
@@ -164,7 +136,14 @@ export class CciProvider implements PodLifecycleHandler {
     const name = nameOf(pod);
     const started = performance.now();
     try {
-      const metadata = { ...result.pod.metadata, name, labels: { ...result.pod.metadata.labels, ...ownershipLabels(this.#owner) } };
+      const network = this.#o.defaultNetwork;
+      const chosen = network === undefined || result.pod.metadata.annotations?.[CCI_NETWORK_ANNOTATION] !== undefined;
+      const metadata = {
+        ...result.pod.metadata,
+        name,
+        labels: { ...result.pod.metadata.labels, ...ownershipLabels(this.#owner) },
+        ...(chosen ? {} : { annotations: { ...result.pod.metadata.annotations, [CCI_NETWORK_ANNOTATION]: network } }),
+      };
       const created = await this.#o.cci.createPod({ ...result.pod, metadata });
       this.#o.metrics.cciCreate.observe((performance.now() - started) / 1000);
       this.#pods.remember(created);

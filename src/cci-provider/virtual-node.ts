@@ -1,6 +1,5 @@
 // `burstlet node` assembled: the Kubernetes client (counting requests for the metrics), the
 // event recorder, the node controller, the pod controller and the metrics listener.
-import { readSidecarError } from '../network/sidecar-diagnosis.ts';
 import type { Server } from 'node:http';
 import type { Logger } from '../log/logger.ts';
 import type { ConnectionLimits } from '../net/connection-guard.ts';
@@ -10,21 +9,22 @@ import { startNodeNetworking, type NodeNetworking } from '../network/node-networ
 import { errorReason } from '../kube/errors.ts';
 import { UsageError } from '../flags/flags.ts';
 import { errorMessage } from '../log/error-message.ts';
-import { cciKubeletBackend } from './kubelet-backend.ts';
+import { cciKubeletBackend, type PodSource } from './kubelet-backend.ts';
 import { KubeletAuth } from '../provider/kubelet/auth.ts';
 import { kubeReviewClient } from '../provider/kubelet/reviews.ts';
 import { startKubeletServer, type KubeletServer } from '../provider/kubelet/server.ts';
 import { selfSignedServingCert } from '../provider/kubelet/serving-cert.ts';
 import { EventRecorder } from '../provider/events.ts';
+import type { Pod } from '../kube/wire.ts';
 import { KubeClient, loadKubeConfig } from '../kube/client.ts';
 import { serveMetrics, type Registry } from '../provider/metrics.ts';
 import { nodeMetrics, resourceOf } from './metrics.ts';
-import { NodeController } from '../provider/node/controller.ts';
 import type { NodeConfig } from '../provider/node/node-object.ts';
-import { PodController } from '../provider/pods/controller.ts';
-import { kubePodApi } from '../provider/pods/pod-api.ts';
-import { CCI_NODE_BACKEND, cciNodeProvider } from './node.ts';
-import { CciProvider, type CciProviderOptions } from './provider.ts';
+import { cciNodeProvider } from './node.ts';
+import type { CciProviderOptions } from './provider.ts';
+import { CciNamespaceView } from './namespace-view.ts';
+import { startNodeInstance, type NodeInstance, type SharedNodeParts } from './node-instance.ts';
+import { ZoneNodes } from './zone-nodes.ts';
 import { startPolicy, type PolicyService } from '../policy/service.ts';
 import { LeaderElector, type LeaderElectionConfig } from '../kube/leader-election.ts';
 import type { WebhookIdentity } from '../policy/webhook/certificate.ts';
@@ -53,6 +53,8 @@ export interface VirtualNodeOptions {
   networking?: { image: string; directoryAddress: string; directoryPort: number; directoryTls: boolean };
   /** --leader-elect: replicas elect the one that runs the node; `onLost` hears that this one lost the Lease. */
   leaderElection?: LeaderElectionConfig & { identity: string; onLost: () => void };
+  /** The zone nodes' ConfigMap (CCE's kube-system/bursting-node) and their health-check period; undefined = the global node only. */
+  zones?: { configMap: { namespace: string; name: string }; healthPeriodMs: number };
   /** --webhook-port: the burst policy (webhook on every replica, controllers on the elected one). */
   policy?: { port: number; identity: WebhookIdentity; rebalance: { enabled: boolean; intervalMs: number } };
   podSyncWorkers: number;
@@ -81,19 +83,19 @@ interface RunningNode {
 
 export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNode> {
   // The metrics read the pod controller, which needs the metrics: tie the knot by reference.
-  const ref: { pods?: PodController } = {};
-  const metrics = nodeMetrics(() => ref.pods?.podsByPhase() ?? new Map());
+  const instances = new Map<string, NodeInstance>();
+  const metrics = nodeMetrics(() => podsByPhase(instances));
   const kube = await KubeClient.create(loadKubeConfig(o.kubeconfig), (method, path, status) => {
     metrics.apiRequests.inc({ verb: method, resource: resourceOf(path), code: String(status) });
   });
-  metrics.registry.gauge('burstlet_node_leader', 'Whether this replica runs the node (1) or waits to take over (0)', () => [[{}, ref.pods ? 1 : 0]]);
+  metrics.registry.gauge('burstlet_node_leader', 'Whether this replica runs the node (1) or waits to take over (0)', () => [[{}, instances.size > 0 ? 1 : 0]]);
   let metricsServer: { server: Server; port: number } | undefined;
   if (o.metricsAddr !== '') metricsServer = await serveMetrics(metrics.registry, o.metricsAddr);
   // Every replica serves the webhook; the policy elects its own controllers' runner.
   const policy = o.policy ? await startNodePolicy(o, kube, metrics.registry) : undefined;
 
   let running: Promise<RunningNode> | undefined;
-  const run = (): Promise<RunningNode> => (running ??= runNode(o, kube, metrics, ref));
+  const run = (): Promise<RunningNode> => (running ??= runNode(o, kube, metrics, instances));
   let elector: LeaderElector | undefined;
   let stopping = false;
   let leading: Promise<{ kubeletPort: number }>;
@@ -133,9 +135,9 @@ export async function startVirtualNode(o: VirtualNodeOptions): Promise<VirtualNo
   };
 }
 
-async function runNode(o: VirtualNodeOptions, kube: KubeClient, metrics: ReturnType<typeof nodeMetrics>, ref: { pods?: PodController }): Promise<RunningNode> {
-  const events = new EventRecorder(kube, { component: 'kubelet', host: o.node.name }, o.log.child({ component: 'events' }));
+async function runNode(o: VirtualNodeOptions, kube: KubeClient, metrics: ReturnType<typeof nodeMetrics>, instances: Map<string, NodeInstance>): Promise<RunningNode> {
   const tls = await kubeletServingCert(o);
+  const allPods = (): Pod[] => [...instances.values()].flatMap((n) => n.pods.pods());
   const networking = o.networking
     ? await startNodeNetworking({
       client: kube,
@@ -146,60 +148,50 @@ async function runNode(o: VirtualNodeOptions, kube: KubeClient, metrics: ReturnT
       transport: o.networking.directoryTls
         ? { kind: 'kubelet-tls', kubeletPort: o.node.kubeletPort, caPem: tls.certPem }
         : { kind: 'plain', listenAddress: o.kubelet.address, port: o.networking.directoryPort, limits: o.connectionLimits },
-      isActivePod: (uid) => ref.pods?.pods().some((p) => p.metadata?.uid === uid) ?? false,
+      isActivePod: (uid) => [...instances.values()].some((n) => n.pods.pods().some((p) => p.metadata?.uid === uid)),
     })
     : undefined;
-  const podLog = o.log.child({ component: 'pods' });
-  const provider = new CciProvider({
-    cci: o.cci,
-    kube,
+  const view = new CciNamespaceView({
+    cci: o.cci, kube, resyncMs: o.statusResyncMs, log: o.log.child({ component: 'cci-pods' }),
+    onError: (err) => metrics.cciErrors.inc({ operation: 'list/watch', reason: errorReason(err) }),
+  });
+  await view.start();
+  const shared: SharedNodeParts = {
+    kube, cci: o.cci, view, metrics, networking,
     clusterId: await clusterIdentity(kube, o.clusterId),
-    nodeName: o.node.name,
-    nodeIP: o.node.nodeIP,
     translateNode: o.translateNode,
-    ...(networking ? { sidecarFor: networking.sidecarFor, sidecarError: (cciName: string) => readSidecarError(o.cci, cciName) } : {}),
-    resyncMs: o.statusResyncMs,
-    events,
-    metrics,
-    log: podLog,
-  });
-  const podController = new PodController({
-    api: kubePodApi(kube, o.node.name),
-    provider,
-    nodeName: o.node.name,
-    nodeIP: o.node.nodeIP,
-    workers: o.podSyncWorkers,
-    ...(networking ? { onPodGone: (uid: string) => networking.directory.podGone(uid) } : {}),
-    resyncMs: o.statusResyncMs,
-    events,
-    syncDuration: metrics.podSync,
-    log: podLog,
-  });
-  ref.pods = podController;
-  const node = new NodeController({
-    kube,
-    provider: cciNodeProvider(o.cci, () => provider.podCount, (err) => metrics.cciErrors.inc({ operation: 'quota/network', reason: errorReason(err) })),
-    config: { ...o.node, backend: CCI_NODE_BACKEND },
-    updateMs: o.nodeStatusUpdateMs,
-    reportMs: o.nodeStatusReportMs,
+    podSyncWorkers: o.podSyncWorkers,
+    statusResyncMs: o.statusResyncMs,
+    nodeStatusUpdateMs: o.nodeStatusUpdateMs,
+    nodeStatusReportMs: o.nodeStatusReportMs,
     leaseRenewMs: o.leaseRenewMs,
     leaseDurationSeconds: o.leaseDurationSeconds,
-    log: o.log.child({ component: 'node' }),
-    events,
-  });
-  const kubelet = await startKubelet(o, tls, kube, podController, networking);
-  await node.start();
-  await podController.start();
-  o.log.info({ node: o.node.name }, 'virtual node running');
+    log: o.log,
+  };
+  // One kubelet API for every node of the process: they share its address and port.
+  const kubelet = await startKubelet(o, tls, kube, {
+    pods: allPods,
+    findPod: (ns, name) => {
+      for (const n of instances.values()) {
+        const pod = n.pods.findPod(ns, name);
+        if (pod) return pod;
+      }
+      return undefined;
+    },
+  }, networking);
+  const global = await startNodeInstance(shared, { config: o.node, room: (ourPods, onError) => cciNodeProvider(o.cci, ourPods, onError) });
+  instances.set(global.name, global);
+  const zones = o.zones ? new ZoneNodes({ shared, global: o.node, globalNode: global, instances, ...o.zones }) : undefined;
+  await zones?.start();
   let stopped: Promise<void> | undefined;
   return {
     kubeletPort: kubelet.port,
     stop: () => (stopped ??= (async () => {
-      node.stop();
-      podController.stop();
+      await zones?.stop();
+      await Promise.all([...instances.values()].map((n) => n.stop()));
+      view.stop();
       await kubelet.close();
       await networking?.stop();
-      await events.flush();
     })()),
   };
 }
@@ -261,11 +253,18 @@ async function kubeletServingCert(o: VirtualNodeOptions): Promise<{ certPem: str
   return selfSignedServingCert(o.node.name, addresses);
 }
 
+/** The pods of every node of the process, by phase (the node metrics' gauge). */
+function podsByPhase(instances: Map<string, NodeInstance>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const n of instances.values()) for (const [phase, count] of n.pods.podsByPhase()) out.set(phase, (out.get(phase) ?? 0) + count);
+  return out;
+}
+
 async function startKubelet(
   o: VirtualNodeOptions,
   tls: { certPem: string; keyPem: string },
   kube: KubeClient,
-  pods: PodController,
+  pods: PodSource,
   networking: NodeNetworking | undefined,
 ): Promise<KubeletServer> {
   const k = o.kubelet;
@@ -276,7 +275,7 @@ async function startKubelet(
     tls,
     ...(k.clientCaFile !== '' ? { clientCaPem: await readFile(k.clientCaFile, 'utf8') } : {}),
     auth: new KubeletAuth({ anonymous: k.anonymousAuth, webhookTokens: k.webhookTokens, reviews: kubeReviewClient(kube) }),
-    backend: cciKubeletBackend(o.cci, { pods: () => pods.pods(), findPod: (ns, name) => pods.findPod(ns, name) }),
+    backend: cciKubeletBackend(o.cci, pods),
     ...(networking?.kubeletUpgrade ? { extraUpgrade: networking.kubeletUpgrade } : {}),
     limits: o.connectionLimits,
     log: o.log.child({ component: 'kubelet' }),

@@ -8,7 +8,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { createWebSocketStream, WebSocket } from 'ws';
 import { REMOTE_COMMAND_WS_PROTOCOLS } from '../streams/websocket-channels.ts';
 import {
-  CCI_AUTH_HEADER, cciPaths, type CciNetwork, type CciPod, type CciPodList, type CciPodStats, type CciQuota, type CciStatus, type CciWatchEvent,
+  CCI_AUTH_HEADER, cciPaths, type CciNetwork, type CciNetworkList, type CciPod, type CciPodList, type CciPodStats, type CciQuota, type CciStatus, type CciWatchEvent,
 } from './types.ts';
 
 export interface CciClientOptions {
@@ -247,6 +247,11 @@ export class CciClient {
 
   network(): Promise<CciNetwork> {
     return this.#json('GET', cciPaths.network(this.namespace));
+  }
+
+  /** The namespace's Networks, the default first. */
+  async networks(): Promise<CciNetwork[]> {
+    return (await this.#json<CciNetworkList>('GET', cciPaths.networks(this.namespace))).items;
   }
 
   quota(): Promise<CciQuota> {

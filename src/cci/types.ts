@@ -186,13 +186,26 @@ export interface CciStatus {
   details?: { name?: string; kind?: string; uid?: string };
 }
 
-/** A namespace's network: the VPC subnet its pods take IPs from. */
+/**
+ * The annotation by which a CCI pod chooses its namespace's Network (subnet); without it the pod
+ * gets the default Network. burstlet reads the same key on Kubernetes pods and namespaces.
+ */
+export const CCI_NETWORK_ANNOTATION = 'cci.io/network';
+
+/** A namespace's network: a VPC subnet its pods take IPs from. */
 export interface CciNetwork {
   apiVersion: 'cci/v2';
   kind: 'Network';
   metadata: CciObjectMeta;
   spec: { cidr: string; gateway: string };
-  status: { totalIPs: number; usedIPs: number; freeIPs: number };
+  /** phase: Active (default) or Unavailable (its AZ or subnet failed: pods get no IP there). */
+  status: { totalIPs: number; usedIPs: number; freeIPs: number; phase?: 'Active' | 'Unavailable' };
+}
+
+export interface CciNetworkList {
+  apiVersion: 'cci/v2';
+  kind: 'NetworkList';
+  items: CciNetwork[];
 }
 
 /** A namespace's quota; quantities in Kubernetes notation. */
@@ -232,5 +245,6 @@ export const cciPaths = {
   podPortForward: (ns: string, name: string) => `${CCI_API_PREFIX}/namespaces/${ns}/pods/${name}/portforward`,
   podStats: (ns: string) => `${CCI_API_PREFIX}/namespaces/${ns}/stats`,
   network: (ns: string) => `${CCI_API_PREFIX}/namespaces/${ns}/network`,
+  networks: (ns: string) => `${CCI_API_PREFIX}/namespaces/${ns}/networks`,
   quota: (ns: string) => `${CCI_API_PREFIX}/namespaces/${ns}/quota`,
 } as const;

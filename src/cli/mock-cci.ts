@@ -2,13 +2,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { instanceTag, startMockCci } from '../mock-cci/instance.ts';
-import { parseSubnet } from '../mock-cci/ipam.ts';
+import { networksProblem, parseNetworkSpec } from '../mock-cci/networks.ts';
+import { HostNetwork } from '../mock-cci/runtime/netns.ts';
+import { parseCidr } from '../net/cidr.ts';
 import { preflightIsolated, preflightMessage } from '../mock-cci/runtime/preflight.ts';
 import { probeMachine } from '../mock-cci/runtime/preflight-probe.ts';
 import { reapDeadInstances } from '../mock-cci/runtime/instances.ts';
 import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
-import { defineSubcommand, durationFlag, enumFlag, intFlag, requiredString, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
+import { defineSubcommand, durationFlag, enumFlag, intFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
 import { errorMessage } from '../log/error-message.ts';
 import { connectionFlags, connectionLimits } from './connection-flags.ts';
 
@@ -47,12 +49,13 @@ export default defineSubcommand({
     port: intFlag('Port to listen on; 0 picks a free one (the ready line on stdout says which).', 0, 0, 65535),
     'token-file': requiredString('File holding the X-Auth-Token every request must carry (required).', 'a path to a non-empty file'),
     namespace: stringFlag('The CCI namespace this backend serves.', 'default', 'a namespace name'),
-    subnet: {
-      help: 'The namespace\'s VPC subnet pods take IPs from; .1 is the gateway.',
-      accepted: 'an IPv4 CIDR from /16 to /30 such as 198.18.0.0/24',
-      default: '198.18.0.0/24',
-      parse: (raw: string) => parseSubnet(raw).cidr,
-    },
+    subnet: listFlag(
+        'The namespace\'s Networks (VPC subnets) pods take IPs from, the first the default; a pod chooses another with the annotation cci.io/network=<name>. .1 of each is its gateway.',
+        '[<name>=]<IPv4 CIDR from /16 to /30> (unnamed: "default"), such as 198.18.0.0/24 or fixed=198.18.1.0/24',
+        parseNetworkSpec,
+      { default: [{ name: 'default', cidr: '198.18.0.0/24' }], show: (n) => (n.name === 'default' ? n.cidr : `${n.name}=${n.cidr}`) },
+    ),
+    'vpc-cidr': listFlag('Ranges besides the Networks\' own that pods may reach through the host (the VPC\'s other hosts); whatever else the bridges would forward is dropped (isolated runtime)', 'IPv4 CIDRs', (raw) => parseCidr(raw).cidr),
     'quota-cpu': quantityFlag('CPU quota of the namespace.', '1000', cpuMillis),
     'quota-memory': quantityFlag('Memory quota of the namespace.', '4Ti', memoryBytes),
     'quota-pods': intFlag('Pod count quota of the namespace.', 10_000, 0, 1_000_000),
@@ -73,11 +76,13 @@ export default defineSubcommand({
   },
   async run(flags) {
     if (flags['token-file'] === '') throw new UsageError('burstlet mock-cci: --token-file is required (a file holding the X-Auth-Token clients must send)');
+    const clash = networksProblem(flags.subnet);
+    if (clash) throw new UsageError(`burstlet mock-cci: --subnet: ${clash}; give each Network its own name and range`);
     if (flags.runtime === 'isolated') {
       // What instances that are gone left on the host (a stop cut short) must not look like a live one.
       if (isRoot) await reapDeadInstances();
-      const ownBridge = flags['state-dir'] === '' ? undefined : `blbr-${instanceTag(path.resolve(flags['state-dir']))}`;
-      const preflight = preflightIsolated(probeMachine(), [{ cidr: flags.subnet, ...(ownBridge ? { ownBridge } : {}) }]);
+      const tag = flags['state-dir'] === '' ? undefined : instanceTag(path.resolve(flags['state-dir']));
+      const preflight = preflightIsolated(probeMachine(), flags.subnet.map((n, i) => ({ cidr: n.cidr, ...(tag ? { ownBridge: new HostNetwork(tag, '', 0, i).bridge } : {}) })));
       if (!preflight.ok) throw new UsageError(preflightMessage('burstlet mock-cci', preflight, 'Or run without root and without per-pod networks: burstlet mock-cci --runtime=process'));
     }
     let token: string;
@@ -93,7 +98,8 @@ export default defineSubcommand({
       port: flags.port,
       token,
       namespace: flags.namespace,
-      subnet: flags.subnet,
+      networks: flags.subnet,
+      vpcCidrs: flags['vpc-cidr'],
       quota: { cpu: flags['quota-cpu'], memory: flags['quota-memory'], pods: flags['quota-pods'], ephemeralStorage: flags['quota-ephemeral-storage'] },
       runtime: flags.runtime,
       stateDir: flags['state-dir'],
@@ -107,7 +113,7 @@ export default defineSubcommand({
       limits: connectionLimits(flags),
       log,
     });
-    console.log(`burstlet mock-cci ready at ${mock.url} (namespace ${flags.namespace}, subnet ${flags.subnet}, runtime ${flags.runtime})`);
+    console.log(`burstlet mock-cci ready at ${mock.url} (namespace ${flags.namespace}, subnet ${flags.subnet.map((n) => (n.name === 'default' ? n.cidr : `${n.name}=${n.cidr}`)).join(',')}, runtime ${flags.runtime})`);
     const shutdown = (signal: string): void => {
       log.info({ signal }, 'stopping: removing every pod and host object');
       void mock.close().then(

@@ -71,6 +71,22 @@ const flags = {
     show: (t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`,
   }),
   zone: stringFlag('Zone of the node: the topology.kubernetes.io/zone label', '', 'a zone name'),
+  'zone-config-map': {
+    ...stringFlag('The ConfigMap declaring one virtual node per availability zone besides this global one, as CCE\'s add-on (<az>: "true", <az>.cpu, <az>.memory, <az>.networks); re-read on change; empty = none', 'kube-system/bursting-node', 'namespace/name'),
+    parse: (raw: string) => {
+      if (raw !== '' && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(raw)) throw new Error('not namespace/name');
+      return raw;
+    },
+  },
+  'zone-health-check-period': {
+    ...durationFlag('How often each zone node\'s AZ (its CCI Networks) is checked; a failed check makes the node unschedulable until one passes', 60_000),
+    accepted: 'a duration of at least 1s, such as 30s or 5m',
+    parse: (raw: string) => {
+      const ms = durationFlag('', 0).parse(raw);
+      if (ms < 1000) throw new Error('below 1s');
+      return ms;
+    },
+  },
   'service-cluster-ip-range': listFlag('The cluster\'s Service range(s), as kube-apiserver\'s flag: start-up refuses a CCI subnet that overlaps them', 'IPv4 CIDRs', (raw) => cidrFlag(raw)),
   'cluster-cidr': listFlag('The cluster\'s pod range(s), as kube-controller-manager\'s flag: start-up refuses a CCI subnet that overlaps them', 'IPv4 CIDRs', (raw) => cidrFlag(raw)),
   port: intFlag('Port of the kubelet API (HTTPS: logs, exec, attach, port-forward, stats), advertised in status.daemonEndpoints', 10250, 1, 65535),
@@ -173,6 +189,14 @@ export default defineSubcommand({
               configurationName: v['webhook-configuration'],
             },
             rebalance: { enabled: v.rebalance, intervalMs: v['rebalance-interval'] },
+          },
+        }
+        : {}),
+      ...(v['zone-config-map'] !== ''
+        ? {
+          zones: {
+            configMap: { namespace: v['zone-config-map'].split('/')[0]!, name: v['zone-config-map'].split('/')[1]! },
+            healthPeriodMs: v['zone-health-check-period'],
           },
         }
         : {}),

@@ -10,7 +10,7 @@ import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
 import { defaultBackoff } from './runtime/backoff.ts';
 import { Runtime, type RuntimeMode } from './runtime/runtime.ts';
 import { FaultInjector, type FaultOptions } from './faults.ts';
-import { Ipam, parseSubnet } from './ipam.ts';
+import { MockNetworks, type NetworkSpec } from './networks.ts';
 import { PodService } from './pods.ts';
 import { buildMockServer } from './server.ts';
 import { PodStore } from './store.ts';
@@ -20,7 +20,10 @@ export interface MockCciOptions {
   port: number;
   token: string;
   namespace: string;
-  subnet: string;
+  /** The namespace's Networks, the default first. */
+  networks: NetworkSpec[];
+  /** Ranges the Networks' pods may reach through the host besides each other (the VPC's other hosts). */
+  vpcCidrs?: string[];
   quota: { cpu: string; memory: string; pods: number; ephemeralStorage: string };
   runtime: RuntimeMode;
   /** Empty: a temporary directory, removed at stop. */
@@ -42,7 +45,7 @@ export function instanceTag(stateDir: string): string {
 }
 
 export async function startMockCci(opts: MockCciOptions): Promise<MockCci> {
-  const subnet = parseSubnet(opts.subnet);
+  const networks = new MockNetworks(opts.networks);
   const ownDir = opts.stateDir === '';
   const stateDir = ownDir ? await mkdtemp(path.join(os.tmpdir(), 'burstlet-mock-cci-')) : path.resolve(opts.stateDir);
   await mkdir(stateDir, { recursive: true });
@@ -51,21 +54,20 @@ export async function startMockCci(opts: MockCciOptions): Promise<MockCci> {
     mode: opts.runtime,
     stateDir,
     tag,
-    gateway: subnet.gateway,
-    prefix: subnet.prefix,
+    networks: networks.subnets,
+    vpcCidrs: opts.vpcCidrs ?? [],
     backoff: defaultBackoff(opts.crashLoopBaseMs),
     log: opts.log,
   });
   const store = new PodStore();
-  const ipam = new Ipam(subnet);
   const hard = {
     cpuMilli: cpuMillis(opts.quota.cpu),
     memoryBytes: memoryBytes(opts.quota.memory),
     pods: BigInt(opts.quota.pods),
     ephemeralBytes: memoryBytes(opts.quota.ephemeralStorage),
   };
-  const pods = new PodService({ namespace: opts.namespace, hard, store, ipam, runtime, log: opts.log });
-  const app = buildMockServer({ token: opts.token, namespace: opts.namespace, store, pods, ipam, faults: new FaultInjector(opts.faults), log: opts.log,
+  const pods = new PodService({ namespace: opts.namespace, hard, store, networks, runtime, log: opts.log });
+  const app = buildMockServer({ token: opts.token, namespace: opts.namespace, store, pods, networks, faults: new FaultInjector(opts.faults), log: opts.log,
     ...(opts.limits ? { limits: opts.limits } : {}),
   });
   let address: string;

@@ -9,12 +9,13 @@ import type { PodRunner } from './runtime/pod.ts';
 import type { Runtime } from './runtime/runtime.ts';
 import { annotations, type CciPod, type CciPodStats } from '../cci/types.ts';
 import { addUsage, podUsage, quotaExceeded, validatePod, ZERO_USAGE, type Usage } from './admission.ts';
-import { IpExhaustedError, type Ipam } from './ipam.ts';
+import type { MockNetworks } from './networks.ts';
 import { badRequest, CciApiError, notFound } from './status.ts';
 import type { PodStore } from './store.ts';
 
 interface Entry {
   runner: PodRunner;
+  network: string;
   ip: string;
   usage: Usage;
   /** Terminal pods stop counting against the quota. */
@@ -27,7 +28,7 @@ export class PodService {
   readonly namespace: string;
   readonly hard: Usage;
   readonly #store: PodStore;
-  readonly #ipam: Ipam;
+  readonly #networks: MockNetworks;
   readonly #runtime: Runtime;
   readonly #log: Logger;
   readonly #entries = new Map<string, Entry>();
@@ -36,11 +37,11 @@ export class PodService {
   readonly #dirty = new Set<string>();
   #flushScheduled = false;
 
-  constructor(opts: { namespace: string; hard: Usage; store: PodStore; ipam: Ipam; runtime: Runtime; log: Logger }) {
+  constructor(opts: { namespace: string; hard: Usage; store: PodStore; networks: MockNetworks; runtime: Runtime; log: Logger }) {
     this.namespace = opts.namespace;
     this.hard = opts.hard;
     this.#store = opts.store;
-    this.#ipam = opts.ipam;
+    this.#networks = opts.networks;
     this.#runtime = opts.runtime;
     this.#log = opts.log;
   }
@@ -68,16 +69,11 @@ export class PodService {
     if (existing) {
       throw new CciApiError(409, 'AlreadyExists', `pods "${existing.metadata.name}" already exists`, { name: existing.metadata.name, kind: 'pods', uid: existing.metadata.uid });
     }
+    const network = this.#networks.forPod(body);
     const usage = podUsage(body);
     const over = quotaExceeded(this.hard, this.#used, usage);
     if (over) throw new CciApiError(403, 'Forbidden', `pods "${name}" is forbidden: ${over}`, { name, kind: 'pods' });
-    let ip: string;
-    try {
-      ip = this.#ipam.allocate();
-    } catch (err) {
-      if (err instanceof IpExhaustedError) throw new CciApiError(409, 'InsufficientIPs', `pods "${name}" cannot be created: ${err.message}; delete pods or use a larger subnet`, { name, kind: 'pods' });
-      throw err;
-    }
+    const ip = this.#networks.allocate(network, name);
     const pod: CciPod = {
       apiVersion: 'cci/v2',
       kind: 'Pod',
@@ -92,9 +88,9 @@ export class PodService {
       spec: body.spec,
     };
     this.#used = addUsage(this.#used, usage);
-    const runner = this.#runtime.runPod(pod, ip, () => this.#markDirty(name));
+    const runner = this.#runtime.runPod(pod, network, ip, () => this.#markDirty(name));
     const status = runner.status();
-    this.#entries.set(name, { runner, ip, usage, counted: true, lastStatus: JSON.stringify(status), deleting: false });
+    this.#entries.set(name, { runner, network, ip, usage, counted: true, lastStatus: JSON.stringify(status), deleting: false });
     if (key !== undefined) this.#byUID.set(key, name);
     return this.#store.put({ ...pod, status }, 'ADDED');
   }
@@ -125,7 +121,7 @@ export class PodService {
   }
 
   #forget(name: string, entry: Entry): void {
-    this.#ipam.release(entry.ip);
+    this.#networks.release(entry.network, entry.ip);
     if (entry.counted) this.#used = addUsage(this.#used, entry.usage, -1n);
     const key = entry.runner.pod.metadata.annotations?.[annotations.podUID];
     if (key !== undefined && this.#byUID.get(key) === name) this.#byUID.delete(key);

@@ -5,10 +5,10 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log/logger.ts';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, guardedServerOptions, type ConnectionLimits } from '../net/connection-guard.ts';
-import { CCI_AUTH_HEADER, cciPaths, type CciNetwork, type CciPod, type CciPodList, type CciQuota } from '../cci/types.ts';
+import { CCI_AUTH_HEADER, cciPaths, type CciNetworkList, type CciPod, type CciPodList, type CciQuota } from '../cci/types.ts';
 import { formatUsage } from './admission.ts';
 import type { FaultDecision, FaultInjector } from './faults.ts';
-import type { Ipam } from './ipam.ts';
+import type { MockNetworks } from './networks.ts';
 import type { PodService } from './pods.ts';
 import { serveLog } from './routes-logs.ts';
 import { matchesSelector, parseSelector } from './selector.ts';
@@ -17,12 +17,15 @@ import type { PodStore } from './store.ts';
 import { handleUpgrade } from './streams.ts';
 import { errorMessage } from '../log/error-message.ts';
 
+/** Where the mock's own test controls live (not CCI's API); the same token guards them. */
+export const MOCK_ADMIN_PREFIX = '/mock/v1';
+
 export interface MockServerDeps {
   token: string;
   namespace: string;
   store: PodStore;
   pods: PodService;
-  ipam: Ipam;
+  networks: MockNetworks;
   faults: FaultInjector;
   log: Logger;
   bookmarkIntervalMs?: number;
@@ -139,14 +142,19 @@ export function buildMockServer(deps: MockServerDeps) {
   });
   app.get(cciPaths.network(':ns'), async (req) => {
     checkNs(req);
-    const network: CciNetwork = {
-      apiVersion: 'cci/v2',
-      kind: 'Network',
-      metadata: { name: 'default', namespace },
-      spec: { cidr: deps.ipam.subnet.cidr, gateway: deps.ipam.subnet.gateway },
-      status: { totalIPs: deps.ipam.subnet.size, usedIPs: deps.ipam.usedCount, freeIPs: deps.ipam.freeCount },
-    };
-    return network;
+    return deps.networks.list(namespace)[0]!;
+  });
+  app.get(cciPaths.networks(':ns'), async (req) => {
+    checkNs(req);
+    const list: CciNetworkList = { apiVersion: 'cci/v2', kind: 'NetworkList', items: deps.networks.list(namespace) };
+    return list;
+  });
+  // Not CCI's API: how a test fails (and heals) a Network, as an AZ or subnet outage would.
+  app.put(`${MOCK_ADMIN_PREFIX}/namespaces/:ns/networks/:name/phase`, async (req) => {
+    checkNs(req);
+    const phase = (req.body as { phase?: unknown } | undefined)?.phase;
+    if (phase !== 'Active' && phase !== 'Unavailable') throw badRequest('body: expected {"phase": "Active" | "Unavailable"}');
+    return deps.networks.setPhase(nameOf(req), phase);
   });
   app.get(cciPaths.quota(':ns'), async (req) => {
     checkNs(req);

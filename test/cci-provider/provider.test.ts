@@ -6,6 +6,7 @@ import type { CciPodsBackend } from '../../src/cci-provider/cci-backend.ts';
 import { cciPodName } from '../../src/cci-provider/naming.ts';
 import { cciNodeProvider } from '../../src/cci-provider/node.ts';
 import { nodeMetrics } from '../../src/cci-provider/metrics.ts';
+import { CciNamespaceView } from '../../src/cci-provider/namespace-view.ts';
 import { CciProvider } from '../../src/cci-provider/provider.ts';
 import type { KubeApi } from '../../src/kube/list-watch-cache.ts';
 import type { Pod } from '../../src/kube/wire.ts';
@@ -45,6 +46,9 @@ function fakeCci(listed: CciPod[] = []) {
     },
     async network() {
       return { apiVersion: 'cci/v2', kind: 'Network', metadata: { name: 'n' }, spec: { cidr: '198.18.0.0/24', gateway: '198.18.0.1' }, status: { totalIPs: 253, usedIPs: 3, freeIPs: 250 } };
+    },
+    async networks() {
+      return [await backend.network()];
     },
   };
   return { backend, pods, live };
@@ -86,7 +90,7 @@ const cciPodOf = (name: string, owner?: { key: string; uid: string; node?: strin
   status: { phase: 'Running' } as CciPod['status'],
 });
 
-let started: CciProvider[] = [];
+let started: { stop(): void }[] = [];
 afterEach(() => {
   for (const p of started) p.stop();
   started = [];
@@ -97,20 +101,22 @@ async function provider(listed: CciPod[] = []) {
   const api = fakeKube();
   const notified: string[] = [];
   const events: string[] = [];
+  const view = new CciNamespaceView({ cci: cci.backend, kube: api.kube, resyncMs: 60_000, onError: () => undefined, log });
   const p = new CciProvider({
     cci: cci.backend,
     kube: api.kube,
+    view,
     clusterId: 'c-1',
     nodeName: 'burst-1',
     nodeIP: '10.0.0.1',
     translateNode: { name: 'burst-1', clusterDomain: 'cluster.local', clusterDNS: ['198.19.0.10'], hostResolvConf: null, overflow: 'truncate' },
-    resyncMs: 60_000,
     events: { record: (_t, type, reason) => events.push(`${type} ${reason}`) },
     metrics: nodeMetrics(() => new Map()),
     log,
   });
   p.notifyPods((key) => notified.push(key));
-  started.push(p);
+  started.push(p, view);
+  await view.start();
   await p.start();
   return { p, cci, api, notified, events };
 }

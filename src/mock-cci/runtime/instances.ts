@@ -58,7 +58,7 @@ export async function reapDeadInstances(dir = registryDir()): Promise<string[]> 
     const pid = Number((await readFile(path.join(dir, tag), 'utf8').catch(() => '')).trim());
     if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
     await killLeftovers(tag);
-    await new HostNetwork(tag, '', 0).cleanupStale();
+    await HostNetwork.stopAll(tag);
     await unregisterInstance(tag, dir);
     reaped.push(tag);
   }

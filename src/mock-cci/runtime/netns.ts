@@ -1,9 +1,12 @@
-// Network plumbing of the isolated runtime, with iproute2: one bridge per mock instance in the
-// host namespace holding the subnet's gateway address, and per pod a network namespace joined
-// to the bridge by a veth pair. No forwarding or NAT is enabled: pods reach the gateway (the
-// host) and each other, nothing else. Names carry the instance's tag so that leftovers of a
-// crashed instance with the same state directory can be found and removed.
+// Network plumbing of the isolated runtime, with iproute2: one bridge per Network (subnet) of the
+// mock instance in the host namespace, holding the subnet's gateway address, and per pod a
+// network namespace joined to its Network's bridge by a veth pair. The Networks are one VPC:
+// IPv4 forwarding is enabled on the bridges only (never globally) so pods of different subnets
+// reach each other and the VPC's hosts with their own addresses (no NAT), and an nftables table
+// of the instance drops whatever the bridges would forward outside the VPC's ranges. Names carry
+// the instance's tag so that leftovers of a crashed instance can be found and removed.
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -21,17 +24,58 @@ async function ipQuiet(args: string[]): Promise<void> {
   await ip(args).catch(() => undefined);
 }
 
+async function nft(script: string): Promise<void> {
+  const child = run('nft', ['-f', '-']);
+  child.child.stdin?.end(script);
+  await child;
+}
+
+const bridgePrefix = (tag: string): string => `blbr-${tag}`;
+const nftTable = (tag: string): string => `blmock${tag}`;
+
 export class HostNetwork {
   readonly tag: string;
   readonly bridge: string;
   readonly gateway: string;
   readonly prefix: number;
 
-  constructor(tag: string, gateway: string, prefix: number) {
+  /** `index`: the Network's place in the namespace; the first's bridge is blbr-<tag>, the others blbr-<tag>-<index>. */
+  constructor(tag: string, gateway: string, prefix: number, index = 0) {
     this.tag = tag;
-    this.bridge = `blbr-${tag}`;
+    this.bridge = index === 0 ? bridgePrefix(tag) : `${bridgePrefix(tag)}-${index}`;
     this.gateway = gateway;
     this.prefix = prefix;
+  }
+
+  /**
+   * Starts every bridge of an instance, forwarding between them, and the guard that keeps
+   * forwarded traffic inside `vpcCidrs` (the Networks' own ranges at least).
+   */
+  static async startAll(nets: readonly HostNetwork[], vpcCidrs: readonly string[]): Promise<void> {
+    const tag = nets[0]!.tag;
+    await HostNetwork.stopAll(tag);
+    for (const net of nets) await net.start();
+    const ranges = [...new Set([...nets.map((n) => `${n.gateway}/${n.prefix}`), ...vpcCidrs])].join(', ');
+    await nft([
+      `table ip ${nftTable(tag)} {`,
+      '  chain forward {',
+      '    type filter hook forward priority 0; policy accept;',
+      `    iifname "${bridgePrefix(tag)}*" ip daddr != { ${ranges} } drop`,
+      '  }',
+      '}',
+    ].join('\n') + '\n');
+    for (const net of nets) await writeFile(`/proc/sys/net/ipv4/conf/${net.bridge}/forwarding`, '1\n');
+  }
+
+  /** Removes every bridge, pod namespace and the nftables table an instance with `tag` left. */
+  static async stopAll(tag: string): Promise<void> {
+    const bridges = (await ip(['-o', 'link', 'show', 'type', 'bridge']).catch(() => ''))
+      .split('\n')
+      .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
+      .filter((name) => name === bridgePrefix(tag) || name.startsWith(`${bridgePrefix(tag)}-`));
+    await new HostNetwork(tag, '', 0).cleanupStale();
+    for (const b of bridges) await ipQuiet(['link', 'del', b]);
+    await nft(`delete table ip ${nftTable(tag)}\n`).catch(() => undefined);
   }
 
   netnsName(podIndex: number): string {

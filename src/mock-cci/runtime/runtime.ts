@@ -20,24 +20,27 @@ export type RuntimeMode = 'process' | 'isolated';
 export interface RuntimeOptions {
   mode: RuntimeMode;
   stateDir: string;
-  /** Short tag naming this instance's host objects (bridge, netns, veths). */
+  /** Short tag naming this instance's host objects (bridges, netns, veths). */
   tag: string;
-  gateway: string;
-  prefix: number;
+  /** The namespace's Networks, the default first: one bridge each when isolated. */
+  networks: { name: string; gateway: string; prefix: number }[];
+  /** Where pods' traffic may be forwarded between the bridges (the VPC); anything else forwarded is dropped. */
+  vpcCidrs: string[];
   backoff: BackoffPolicy;
   log: Logger;
 }
 
 export class Runtime {
   readonly options: RuntimeOptions;
-  readonly #net: HostNetwork | null;
+  /** By Network name; empty unless isolated. */
+  readonly #nets: Map<string, HostNetwork>;
   readonly #launcher: Launcher;
   readonly #pods = new Set<PodRunner>();
   #podIndex = 0;
 
-  private constructor(options: RuntimeOptions, net: HostNetwork | null, launcher: Launcher) {
+  private constructor(options: RuntimeOptions, nets: Map<string, HostNetwork>, launcher: Launcher) {
     this.options = options;
-    this.#net = net;
+    this.#nets = nets;
     this.#launcher = launcher;
   }
 
@@ -47,39 +50,41 @@ export class Runtime {
     // Pods' files (their secrets too) are for root alone, as under /var/lib/kubelet/pods.
     await mkdir(path.join(options.stateDir, 'pods'), { recursive: true, mode: 0o700 });
     await chmod(path.join(options.stateDir, 'pods'), 0o700);
-    let net: HostNetwork | null = null;
+    const nets = new Map<string, HostNetwork>();
     if (options.mode === 'isolated') {
-      net = new HostNetwork(options.tag, options.gateway, options.prefix);
-      await net.start();
+      // The first Network keeps the instance's historic bridge name (blbr-<tag>); the others are numbered.
+      options.networks.forEach((n, i) => nets.set(n.name, new HostNetwork(options.tag, n.gateway, n.prefix, i)));
+      await HostNetwork.startAll([...nets.values()], options.vpcCidrs);
       await registerInstance(options.tag);
     }
     // Isolated pods start through nsenter, which the shell launcher could run too; plain
     // processes are where start-up cost matters (large benchmarks), so they get it.
-    const launcher = net ? new NodeLauncher() : await ShellLauncher.create(path.join(options.stateDir, 'output'));
-    return new Runtime(options, net, launcher);
+    const launcher = nets.size > 0 ? new NodeLauncher() : await ShellLauncher.create(path.join(options.stateDir, 'output'));
+    return new Runtime(options, nets, launcher);
   }
 
-  /** The address pods see as their host (status.hostIP). */
-  get hostIP(): string {
-    return this.options.mode === 'isolated' ? this.options.gateway : '127.0.0.1';
+  /** The address pods of `network` see as their host (status.hostIP): its gateway when isolated. */
+  hostIP(network: string): string {
+    return this.#nets.get(network)?.gateway ?? '127.0.0.1';
   }
 
   /** Starts the pod in the background; `onChange` fires whenever its status may have changed. */
-  runPod(pod: CciPod, podIP: string, onChange: () => void): PodRunner {
+  runPod(pod: CciPod, network: string, podIP: string, onChange: () => void): PodRunner {
     const launch = { backoff: this.options.backoff, launcher: this.#launcher, instanceEnv: { [INSTANCE_ENV]: this.options.tag } };
-    const runner = new PodRunner(pod, podIP, this.hostIP, launch, onChange);
+    const runner = new PodRunner(pod, podIP, this.hostIP(network), launch, onChange);
     this.#pods.add(runner);
-    void this.#start(runner, podIP);
+    void this.#start(runner, network, podIP);
     return runner;
   }
 
-  async #start(runner: PodRunner, podIP: string): Promise<void> {
+  async #start(runner: PodRunner, network: string, podIP: string): Promise<void> {
     const index = this.#podIndex++;
     let sandbox: PodSandbox;
     try {
       const dir = path.join(this.options.stateDir, 'pods', runner.pod.metadata.uid ?? String(index));
-      if (this.#net) {
-        sandbox = await IsolatedSandbox.create(runner.pod, podIP, await preparePodDir(dir, runner.pod, podIP), this.#net, index);
+      const net = this.#nets.get(network);
+      if (net) {
+        sandbox = await IsolatedSandbox.create(runner.pod, podIP, await preparePodDir(dir, runner.pod, podIP), net, index);
       } else {
         // Without a mount view the /etc files are of no use; volume content is still written.
         const hasVolumes = (runner.pod.spec.volumes ?? []).length > 0;
@@ -127,8 +132,10 @@ export class Runtime {
   async stop(): Promise<void> {
     const pods = [...this.#pods];
     await Promise.all(pods.map((p) => this.deletePod(p, 0)));
-    await this.#net?.stop();
-    if (this.#net) await unregisterInstance(this.options.tag);
+    if (this.#nets.size > 0) {
+      await HostNetwork.stopAll(this.options.tag);
+      await unregisterInstance(this.options.tag);
+    }
     await this.#launcher.close();
     await rm(path.join(this.options.stateDir, 'pods'), { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.ts';
 import { rfc3339, type Node, type NodeStatus } from '../../kube/wire.ts';
 import { errorMessage } from '../../log/error-message.ts';
 import type { EventRecorder } from '../events.ts';
-import { nodeObject, nodeStatus, nodeStatusChanged, type BackendHealth, type NodeConfig, type NodeResources } from './node-object.ts';
+import { CORDONED_BY_ANNOTATION, nodeObject, nodeStatus, nodeStatusChanged, type BackendHealth, type NodeConfig, type NodeResources } from './node-object.ts';
 
 /** The kubelet's lease controller's maxUpdateRetries. */
 const LEASE_UPDATE_RETRIES = 5;
@@ -124,9 +124,26 @@ export class NodeController {
     const previous = this.#node?.status;
     const next = nodeStatus(this.#o.config, room, health, previous, rfc3339(new Date()));
     const due = performance.now() - this.#lastWrite >= this.#o.reportMs;
-    if (!due && !nodeStatusChanged(previous, next)) return;
-    await this.#writeStatus(next);
-    if (room) this.#tellConditionChanges(room, previous);
+    if (due || nodeStatusChanged(previous, next)) {
+      await this.#writeStatus(next);
+      if (room) this.#tellConditionChanges(room, previous);
+    }
+    if (room) await this.#followCordon(room);
+  }
+
+  /**
+   * Cordons the node while the provider asks (spec.unschedulable, marked as burstlet's), and lifts
+   * only a cordon burstlet set: an operator's `kubectl cordon` stays.
+   */
+  async #followCordon(room: NodeResources): Promise<void> {
+    const node = this.#node;
+    const ours = node?.metadata?.annotations?.[CORDONED_BY_ANNOTATION];
+    let patch: { metadata: { annotations: Record<string, string | null> }; spec: { unschedulable: boolean | null } } | undefined;
+    if (room.cordon && node?.spec?.unschedulable !== true) patch = { metadata: { annotations: { [CORDONED_BY_ANNOTATION]: room.cordon.reason } }, spec: { unschedulable: true } };
+    else if (!room.cordon && ours !== undefined) patch = { metadata: { annotations: { [CORDONED_BY_ANNOTATION]: null } }, spec: { unschedulable: null } };
+    if (!patch) return;
+    this.#node = await this.#o.kube.request<Node>('PATCH', `/api/v1/nodes/${this.#o.config.name}`, { body: patch, contentType: 'application/merge-patch+json' });
+    this.#o.log.warn({ node: this.#o.config.name, cordon: room.cordon ?? null }, room.cordon ? 'node cordoned' : 'node uncordoned');
   }
 
   /** A provider condition that turned True gets a Warning event, one back to False a Normal one. */

@@ -74,7 +74,12 @@ export interface NodeResources {
   allocatable: Record<string, string>;
   /** Conditions only the provider can judge (the CCI subnet running short of IPs), after the kubelet's. */
   conditions?: ProviderCondition[];
+  /** The node should take no new pods (its zone failed a health check): cordoned until this goes away. */
+  cordon?: { reason: string; message: string };
 }
+
+/** Marks a cordon burstlet set (its reason), so that it lifts its own and never an operator's. */
+export const CORDONED_BY_ANNOTATION = 'burstlet.io/cordoned';
 
 export interface ProviderCondition {
   type: string;

@@ -1,0 +1,132 @@
+// The zone nodes of the process, kept in line with the ConfigMap that declares them (CCE's
+// kube-system/bursting-node), re-read whenever it changes: a zone added gets its node, a zone
+// whose settings changed gets its node restarted with them, and a zone removed loses its node —
+// its CCI pods deleted first, so none outlives the node that accounted for it.
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { ownerLabels } from '../cci/types.ts';
+import { isNotFound } from '../kube/errors.ts';
+import { informer, type ListWatchCache } from '../kube/list-watch-cache.ts';
+import { errorMessage } from '../log/error-message.ts';
+import type { NodeConfig } from '../provider/node/node-object.ts';
+import { startNodeInstance, type NodeInstance, type SharedNodeParts } from './node-instance.ts';
+import { zoneNodeProvider } from './node.ts';
+import { parseZoneConfig, type ZoneNodeSpec } from './zone-config.ts';
+
+export interface ZoneNodesOptions {
+  shared: SharedNodeParts;
+  /** The global node's configuration: zone nodes take its labels, taints and addresses. */
+  global: Omit<NodeConfig, 'backend'>;
+  /** The global node's instance: where a bad ConfigMap is told (a Warning event). */
+  globalNode: NodeInstance;
+  configMap: { namespace: string; name: string };
+  healthPeriodMs: number;
+  /** The process's nodes by name: zone nodes are added and removed here. */
+  instances: Map<string, NodeInstance>;
+}
+
+const sameSpec = (a: ZoneNodeSpec, b: ZoneNodeSpec): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+export class ZoneNodes {
+  readonly #o: ZoneNodesOptions;
+  readonly #configMaps: ListWatchCache<V1ConfigMap>;
+  readonly #running = new Map<string, { spec: ZoneNodeSpec; node: NodeInstance }>();
+  #problems = '';
+  /** Reconciliations run one at a time, the last change always seen. */
+  #queue: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(o: ZoneNodesOptions) {
+    this.#o = o;
+    const { namespace, name } = o.configMap;
+    this.#configMaps = informer<V1ConfigMap>(o.shared.kube, `/api/v1/namespaces/${namespace}/configmaps`, {
+      query: { fieldSelector: `metadata.name=${name}` },
+      onChange: () => this.#schedule(),
+      log: o.shared.log.child({ component: 'zone-nodes' }),
+    });
+  }
+
+  /** Starts the zone nodes the ConfigMap declares now; later changes follow. */
+  async start(): Promise<void> {
+    await this.#configMaps.start();
+    this.#schedule();
+    await this.#queue;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#configMaps.stop();
+    await this.#queue;
+    await Promise.all([...this.#running.values()].map((r) => r.node.stop()));
+    this.#running.clear();
+  }
+
+  #schedule(): void {
+    this.#queue = this.#queue.then(() => this.#reconcile()).catch((err: unknown) => {
+      this.#o.shared.log.error({ err: errorMessage(err) }, 'zone nodes not brought in line with the ConfigMap; retried at its next change');
+    });
+  }
+
+  async #reconcile(): Promise<void> {
+    if (this.#stopped) return;
+    const { namespace, name } = this.#o.configMap;
+    const data = this.#configMaps.get(`${namespace}/${name}`)?.data ?? {};
+    const { zones, problems } = parseZoneConfig(data, this.#o.global.name);
+    this.#tellProblems(problems);
+    const wanted = new Map(zones.map((z) => [z.nodeName, z]));
+    for (const [nodeName, running] of [...this.#running]) {
+      const spec = wanted.get(nodeName);
+      if (spec && sameSpec(spec, running.spec)) continue;
+      await running.node.stop();
+      this.#running.delete(nodeName);
+      this.#o.instances.delete(nodeName);
+      if (!spec) await this.#retire(nodeName);
+    }
+    for (const spec of zones) {
+      if (this.#running.has(spec.nodeName)) continue;
+      const node = await this.#startZone(spec);
+      this.#running.set(spec.nodeName, { spec, node });
+      this.#o.instances.set(spec.nodeName, node);
+    }
+  }
+
+  #startZone(spec: ZoneNodeSpec): Promise<NodeInstance> {
+    const g = this.#o.global;
+    const { shared, healthPeriodMs } = this.#o;
+    return startNodeInstance(shared, {
+      config: { ...g, name: spec.nodeName, zone: spec.zone, labels: { ...g.labels, 'failure-domain.beta.kubernetes.io/zone': spec.zone } },
+      ...(spec.networks[0] ? { defaultNetwork: spec.networks[0] } : {}),
+      room: (ourPods, onError) => zoneNodeProvider(shared.cci, spec, ourPods, onError, healthPeriodMs),
+    });
+  }
+
+  /** A zone taken out of the ConfigMap: its CCI pods go, then its Node (whose pods the API server's pod GC removes). */
+  async #retire(nodeName: string): Promise<void> {
+    const { shared } = this.#o;
+    const ours = shared.view.pods.list().filter((p) => p.metadata.labels?.[ownerLabels.node] === nodeName && p.metadata.labels?.[ownerLabels.cluster] === shared.clusterId);
+    for (const pod of ours) {
+      try {
+        await shared.cci.deletePod(pod.metadata.name, 0);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    try {
+      await shared.kube.request('DELETE', `/api/v1/nodes/${nodeName}`);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    shared.log.info({ node: nodeName, cciPods: ours.length }, 'zone node removed: its zone left the ConfigMap');
+  }
+
+  #tellProblems(problems: string[]): void {
+    const text = problems.join('; ');
+    if (text === this.#problems) return;
+    this.#problems = text;
+    if (problems.length === 0) return;
+    const { namespace, name } = this.#o.configMap;
+    const message = `ConfigMap ${namespace}/${name}: ${text}`;
+    this.#o.shared.log.warn({ problems }, 'zone node settings ignored');
+    const g = this.#o.globalNode;
+    g.events.record({ kind: 'Node', namespace: '', name: g.name, uid: g.name }, 'Warning', 'ZoneConfigInvalid', message);
+  }
+}
