@@ -86,6 +86,20 @@ describe('a CCI subnet with 10 free IPs', () => {
     expect(r.stderr).toContain(`overlaps --service-cluster-ip-range=${inside}`);
   });
 
+  it('a node with --enable-networking on a CCI namespace of a shared VPC exits 2 at start-up, as CCE refuses it', async () => {
+    const shared = await startMockCci({ subnet: '198.18.250.0/28', args: ['--shared-vpc'] });
+    try {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        execFile(process.execPath, [MAIN, 'node', `--nodename=${NODE}-3`, `--kubeconfig=${cluster.kubeconfig}`, `--cci-endpoint=${shared.url}`, `--cci-token-file=${shared.tokenFile}`, `--port=${20_000 + Math.floor(Math.random() * 30_000)}`, '--metrics-addr=', '--enable-networking'],
+          { timeout: 30_000 }, (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }));
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('the CCI subnet 198.18.250.0/28 (Network default) belongs to a shared VPC: --enable-networking is not supported there');
+    } finally {
+      await shared.stop();
+    }
+  });
+
   it('says the subnet runs short: the SubnetIPsLow condition and a Warning event on the node', async () => {
     const k = cluster.kubectl;
     const condition = await waitFor('SubnetIPsLow True', async () => {

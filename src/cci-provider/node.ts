@@ -179,3 +179,19 @@ export function subnetOverlap(network: CciNetwork, ranges: ClusterRanges): strin
   }
   return undefined;
 }
+
+/**
+ * Why the CCI namespace's Networks cannot serve this cluster, or undefined: one overlapping the
+ * cluster's ranges, or — with the networking sidecar — one of a shared VPC, where CCE does not
+ * support Service access for burst pods.
+ */
+export function unusableNetwork(networks: readonly CciNetwork[], ranges: ClusterRanges, networking: boolean): string | undefined {
+  for (const network of networks) {
+    const overlap = subnetOverlap(network, ranges);
+    if (overlap) return overlap;
+    if (networking && network.spec.sharedVpc) {
+      return `the CCI subnet ${network.spec.cidr} (Network ${network.metadata.name}) belongs to a shared VPC: --enable-networking is not supported there (as CCE documents); use a Network of the CCI namespace's own VPC, or run without --enable-networking`;
+    }
+  }
+  return undefined;
+}

@@ -197,7 +197,8 @@ export interface CciNetwork {
   apiVersion: 'cci/v2';
   kind: 'Network';
   metadata: CciObjectMeta;
-  spec: { cidr: string; gateway: string };
+  /** sharedVpc: the subnet belongs to a VPC shared from another account (CCE: no burst networking there). */
+  spec: { cidr: string; gateway: string; sharedVpc?: boolean };
   /** phase: Active (default) or Unavailable (its AZ or subnet failed: pods get no IP there). */
   status: { totalIPs: number; usedIPs: number; freeIPs: number; phase?: 'Active' | 'Unavailable' };
 }

@@ -10,7 +10,7 @@ import { probeMachine } from '../mock-cci/runtime/preflight-probe.ts';
 import { reapDeadInstances } from '../mock-cci/runtime/instances.ts';
 import { cpuMillis, memoryBytes } from '../kube/quantity.ts';
 import { createLogger, LOG_LEVELS } from '../log/logger.ts';
-import { defineSubcommand, durationFlag, enumFlag, intFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
+import { boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, listFlag, requiredString, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
 import { errorMessage } from '../log/error-message.ts';
 import { connectionFlags, connectionLimits } from './connection-flags.ts';
 
@@ -55,6 +55,7 @@ export default defineSubcommand({
         parseNetworkSpec,
       { default: [{ name: 'default', cidr: '198.18.0.0/24' }], show: (n) => (n.name === 'default' ? n.cidr : `${n.name}=${n.cidr}`) },
     ),
+    'shared-vpc': boolFlag('The Networks belong to a VPC shared from another account, as CCI shows it (burstlet node refuses --enable-networking there, as CCE does)'),
     'vpc-cidr': listFlag('Ranges besides the Networks\' own that pods may reach through the host (the VPC\'s other hosts); whatever else the bridges would forward is dropped (isolated runtime)', 'IPv4 CIDRs', (raw) => parseCidr(raw).cidr),
     'quota-cpu': quantityFlag('CPU quota of the namespace.', '1000', cpuMillis),
     'quota-memory': quantityFlag('Memory quota of the namespace.', '4Ti', memoryBytes),
@@ -100,6 +101,7 @@ export default defineSubcommand({
       namespace: flags.namespace,
       networks: flags.subnet,
       vpcCidrs: flags['vpc-cidr'],
+      sharedVpc: flags['shared-vpc'],
       quota: { cpu: flags['quota-cpu'], memory: flags['quota-memory'], pods: flags['quota-pods'], ephemeralStorage: flags['quota-ephemeral-storage'] },
       runtime: flags.runtime,
       stateDir: flags['state-dir'],

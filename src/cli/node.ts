@@ -8,7 +8,7 @@ import { dnsDomain } from '../flags/flags.ts';
 import { networkFlags } from '../network/flags.ts';
 import { policyFlags } from '../policy/flags.ts';
 import { loadHostResolvConf } from '../network/dns/host-resolv-conf.ts';
-import { DEFAULT_TAINT, subnetOverlap, type ClusterRanges } from '../cci-provider/node.ts';
+import { DEFAULT_TAINT, unusableNetwork, type ClusterRanges } from '../cci-provider/node.ts';
 import type { CciNetwork } from '../cci/types.ts';
 import { parseCidr } from '../net/cidr.ts';
 import { parseTaint } from '../provider/node/node-object.ts';
@@ -134,7 +134,7 @@ export default defineSubcommand({
     const ca = v['cci-ca-file'] === '' ? undefined : readSecretFile('cci-ca-file', v['cci-ca-file']);
     const log = createLogger(v['log-level'], 'burstlet-node');
     const cci = new CciClient({ endpoint: v['cci-endpoint'], token, namespace: v['cci-namespace'], ...(ca ? { ca } : {}), timeoutMs: 30_000 });
-    await refuseOverlappingSubnet(cci, { 'service-cluster-ip-range': v['service-cluster-ip-range'], 'cluster-cidr': v['cluster-cidr'] }, log);
+    await refuseUnusableNetworks(cci, { 'service-cluster-ip-range': v['service-cluster-ip-range'], 'cluster-cidr': v['cluster-cidr'] }, v['enable-networking'], log);
     const node = await startVirtualNode({
       kubeconfig: v.kubeconfig,
       ...(election
@@ -225,16 +225,15 @@ function cidrFlag(raw: string): string {
   return parseCidr(raw).cidr;
 }
 
-/** Exits 2 when the CCI subnet overlaps the cluster's ranges; CCI not answering yet is left to the node's status. */
-async function refuseOverlappingSubnet(cci: CciClient, ranges: ClusterRanges, log: Logger): Promise<void> {
-  if (ranges['service-cluster-ip-range'].length === 0 && ranges['cluster-cidr'].length === 0) return;
-  let network: CciNetwork;
+/** Exits 2 when a CCI Network cannot serve the cluster; CCI not answering yet is left to the node's status. */
+async function refuseUnusableNetworks(cci: CciClient, ranges: ClusterRanges, networking: boolean, log: Logger): Promise<void> {
+  let networks: CciNetwork[];
   try {
-    network = await cci.network();
+    networks = await cci.networks();
   } catch (err) {
-    log.warn({ err: errorMessage(err) }, 'CCI network not read at start-up: its subnet is not checked against the cluster\'s ranges');
+    log.warn({ err: errorMessage(err) }, 'CCI Networks not read at start-up: their subnets are not checked against the cluster\'s ranges');
     return;
   }
-  const overlap = subnetOverlap(network, ranges);
-  if (overlap) throw new UsageError(`burstlet node: ${overlap}`);
+  const problem = unusableNetwork(networks, ranges, networking);
+  if (problem) throw new UsageError(`burstlet node: ${problem}`);
 }

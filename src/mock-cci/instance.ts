@@ -24,6 +24,8 @@ export interface MockCciOptions {
   networks: NetworkSpec[];
   /** Ranges the Networks' pods may reach through the host besides each other (the VPC's other hosts). */
   vpcCidrs?: string[];
+  /** The Networks are of a shared VPC (burstlet node refuses --enable-networking there). */
+  sharedVpc?: boolean;
   quota: { cpu: string; memory: string; pods: number; ephemeralStorage: string };
   runtime: RuntimeMode;
   /** Empty: a temporary directory, removed at stop. */
@@ -45,7 +47,7 @@ export function instanceTag(stateDir: string): string {
 }
 
 export async function startMockCci(opts: MockCciOptions): Promise<MockCci> {
-  const networks = new MockNetworks(opts.networks);
+  const networks = new MockNetworks(opts.networks, opts.sharedVpc);
   const ownDir = opts.stateDir === '';
   const stateDir = ownDir ? await mkdtemp(path.join(os.tmpdir(), 'burstlet-mock-cci-')) : path.resolve(opts.stateDir);
   await mkdir(stateDir, { recursive: true });

@@ -44,8 +44,11 @@ interface Network {
 
 export class MockNetworks {
   readonly #networks: Network[];
+  readonly #sharedVpc: boolean;
 
-  constructor(specs: readonly NetworkSpec[]) {
+  /** `sharedVpc`: the subnets belong to a VPC shared from another account. */
+  constructor(specs: readonly NetworkSpec[], sharedVpc = false) {
+    this.#sharedVpc = sharedVpc;
     if (specs.length === 0) throw new Error('a namespace needs at least one Network');
     const problem = networksProblem(specs);
     if (problem) throw new Error(problem);
@@ -109,7 +112,7 @@ export class MockNetworks {
       apiVersion: 'cci/v2',
       kind: 'Network',
       metadata: { name: n.name, ...(namespace ? { namespace } : {}) },
-      spec: { cidr: subnet.cidr, gateway: subnet.gateway },
+      spec: { cidr: subnet.cidr, gateway: subnet.gateway, ...(this.#sharedVpc ? { sharedVpc: true } : {}) },
       status: { totalIPs: subnet.size, usedIPs: n.ipam.usedCount, freeIPs: n.ipam.freeCount, phase: n.phase },
     };
   }

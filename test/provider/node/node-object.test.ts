@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CciNetwork, CciQuota } from '../../../src/cci/types.ts';
-import { CCI_NODE_BACKEND, DEFAULT_TAINT, nodeResources, SUBNET_IPS_LOW, subnetIPsCondition, subnetOverlap, type CciRoom } from '../../../src/cci-provider/node.ts';
+import { CCI_NODE_BACKEND, DEFAULT_TAINT, nodeResources, SUBNET_IPS_LOW, subnetIPsCondition, subnetOverlap, unusableNetwork, type CciRoom } from '../../../src/cci-provider/node.ts';
 import {
   KUBELET_VERSION, nodeObject, nodeStatus, nodeStatusChanged, parseTaint, type NodeConfig,
 } from '../../../src/provider/node/node-object.ts';
@@ -76,6 +76,22 @@ describe('subnetOverlap: a CCI subnet inside the cluster\'s own ranges is refuse
     ['nothing given', [], [], undefined],
   ] as const)('%s', (_n, services, pods, message) => {
     const found = subnetOverlap(network(10), { 'service-cluster-ip-range': services, 'cluster-cidr': pods });
+    if (message) expect(found).toMatch(message);
+    else expect(found).toBeUndefined();
+  });
+});
+
+describe('unusableNetwork: every Network of the CCI namespace is checked at start-up (issue #16)', () => {
+  const shared = { ...network(10), metadata: { name: 'peer' }, spec: { ...network(10).spec, cidr: '198.18.9.0/24', sharedVpc: true } };
+  const other = { ...network(10), metadata: { name: 'fixed' }, spec: { ...network(10).spec, cidr: '198.18.5.0/24' } };
+  const none = { 'service-cluster-ip-range': [], 'cluster-cidr': [] };
+  it.each([
+    ['all usable', [network(10), other], none, true, undefined],
+    ['the second overlaps the Service range', [network(10), other], { ...none, 'service-cluster-ip-range': ['198.18.5.0/26'] }, false, /198\.18\.5\.0\/24 \(Network fixed\) overlaps --service-cluster-ip-range=198\.18\.5\.0\/26/],
+    ['a shared VPC with networking', [network(10), shared], none, true, /Network peer\) belongs to a shared VPC: --enable-networking is not supported there/],
+    ['a shared VPC without networking', [network(10), shared], none, false, undefined],
+  ] as const)('%s', (_n, networks, ranges, networking, message) => {
+    const found = unusableNetwork(networks, ranges, networking);
     if (message) expect(found).toMatch(message);
     else expect(found).toBeUndefined();
   });
