@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { instanceTag } from '../mock-cci/instance.ts';
 import { preflightIsolated, preflightMessage } from '../mock-cci/runtime/preflight.ts';
 import { probeMachine } from '../mock-cci/runtime/preflight-probe.ts';
+import { HostNetwork } from '../mock-cci/runtime/netns.ts';
 import { reapDeadInstances } from '../mock-cci/runtime/instances.ts';
 import { LOG_LEVELS, createLogger, type Logger } from '../log/logger.ts';
 import { startLocalControlPlane } from '../local/control-plane.ts';
@@ -129,7 +130,11 @@ export default defineSubcommand({
       // What instances that are gone left on the host (a stop cut short) must not look like a live one.
       if (isRoot) await reapDeadInstances();
       // Before anything starts: what the nodes' isolated runtime needs, said once, with the way without it.
-      const subnets = [BURST_NODE, CLUSTER_NODE].map((spec) => ({ cidr: spec.subnet, ownBridge: `blbr-${instanceTag(resolve(backendStateDir(stateDir, spec)))}` }));
+      const subnets = [BURST_NODE, CLUSTER_NODE].flatMap((spec) => {
+        const tag = instanceTag(resolve(backendStateDir(stateDir, spec)));
+        const cidrs = [spec.subnet, ...(spec.networks ?? []).map((n) => n.slice(n.indexOf('=') + 1))];
+        return cidrs.map((cidr, i) => ({ cidr, ownBridge: new HostNetwork(tag, '', 0, i).bridge }));
+      });
       const preflight = preflightIsolated(probeMachine(), subnets);
       if (!preflight.ok) throw new UsageError(preflightMessage('burstlet local', preflight, 'Or run without root and without per-pod networks: burstlet local --nodes --runtime=process (npm start -- --runtime=process)'));
     }

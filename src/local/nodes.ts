@@ -15,7 +15,10 @@ const run = promisify(execFile);
 
 export interface LocalNodeSpec {
   name: string;
+  /** The CCI namespace's default Network. */
   subnet: string;
+  /** Further Networks, `<name>=<cidr>`: pods choose one with the annotation cci.io/network. */
+  networks?: string[];
   /** Passed to `burstlet node --node-taints`; '' for an untainted node. */
   taints?: string;
   /** An ordinary node's labels instead of the virtual node's (burstlet node --virtual-node-labels=false --node-labels=…). */
@@ -25,7 +28,10 @@ export interface LocalNodeSpec {
   quota?: { cpu: string; memory: string; pods: number };
 }
 
-export const BURST_NODE: LocalNodeSpec = { name: 'burstlet-cci', subnet: '198.18.0.0/24', policy: true };
+/** The burst node's namespace has a second Network, "fixed": the subnet a database would whitelist (README: Subnets for IP whitelisting). */
+export const BURST_NODE: LocalNodeSpec = { name: 'burstlet-cci', subnet: '198.18.0.0/24', networks: ['fixed=198.18.1.0/24'], policy: true };
+/** Where the backends' pods may reach through the host: the local environment's addresses, nothing beyond. */
+export const LOCAL_VPC = '198.18.0.0/15';
 export const CLUSTER_NODE: LocalNodeSpec = {
   name: 'cluster-node-1',
   subnet: '198.18.16.0/24',
@@ -98,6 +104,8 @@ export async function startLocalBackend(spec: LocalNodeSpec, opts: LocalNodeOpti
       '--port=0',
       `--token-file=${tokenFile}`,
       `--subnet=${spec.subnet}`,
+      ...(spec.networks ?? []).map((n) => `--subnet=${n}`),
+      `--vpc-cidr=${LOCAL_VPC}`,
       `--runtime=${opts.runtime}`,
       `--state-dir=${backendStateDir(opts.stateDir, spec)}`,
       `--log-level=${opts.logLevel}`,
