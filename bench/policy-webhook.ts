@@ -149,6 +149,7 @@ async function serve(role: 'policy' | 'empty'): Promise<void> {
       port: 0, host: '127.0.0.1', tls, log: createLogger('silent', 'bench'),
       context: {
         namespaceLabels: (ns) => namespaces[ns],
+        namespaceNetwork: () => undefined,
         governingProfile: (ns, labels) => governingProfile(profiles, ns, labels),
         resolveWorkload: (pod) => index.resolve(pod, async () => undefined),
         taints: [{ key: 'virtual-kubelet.io/provider', value: 'cci', effect: 'NoSchedule' }],

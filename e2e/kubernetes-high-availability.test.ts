@@ -1,13 +1,18 @@
 // `burstlet node --leader-elect` as two replicas on the real control plane, with the manifests'
 // RBAC (the burstlet ServiceAccount): the leader is killed (SIGKILL) in the middle of a 200-pod
 // burst; the standby takes the Lease within 15 s, registers as the node's kubelet (the API server
-// now reaches its kubelet port), and all 200 pods run, each with exactly one CCI pod.
+// now reaches its kubelet port), and all 200 pods run, each with exactly one CCI pod. Both
+// replicas serve the burst policy's webhook throughout.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubernetesMissing, kubernetesTitle, startKubernetesCluster, type KubernetesCluster } from './support/kubernetes-cluster.ts';
 import { counterSum, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
 import { waitFor } from './support/poll.ts';
 import { serviceAccountKubeconfigPath } from '../src/local/kubernetes/operator-identity.ts';
+import { freePort } from '../src/local/nodes.ts';
+import { Agent, request } from 'undici';
+
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
 // The Lease name manifests/role-leader-election.yaml grants: burstlet-node-<nodename>.
 const NODE = 'burst-cci';
@@ -19,6 +24,13 @@ describe.skipIf(kubernetesMissing)(kubernetesTitle('two burstlet replicas with l
   let cluster: KubernetesCluster;
   let cci: MockCci;
   const replicas: BurstNode[] = [];
+  const webhookPorts: number[] = [];
+  /** The replica's admission webhook answering (every replica serves it, the standby too). */
+  const webhookServes = async (r: BurstNode): Promise<number> => {
+    const res = await request(`https://127.0.0.1:${webhookPorts[replicas.indexOf(r)]}/healthz`, { dispatcher: insecure });
+    await res.body.dump();
+    return res.statusCode;
+  };
 
   const leaseSpec = async (): Promise<{ holderIdentity?: string; acquireTime?: string; leaseTransitions?: number }> =>
     JSON.parse(await cluster.kubectl.ok(['-n', 'kube-system', 'get', 'lease', LEASE, '-o', 'jsonpath={.spec}'])) as { holderIdentity?: string };
@@ -30,11 +42,13 @@ describe.skipIf(kubernetesMissing)(kubernetesTitle('two burstlet replicas with l
     // The local environment's serving certificate for loopback (IP SAN 127.0.0.1): what kube-apiserver verifies.
     const pki = join(cluster.stateDir, 'kubernetes', 'pki');
     for (let i = 0; i < 2; i++) {
+      webhookPorts.push(await freePort());
       replicas.push(await startBurstNode({
         kubeconfig: serviceAccountKubeconfigPath(cluster.stateDir), cci, name: NODE, clientCaFile: join(cluster.stateDir, 'ca.pem'),
         args: [
           '--leader-elect', `--tls-cert-file=${join(pki, 'kubelet-burstlet-cci.pem')}`, `--tls-private-key-file=${join(pki, 'kubelet-burstlet-cci-key.pem')}`,
           '--authentication-token-webhook', '--cluster-dns=198.19.0.10', '--cluster-id=ha-e2e',
+          `--webhook-port=${webhookPorts[i]}`, '--webhook-hosts=127.0.0.1',
         ],
       }));
     }
@@ -44,6 +58,7 @@ describe.skipIf(kubernetesMissing)(kubernetesTitle('two burstlet replicas with l
     await Promise.all(replicas.map((r) => r.stop()));
     await cci?.stop();
     await cluster?.stop();
+    await insecure.close();
   });
 
   it(`kill the leader during a ${PODS}-pod burst: the standby takes over within 15 s, all ${PODS} run, no CCI pod twice`, async () => {
@@ -54,6 +69,8 @@ describe.skipIf(kubernetesMissing)(kubernetesTitle('two burstlet replicas with l
       return leading.length === 1 ? leading[0] : undefined;
     }, { timeoutMs: 30_000 });
     const standby = replicas.find((r) => r !== leader)!;
+    expect(await webhookServes(standby)).toBe(200);
+    expect(await webhookServes(leader)).toBe(200);
     await waitFor(`${NODE} Ready`, async () => ((await k.ok(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True' ? true : undefined), { timeoutMs: 60_000 });
     const leaderPort = await k.ok(['get', 'node', NODE, '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}']);
 
@@ -86,6 +103,7 @@ describe.skipIf(kubernetesMissing)(kubernetesTitle('two burstlet replicas with l
     const handoverMs = Date.parse(lease.acquireTime!) - killedAt;
     console.log(`leader killed with ${before}/${PODS} pods Running; the standby took the Lease ${(handoverMs / 1000).toFixed(1)} s later (lease duration 10 s, retry 2 s)`);
     expect(lease.leaseTransitions).toBe(1);
+    expect(await webhookServes(standby)).toBe(200);
     expect(handoverMs).toBeLessThan(15_000);
 
     // The node now points at the new leader's kubelet port, and its heartbeat goes on.

@@ -18,6 +18,18 @@ const VETH = `bldb${tag}`;
 
 const manifests = `
 apiVersion: v1
+kind: Namespace
+metadata: {name: whitelisted, annotations: {cci.io/network: fixed}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ns-client, namespace: whitelisted}
+spec:
+  tolerations: [{key: virtual-kubelet.io/provider, operator: Exists}]
+  nodeSelector: {kubernetes.io/hostname: burstlet-cci}
+  containers: [{name: c, image: centos, command: [sleep, infinity]}]
+---
+apiVersion: v1
 kind: Pod
 metadata: {name: fixed-client, annotations: {cci.io/network: fixed}}
 spec:
@@ -80,6 +92,8 @@ describeIsolated('a database that whitelists the fixed subnet (seed 003), on the
     expect(applied.stderr).toBe('');
     const ready = await cluster.kubectl.run(['wait', '--for=condition=Ready', 'pod/fixed-client', 'pod/default-client', 'pod/cluster-web', '--timeout=90s'], { timeoutMs: 100_000 });
     expect(ready.code, ready.stderr).toBe(0);
+    const nsReady = await cluster.kubectl.run(['-n', 'whitelisted', 'wait', '--for=condition=Ready', 'pod/ns-client', '--timeout=90s'], { timeoutMs: 100_000 });
+    expect(nsReady.code, nsReady.stderr).toBe(0);
   }, 300_000);
 
   afterAll(async () => {
@@ -104,6 +118,15 @@ describeIsolated('a database that whitelists the fixed subnet (seed 003), on the
     const r = await curl('fixed-client', `http://${DB}:5432/`);
     expect(r.code).toBe(0);
     expect(r.out).toBe(`client ${await podIP('fixed-client')}`);
+  });
+
+  it('a namespace annotated cci.io/network: fixed puts its pods there (the webhook writes the choice on the pod)', async () => {
+    const k = cluster.kubectl;
+    expect(await k.ok(['-n', 'whitelisted', 'get', 'pod', 'ns-client', '-o', 'jsonpath={.metadata.annotations.cci\\.io/network}'])).toBe('fixed');
+    const ip = (await k.ok(['-n', 'whitelisted', 'get', 'pod', 'ns-client', '-o', 'jsonpath={.status.podIP}'])).trim();
+    expect(ip).toMatch(/^198\.18\.1\./);
+    const r = await k.run(['-n', 'whitelisted', 'exec', 'ns-client', '--', 'curl', '-s', '-m', '10', `http://${DB}:5432/`], { timeoutMs: 30_000 });
+    expect(r.stdout).toBe(`client ${ip}`);
   });
 
   it('the database refuses the pod on the default subnet', async () => {

@@ -47,6 +47,9 @@ export interface CciProviderOptions {
   clock?: Clock;
 }
 
+/** Longest wait, in one sync, for a namespace's ConfigMaps and Secrets to be listed the first time. */
+const NAMESPACE_LIST_WAIT_MS = 10_000;
+
 /** How often an unready sidecar's log is read again for its last error. */
 const SIDECAR_DIAGNOSIS_MS = 10_000;
 
@@ -111,7 +114,7 @@ export class CciProvider implements PodLifecycleHandler {
   async createPod(pod: Pod): Promise<void> {
     const key = objectKey(pod);
     const ns = pod.metadata!.namespace!;
-    const token = await this.#lookups.serviceAccountToken(pod);
+    const [token] = await Promise.all([this.#lookups.serviceAccountToken(pod), this.#namespaceListed(key, ns)]);
     const sidecar = this.#o.sidecarFor?.(pod);
     const result = translatePod({
       ...(sidecar ? { sidecar } : {}),
@@ -160,6 +163,25 @@ export class CciProvider implements PodLifecycleHandler {
       }
       // Already created (a retry after a lost response, or before a restart): that pod is ours.
       this.#pods.remember(await this.#o.cci.getPod(name));
+    }
+  }
+
+  /**
+   * Waits (boundedly) for the namespace's ConfigMaps and Secrets to be listed the first time; a
+   * list that keeps failing (the log says why) leaves the pod waiting, woken when they arrive.
+   */
+  async #namespaceListed(key: string, ns: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        this.#wait(key, ns);
+        reject(new PodWaitingError(`the ConfigMaps and Secrets of namespace ${ns} are not listed yet (burstlet's log says why); the pod is created once they are`));
+      }, NAMESPACE_LIST_WAIT_MS);
+    });
+    try {
+      await Promise.race([this.#lookups.ready(ns), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -5,6 +5,7 @@
 import type { Logger } from '../log/logger.ts';
 import { kubeSource, ListWatchCache, objectKey, type CachedObject, type ChangeHandler, type KubeApi, type ListWatchSource } from '../kube/list-watch-cache.ts';
 import type { Node, Pod } from '../kube/wire.ts';
+import { NETWORK_ANNOTATION } from './network-choice.ts';
 
 /** A collection whose lists and watch events arrive already projected (bookmarks pass as they are). */
 function projectedSource<T>(kube: KubeApi, path: string, project: (raw: never) => T): ListWatchSource<T> {
@@ -21,11 +22,17 @@ function projectedSource<T>(kube: KubeApi, path: string, project: (raw: never) =
 
 export interface NamespaceView extends CachedObject {
   metadata: { name: string; resourceVersion?: string; labels?: Record<string, string> };
+  /** The namespace's cci.io/network annotation: its burst pods' CCI Network. */
+  network?: string;
 }
 
-export function projectNamespace(raw: { metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string> } }): NamespaceView {
+export function projectNamespace(raw: { metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> } }): NamespaceView {
   const m = raw.metadata ?? {};
-  return { metadata: { name: m.name ?? '', ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}), ...(m.labels ? { labels: m.labels } : {}) } };
+  const network = m.annotations?.[NETWORK_ANNOTATION];
+  return {
+    metadata: { name: m.name ?? '', ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}), ...(m.labels ? { labels: m.labels } : {}) },
+    ...(network !== undefined ? { network } : {}),
+  };
 }
 
 /** A pod with what the controllers and the scheduler's filters read; no env, volumes or commands. */

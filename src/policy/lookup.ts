@@ -9,6 +9,8 @@ import type { Resolved } from './workloads.ts';
 /** What deciding a pod's policy reads: informers' caches, and a fetch for a workload not yet seen. */
 export interface PolicyLookup {
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+  /** The namespace's cci.io/network annotation. */
+  namespaceNetwork(namespace: string): string | undefined;
   governingProfile(namespace: string, workloadLabels: Readonly<Record<string, string>> | undefined): ProfileTerms | undefined;
   resolveWorkload(pod: Pod): Promise<Resolved>;
   /** The virtual nodes' taints, which a pod allowed to burst must tolerate. */

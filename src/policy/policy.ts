@@ -35,6 +35,8 @@ export interface ProfileTerms {
   maxLocal: number | undefined;
   /** Higher = removed first on scale-in (CCE's scaleDownPriority). */
   scaleDownPriority: { local: number; cci: number };
+  /** The CCI Network (subnet) of the workload's burst pods (burstlet's location.cci.network). */
+  network?: string;
 }
 
 export interface PolicyInputs {

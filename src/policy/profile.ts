@@ -6,7 +6,8 @@
 //     strategy: localPrefer                         # off | enforce | localPrefer | auto
 //     location:
 //       local: {maxNum: 2, scaleDownPriority: 10}   # at most 2 pods on cluster nodes
-//       cci: {scaleDownPriority: 100}               # higher = removed first on scale-in
+//       cci: {scaleDownPriority: 100, network: fixed} # higher = removed first on scale-in;
+//                                                   # network: burstlet's, the CCI Network (subnet) of the pods
 //     virtualNodes: [{type: bursting-node}]
 //
 // A profile is namespaced and selects workloads of its own namespace. The CRD's OpenAPI schema
@@ -28,7 +29,7 @@ export interface ScheduleProfile {
     strategy?: string;
     location?: {
       local?: { maxNum?: number; scaleDownPriority?: number };
-      cci?: { scaleDownPriority?: number };
+      cci?: { scaleDownPriority?: number; network?: string };
     };
     virtualNodes?: { type?: string }[];
   };
@@ -64,6 +65,8 @@ export function profileTerms(p: ScheduleProfile): ProfileTerms | { invalid: stri
   const localPriority = local?.scaleDownPriority ?? 0;
   const cciPriority = spec.location?.cci?.scaleDownPriority;
   if (!isInt(localPriority) || (cciPriority !== undefined && !isInt(cciPriority))) return { invalid: 'scaleDownPriority must be an integer' };
+  const network = spec.location?.cci?.network;
+  if (network !== undefined && (typeof network !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(network))) return { invalid: `spec.location.cci.network ${JSON.stringify(network)} is not a Network name` };
   return {
     namespace: p.metadata?.namespace ?? '',
     name: p.metadata?.name ?? '',
@@ -71,6 +74,7 @@ export function profileTerms(p: ScheduleProfile): ProfileTerms | { invalid: stri
     maxLocal: maxNum,
     // Unless told otherwise, burst pods go first on scale-in: just above the local priority.
     scaleDownPriority: { local: localPriority, cci: cciPriority ?? localPriority + 1 },
+    ...(network !== undefined ? { network } : {}),
   };
 }
 

@@ -74,6 +74,7 @@ export async function startPolicy(o: PolicyOptions): Promise<PolicyService> {
 
   const lookup: PolicyLookup = {
     namespaceLabels: (ns) => namespaces.get(`/${ns}`)?.metadata.labels,
+    namespaceNetwork: (ns) => namespaces.get(`/${ns}`)?.network,
     governingProfile: (ns, labels) => governingProfile(profiles.list(), ns, labels),
     resolveWorkload: (pod) => workloads.resolve(pod, async (ref) => {
       const i = WORKLOAD_KINDS.findIndex((k) => k.kind === ref.kind);

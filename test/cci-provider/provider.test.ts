@@ -54,20 +54,24 @@ function fakeCci(listed: CciPod[] = []) {
   return { backend, pods, live };
 }
 
-/** An API server with no objects; `configMapAdded` delivers a ConfigMap to the watchers. */
+/** An API server with no objects; `configMapAdded` delivers a ConfigMap to its namespace's watchers. */
 function fakeKube() {
-  const watchers: ((type: string, obj: unknown) => void)[] = [];
+  const watchers: { path: string; onEvent: (type: string, obj: unknown) => void }[] = [];
   const kube: KubeApi = {
     request: async <T>() => ({ metadata: { resourceVersion: '1' }, items: [] }) as T,
     watch: async <T>(path: string, _q: Record<string, string | undefined>, onEvent: (type: string, obj: T) => void, signal: AbortSignal) => {
-      if (path === '/api/v1/configmaps') watchers.push(onEvent as (type: string, obj: unknown) => void);
+      watchers.push({ path, onEvent: onEvent as (type: string, obj: unknown) => void });
       await new Promise((resolve) => signal.addEventListener('abort', resolve));
     },
   };
   const configMapAdded = (namespace: string, name: string): void => {
-    for (const w of watchers) w('ADDED', { metadata: { namespace, name, resourceVersion: '2' }, data: { x: '1' } });
+    for (const w of watchers) {
+      if (w.path === `/api/v1/namespaces/${namespace}/configmaps`) w.onEvent('ADDED', { metadata: { namespace, name, resourceVersion: '2' }, data: { x: '1' } });
+    }
   };
-  return { kube, configMapAdded };
+  /** The collections watched: what burstlet holds. */
+  const watched = (): string[] => watchers.map((w) => w.path).sort();
+  return { kube, configMapAdded, watched };
 }
 
 const k8sPod = (name: string, uid: string, spec: Partial<NonNullable<Pod['spec']>> = {}): Pod =>
@@ -199,6 +203,8 @@ describe('CciProvider', () => {
     api.configMapAdded('ns', 'cm');
     await settle();
     expect(notified).toContain('ns/needs-cm');
+    // Only the namespace of the node's pods is held, as the kubelet holds only what its pods reference.
+    expect(api.watched()).toEqual(['/api/v1/namespaces/ns/configmaps', '/api/v1/namespaces/ns/secrets', '/api/v1/services']);
   });
 
   it('deletes a pod CCI no longer has without error', async () => {

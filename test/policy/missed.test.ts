@@ -11,6 +11,7 @@ const LABEL = 'bursting.cci.io/burst-to-cci';
 const index = new WorkloadIndex();
 const lookup: PolicyLookup = {
   namespaceLabels: (ns): Record<string, string> => (ns === 'burst' ? { [LABEL]: 'localPrefer' } : {}),
+  namespaceNetwork: () => undefined,
   governingProfile: () => undefined,
   resolveWorkload: (p) => index.resolve(p, async () => undefined),
   taints: [],

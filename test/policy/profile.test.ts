@@ -17,6 +17,10 @@ describe('ScheduleProfile', () => {
     expect(profileTerms(cce)).toEqual({ namespace: 'ns', name: 'web', strategy: 'localPrefer', maxLocal: 2, scaleDownPriority: { local: 10, cci: 100 } });
   });
 
+  it('takes burstlet\'s location.cci.network: the CCI Network of the workload\'s burst pods', () => {
+    expect(profileTerms(profile('p', { objectLabels: { matchLabels: { a: 'b' } }, strategy: 'enforce', location: { cci: { network: 'fixed' } } }))).toMatchObject({ network: 'fixed' });
+  });
+
   it('defaults: no maxNum, burst pods scaled down just before local ones', () => {
     expect(profileTerms(profile('p', { objectLabels: { matchLabels: { a: 'b' } }, strategy: 'auto' }))).toMatchObject({ maxLocal: undefined, scaleDownPriority: { local: 0, cci: 1 } });
     expect(profileTerms(profile('p', { objectLabels: { matchLabels: { a: 'b' } }, strategy: 'auto', location: { local: { scaleDownPriority: 50 } } }))).toMatchObject({ scaleDownPriority: { local: 50, cci: 51 } });
@@ -29,6 +33,7 @@ describe('ScheduleProfile', () => {
     ['negative maxNum', { objectLabels: { matchLabels: { a: 'b' } }, strategy: 'auto', location: { local: { maxNum: -1 } } }, /maxNum/],
     ['fractional maxNum', { objectLabels: { matchLabels: { a: 'b' } }, strategy: 'auto', location: { local: { maxNum: 1.5 } } }, /maxNum/],
     ['text priority', { objectLabels: { matchLabels: { a: 'b' } }, strategy: 'auto', location: { cci: { scaleDownPriority: 'high' as unknown as number } } }, /scaleDownPriority/],
+    ['a Network name that is not one', { objectLabels: { matchLabels: { a: 'b' } }, strategy: 'auto', location: { cci: { network: 'Fixed Net' } } }, /spec\.location\.cci\.network "Fixed Net" is not a Network name/],
   ];
   for (const [name, spec, message] of invalid) {
     it(`selects nothing when invalid: ${name}`, () => {

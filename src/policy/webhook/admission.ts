@@ -5,6 +5,7 @@
 import type { Pod } from '../../kube/wire.ts';
 import { policyFor, type PolicyLookup } from '../lookup.ts';
 import { mutationFor, type AppliedPolicy } from '../mutation.ts';
+import { chooseNetwork, withNetwork } from '../network-choice.ts';
 import type { PolicyDecision } from '../policy.ts';
 import { errorMessage } from '../../log/error-message.ts';
 
@@ -87,8 +88,15 @@ async function admitPod(req: AdmissionRequest, ctx: PolicyLookup): Promise<Admis
   if (resolution === 'daemonset') return { review: respond(req.uid) };
   const { decision, warnings } = resolution;
   const warned = warnings.length > 0 ? { warnings } : {};
-  if (!decision) return { review: respond(req.uid, warned) };
-  const { patch, applied } = mutationFor(podInNs, decision, ctx.taints);
-  const encoded = Buffer.from(JSON.stringify(patch)).toString('base64');
-  return { review: respond(req.uid, { patchType: 'JSONPatch', patch: encoded, ...warned }), decision, applied };
+  const network = chooseNetwork(podInNs, decision?.profile, ctx.namespaceNetwork(namespace));
+  const chosen = network === undefined ? podInNs : withNetwork(podInNs, network);
+  const encode = (patch: unknown): string => Buffer.from(JSON.stringify(patch)).toString('base64');
+  if (!decision) {
+    if (network === undefined) return { review: respond(req.uid, warned) };
+    const patch = [{ op: 'add', path: '/metadata/annotations', value: chosen.metadata!.annotations }];
+    return { review: respond(req.uid, { patchType: 'JSONPatch', patch: encode(patch), ...warned }) };
+  }
+  // The mutation writes the pod's whole annotations: the chosen Network goes with them.
+  const { patch, applied } = mutationFor(chosen, decision, ctx.taints);
+  return { review: respond(req.uid, { patchType: 'JSONPatch', patch: encode(patch), ...warned }), decision, applied };
 }

@@ -16,11 +16,12 @@ index.set(projectWorkload('Deployment', { metadata: { namespace: 'apps', name: '
 index.set(projectWorkload('ReplicaSet', { metadata: { namespace: 'apps', name: 'web-1', uid: 'r1', labels: { app: 'web' }, ownerReferences: [{ kind: 'Deployment', name: 'web', uid: 'd1', controller: true }] } }), undefined);
 const profiles: ScheduleProfile[] = [{
   metadata: { namespace: 'apps', name: 'web', creationTimestamp: '2026-01-01T00:00:00Z' },
-  spec: { objectLabels: { matchLabels: { app: 'web' } }, strategy: 'localPrefer', location: { local: { maxNum: 2 } } },
+  spec: { objectLabels: { matchLabels: { app: 'web' } }, strategy: 'localPrefer', location: { local: { maxNum: 2 }, cci: { network: 'db' } } },
 }];
 const namespaces: Record<string, Record<string, string>> = { burst: { [LABEL]: 'enforce' }, plain: {} };
 const context: PolicyLookup = {
   namespaceLabels: (ns) => namespaces[ns],
+  namespaceNetwork: (ns) => ({ whitelisted: 'fixed', apps: 'apps-net' } as Record<string, string>)[ns],
   governingProfile: (ns, labels) => governingProfile(profiles, ns, labels),
   resolveWorkload: (pod) => index.resolve(pod, async () => undefined),
   taints: [{ key: 'virtual-kubelet.io/provider', value: 'cci', effect: 'NoSchedule' }],
@@ -83,6 +84,16 @@ describe('webhook server', () => {
     expect(ops.find((op) => op.path === '/spec/schedulingGates')?.value).toEqual([{ name: PLACEMENT_GATE }]);
     const applied = JSON.parse((ops.find((op) => op.path === '/metadata/annotations')!.value as Record<string, string>)[APPLIED_ANNOTATION]!);
     expect(applied).toMatchObject({ policy: 'localPrefer', source: 'profile', profile: 'apps/web', workload: 'Deployment/web', maxLocal: 2 });
+  });
+
+  it('chooses the CCI Network: the profile\'s over the namespace\'s, the namespace\'s without a policy, never over the pod\'s own', async () => {
+    const owned = pod({ app: 'web' }, { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'r1', controller: true }] });
+    const annotationsOf = (r: { patch?: string }) => patchOf(r)?.find((op) => op.path === '/metadata/annotations')?.value as Record<string, string> | undefined;
+    expect(annotationsOf((await post(review(owned, { namespace: 'apps' }))).json().response)!['cci.io/network']).toBe('db');
+    const plain = (await post(review(pod({ app: 'x' }, { annotations: { keep: 'me' } }), { namespace: 'whitelisted' }))).json().response;
+    expect(patchOf(plain)).toEqual([{ op: 'add', path: '/metadata/annotations', value: { keep: 'me', 'cci.io/network': 'fixed' } }]);
+    const own = (await post(review(pod({ app: 'x' }, { annotations: { 'cci.io/network': 'mine' } }), { namespace: 'whitelisted' }))).json().response;
+    expect(own).toEqual({ uid: 'req-1', allowed: true });
   });
 
   it('warns (kubectl shows it) about a label value that is not a policy', async () => {
