@@ -10,17 +10,11 @@ import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
 import type { Pod } from '../src/kube/wire.ts';
 import { counterSum, startBurstNode, startMockCci, type BurstNode, type MockCci } from '../e2e/support/burst-node.ts';
 import { startLocalCluster } from '../e2e/support/local-cluster.ts';
+import { allIn } from './support/measure.ts';
 
 const N = Number(process.env.BENCH_PODS ?? 2000);
 const DELETE_SHARE = 0.3;
 const TIMEOUT_MS = 20 * 60_000;
-
-async function allIn<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   const deadline = performance.now() + TIMEOUT_MS;

@@ -7,7 +7,6 @@
 // options the Deployment sets (manifests/) — so that its memory is the memory it has when
 // deployed; BENCH_NODE_FLAGS adds to them.
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { CciClient } from '../src/cci/client.ts';
 import type { CciPod } from '../src/cci/types.ts';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
@@ -17,6 +16,7 @@ import { createLogger } from '../src/log/logger.ts';
 import { BUILT_MAIN } from '../src/program/entry.ts';
 import { counterSum, startBurstNode, startMockCci } from '../e2e/support/burst-node.ts';
 import { startLocalCluster } from '../e2e/support/local-cluster.ts';
+import { allIn, cpuSeconds, peakRss, quantile, shippedNodeFlags } from './support/measure.ts';
 
 const N = Number(process.env.BENCH_PODS ?? 1000);
 const NODE = 'burst-bench';
@@ -26,40 +26,10 @@ const subnet = N <= 1000 ? `198.18.${4 * (10 + Math.floor(Math.random() * 50))}.
 /** After all pods run: how long burstlet node is watched idle (with a status resync in it, BENCH_NODE_ARGS=--status-resync=20s). */
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 0);
 
-/** NODE_OPTIONS of the burstlet container in manifests/deployment.yaml, as flags. */
-function shippedNodeFlags(): string[] {
-  const deployment = parse(readFileSync(new URL('../manifests/deployment.yaml', import.meta.url), 'utf8')) as {
-    spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
-  };
-  const value = deployment.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
-  return value.split(' ').filter(Boolean);
-}
-const nodeFlags = [...shippedNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
-function peakRss(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** User + system CPU seconds a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const nodeFlags = shippedNodeFlags();
 
 function fmt(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
-}
-
-async function allIn<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
 }
 
 const cluster = await startLocalCluster();

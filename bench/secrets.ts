@@ -3,37 +3,25 @@
 // pods run in `default` (each mounting a Secret there); then 20,000 Secrets of 2 KiB are created
 // in 20 other namespaces. Printed: burstlet node's RSS before them (the comparison, same run,
 // same process) and after, and the ratio (goal: under 1.10). BENCH_SECRETS=n overrides.
-import { readFileSync } from 'node:fs';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
 import { BUILT_MAIN } from '../src/program/entry.ts';
 import { startBurstNode, startMockCci } from '../e2e/support/burst-node.ts';
 import { startLocalCluster } from '../e2e/support/local-cluster.ts';
+import { allIn, rss } from './support/measure.ts';
 
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 20_000);
 const NAMESPACES = 20;
 const PODS = 20;
 const NODE = 'burst-secrets';
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 /** RSS after a quiet moment and a full GC pass are out of our hands: the median of 10 samples over 5 s. */
 async function settledRss(pid: number): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < 10; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    samples.push(rssMiB(pid));
+    samples.push(rss(pid));
   }
   return samples.sort((a, b) => a - b)[5]!;
-}
-
-async function allIn<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
 }
 
 const cluster = await startLocalCluster();

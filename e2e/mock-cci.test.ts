@@ -354,6 +354,32 @@ forEachRuntime('mock-cci after a crash', (runtime) => {
   });
 });
 
+describe('mock-cci --runtime=none: a backend that does no work (bench/peer.ts)', () => {
+  let mock: Mock;
+  let cci: CciClient;
+  beforeAll(async () => {
+    mock = await startMock(['--runtime=none', `--subnet=198.18.${100 + Math.floor(Math.random() * 150)}.0/24`]);
+    cci = new CciClient({ endpoint: mock.url, token: TOKEN, namespace: 'default', timeoutMs: 10_000 });
+  });
+  afterAll(async () => {
+    await cci?.close();
+    await mock?.stop();
+  });
+
+  it('runs a pod at once without starting anything, and deletes it at once whatever the grace period', async () => {
+    const marker = `none-${Math.random().toString(36).slice(2)}`;
+    await cci.createPod(pod('idle', [{ name: 'c', image: 'busybox', command: ['sleep', marker] }], { terminationGracePeriodSeconds: 30 }));
+    const running = await pollUntil('Running', () => cci.getPod('idle'), (p) => p.status?.phase === 'Running');
+    expect(running.status?.containerStatuses?.[0]?.state?.running).toBeDefined();
+    // No process of it anywhere.
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(marker);
+    const started = performance.now();
+    await cci.deletePod('idle', 30);
+    await pollUntil('gone', () => cci.getPod('idle').then(() => false, () => true), (gone) => gone);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
 describe('mock-cci connection limits (issue #12 item 3, slowloris)', () => {
   it('closes half-sent requests past --max-unauthenticated-connections at once and the rest at --request-header-timeout, serving throughout', async () => {
     const mock = await startMock(['--runtime=process', '--max-unauthenticated-connections=5', '--request-header-timeout=600ms']);

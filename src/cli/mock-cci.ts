@@ -62,9 +62,9 @@ export default defineSubcommand({
     'quota-pods': intFlag('Pod count quota of the namespace.', 10_000, 0, 1_000_000),
     'quota-ephemeral-storage': quantityFlag('Ephemeral storage quota of the namespace.', '100Ti', memoryBytes),
     runtime: enumFlag(
-      'How pods run: isolated (own network and mount namespaces; needs root) or process (plain host processes sharing the host network).',
+      'How pods run: isolated (own network and mount namespaces; needs root), process (plain host processes sharing the host network) or none (Running at once, nothing started: a backend that does no work, for benchmarks).',
       isRoot ? 'isolated' : 'process',
-      ['isolated', 'process'] as const,
+      ['isolated', 'process', 'none'] as const,
     ),
     'state-dir': stringFlag('Directory for pod files; leftovers of a crashed instance using it are cleaned at start (default: a temporary directory).', '', 'a directory path'),
     'crashloop-base': durationFlag('First CrashLoopBackOff delay; it doubles up to 30 times this (10s → 5m).', 10_000),

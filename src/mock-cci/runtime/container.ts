@@ -10,6 +10,12 @@ import { killGroup, runAction, type Action } from './actions.ts';
 import { restartDelayMs, type BackoffPolicy } from './backoff.ts';
 import { ContainerLog } from './container-log.ts';
 import type { Launched, Launcher } from './launcher.ts';
+
+/** Signals a launched container: its own way when it has one, else its process group. */
+function signal(launched: Launched, sig: NodeJS.Signals): void {
+  if (launched.kill) launched.kill(sig);
+  else killGroup(launched.pid, sig);
+}
 import { expand, resolveEnv, type PodAddresses } from './expand.ts';
 import { containerArgv, imageExecArgv, imageID, pullFailure, type PullFailure } from './images.ts';
 import { ProbeLoop } from './probe.ts';
@@ -203,7 +209,7 @@ export class ContainerRunner {
       return Promise.resolve(128);
     }
     this.#exited = this.#ctx.launcher.launch(spec, this.env, this.spec.stdin ?? false, (stream, chunk) => log.write(stream, chunk)).then(async (launched) => {
-      if (this.#stopping) killGroup(launched.pid, 'SIGKILL'); // deleted while it was starting
+      if (this.#stopping) signal(launched, 'SIGKILL'); // deleted while it was starting
       this.process = launched;
       const startedAt = now();
       this.state = { running: { startedAt } };
@@ -252,13 +258,13 @@ export class ContainerRunner {
     if (preStop) {
       await Promise.race([this.#action(preStop, graceMs), exited, delay(graceMs)]);
     }
-    killGroup(child.pid, 'SIGTERM');
+    signal(child, 'SIGTERM');
     const left = Math.max(0, deadline - Date.now());
-    const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), left);
+    const timer = setTimeout(() => signal(child, 'SIGKILL'), left);
     await exited;
     clearTimeout(timer);
     // Anything the container left behind in its process group goes too.
-    killGroup(child.pid, 'SIGKILL');
+    signal(child, 'SIGKILL');
   }
 
   /** argv run as the container's securityContext user and group, when it sets them. */

@@ -19,6 +19,8 @@ export interface Launched {
   stdin: Writable | null;
   /** The exit code (128 + signal when killed), once all output has reached the sink. */
   exited: Promise<number>;
+  /** Signals the container; without it the process group of `pid` is signalled. */
+  kill?: (signal: NodeJS.Signals) => void;
 }
 
 export interface Launcher {
@@ -27,6 +29,20 @@ export interface Launcher {
 }
 
 const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
+/**
+ * `--runtime=none`: containers start at once and run until stopped, but nothing runs at all —
+ * a backend that does no work, to measure burstlet's pod lifecycle alone (bench/peer.ts).
+ */
+export class NullLauncher implements Launcher {
+  launch(): Promise<Launched> {
+    let end!: (code: number) => void;
+    const exited = new Promise<number>((resolve) => (end = resolve));
+    return Promise.resolve({ pid: 0, stdin: null, exited, kill: (signal) => end(128 + (SIGNALS[signal] ?? 0)) });
+  }
+
+  async close(): Promise<void> {}
+}
 
 export class NodeLauncher implements Launcher {
   launch(spec: SpawnSpec, env: NodeJS.ProcessEnv, withStdin: boolean, sink: OutputSink): Promise<Launched> {

@@ -6,7 +6,7 @@ import { INSTANCE_ENV, killLeftovers, registerInstance, unregisterInstance } fro
 import path from 'node:path';
 import type { CciPod, CciPodStats } from '../../cci/types.ts';
 import type { BackoffPolicy } from './backoff.ts';
-import { NodeLauncher, ShellLauncher, type Launcher } from './launcher.ts';
+import { NodeLauncher, NullLauncher, ShellLauncher, type Launcher } from './launcher.ts';
 import { HostNetwork } from './netns.ts';
 import { PodRunner } from './pod.ts';
 import { processTreeUsage } from './proc-stats.ts';
@@ -15,7 +15,7 @@ import { preparePodDir, VolumeError } from './volumes.ts';
 import type { Logger } from '../../log/logger.ts';
 import { errorMessage } from '../../log/error-message.ts';
 
-export type RuntimeMode = 'process' | 'isolated';
+export type RuntimeMode = 'process' | 'isolated' | 'none';
 
 export interface RuntimeOptions {
   mode: RuntimeMode;
@@ -59,7 +59,8 @@ export class Runtime {
     }
     // Isolated pods start through nsenter, which the shell launcher could run too; plain
     // processes are where start-up cost matters (large benchmarks), so they get it.
-    const launcher = nets.size > 0 ? new NodeLauncher() : await ShellLauncher.create(path.join(options.stateDir, 'output'));
+    const launcher = options.mode === 'none' ? new NullLauncher()
+      : nets.size > 0 ? new NodeLauncher() : await ShellLauncher.create(path.join(options.stateDir, 'output'));
     return new Runtime(options, nets, launcher);
   }
 
