@@ -53,8 +53,8 @@ export interface VirtualNodeOptions {
   networking?: { image: string; directoryAddress: string; directoryPort: number; directoryTls: boolean };
   /** --leader-elect: replicas elect the one that runs the node; `onLost` hears that this one lost the Lease. */
   leaderElection?: LeaderElectionConfig & { identity: string; onLost: () => void };
-  /** The zone nodes' ConfigMap (CCE's kube-system/bursting-node) and their health-check period; undefined = the global node only. */
-  zones?: { configMap: { namespace: string; name: string }; healthPeriodMs: number };
+  /** Where the zone nodes are declared (CCE's ConfigMap kube-system/bursting-node, --zone-nodes) and their health-check period; undefined = the global node only. */
+  zones?: { configMap: { namespace: string; name: string } | undefined; flagZones: Record<string, string>; healthPeriodMs: number };
   /** --webhook-port: the burst policy (webhook on every replica, controllers on the elected one). */
   policy?: { port: number; identity: WebhookIdentity; rebalance: { enabled: boolean; intervalMs: number } };
   podSyncWorkers: number;

@@ -2,7 +2,8 @@
 // kube-system/bursting-node: a key without a period is an AZ (`true` enables its node; `global`
 // is the global node and cannot be a zone); `<az>.cpu` and `<az>.memory` size the node
 // (Kubernetes quantities, CCE's defaults when absent). burstlet adds `<az>.networks`: the CCI
-// Networks (subnets) the zone's pods take IPs from, comma-separated, the first the default.
+// Networks (subnets) the zone's pods take IPs from, separated by commas (or `+`, for the
+// --zone-nodes flag whose pairs are comma-separated), the first the default.
 // Pure: the controller reads the ConfigMap and applies what this returns.
 import { parseQuantity } from '../kube/quantity.ts';
 
@@ -78,15 +79,17 @@ export function parseZoneConfig(data: Readonly<Record<string, string>>, globalNo
       nodeName: `${globalNode}-${zone}`,
       cpu: p.cpu ?? DEFAULT_ZONE_CPU,
       memory: p.memory ?? DEFAULT_ZONE_MEMORY,
-      networks: p.networks ? p.networks.split(',').map((n) => n.trim()) : [],
+      networks: p.networks ? networkNames(p.networks) : [],
     };
   });
   return { zones, problems };
 }
 
+const networkNames = (value: string): string[] => value.split(/[,+]/).map((n) => n.trim());
+
 function checkParam(param: Param, value: string): string | undefined {
   if (param === 'networks') {
-    const names = value.split(',').map((n) => n.trim());
+    const names = networkNames(value);
     const bad = names.find((n) => !LABEL.test(n));
     return bad === undefined ? undefined : `${JSON.stringify(bad)} is not a Network name`;
   }

@@ -18,7 +18,10 @@ export interface ZoneNodesOptions {
   global: Omit<NodeConfig, 'backend'>;
   /** The global node's instance: where a bad ConfigMap is told (a Warning event). */
   globalNode: NodeInstance;
-  configMap: { namespace: string; name: string };
+  /** The ConfigMap declaring the zones, re-read on change; undefined = the flag's zones only. */
+  configMap: { namespace: string; name: string } | undefined;
+  /** Zones given by --zone-nodes, in the ConfigMap's keys; the ConfigMap's own keys win. */
+  flagZones: Readonly<Record<string, string>>;
   healthPeriodMs: number;
   /** The process's nodes by name: zone nodes are added and removed here. */
   instances: Map<string, NodeInstance>;
@@ -28,7 +31,7 @@ const sameSpec = (a: ZoneNodeSpec, b: ZoneNodeSpec): boolean => JSON.stringify(a
 
 export class ZoneNodes {
   readonly #o: ZoneNodesOptions;
-  readonly #configMaps: ListWatchCache<V1ConfigMap>;
+  readonly #configMaps: ListWatchCache<V1ConfigMap> | undefined;
   readonly #running = new Map<string, { spec: ZoneNodeSpec; node: NodeInstance }>();
   #problems = '';
   /** Reconciliations run one at a time, the last change always seen. */
@@ -37,9 +40,8 @@ export class ZoneNodes {
 
   constructor(o: ZoneNodesOptions) {
     this.#o = o;
-    const { namespace, name } = o.configMap;
-    this.#configMaps = informer<V1ConfigMap>(o.shared.kube, `/api/v1/namespaces/${namespace}/configmaps`, {
-      query: { fieldSelector: `metadata.name=${name}` },
+    this.#configMaps = o.configMap && informer<V1ConfigMap>(o.shared.kube, `/api/v1/namespaces/${o.configMap.namespace}/configmaps`, {
+      query: { fieldSelector: `metadata.name=${o.configMap.name}` },
       onChange: () => this.#schedule(),
       log: o.shared.log.child({ component: 'zone-nodes' }),
     });
@@ -47,14 +49,14 @@ export class ZoneNodes {
 
   /** Starts the zone nodes the ConfigMap declares now; later changes follow. */
   async start(): Promise<void> {
-    await this.#configMaps.start();
+    await this.#configMaps?.start();
     this.#schedule();
     await this.#queue;
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#configMaps.stop();
+    this.#configMaps?.stop();
     await this.#queue;
     await Promise.all([...this.#running.values()].map((r) => r.node.stop()));
     this.#running.clear();
@@ -68,8 +70,8 @@ export class ZoneNodes {
 
   async #reconcile(): Promise<void> {
     if (this.#stopped) return;
-    const { namespace, name } = this.#o.configMap;
-    const data = this.#configMaps.get(`${namespace}/${name}`)?.data ?? {};
+    const c = this.#o.configMap;
+    const data = { ...this.#o.flagZones, ...(c ? this.#configMaps?.get(`${c.namespace}/${c.name}`)?.data : {}) };
     const { zones, problems } = parseZoneConfig(data, this.#o.global.name);
     this.#tellProblems(problems);
     const wanted = new Map(zones.map((z) => [z.nodeName, z]));
@@ -123,8 +125,8 @@ export class ZoneNodes {
     if (text === this.#problems) return;
     this.#problems = text;
     if (problems.length === 0) return;
-    const { namespace, name } = this.#o.configMap;
-    const message = `ConfigMap ${namespace}/${name}: ${text}`;
+    const c = this.#o.configMap;
+    const message = `${c ? `ConfigMap ${c.namespace}/${c.name} (and --zone-nodes)` : '--zone-nodes'}: ${text}`;
     this.#o.shared.log.warn({ problems }, 'zone node settings ignored');
     const g = this.#o.globalNode;
     g.events.record({ kind: 'Node', namespace: '', name: g.name, uid: g.name }, 'Warning', 'ZoneConfigInvalid', message);

@@ -13,6 +13,7 @@ import type { CciNetwork } from '../cci/types.ts';
 import { parseCidr } from '../net/cidr.ts';
 import { parseTaint } from '../provider/node/node-object.ts';
 import { startVirtualNode } from '../cci-provider/virtual-node.ts';
+import { parseZoneConfig } from '../cci-provider/zone-config.ts';
 import { connectionFlags, connectionLimits } from './connection-flags.ts';
 import { leaderElectionConfig, leaderElectionFlags } from './leader-election-flags.ts';
 import { hostname } from 'node:os';
@@ -78,6 +79,7 @@ const flags = {
       return raw;
     },
   },
+  'zone-nodes': keyValueFlag('Zone nodes without the ConfigMap (or besides it; its keys win), in its keys: <az>=true, <az>.cpu=64, <az>.memory=256Gi, <az>.networks=a+b'),
   'zone-health-check-period': {
     ...durationFlag('How often each zone node\'s AZ (its CCI Networks) is checked; a failed check makes the node unschedulable until one passes', 60_000),
     accepted: 'a duration of at least 1s, such as 30s or 5m',
@@ -130,6 +132,8 @@ export default defineSubcommand({
     }
     for (const f of ['tls-cert-file', 'tls-private-key-file', 'client-ca-file'] as const) if (v[f] !== '') readSecretFile(f, v[f]);
     const election = leaderElectionConfig(v, v.nodename);
+    const zoneProblems = parseZoneConfig(v['zone-nodes'], v.nodename).problems;
+    if (zoneProblems.length > 0) throw new UsageError(`burstlet node: --zone-nodes: ${zoneProblems.join('; ')}`);
     const token = readSecretFile('cci-token-file', v['cci-token-file']);
     const ca = v['cci-ca-file'] === '' ? undefined : readSecretFile('cci-ca-file', v['cci-ca-file']);
     const log = createLogger(v['log-level'], 'burstlet-node');
@@ -192,10 +196,11 @@ export default defineSubcommand({
           },
         }
         : {}),
-      ...(v['zone-config-map'] !== ''
+      ...(v['zone-config-map'] !== '' || Object.keys(v['zone-nodes']).length > 0
         ? {
           zones: {
-            configMap: { namespace: v['zone-config-map'].split('/')[0]!, name: v['zone-config-map'].split('/')[1]! },
+            configMap: v['zone-config-map'] === '' ? undefined : { namespace: v['zone-config-map'].split('/')[0]!, name: v['zone-config-map'].split('/')[1]! },
+            flagZones: v['zone-nodes'],
             healthPeriodMs: v['zone-health-check-period'],
           },
         }

@@ -11,6 +11,7 @@ describe('the bursting-node ConfigMap (CCE\'s zone nodes)', () => {
     ['an AZ set to true has a node; false has none', { 'cn-north-4a': 'true', 'cn-north-4b': 'false' }, [zone('cn-north-4a')], []],
     ['cpu and memory size the node', { az1: 'true', 'az1.cpu': '64', 'az1.memory': '256Gi' }, [zone('az1', { cpu: '64', memory: '256Gi' })], []],
     ['networks: the zone\'s subnets, the first its default', { az1: 'true', 'az1.networks': 'fixed, spare' }, [zone('az1', { networks: ['fixed', 'spare'] })], []],
+    ['networks separated by + (the --zone-nodes flag)', { az1: 'true', 'az1.networks': 'fixed+spare' }, [zone('az1', { networks: ['fixed', 'spare'] })], []],
     ['zones come sorted', { b: 'true', a: 'true' }, [zone('a'), zone('b')], []],
     ['"global" is not a zone', { global: 'true' }, [], ['global: "global" is the global node, not a zone']],
     ['a value other than true/false', { az1: 'yes' }, [], ['az1: expected true or false, got "yes"']],

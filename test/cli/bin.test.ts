@@ -28,3 +28,11 @@ describe('bin/burstlet.js', () => {
     expect(nginx).toContain(path.join(repo, 'dist/mock-cci/runtime/builtin-nginx.js'));
   });
 });
+
+describe('burstlet node --zone-nodes', () => {
+  it('exits 2 naming the flag and the bad key, before anything starts', () => {
+    const r = spawnSync(process.execPath, [path.join(repo, 'src/cli/main.ts'), 'node', '--nodename=vk', '--cci-endpoint=http://127.0.0.1:9', '--cci-token-file=/nonexistent', '--zone-nodes=az1=true,az1.gpu=1'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--zone-nodes: az1.gpu: unknown parameter "gpu"; expected az1.cpu, az1.memory, az1.networks');
+  });
+});
