@@ -5,7 +5,8 @@
 // backend's own floor. Pods run `sleep` in the mock's process runtime. BENCH_PODS=n overrides.
 // burstlet node runs as shipped — from the build (`npm run bench` builds first), with the Node
 // options the Deployment sets (manifests/) — so that its memory is the memory it has when
-// deployed; BENCH_NODE_FLAGS adds to them.
+// deployed; BENCH_NODE_FLAGS adds to them. BENCH_PLANE=kubernetes runs it on the real control
+// plane (kube-apiserver, etcd) instead of the embedded one.
 import { readFileSync } from 'node:fs';
 import { CciClient } from '../src/cci/client.ts';
 import type { CciPod } from '../src/cci/types.ts';
@@ -15,6 +16,7 @@ import type { Pod } from '../src/kube/wire.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { BUILT_MAIN } from '../src/program/entry.ts';
 import { counterSum, startBurstNode, startMockCci } from '../e2e/support/burst-node.ts';
+import { kubectlPath } from '../e2e/support/kubectl.ts';
 import { startLocalCluster } from '../e2e/support/local-cluster.ts';
 import { allIn, cpuSeconds, peakRss, quantile, shippedNodeFlags } from './support/measure.ts';
 
@@ -32,7 +34,9 @@ function fmt(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-const cluster = await startLocalCluster();
+const REAL = process.env.BENCH_PLANE === 'kubernetes';
+if (REAL) process.env.KUBECTL ??= kubectlPath('1.33');
+const cluster = await startLocalCluster(REAL ? { args: ['--control-plane=kubernetes'], readyTimeoutMs: 240_000 } : {});
 const cci = await startMockCci({ subnet, args: ['--quota-pods=100000', '--quota-cpu=100000', '--quota-memory=1Pi'] });
 const children: { stop(graceMs?: number): Promise<void> }[] = [cci, cluster];
 try {
@@ -140,7 +144,7 @@ try {
   watch.stop();
   await kube.close();
 
-  console.log(`pods: ${N} (mock CCI, process runtime, sleep); Running in the API: ${running.size}/${N}`);
+  console.log(`pods: ${N} (mock CCI, process runtime, sleep; ${REAL ? 'real kube-apiserver' : 'embedded control plane'}); Running in the API: ${running.size}/${N}`);
   console.log(`total time, all bound → all Running:   ${fmt(total)}   (target ≤ 20 s)`);
   console.log(`bound → Running  p50 ${fmt(quantile(latencies, 0.5))}  p99 ${fmt(quantile(latencies, 0.99))}  max ${fmt(latencies.at(-1) ?? NaN)}   (target p99 < 5 s)`);
   console.log(`of which: bound → CCI pod Running  p50 ${fmt(quantile(cciLatencies, 0.5))}  p99 ${fmt(quantile(cciLatencies, 0.99))}; CCI Running → API Running (burstlet's status lag)  p50 ${fmt(quantile(lags, 0.5))}  p99 ${fmt(quantile(lags, 0.99))}`);
