@@ -18,7 +18,17 @@ import type { CciNamespaceView } from './namespace-view.ts';
 import { CCI_NODE_BACKEND } from './node.ts';
 import { CciProvider, type CciProviderOptions } from './provider.ts';
 
-export interface SharedNodeParts {
+/** The kubelet-style periods and worker counts every node of the process runs with (the flags). */
+export interface NodeTimings {
+  podSyncWorkers: number;
+  statusResyncMs: number;
+  nodeStatusUpdateMs: number;
+  nodeStatusReportMs: number;
+  leaseRenewMs: number;
+  leaseDurationSeconds: number;
+}
+
+export interface SharedNodeParts extends NodeTimings {
   kube: KubeClient;
   cci: CciClient;
   view: CciNamespaceView;
@@ -27,12 +37,6 @@ export interface SharedNodeParts {
   networking: NodeNetworking | undefined;
   /** The translation settings of every node; the node's name is put in. */
   translateNode: CciProviderOptions['translateNode'];
-  podSyncWorkers: number;
-  statusResyncMs: number;
-  nodeStatusUpdateMs: number;
-  nodeStatusReportMs: number;
-  leaseRenewMs: number;
-  leaseDurationSeconds: number;
   log: Logger;
 }
 

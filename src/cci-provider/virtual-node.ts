@@ -23,13 +23,13 @@ import type { NodeConfig } from '../provider/node/node-object.ts';
 import { cciNodeProvider } from './node.ts';
 import type { CciProviderOptions } from './provider.ts';
 import { CciNamespaceView } from './namespace-view.ts';
-import { startNodeInstance, type NodeInstance, type SharedNodeParts } from './node-instance.ts';
+import { startNodeInstance, type NodeInstance, type NodeTimings, type SharedNodeParts } from './node-instance.ts';
 import { ZoneNodes } from './zone-nodes.ts';
 import { startPolicy, type PolicyService } from '../policy/service.ts';
 import { LeaderElector, type LeaderElectionConfig } from '../kube/leader-election.ts';
 import type { WebhookIdentity } from '../policy/webhook/certificate.ts';
 
-export interface VirtualNodeOptions {
+export interface VirtualNodeOptions extends NodeTimings {
   kubeconfig: string;
   cci: CciClient;
   /** The kubelet HTTPS API (logs, exec, attach, port-forward, stats); its port is node.kubeletPort. */
@@ -57,12 +57,6 @@ export interface VirtualNodeOptions {
   zones?: { configMap: { namespace: string; name: string } | undefined; flagZones: Record<string, string>; healthPeriodMs: number };
   /** --webhook-port: the burst policy (webhook on every replica, controllers on the elected one). */
   policy?: { port: number; identity: WebhookIdentity; rebalance: { enabled: boolean; intervalMs: number } };
-  podSyncWorkers: number;
-  statusResyncMs: number;
-  nodeStatusUpdateMs: number;
-  nodeStatusReportMs: number;
-  leaseRenewMs: number;
-  leaseDurationSeconds: number;
   metricsAddr: string;
   log: Logger;
 }
