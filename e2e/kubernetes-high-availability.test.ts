@@ -9,7 +9,7 @@ import { kubernetesMissing, kubernetesTitle, startKubernetesCluster, type Kubern
 import { counterSum, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
 import { waitFor } from './support/poll.ts';
 import { serviceAccountKubeconfigPath } from '../src/local/kubernetes/operator-identity.ts';
-import { freePort } from '../src/local/nodes.ts';
+import { freePort } from '../src/local/free-port.ts';
 import { Agent, request } from 'undici';
 
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });

@@ -18,7 +18,8 @@ import { applyOperatorManifests, serviceAccountKubeconfigPath, writeServiceAccou
 import { pointWebhookAt } from '../local/kubernetes/webhook.ts';
 import { SERVICE_CIDR } from '../local/kubernetes/component-flags.ts';
 import { findTestbedBinary } from '../local/kubernetes/testbed-binary.ts';
-import { BURST_NODE, CLUSTER_NODE, backendStateDir, freePort, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
+import { BURST_NODE, CLUSTER_NODE, backendStateDir, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
+import { freePort } from '../local/free-port.ts';
 import { boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
 
 const addressFlag: FlagDef<string> = { ...stringFlag('Address the API server listens on.', '127.0.0.1', 'an IP address'), parse: ipAddress };

@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startBurstlet, type BurstletProcess } from './child.ts';
+import { freePort } from './free-port.ts';
 
 const run = promisify(execFile);
 
@@ -65,18 +65,6 @@ export interface LocalNode {
   /** The burst-policy webhook's port on 127.0.0.1 (POST /mutate), for a node with `policy`. */
   webhookPort: number | undefined;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on loopback, for a kubelet endpoint (burstlet node needs a fixed one). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The subnet's first address: the gateway the mock puts on its bridge. */

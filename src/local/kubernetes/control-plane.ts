@@ -12,7 +12,7 @@ import { Agent, request } from 'undici';
 import type { Logger } from '../../log/logger.ts';
 import { spawnManaged, type ManagedProcess } from '../child.ts';
 import { registerKubeDnsService } from '../dns/kube-dns-service.ts';
-import { freePort } from '../nodes.ts';
+import { freePort } from '../free-port.ts';
 import { createAddonObjects } from './addons.ts';
 import { createKubernetesPki, type KubernetesPki } from './certs.ts';
 import {
