@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { instanceTag, startMockCci } from '../mock-cci/instance.ts';
-import { networksProblem, parseNetworkSpec } from '../mock-cci/networks.ts';
+import { networksProblem, parseNetworkSpec, type NetworkSpec } from '../mock-cci/networks.ts';
 import { HostNetwork } from '../mock-cci/runtime/netns.ts';
 import { parseCidr } from '../net/cidr.ts';
 import { preflightIsolated, preflightMessage } from '../mock-cci/runtime/preflight.ts';
@@ -41,6 +41,20 @@ function fractionFlag(help: string): FlagDef<number> {
   };
 }
 
+// Repeatable; the Networks' names and ranges are checked together once all are read.
+const subnetFlag: FlagDef<NetworkSpec[]> = {
+  ...listFlag(
+    'The namespace\'s Networks (VPC subnets) pods take IPs from, the first the default; a pod chooses another with the annotation cci.io/network=<name>. .1 of each is its gateway.',
+    '[<name>=]<IPv4 CIDR from /16 to /30> (unnamed: "default"), such as 198.18.0.0/24 or fixed=198.18.1.0/24',
+    parseNetworkSpec,
+    { default: [{ name: 'default', cidr: '198.18.0.0/24' }], show: (n) => (n.name === 'default' ? n.cidr : `${n.name}=${n.cidr}`) },
+  ),
+  check(networks) {
+    const clash = networksProblem(networks);
+    if (clash) throw new Error(`${clash}; give each Network its own name and range`);
+  },
+};
+
 export default defineSubcommand({
   name: 'mock-cci',
   summary: 'Serve a mock CCI 2.0 API whose pods run as real processes.',
@@ -49,12 +63,7 @@ export default defineSubcommand({
     port: intFlag('Port to listen on; 0 picks a free one (the ready line on stdout says which).', 0, 0, 65535),
     'token-file': requiredString('File holding the X-Auth-Token every request must carry (required).', 'a path to a non-empty file'),
     namespace: stringFlag('The CCI namespace this backend serves.', 'default', 'a namespace name'),
-    subnet: listFlag(
-        'The namespace\'s Networks (VPC subnets) pods take IPs from, the first the default; a pod chooses another with the annotation cci.io/network=<name>. .1 of each is its gateway.',
-        '[<name>=]<IPv4 CIDR from /16 to /30> (unnamed: "default"), such as 198.18.0.0/24 or fixed=198.18.1.0/24',
-        parseNetworkSpec,
-      { default: [{ name: 'default', cidr: '198.18.0.0/24' }], show: (n) => (n.name === 'default' ? n.cidr : `${n.name}=${n.cidr}`) },
-    ),
+    subnet: subnetFlag,
     'shared-vpc': boolFlag('The Networks belong to a VPC shared from another account, as CCI shows it (burstlet node refuses --enable-networking there, as CCE does)'),
     'vpc-cidr': listFlag('Ranges besides the Networks\' own that pods may reach through the host (the VPC\'s other hosts); whatever else the bridges would forward is dropped (isolated runtime)', 'IPv4 CIDRs', (raw) => parseCidr(raw).cidr),
     'quota-cpu': quantityFlag('CPU quota of the namespace.', '1000', cpuMillis),
@@ -77,8 +86,6 @@ export default defineSubcommand({
   },
   async run(flags) {
     if (flags['token-file'] === '') throw new UsageError('burstlet mock-cci: --token-file is required (a file holding the X-Auth-Token clients must send)');
-    const clash = networksProblem(flags.subnet);
-    if (clash) throw new UsageError(`burstlet mock-cci: --subnet: ${clash}; give each Network its own name and range`);
     if (flags.runtime === 'isolated') {
       // What instances that are gone left on the host (a stop cut short) must not look like a live one.
       if (isRoot) await reapDeadInstances();
