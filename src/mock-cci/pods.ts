@@ -95,6 +95,16 @@ export class PodService {
     return this.#store.put({ ...pod, status }, 'ADDED');
   }
 
+  /** The pod just created, as its creation answers it: once the runtime settled its start (see Runtime.settled). */
+  async settled(created: CciPod): Promise<CciPod> {
+    const name = created.metadata.name;
+    const entry = this.#entries.get(name);
+    if (!entry || !(await this.#runtime.settled(entry.runner))) return created;
+    this.#dirty.add(name);
+    this.#flush();
+    return this.#store.get(name) ?? created;
+  }
+
   get(name: string): CciPod {
     const pod = this.#store.get(name);
     if (!pod) throw notFound(name);

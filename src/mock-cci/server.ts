@@ -100,7 +100,7 @@ export function buildMockServer(deps: MockServerDeps) {
 
   app.post(podsPath, async (req, reply) => {
     checkNs(req);
-    return reply.code(201).send(pods.create(req.body as CciPod));
+    return reply.code(201).send(await pods.settled(pods.create(req.body as CciPod)));
   });
   app.get(podsPath, async (req, reply) => {
     checkNs(req);

@@ -30,6 +30,9 @@ export interface RuntimeOptions {
   log: Logger;
 }
 
+/** Longest a `none` pod's creation waits for its containers to start. */
+const SETTLE_BOUND_MS = 100;
+
 export class Runtime {
   readonly options: RuntimeOptions;
   /** By Network name; empty unless isolated. */
@@ -76,6 +79,22 @@ export class Runtime {
     this.#pods.add(runner);
     void this.#start(runner, network, podIP);
     return runner;
+  }
+
+  /**
+   * Whether the creation's answer should wait for the pod's start, and then that wait: with
+   * `none` a pod's containers start within microtasks (nothing runs), so its creation answers
+   * Running, as an in-memory provider's does (bench/peer.ts compares engines on that same work).
+   * A real backend answers Pending, and so do the other runtimes. Bounded: a postStart hook or an
+   * init container, which never end here, leave the answer Pending.
+   */
+  async settled(runner: PodRunner): Promise<boolean> {
+    if (this.options.mode !== 'none' || runner.init.length > 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_BOUND_MS)));
+    await Promise.race([Promise.all(runner.containers.map((c) => c.firstStart)), bound]);
+    clearTimeout(timer);
+    return true;
   }
 
   async #start(runner: PodRunner, network: string, podIP: string): Promise<void> {
