@@ -14,6 +14,7 @@ import { isGone, isTransient } from '../src/kube/errors.ts';
 import { openWebSocketRemoteCommand } from '../src/streams/websocket-remote-command.ts';
 import { cciPod } from './support/pods.ts';
 import { pollUntil } from './support/poll.ts';
+import { freePort } from '../src/local/free-port.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
 const TOKEN = 'e2e-token-not-secret';
@@ -253,7 +254,7 @@ forEachRuntime('mock-cci', (runtime) => {
   });
 
   it('port-forwards to an nginx pod', async () => {
-    const port = runtime === 'isolated' ? 80 : 20_000 + Math.floor(Math.random() * 20_000);
+    const port = runtime === 'isolated' ? 80 : await freePort();
     const html = { name: 'html', files: { items: [{ path: 'index.html', data: Buffer.from('<h1>from a volume</h1>\n').toString('base64') }] } };
     await cci.createPod(pod('web', [{
       name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: port }],

@@ -13,12 +13,13 @@ import { startNodeNetworking } from '../src/network/node-networking.ts';
 import { startLocalCluster } from './support/local-cluster.ts';
 import { askAgent, AGENT_PORT, createTestNetwork, sidecarHealth, waitForLine, type Netns, type TestNetwork } from './support/netns.ts';
 import { pollUntil } from './support/poll.ts';
+import { freePort } from '../src/local/free-port.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const main = path.join(repo, 'src/cli/main.ts');
 const support = (f: string): string => path.join(repo, 'e2e/support', f);
 const log = createLogger('silent', 'e2e');
-const DIRECTORY_PORT = 20_000 + Math.floor(Math.random() * 20_000);
+const DIRECTORY_PORT = await freePort();
 
 let net: TestNetwork;
 let endpoints: Netns;

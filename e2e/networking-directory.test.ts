@@ -14,6 +14,7 @@ import { DirectoryClient } from '../src/sidecar/directory-client.ts';
 import type { ForwardingEntry } from '../src/sidecar/rules.ts';
 import { startLocalCluster } from './support/local-cluster.ts';
 import { pollUntil } from './support/poll.ts';
+import { freePort } from '../src/local/free-port.ts';
 
 const log = createLogger('silent', 'e2e');
 
@@ -25,7 +26,7 @@ describeIsolated('service directory on the local API server', () => {
     const cleanup: (() => unknown)[] = [() => cluster.stop()];
     try {
       const client = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
-      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const port = await freePort();
       const kubeletTls = await selfSignedServingCert('e2e', ['127.0.0.1']);
       const networking = await startNodeNetworking({
         client, log, nodeName: 'e2e', image: 'burstlet/network:0.1.0', isActivePod: (uid) => uid === 'pod-x', directoryAddress: '127.0.0.1',

@@ -16,13 +16,14 @@ import { startStandaloneDirectory, type StandaloneDirectory } from '../src/netwo
 import { DirectoryState } from '../src/network/service-directory/state.ts';
 import { AGENT_PORT, askAgent, createTestNetwork, sidecarHealth, SIDECAR_HEALTH_PORT, waitForLine, type Netns, type TestNetwork } from './support/netns.ts';
 import { pollUntil } from './support/poll.ts';
+import { freePort } from '../src/local/free-port.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const main = path.join(repo, 'src/cli/main.ts');
 const support = (f: string): string => path.join(repo, 'e2e/support', f);
 const log = createLogger('silent', 'e2e');
 const ENDPOINT_HOSTS = [11, 12, 13];
-const DIRECTORY_PORT = 20_000 + Math.floor(Math.random() * 20_000);
+const DIRECTORY_PORT = await freePort();
 
 let net: TestNetwork;
 let tmp: string;

@@ -7,6 +7,7 @@ import type { Pod } from '../src/kube/wire.ts';
 import { counterSum, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
 import { waitFor } from './support/poll.ts';
+import { freePort } from '../src/local/free-port.ts';
 
 let cluster: LocalCluster;
 let kube: KubeClient;
@@ -192,9 +193,11 @@ describe('slow CCI (1.5 s per request)', () => {
   });
 });
 
+const unreachablePort = await freePort();
+
 describe('CCI unreachable', () => {
   const NODE = 'burst-unreachable';
-  const port = 20_000 + Math.floor(Math.random() * 30_000);
+  const port = unreachablePort;
   const subnet = randomSubnet();
   let cci: MockCci;
   let node: BurstNode;

@@ -9,6 +9,7 @@ import { gatewayOf } from '../src/local/nodes.ts';
 import { randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
 import { describeIsolated } from './support/isolated.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
+import { freePort } from '../src/local/free-port.ts';
 
 async function ok(cluster: LocalCluster, args: string[], stdin?: string): Promise<string> {
   const r = await cluster.kubectl.run(args, stdin === undefined ? {} : { stdin });
@@ -67,7 +68,7 @@ describeIsolated('an unready networking sidecar says why', () => {
     // The directory listens on 127.0.0.1 while sidecars are told to dial the pods' gateway: refused.
     node = await startBurstNode({
       kubeconfig: cluster.kubeconfig, cci, name: 'burst-causes', clientCaFile: join(cluster.stateDir, 'ca.pem'),
-      args: ['--enable-networking', `--service-directory-address=${gatewayOf(subnet)}`, `--service-directory-port=${20_000 + Math.floor(Math.random() * 20_000)}`],
+      args: ['--enable-networking', `--service-directory-address=${gatewayOf(subnet)}`, `--service-directory-port=${await freePort()}`],
     });
     await ok(cluster, ['apply', '-f', '-'], pod('lonely', '{name: app, image: busybox, command: [sleep, "3600"]}',
       '  nodeName: burst-causes\n  tolerations: [{key: virtual-kubelet.io/provider, operator: Exists}]\n'));

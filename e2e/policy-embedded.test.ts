@@ -15,6 +15,7 @@ import { admitThroughWebhook } from './support/admission.ts';
 import { startApiServerInProcess, type InProcessApiServer } from './support/api-server-in-process.ts';
 import { waitFor } from './support/poll.ts';
 import { counterSum, randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
+import { freePort } from '../src/local/free-port.ts';
 
 const LABEL = 'bursting.cci.io/burst-to-cci';
 const BURST = 'burst-policy';
@@ -61,7 +62,7 @@ beforeAll(async () => {
   await api.kubectl.ok(['apply', '-f', '-'], { stdin: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: MACHINE, labels: { 'kubernetes.io/hostname': MACHINE } } }) });
   await api.kubectl.ok(['patch', 'node', MACHINE, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { allocatable: { cpu: '4', memory: '8Gi', pods: '4' }, capacity: { cpu: '4', memory: '8Gi', pods: '4' }, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ok' }] } })]);
   cci = await startMockCci({ subnet: randomSubnet() });
-  const port = 20_000 + Math.floor(Math.random() * 30_000);
+  const port = await freePort();
   node = await startBurstNode({ kubeconfig: api.kubeconfig, cci, name: BURST, args: [`--webhook-port=${port}`, "--webhook-hosts=127.0.0.1"] });
   webhook = `https://127.0.0.1:${port}/mutate`;
   for (const ns of ['enforced', 'preferring']) await api.kubectl.ok(['create', 'namespace', ns]);
@@ -166,7 +167,7 @@ describe('burst policy on the embedded control plane', () => {
   });
 
   it('a second replica serves the webhook too, with the same certificate; when the leader stops, it takes over placement', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const port = await freePort();
     const second = await startBurstNode({ kubeconfig: api.kubeconfig, cci, name: `${BURST}-2`, args: [`--webhook-port=${port}`, '--webhook-hosts=127.0.0.1'] });
     try {
       const r = await admitThroughWebhook(`https://127.0.0.1:${port}/mutate`, pod('probe'), 'enforced');

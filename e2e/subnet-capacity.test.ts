@@ -11,6 +11,7 @@ import { startBurstNode, startMockCci, type BurstNode, type MockCci } from './su
 import { waitFor } from './support/poll.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
 import { CciClient } from '../src/cci/client.ts';
+import { freePort } from '../src/local/free-port.ts';
 
 const NODE = 'burst-subnet';
 const MAIN = resolve(import.meta.dirname, '../src/cli/main.ts');
@@ -78,8 +79,9 @@ describe('a CCI subnet with 10 free IPs', () => {
   it('a node whose CCI subnet lies inside the cluster\'s Service range exits 2 at start-up, naming both ranges', async () => {
     const subnet = cciSubnet;
     const inside = `${subnet.split('.').slice(0, 2).join('.')}.0.0/16`;
+    const port = await freePort();
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile(process.execPath, [MAIN, 'node', `--nodename=${NODE}-2`, `--kubeconfig=${cluster.kubeconfig}`, `--cci-endpoint=${cci.url}`, `--cci-token-file=${cci.tokenFile}`, `--port=${20_000 + Math.floor(Math.random() * 30_000)}`, '--metrics-addr=', `--service-cluster-ip-range=198.19.0.0/16,${inside}`],
+      execFile(process.execPath, [MAIN, 'node', `--nodename=${NODE}-2`, `--kubeconfig=${cluster.kubeconfig}`, `--cci-endpoint=${cci.url}`, `--cci-token-file=${cci.tokenFile}`, `--port=${port}`, '--metrics-addr=', `--service-cluster-ip-range=198.19.0.0/16,${inside}`],
         { timeout: 30_000 }, (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }));
     });
     expect(r.code).toBe(2);
@@ -89,9 +91,10 @@ describe('a CCI subnet with 10 free IPs', () => {
 
   it('a node with --enable-networking on a CCI namespace of a shared VPC exits 2 at start-up, as CCE refuses it', async () => {
     const shared = await startMockCci({ subnet: '198.18.250.0/28', args: ['--shared-vpc'] });
+    const port = await freePort();
     try {
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        execFile(process.execPath, [MAIN, 'node', `--nodename=${NODE}-3`, `--kubeconfig=${cluster.kubeconfig}`, `--cci-endpoint=${shared.url}`, `--cci-token-file=${shared.tokenFile}`, `--port=${20_000 + Math.floor(Math.random() * 30_000)}`, '--metrics-addr=', '--enable-networking'],
+        execFile(process.execPath, [MAIN, 'node', `--nodename=${NODE}-3`, `--kubeconfig=${cluster.kubeconfig}`, `--cci-endpoint=${shared.url}`, `--cci-token-file=${shared.tokenFile}`, `--port=${port}`, '--metrics-addr=', '--enable-networking'],
           { timeout: 30_000 }, (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }));
       });
       expect(r.code).toBe(2);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { CciPod, CciPodList } from '../../src/cci/types.ts';
 import { startBurstlet, type BurstletProcess } from '../../src/local/child.ts';
 import { MOCK_ADMIN_PREFIX } from '../../src/mock-cci/server.ts';
+import { freePort } from '../../src/local/free-port.ts';
 
 /** A burstlet child process (see src/local/child.ts). */
 export type Proc = BurstletProcess;
@@ -84,7 +85,7 @@ export interface BurstNode extends Proc {
  * that kubectl logs/exec through the API server reach the node's kubelet API.
  */
 export async function startBurstNode(opts: { kubeconfig: string; cci: MockCci; name: string; clientCaFile?: string; args?: string[]; nodeFlags?: string[]; entry?: string }): Promise<BurstNode> {
-  const kubeletPort = 20_000 + Math.floor(Math.random() * 30_000);
+  const kubeletPort = await freePort();
   const { proc, match } = await startProc(
     [
       'node',
