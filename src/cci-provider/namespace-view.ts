@@ -2,8 +2,7 @@
 // pods (one list-watch, relisted every resync period) and the cluster objects translation needs
 // (ClusterLookups). Each node's provider subscribes by node name and hears only about the CCI
 // pods labelled with it, and about ConfigMap/Secret changes in any namespace.
-import type { CciPod } from '../cci/types.ts';
-import { ownerLabels } from '../cci/types.ts';
+import { cciPodState, ownerLabels, type CciPod, type CciPodState } from '../cci/types.ts';
 import { systemClock, type Clock } from '../kube/clock.ts';
 import { ListWatchCache, type KubeApi, type ListWatchSource, type WatchEventType } from '../kube/list-watch-cache.ts';
 import type { Logger } from '../log/logger.ts';
@@ -29,21 +28,21 @@ export interface ViewSubscriber {
   config(namespace: string): void;
 }
 
-/** CCI's pod list and watch of the namespace as a list-watch source. */
-function cciPodSource(cci: CciPodsBackend): ListWatchSource<CciPod> {
+/** CCI's pod list and watch of the namespace as a list-watch source, each pod kept without its spec. */
+function cciPodSource(cci: CciPodsBackend): ListWatchSource<CciPodState> {
   return {
     async list() {
       const list = await cci.listPods();
-      return { items: list.items, resourceVersion: list.metadata.resourceVersion };
+      return { items: list.items.map(cciPodState), resourceVersion: list.metadata.resourceVersion };
     },
     // The client throws on ERROR events (410 Gone among them): what arrives here is a pod.
     watch: (resourceVersion, onEvent, signal) =>
-      cci.watchPods(resourceVersion, (e) => onEvent(e.type as WatchEventType, e.object as CciPod), signal),
+      cci.watchPods(resourceVersion, (e) => onEvent(e.type as WatchEventType, cciPodState(e.object as CciPod)), signal),
   };
 }
 
 export class CciNamespaceView {
-  readonly pods: ListWatchCache<CciPod>;
+  readonly pods: ListWatchCache<CciPodState>;
   readonly lookups: ClusterLookups;
   readonly #o: NamespaceViewOptions;
   readonly #subscribers = new Map<string, ViewSubscriber>();
@@ -51,7 +50,7 @@ export class CciNamespaceView {
 
   constructor(o: NamespaceViewOptions) {
     this.#o = o;
-    this.pods = new ListWatchCache<CciPod>({
+    this.pods = new ListWatchCache<CciPodState>({
       source: cciPodSource(o.cci),
       name: 'CCI pods',
       key: (pod) => pod.metadata.name,

@@ -3,7 +3,7 @@
 // and creation is idempotent per uid.
 import { createHash } from 'node:crypto';
 import { annotations, ownerLabels } from '../cci/types.ts';
-import type { CciPod } from '../cci/types.ts';
+import type { CciPodState } from '../cci/types.ts';
 
 /** A DNS-1123 label (≤ 63 characters): "<ns>-<name>" trimmed, then 10 hex digits of a hash of namespace/name/uid. */
 export function cciPodName(namespace: string, name: string, uid: string): string {
@@ -13,11 +13,11 @@ export function cciPodName(namespace: string, name: string, uid: string): string
 }
 
 /** "namespace/name" of the Kubernetes pod a CCI pod belongs to, if burstlet created it. */
-export function ownerKey(pod: CciPod): string | undefined {
+export function ownerKey(pod: CciPodState): string | undefined {
   return pod.metadata.annotations?.[annotations.podKey];
 }
 
-export function ownerUID(pod: CciPod): string | undefined {
+export function ownerUID(pod: CciPodState): string | undefined {
   return pod.metadata.annotations?.[annotations.podUID];
 }
 
@@ -41,7 +41,7 @@ export function ownershipLabels(owner: CciOwner): Record<string, string> {
 }
 
 /** Whether `owner` created this CCI pod: both labels match (an unlabelled pod is nobody's to sweep). */
-export function ownedBy(pod: CciPod, owner: CciOwner): boolean {
+export function ownedBy(pod: CciPodState, owner: CciOwner): boolean {
   const want = ownershipLabels(owner);
   const labels = pod.metadata.labels ?? {};
   return labels[ownerLabels.cluster] === want[ownerLabels.cluster] && labels[ownerLabels.node] === want[ownerLabels.node];

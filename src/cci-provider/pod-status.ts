@@ -1,7 +1,7 @@
 // What the Kubernetes pod's status should say while its CCI pod exists, as pure functions:
 // CCI's status with the networking sidecar hidden (its health a condition of its own), and
 // the flavor CCI sized the pod to.
-import { annotations, type CciPod } from '../cci/types.ts';
+import { annotations, type CciPodState } from '../cci/types.ts';
 import { asWire, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from '../kube/wire.ts';
 import { SIDECAR_CONTAINER_NAME } from '../network/sidecar-injection.ts';
 import { scheduledCondition, waitingStatuses, type StatusContext } from '../provider/pods/pod-status.ts';
@@ -72,7 +72,7 @@ function phaseOfUserContainers(phase: PodStatus['phase'], visible: ContainerStat
 }
 
 /** The status the Kubernetes pod should have while its CCI pod exists; sidecarError: the sidecar's last logged error, if known. */
-export function statusFromCci(pod: Pod, cci: CciPod, ctx: StatusContext & { sidecarError?: string }): PodStatus {
+export function statusFromCci(pod: Pod, cci: CciPodState, ctx: StatusContext & { sidecarError?: string }): PodStatus {
   const s = asWire(cci.status) ?? { phase: 'Pending' as const };
   const containers = pod.spec?.containers ?? [];
   const inits = pod.spec?.initContainers ?? [];
@@ -104,7 +104,7 @@ export function statusFromCci(pod: Pod, cci: CciPod, ctx: StatusContext & { side
 }
 
 /** The flavor annotations CCI pods carry that burstlet copies onto the Kubernetes pod. */
-export function flavorAnnotations(cci: CciPod): Record<string, string> {
+export function flavorAnnotations(cci: CciPodState): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of [annotations.flavorCPU, annotations.flavorMemory]) {
     const value = cci.metadata.annotations?.[key];

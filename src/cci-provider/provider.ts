@@ -3,7 +3,7 @@
 // list-watch cache (relisted every resync period), and their status is mapped back. A pod
 // that needs a missing ConfigMap or Secret waits, and is notified when one of its namespace
 // changes.
-import { CCI_NETWORK_ANNOTATION, type CciContainer, type CciPod } from '../cci/types.ts';
+import { CCI_NETWORK_ANNOTATION, cciPodState, type CciContainer, type CciPodState } from '../cci/types.ts';
 import { systemClock, type Clock } from '../kube/clock.ts';
 import { errorReason, isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import { objectKey, type KubeApi, type ListWatchCache } from '../kube/list-watch-cache.ts';
@@ -69,7 +69,7 @@ function nameOf(pod: Pod): string {
 export class CciProvider implements PodLifecycleHandler {
   readonly name = 'CCI';
   readonly #o: CciProviderOptions;
-  readonly #pods: ListWatchCache<CciPod>;
+  readonly #pods: ListWatchCache<CciPodState>;
   readonly #lookups: ClusterLookups;
   #unsubscribe: (() => void) | undefined;
   /** Keys of pods waiting for a ConfigMap/Secret, by namespace. */
@@ -149,7 +149,7 @@ export class CciProvider implements PodLifecycleHandler {
       };
       const created = await this.#o.cci.createPod({ ...result.pod, metadata });
       this.#o.metrics.cciCreate.observe((performance.now() - started) / 1000);
-      this.#pods.remember(created);
+      this.#pods.remember(cciPodState(created));
     } catch (err) {
       if (!isAlreadyExists(err)) {
         this.#cciError('create', err);
@@ -162,7 +162,7 @@ export class CciProvider implements PodLifecycleHandler {
         throw err;
       }
       // Already created (a retry after a lost response, or before a restart): that pod is ours.
-      this.#pods.remember(await this.#o.cci.getPod(name));
+      this.#pods.remember(cciPodState(await this.#o.cci.getPod(name)));
     }
   }
 
@@ -209,7 +209,7 @@ export class CciProvider implements PodLifecycleHandler {
     let cci = this.#pods.get(name);
     if (!cci && options.confirm) {
       try {
-        cci = await this.#o.cci.getPod(name);
+        cci = cciPodState(await this.#o.cci.getPod(name));
         this.#pods.remember(cci);
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -228,7 +228,7 @@ export class CciProvider implements PodLifecycleHandler {
    * holding up the sync: a new error notifies the pod, whose next status shows it) and posts a
    * Warning once per new cause.
    */
-  #diagnoseSidecar(pod: Pod, cci: CciPod): void {
+  #diagnoseSidecar(pod: Pod, cci: CciPodState): void {
     const m = pod.metadata!;
     const entry = this.#sidecars.get(m.uid!) ?? { at: -Infinity, reading: false };
     this.#sidecars.set(m.uid!, entry);

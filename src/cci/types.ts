@@ -161,6 +161,17 @@ export interface CciPod {
   status?: CciPodStatus;
 }
 
+/**
+ * What burstlet keeps of a CCI pod it watches: identity and status. The spec stays with CCI: it
+ * carries the pod's files (ConfigMaps, Secrets, the service account token) inline, two thirds of
+ * a pod's size, and nothing reads it after creation.
+ */
+export type CciPodState = Omit<CciPod, 'spec'>;
+
+export function cciPodState(pod: CciPod): CciPodState {
+  return { apiVersion: pod.apiVersion, kind: pod.kind, metadata: pod.metadata, ...(pod.status ? { status: pod.status } : {}) };
+}
+
 export interface CciPodList {
   apiVersion: 'cci/v2';
   kind: 'PodList';

@@ -122,7 +122,7 @@ async function provider(listed: CciPod[] = []) {
   started.push(p, view);
   await view.start();
   await p.start();
-  return { p, cci, api, notified, events };
+  return { p, cci, api, notified, events, view };
 }
 
 describe('CciProvider', () => {
@@ -161,6 +161,15 @@ describe('CciProvider', () => {
     const transient = await p.createPod(k8sPod('web2', 'u2')).catch((e: unknown) => e);
     expect(transient).toBeInstanceOf(CciError);
     expect(transient).not.toBeInstanceOf(PodRefusedError);
+  });
+
+  it('keeps CCI pods without their spec, listed or created: the files and token inside stay with CCI', async () => {
+    const { p, cci, view } = await provider([cciPodOf('ns-a-1', { key: 'ns/a', uid: 'u1' })]);
+    await p.createPod(k8sPod('web', 'u2'));
+    expect([...cci.pods.values()].every((c) => c.spec !== undefined)).toBe(true);
+    const kept = view.pods.list();
+    expect(kept).toHaveLength(2);
+    for (const c of kept) expect(Object.keys(c).sort()).toEqual(['apiVersion', 'kind', 'metadata', ...(c.status ? ['status'] : [])]);
   });
 
   it('labels what it creates with its cluster and node', async () => {
