@@ -2,7 +2,7 @@
 // for a missing ConfigMap/Secret, after a refusal or a lost backend pod, and the patch that
 // brings the API's copy in line (written only when something changed).
 import { sameJson } from '../../kube/canonical.ts';
-import type { ContainerStatus, Pod, PodCondition, PodStatus } from '../../kube/wire.ts';
+import { rfc3339, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from '../../kube/wire.ts';
 import type { PodStatusPatch } from './pod-api.ts';
 import { qosClass } from './qos.ts';
 
@@ -84,11 +84,49 @@ const STATUS_FIELDS = [
   'startTime', 'qosClass', 'containerStatuses', 'initContainerStatuses',
 ] as const satisfies readonly (keyof PodStatus)[];
 
+/** A time as the API server stores it (RFC 3339 in whole seconds, UTC); what does not parse stays as it is. */
+function apiTime<T>(value: T): T {
+  if (typeof value !== 'string') return value;
+  const date = new Date(value);
+  return (Number.isNaN(date.getTime()) ? value : rfc3339(date)) as T;
+}
+
+type ContainerState = NonNullable<ContainerStatus['state']>;
+
+function stateWithApiTimes(state: ContainerState | undefined): ContainerState | undefined {
+  if (!state) return state;
+  const { running, terminated } = state;
+  return {
+    ...state,
+    ...(running ? { running: { ...running, startedAt: apiTime(running.startedAt) } } : {}),
+    ...(terminated ? { terminated: { ...terminated, startedAt: apiTime(terminated.startedAt), finishedAt: apiTime(terminated.finishedAt) } } : {}),
+  };
+}
+
+function containersWithApiTimes(statuses: ContainerStatus[] | undefined): ContainerStatus[] | undefined {
+  return statuses?.map((c) => ({ ...c, ...(c.state ? { state: stateWithApiTimes(c.state) } : {}), ...(c.lastState ? { lastState: stateWithApiTimes(c.lastState) } : {}) }));
+}
+
+/**
+ * The status with every time in the API server's form. The API server keeps whole seconds: a
+ * time with milliseconds (as CCI may report one) would differ from the stored copy at every
+ * comparison and be written again at every sync.
+ */
+export function withApiTimes(status: PodStatus): PodStatus {
+  const out: PodStatus = { ...status };
+  if (status.startTime !== undefined) out.startTime = apiTime(status.startTime);
+  if (status.conditions) out.conditions = status.conditions.map((c) => ({ ...c, ...(c.lastTransitionTime !== undefined ? { lastTransitionTime: apiTime(c.lastTransitionTime) } : {}), ...(c.lastProbeTime ? { lastProbeTime: apiTime(c.lastProbeTime) } : {}) }));
+  if (status.containerStatuses) out.containerStatuses = containersWithApiTimes(status.containerStatuses)!;
+  if (status.initContainerStatuses) out.initContainerStatuses = containersWithApiTimes(status.initContainerStatuses)!;
+  return out;
+}
+
 /**
  * The JSON merge patch of pods/{name}/status that turns the pod's status into `desired`
  * (fields burstlet owns only; lists are replaced whole, fields to clear are null) and adds
  * `wantAnnotations` (the status subresource may write annotations: no extra request), or
- * undefined when nothing changed. Conditions compare without their times.
+ * undefined when nothing changed. Times are written as the API server keeps them; conditions
+ * compare without their times.
  */
 export function statusPatch(
   pod: Pod,
@@ -96,7 +134,7 @@ export function statusPatch(
   wantAnnotations: Record<string, string> = {},
 ): PodStatusPatch | undefined {
   const current = (pod.status ?? {}) as Record<string, unknown>;
-  const want = desired as Record<string, unknown>;
+  const want = withApiTimes(desired) as Record<string, unknown>;
   const status: Record<string, unknown> = {};
   for (const field of STATUS_FIELDS) {
     const same = field === 'conditions' ? sameConditions(current[field], want[field]) : sameJson(current[field], want[field]);

@@ -54,6 +54,29 @@ describe('statusPatch', () => {
     expect(statusPatch({ ...base, status: desired }, flipped)?.status).toEqual({ conditions: flipped.conditions });
   });
 
+  it('writes times as the API server keeps them (whole seconds), and then finds nothing to write (a real apiserver drops the milliseconds)', () => {
+    const withMillis: PodStatus = {
+      ...desired,
+      startTime: '2026-12-05T15:40:30.250Z',
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-12-05T15:40:30.000Z' }],
+      containerStatuses: [{
+        name: 'a', image: 'busybox', imageID: '', ready: false, restartCount: 1,
+        state: { terminated: { exitCode: 1, startedAt: '2026-12-05T15:40:31.999Z', finishedAt: '2026-12-05T16:40:31.5+01:00' } },
+        lastState: { running: { startedAt: '2026-12-05T15:40:29.001Z' } },
+      }],
+    };
+    const written = statusPatch(base, withMillis)!.status!;
+    expect(written.startTime).toBe('2026-12-05T15:40:30Z');
+    expect(written.conditions).toEqual([{ type: 'Ready', status: 'True', lastTransitionTime: '2026-12-05T15:40:30Z' }]);
+    expect(written.containerStatuses).toEqual([{
+      name: 'a', image: 'busybox', imageID: '', ready: false, restartCount: 1,
+      state: { terminated: { exitCode: 1, startedAt: '2026-12-05T15:40:31Z', finishedAt: '2026-12-05T15:40:31Z' } },
+      lastState: { running: { startedAt: '2026-12-05T15:40:29Z' } },
+    }]);
+    const stored = { ...base, status: JSON.parse(JSON.stringify({ ...desired, ...written })) as Pod['status'] };
+    expect(statusPatch(stored, withMillis)).toBeUndefined();
+  });
+
   it('only sends what changed, and null for what must be cleared', () => {
     const current = { ...desired, reason: 'Old', phase: 'Pending' };
     expect(statusPatch({ ...base, status: current }, desired)).toEqual({ status: { phase: 'Running', reason: null } });
