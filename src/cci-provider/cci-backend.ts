@@ -5,7 +5,7 @@ import type { CciNetwork, CciPod, CciPodList, CciQuota, CciWatchEvent } from '..
 export interface CciPodsBackend {
   createPod(pod: CciPod): Promise<CciPod>;
   getPod(name: string): Promise<CciPod>;
-  listPods(): Promise<CciPodList>;
+  listPods(opts?: { limit?: number; continue?: string }): Promise<CciPodList>;
   deletePod(name: string, gracePeriodSeconds: number): Promise<unknown>;
   watchPods(resourceVersion: string, onEvent: (event: CciWatchEvent) => void, signal: AbortSignal): Promise<void>;
   quota(): Promise<CciQuota>;

@@ -28,12 +28,23 @@ export interface ViewSubscriber {
   config(namespace: string): void;
 }
 
+/** Pods per page of a CCI list. */
+const LIST_PAGE_SIZE = 500;
+
 /** CCI's pod list and watch of the namespace as a list-watch source, each pod kept without its spec. */
 function cciPodSource(cci: CciPodsBackend): ListWatchSource<CciPodState> {
   return {
+    // In pages, as client-go's reflector lists: a relist of 10,000 pods would otherwise hold
+    // the whole response (45 MB of JSON, pods' files inline) and its parse at once.
     async list() {
-      const list = await cci.listPods();
-      return { items: list.items.map(cciPodState), resourceVersion: list.metadata.resourceVersion };
+      const items: CciPodState[] = [];
+      let page = await cci.listPods({ limit: LIST_PAGE_SIZE });
+      const resourceVersion = page.metadata.resourceVersion;
+      for (;;) {
+        for (const pod of page.items) items.push(cciPodState(pod));
+        if (!page.metadata.continue) return { items, resourceVersion };
+        page = await cci.listPods({ limit: LIST_PAGE_SIZE, continue: page.metadata.continue });
+      }
     },
     // The client throws on ERROR events (410 Gone among them): what arrives here is a pod.
     watch: (resourceVersion, onEvent, signal) =>

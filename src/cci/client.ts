@@ -137,8 +137,9 @@ export class CciClient {
     return this.#json('GET', cciPaths.pod(this.namespace, name));
   }
 
-  listPods(labelSelector?: string): Promise<CciPodList> {
-    return this.#json('GET', cciPaths.pods(this.namespace) + query({ labelSelector }));
+  /** The namespace's pods; with `limit`, one page of them (metadata.continue asks for the next). */
+  listPods(opts: { labelSelector?: string; limit?: number; continue?: string } = {}): Promise<CciPodList> {
+    return this.#json('GET', cciPaths.pods(this.namespace) + query(opts));
   }
 
   /** Starts a graceful deletion; the pod disappears (watch DELETED) when its processes are gone. */

@@ -175,7 +175,8 @@ export function cciPodState(pod: CciPod): CciPodState {
 export interface CciPodList {
   apiVersion: 'cci/v2';
   kind: 'PodList';
-  metadata: { resourceVersion: string };
+  /** continue: there is more; list again with it (a chunked list, as Kubernetes'). */
+  metadata: { resourceVersion: string; continue?: string };
   items: CciPod[];
 }
 

@@ -11,6 +11,7 @@ import type { FaultDecision, FaultInjector } from './faults.ts';
 import type { MockNetworks } from './networks.ts';
 import type { PodService } from './pods.ts';
 import { serveLog } from './routes-logs.ts';
+import { listPage } from './list-pages.ts';
 import { matchesSelector, parseSelector } from './selector.ts';
 import { badRequest, CciApiError } from './status.ts';
 import type { PodStore } from './store.ts';
@@ -112,11 +113,14 @@ export function buildMockServer(deps: MockServerDeps) {
       throw badRequest(`labelSelector: ${errorMessage(err)}`);
     }
     if (q.watch === 'true' || q.watch === '1') return watch(req, reply, q, selector);
+    if (q.limit !== undefined && !/^\d+$/.test(q.limit)) throw badRequest(`limit must be a non-negative integer, got ${JSON.stringify(q.limit)}`);
+    const matching = store.list().filter((p) => matchesSelector(selector, p.metadata.labels));
+    const page = listPage(matching, store.resourceVersion, store.oldestResumable, q.limit === undefined ? undefined : Number(q.limit), q.continue);
     const list: CciPodList = {
       apiVersion: 'cci/v2',
       kind: 'PodList',
-      metadata: { resourceVersion: store.resourceVersion },
-      items: store.list().filter((p) => matchesSelector(selector, p.metadata.labels)),
+      metadata: { resourceVersion: page.resourceVersion, ...(page.continue ? { continue: page.continue } : {}) },
+      items: page.items,
     };
     return list;
   });

@@ -25,6 +25,11 @@ export class PodStore {
     return this.#pods.get(name);
   }
 
+  /** The oldest version a watch (or a list's continue token) may still resume from. */
+  get oldestResumable(): number {
+    return this.#compactedRV;
+  }
+
   list(): CciPod[] {
     return [...this.#pods.values()];
   }

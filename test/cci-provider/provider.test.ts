@@ -21,6 +21,7 @@ const notFound = (name: string): CciError => new CciError(404, 'NotFound', `pods
 function fakeCci(listed: CciPod[] = []) {
   const pods = new Map(listed.map((p) => [p.metadata.name, p]));
   const live = new Map<string, CciPod>();
+  const lists: { limit?: number; continue?: string }[] = [];
   let rv = 10;
   const backend: CciPodsBackend = {
     async createPod(pod) {
@@ -34,8 +35,13 @@ function fakeCci(listed: CciPod[] = []) {
       if (!pod) throw notFound(name);
       return pod;
     },
-    async listPods() {
-      return { apiVersion: 'cci/v2', kind: 'PodList', metadata: { resourceVersion: String(rv) }, items: [...pods.values()] };
+    // Pages by position, as a server honouring limit/continue would (the token: where to go on).
+    async listPods(opts = {}) {
+      lists.push(opts);
+      const all = [...pods.values()];
+      const from = Number(opts.continue ?? 0);
+      const end = opts.limit ? Math.min(all.length, from + opts.limit) : all.length;
+      return { apiVersion: 'cci/v2', kind: 'PodList', metadata: { resourceVersion: String(rv), ...(end < all.length ? { continue: String(end) } : {}) }, items: all.slice(from, end) };
     },
     async deletePod(name) {
       if (!pods.delete(name)) throw notFound(name);
@@ -51,7 +57,7 @@ function fakeCci(listed: CciPod[] = []) {
       return [await backend.network()];
     },
   };
-  return { backend, pods, live };
+  return { backend, pods, live, lists };
 }
 
 /** An API server with no objects; `configMapAdded` delivers a ConfigMap to its namespace's watchers. */
@@ -161,6 +167,14 @@ describe('CciProvider', () => {
     const transient = await p.createPod(k8sPod('web2', 'u2')).catch((e: unknown) => e);
     expect(transient).toBeInstanceOf(CciError);
     expect(transient).not.toBeInstanceOf(PodRefusedError);
+  });
+
+  it('lists CCI in pages of 500, as a reflector does, and holds every pod listed', async () => {
+    const listed = Array.from({ length: 1201 }, (_, i) => cciPodOf(`ns-p${i}-1`, { key: `ns/p${i}`, uid: `u${i}` }));
+    const { p, cci, view } = await provider(listed);
+    expect(cci.lists).toEqual([{ limit: 500 }, { limit: 500, continue: '500' }, { limit: 500, continue: '1000' }]);
+    expect(view.pods.list()).toHaveLength(1201);
+    expect(await p.getPods()).toHaveLength(1201);
   });
 
   it('keeps CCI pods without their spec, listed or created: the files and token inside stay with CCI', async () => {
