@@ -2,7 +2,8 @@
 // ConfigMap), on the real control plane: kube-scheduler spreads a Deployment with a zone
 // topologySpreadConstraint 3/3/3; a zone whose CCI Network fails its health check is cordoned
 // (condition, Warning event) and new pods go to the other two; healed, it takes pods again; a
-// zone taken out of the ConfigMap loses its node and its CCI pods.
+// zone taken out of the ConfigMap loses its node and its CCI pods, and so does one taken out
+// while burstlet was not running, at its next start.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubernetesMissing, kubernetesTitle, startKubernetesCluster, type KubernetesCluster } from './support/kubernetes-cluster.ts';
 import { startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
@@ -23,14 +24,16 @@ describe.skipIf(kubernetesMissing)(kubernetesTitle('zone nodes from the bursting
     data: Object.fromEntries(zones.flatMap((z) => [[z, 'true'], [`${z}.networks`, z], [`${z}.cpu`, '64']])),
   });
 
+  const startNode = (): Promise<BurstNode> => startBurstNode({
+    kubeconfig: cluster.kubeconfig, cci, name: NODE,
+    args: ['--cluster-dns=198.19.0.10', '--node-labels=burstlet.io/e2e=zones', '--zone-health-check-period=2s', '--node-status-update-frequency=1s', '--cluster-id=zones-e2e'],
+  });
+
   beforeAll(async () => {
     cluster = await startKubernetesCluster();
     cci = await startMockCci({ subnet: subnets.join(',') });
     await cluster.kubectl.create(configMap(ZONES));
-    node = await startBurstNode({
-      kubeconfig: cluster.kubeconfig, cci, name: NODE,
-      args: ['--cluster-dns=198.19.0.10', '--node-labels=burstlet.io/e2e=zones', '--zone-health-check-period=2s', '--node-status-update-frequency=1s', '--cluster-id=zones-e2e'],
-    });
+    node = await startNode();
   }, 300_000);
 
   afterAll(async () => {
@@ -120,5 +123,18 @@ describe.skipIf(kubernetesMissing)(kubernetesTitle('zone nodes from the bursting
     const left = (await cci.pods()).filter((p) => !p.metadata.deletionTimestamp && p.metadata.labels?.['burstlet.io/node'] === c);
     expect(left).toEqual([]);
     expect(await nodeField(zoneNode('az-a'), '{.status.conditions[?(@.type=="Ready")].status}')).toBe('True');
+  });
+
+  it('a zone taken out of the ConfigMap while burstlet was down loses its node and its CCI pods at the next start', async () => {
+    const b = zoneNode('az-b');
+    expect(await nodeField(b, '{.metadata.labels.burstlet\\.io/zone-node-of}')).toBe(NODE);
+    const ofB = async (): Promise<number> => (await cci.pods()).filter((p) => !p.metadata.deletionTimestamp && p.metadata.labels?.['burstlet.io/node'] === b).length;
+    expect(await ofB()).toBeGreaterThan(0);
+    await node.stop();
+    await cluster.kubectl.ok(['replace', '-f', '-'], { stdin: JSON.stringify(configMap(['az-a'])) });
+    node = await startNode();
+    await waitFor(`${b} deleted`, async () => ((await cluster.kubectl.run(['get', 'node', b])).code !== 0 ? true : undefined), { timeoutMs: 30_000, context: () => `burstlet node logs: ${node.logs().slice(-3000)}` });
+    expect(await ofB()).toBe(0);
+    await waitFor(`${zoneNode('az-a')} Ready`, async () => ((await nodeField(zoneNode('az-a'), '{.status.conditions[?(@.type=="Ready")].status}')) === 'True' ? true : undefined), { timeoutMs: 30_000 });
   });
 });

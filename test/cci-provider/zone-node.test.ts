@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CciNetwork, CciQuota } from '../../src/cci/types.ts';
 import { ZONE_UNAVAILABLE, zoneNodeProvider, zoneProblem } from '../../src/cci-provider/node.ts';
 import type { ZoneNodeSpec } from '../../src/cci-provider/zone-config.ts';
+import { zoneNodeOfValue } from '../../src/cci-provider/zone-nodes.ts';
 import { FakeClock } from '../policy/support/fake-clock.ts';
 
 const net = (name: string, freeIPs: number, phase: 'Active' | 'Unavailable' = 'Active'): CciNetwork => ({
@@ -66,5 +67,17 @@ describe('zoneNodeProvider', () => {
     const clock = new FakeClock();
     const p = zoneNodeProvider({ quota: async () => { throw new Error('down'); }, networks: async () => [] }, zone([]), () => 0, () => undefined, 1000, clock);
     await expect(p.resources()).rejects.toThrow('down');
+  });
+});
+
+describe('zoneNodeOfValue', () => {
+  it('is the global node\'s name when it fits a label value, else a digest that does and stays the same', () => {
+    expect(zoneNodeOfValue('burst-cci')).toBe('burst-cci');
+    const long = `${'a'.repeat(60)}.example.com`;
+    const value = zoneNodeOfValue(long);
+    expect(value).toMatch(/^h-[0-9a-f]{40}$/);
+    expect(value.length).toBeLessThanOrEqual(63);
+    expect(zoneNodeOfValue(long)).toBe(value);
+    expect(zoneNodeOfValue(`${long}x`)).not.toBe(value);
   });
 });

@@ -73,7 +73,7 @@ describe('manifests/', () => {
       '/events: create,patch',
       '/namespaces[kube-system]: get',
       '/nodes/status: patch',
-      '/nodes: create,patch,delete',
+      '/nodes: create,patch,delete,list',
       '/pods/status: patch',
       '/pods: list,watch,delete',
       '/secrets: get,list,watch',
