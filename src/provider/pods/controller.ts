@@ -116,8 +116,12 @@ export class PodController {
         if (goneUid) options.onPodGone?.(goneUid);
         // The informer caught up with what burstlet wrote: drop the copy.
         const written = this.#written.get(k);
-        if (written && pod && Number(pod.metadata?.resourceVersion) >= Number(written.metadata?.resourceVersion)) this.#written.delete(k);
+        const rv = Number(pod?.metadata?.resourceVersion);
+        if (written && pod && rv >= Number(written.metadata?.resourceVersion)) this.#written.delete(k);
         if (!pod) this.#deletedFromApi.delete(k);
+        // The echo of burstlet's own status write (that very version) changes nothing to sync:
+        // skipping it saves a sync per write, a third of them in a burst.
+        if (written && pod && rv === Number(written.metadata?.resourceVersion) && written.metadata?.uid === pod.metadata?.uid) return;
         this.#queue.add(k, !pod || Boolean(pod.metadata?.deletionTimestamp));
       },
       log,

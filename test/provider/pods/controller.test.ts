@@ -182,6 +182,25 @@ describe('PodController', () => {
     expect(provider.calls.filter(([op]) => op === 'create')).toHaveLength(1);
   });
 
+  it('does not sync a pod again for the watch\'s echo of its own status write', async () => {
+    const { api, provider } = await setup();
+    api.echoAfterResponse = true;
+    const looked: string[] = [];
+    const getPodStatus = provider.getPodStatus.bind(provider);
+    provider.getPodStatus = (pod) => (looked.push(pod.metadata!.name!), getPodStatus(pod));
+    api.create('web', 'u1');
+    await settle();
+    provider.run('u1');
+    await settle();
+    expect(phase(api, 'ns/web')).toBe('Running');
+    // The ADDED pod (missing, created, read again), then the provider's notification: the echoes
+    // of the Pending and the Running write sync nothing.
+    expect(looked).toEqual(['web', 'web', 'web']);
+    api.update('ns/web', (p) => { p.metadata!.labels = { touched: 'yes' }; }); // someone else's change still syncs
+    await settle();
+    expect(looked).toHaveLength(4);
+  });
+
   it('writes Pending then Running decided before the first write as one write', async () => {
     let open!: () => void;
     const { api, provider } = await setup((a) => {

@@ -15,6 +15,8 @@ export class FakePodApi implements PodApi {
   readonly #listeners = new Set<Listener>();
   /** Every status patch, in order, by pod key. */
   readonly patches: { key: string; patch: PodStatusPatch }[] = [];
+  /** When true, a status write's watch event comes after its response, as a real API server's usually does. */
+  echoAfterResponse = false;
   /** When set, patchStatus waits for it before writing. */
   gate: Promise<void> | undefined;
   /** Every final delete asked for, by pod key (a real API server answers a repeat with 404). */
@@ -69,7 +71,7 @@ export class FakePodApi implements PodApi {
     const next = clone(pod);
     next.status = mergePatch(next.status ?? {}, patch.status ?? {}) as Pod['status'];
     if (patch.metadata) next.metadata!.annotations = { ...next.metadata!.annotations, ...patch.metadata.annotations };
-    return this.#put(next, 'MODIFIED');
+    return this.#put(next, 'MODIFIED', this.echoAfterResponse);
   }
 
   async removePod(namespace: string, name: string, uid: string): Promise<void> {
@@ -89,16 +91,20 @@ export class FakePodApi implements PodApi {
     for (const pod of this.#heldEvents.splice(0)) this.#emit('DELETED', pod);
   }
 
-  #put(pod: Pod, type: WatchEventType): Pod {
+  #put(pod: Pod, type: WatchEventType, later = false): Pod {
     const stored = { ...pod, metadata: { ...pod.metadata, resourceVersion: String(++this.#rv) } };
     this.#pods.set(`${stored.metadata.namespace}/${stored.metadata.name}`, stored);
-    this.#emit(type, stored);
+    this.#emit(type, stored, later);
     return clone(stored);
   }
 
-  #emit(type: WatchEventType, pod: Pod): void {
+  #emit(type: WatchEventType, pod: Pod, later = false): void {
     this.#history.push({ rv: this.#rv, type, pod });
-    for (const l of this.#listeners) l(type, pod);
+    const notify = (): void => {
+      for (const l of this.#listeners) l(type, pod);
+    };
+    if (later) setImmediate(notify);
+    else notify();
   }
 }
 
