@@ -1,8 +1,8 @@
 // The mock CCI namespace's Networks in the isolated runtime: one bridge per Network, forwarding
 // on the bridges only (one VPC), so a pod on Network a reaches a pod on Network b through the
 // host and b's pod sees a's pod IP as its peer (nothing rewrites the source). Needs root.
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -10,11 +10,10 @@ import { describeIsolated } from './support/isolated.ts';
 import { CciClient } from '../src/cci/client.ts';
 import { CCI_NETWORK_ANNOTATION, type CciPod } from '../src/cci/types.ts';
 import { instanceTag } from '../src/mock-cci/instance.ts';
-import { cciPod } from './support/pods.ts';
+import { startMockCci, type MockCci } from './support/burst-node.ts';
+import { cciLogs, cciPod } from './support/pods.ts';
 import { pollUntil } from './support/poll.ts';
 
-const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
-const TOKEN = 'e2e-token-not-secret';
 // Two neighbouring /24s of 198.18.0.0/15, away from the local environment's.
 const third = 2 * (50 + Math.floor(Math.random() * 60));
 const A = `198.18.${third}.0/24`;
@@ -22,20 +21,11 @@ const B = `198.18.${third + 1}.0/24`;
 const PORT = 7070;
 
 let tmp: string;
-let mock: ChildProcessWithoutNullStreams | undefined;
-let mockLogs = '';
+let mock: MockCci | undefined;
 let cci: CciClient;
-const WAIT = { timeoutMs: 30_000, context: () => `mock logs: ${mockLogs.slice(-2000)}` };
+const WAIT = { timeoutMs: 30_000, context: () => `mock logs: ${mock?.logs().slice(-2000)}` };
 
-async function logsOf(name: string, container: string): Promise<string> {
-  let out = '';
-  try {
-    for await (const chunk of await cci.logs(name, { container })) out += (chunk as Buffer).toString();
-  } catch (err) {
-    out += String(err);
-  }
-  return out;
-}
+const logsOf = (name: string, container: string): Promise<string> => cciLogs(cci, name, container);
 
 const onNetwork = (pod: CciPod, network: string): CciPod => ({
   ...pod, metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, [CCI_NETWORK_ANNOTATION]: network } },
@@ -53,27 +43,13 @@ const forwarding = (dev: string): string => readFileSync(`/proc/sys/net/ipv4/con
 describeIsolated('the mock CCI\'s Networks (isolated runtime)', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(tmpdir(), 'bl-nets-'));
-    writeFileSync(path.join(tmp, 'token'), TOKEN);
-    mock = spawn(process.execPath, [MAIN, 'mock-cci', `--token-file=${path.join(tmp, 'token')}`, '--log-level=warn',
-      `--state-dir=${path.join(tmp, 'state')}`, '--runtime=isolated', `--subnet=a=${A}`, `--subnet=b=${B}`]);
-    mock.stderr.on('data', (d: Buffer) => (mockLogs += d.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      mock!.stdout.on('data', (d: Buffer) => {
-        const m = /ready at (http:\/\/\S+)/.exec(d.toString());
-        if (m) resolve(m[1]!);
-      });
-      mock!.once('exit', (code) => reject(new Error(`mock-cci exited ${code}: ${mockLogs}`)));
-    });
-    cci = new CciClient({ endpoint: url, token: TOKEN, namespace: 'default', timeoutMs: 10_000 });
+    mock = await startMockCci({ subnet: `a=${A},b=${B}`, args: ['--runtime=isolated', `--state-dir=${path.join(tmp, 'state')}`] });
+    cci = new CciClient({ endpoint: mock.url, token: mock.token, namespace: 'default', timeoutMs: 10_000 });
   });
 
   afterAll(async () => {
     await cci?.close();
-    if (mock && mock.exitCode === null) {
-      const exited = new Promise((r) => mock!.once('exit', r));
-      mock.kill('SIGTERM');
-      await exited;
-    }
+    await mock?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -104,9 +80,7 @@ describeIsolated('the mock CCI\'s Networks (isolated runtime)', () => {
   });
 
   it('stopping the mock removes every Network\'s bridge', async () => {
-    const exited = new Promise((r) => mock!.once('exit', r));
-    mock!.kill('SIGTERM');
-    await exited;
+    await mock!.stop();
     const links = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' });
     for (const b of bridges()) expect(links).not.toContain(`${b}:`);
   });

@@ -1,8 +1,8 @@
 // The injected burstlet-network sidecar inside the mock CCI's isolated runtime: a burst pod
 // (sidecar + app) reaches an nginx burst pod through a ClusterIP, the sidecar having found
 // the directory over wss with the CA and credential the injection put in its env. Needs root.
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,53 +14,33 @@ import { newNodeSecret, podCredential, activePodCredentials } from '../src/netwo
 import { startStandaloneDirectory, type StandaloneDirectory } from '../src/network/service-directory/server.ts';
 import { DirectoryState } from '../src/network/service-directory/state.ts';
 import { sidecarContainer } from '../src/network/sidecar-injection.ts';
-import { cciPod } from './support/pods.ts';
+import { startMockCci, type MockCci } from './support/burst-node.ts';
+import { cciLogs, cciPod } from './support/pods.ts';
 import { pollUntil } from './support/poll.ts';
 
-const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
-const TOKEN = 'e2e-token-not-secret';
 const third = 100 + Math.floor(Math.random() * 150);
 const prefix = `198.18.${third}`;
 const log = createLogger('silent', 'e2e');
 const CLUSTER_IP = '198.19.0.30';
 
 let tmp: string;
-let mock: ChildProcessWithoutNullStreams | undefined;
-let mockLogs = '';
+let mock: MockCci | undefined;
 let cci: CciClient;
 let directory: StandaloneDirectory;
 const state = new DirectoryState();
 const secret = newNodeSecret();
 
 /** Waits for the mock's pods; a timeout shows the mock's logs. */
-const WAIT = { timeoutMs: 30_000, context: () => `mock logs: ${mockLogs.slice(-2000)}` };
+const WAIT = { timeoutMs: 30_000, context: () => `mock logs: ${mock?.logs().slice(-2000)}` };
 
-async function logsOf(name: string, container: string): Promise<string> {
-  let out = '';
-  try {
-    for await (const chunk of await cci.logs(name, { container })) out += (chunk as Buffer).toString();
-  } catch (err) {
-    out += String(err);
-  }
-  return out;
-}
+const logsOf = (name: string, container: string): Promise<string> => cciLogs(cci, name, container);
 
 
 describeIsolated('burstlet-network sidecar in the mock CCI (isolated runtime)', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(tmpdir(), 'bl-netcci-'));
-    writeFileSync(path.join(tmp, 'token'), TOKEN);
-    mock = spawn(process.execPath, [MAIN, 'mock-cci', `--token-file=${path.join(tmp, 'token')}`, '--log-level=warn',
-      `--state-dir=${path.join(tmp, 'state')}`, '--runtime=isolated', `--subnet=${prefix}.0/24`]);
-    mock.stderr.on('data', (d: Buffer) => (mockLogs += d.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      mock!.stdout.on('data', (d: Buffer) => {
-        const m = /ready at (http:\/\/\S+)/.exec(d.toString());
-        if (m) resolve(m[1]!);
-      });
-      mock!.once('exit', (code) => reject(new Error(`mock-cci exited ${code}: ${mockLogs}`)));
-    });
-    cci = new CciClient({ endpoint: url, token: TOKEN, namespace: 'default', timeoutMs: 10_000 });
+    mock = await startMockCci({ subnet: `${prefix}.0/24`, args: ['--runtime=isolated', `--state-dir=${path.join(tmp, 'state')}`] });
+    cci = new CciClient({ endpoint: mock.url, token: mock.token, namespace: 'default', timeoutMs: 10_000 });
     // The directory listens on the subnet's gateway (the mock's bridge): what burst pods reach.
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
       '-subj', '/CN=burstlet-node', '-addext', `subjectAltName=IP:${prefix}.1`,
@@ -76,11 +56,7 @@ describeIsolated('burstlet-network sidecar in the mock CCI (isolated runtime)', 
   afterAll(async () => {
     await directory?.close();
     await cci?.close();
-    if (mock && mock.exitCode === null) {
-      const exited = new Promise((r) => mock!.once('exit', r));
-      mock.kill('SIGTERM');
-      await exited;
-    }
+    await mock?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 

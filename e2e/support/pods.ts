@@ -1,6 +1,7 @@
 // Pod manifests the e2e tests create: a Kubernetes pod for the burst node, and a CCI pod as
 // burstlet would send it to the (mock) CCI.
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
+import type { CciClient } from '../../src/cci/client.ts';
 import type { CciContainer, CciPod } from '../../src/cci/types.ts';
 
 /** A pod bound to the virtual node `node`, tolerating its taint, stopping within 2 s. */
@@ -38,4 +39,15 @@ export function cciPod(name: string, containers: CciContainer[], namespace = 'de
       containers,
     },
   };
+}
+
+/** A CCI pod container's whole log so far, or the error that ended reading it (for polling). */
+export async function cciLogs(cci: CciClient, name: string, container: string): Promise<string> {
+  let out = '';
+  try {
+    for await (const chunk of await cci.logs(name, { container })) out += (chunk as Buffer).toString();
+  } catch (err) {
+    out += String(err);
+  }
+  return out;
 }

@@ -5,10 +5,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CciClient, CciError } from '../../src/cci/client.ts';
 import type { CciPod, CciWatchEvent } from '../../src/cci/types.ts';
-import { createLogger } from '../../src/log/logger.ts';
-import { startMockCci, type MockCci } from '../../src/mock-cci/instance.ts';
 import { listPage } from '../../src/mock-cci/list-pages.ts';
 import { CciApiError } from '../../src/mock-cci/status.ts';
+import { startInProcessMock, type InProcessMock } from './support/in-process-mock.ts';
 
 const pod = (name: string): CciPod => ({
   apiVersion: 'cci/v2', kind: 'Pod', metadata: { name },
@@ -53,21 +52,13 @@ describe('listPage', () => {
 });
 
 describe('the mock CCI\'s chunked pod list', () => {
-  let mock: MockCci;
+  let env: InProcessMock;
   let cci: CciClient;
   beforeEach(async () => {
-    mock = await startMockCci({
-      address: '127.0.0.1', port: 0, token: 't', namespace: 'burst', networks: [{ name: 'default', cidr: '198.18.0.0/24' }],
-      quota: { cpu: '100', memory: '100Gi', pods: 100, ephemeralStorage: '1Ti' },
-      runtime: 'none', stateDir: '', crashLoopBaseMs: 10_000, faults: { latencyMs: 0, errorRate: 0, dropWatchAfterMs: 0, seed: 1 },
-      log: createLogger('silent', 'test'),
-    });
-    cci = new CciClient({ endpoint: mock.url, token: 't', namespace: 'burst' });
+    env = await startInProcessMock();
+    cci = env.cci;
   });
-  afterEach(async () => {
-    await cci.close();
-    await mock.close();
-  });
+  afterEach(() => env.close());
 
   it('pages with limit/continue, and a watch from the first page\'s version hears of a pod made while paging', async () => {
     for (const n of ['p1', 'p2', 'p3']) await cci.createPod(pod(n));

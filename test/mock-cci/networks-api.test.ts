@@ -4,29 +4,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CciClient, CciError } from '../../src/cci/client.ts';
 import { CCI_AUTH_HEADER, CCI_NETWORK_ANNOTATION, cciPaths, type CciNetworkList, type CciPod } from '../../src/cci/types.ts';
-import { createLogger } from '../../src/log/logger.ts';
-import { startMockCci, type MockCci } from '../../src/mock-cci/instance.ts';
+import type { MockCci } from '../../src/mock-cci/instance.ts';
 import { cidrsOverlap, parseCidr } from '../../src/net/cidr.ts';
+import { startInProcessMock, type InProcessMock } from './support/in-process-mock.ts';
 
 const NETWORKS = [{ name: 'default', cidr: '198.18.0.0/24' }, { name: 'fixed', cidr: '198.18.1.0/30' }];
 
+let env: InProcessMock;
 let mock: MockCci;
 let cci: CciClient;
 
 beforeEach(async () => {
-  mock = await startMockCci({
-    address: '127.0.0.1', port: 0, token: 't', namespace: 'burst', networks: NETWORKS,
-    quota: { cpu: '100', memory: '100Gi', pods: 100, ephemeralStorage: '1Ti' },
-    runtime: 'none', stateDir: '', crashLoopBaseMs: 10_000, faults: { latencyMs: 0, errorRate: 0, dropWatchAfterMs: 0, seed: 1 },
-    log: createLogger('silent', 'test'),
-  });
-  cci = new CciClient({ endpoint: mock.url, token: 't', namespace: 'burst' });
+  env = await startInProcessMock(NETWORKS);
+  ({ mock, cci } = env);
 });
 
-afterEach(async () => {
-  await cci.close();
-  await mock.close();
-});
+afterEach(() => env.close());
 
 const pod = (name: string, network?: string): CciPod => ({
   apiVersion: 'cci/v2',

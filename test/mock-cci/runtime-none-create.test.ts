@@ -3,28 +3,19 @@
 // later reads show the same. A pod whose start never ends here (a postStart hook that nothing
 // runs) still gets its answer: the wait is bounded.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CciClient } from '../../src/cci/client.ts';
+import type { CciClient } from '../../src/cci/client.ts';
 import type { CciPod } from '../../src/cci/types.ts';
-import { createLogger } from '../../src/log/logger.ts';
-import { startMockCci, type MockCci } from '../../src/mock-cci/instance.ts';
+import { startInProcessMock, type InProcessMock } from './support/in-process-mock.ts';
 
-let mock: MockCci;
+let env: InProcessMock;
 let cci: CciClient;
 
 beforeEach(async () => {
-  mock = await startMockCci({
-    address: '127.0.0.1', port: 0, token: 't', namespace: 'burst', networks: [{ name: 'default', cidr: '198.18.0.0/24' }],
-    quota: { cpu: '100', memory: '100Gi', pods: 100, ephemeralStorage: '1Ti' },
-    runtime: 'none', stateDir: '', crashLoopBaseMs: 10_000, faults: { latencyMs: 0, errorRate: 0, dropWatchAfterMs: 0, seed: 1 },
-    log: createLogger('silent', 'test'),
-  });
-  cci = new CciClient({ endpoint: mock.url, token: 't', namespace: 'burst' });
+  env = await startInProcessMock();
+  cci = env.cci;
 });
 
-afterEach(async () => {
-  await cci.close();
-  await mock.close();
-});
+afterEach(() => env.close());
 
 const pod = (name: string, postStart = false): CciPod => ({
   apiVersion: 'cci/v2',
