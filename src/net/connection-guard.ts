@@ -4,8 +4,8 @@
 // another, and at most so many connections may wait unadmitted at once. Past the cap a new
 // connection is closed on arrival, so half-sent requests (slowloris) cost a bounded amount of
 // memory; a connection leaves the count once a request on it has been authenticated.
-import type { Server as HttpServer, ServerOptions as HttpServerOptions } from 'node:http';
-import type { Socket } from 'node:net';
+import type { ServerOptions as HttpServerOptions } from 'node:http';
+import type { Server, Socket } from 'node:net';
 
 export interface ConnectionLimits {
   /** The TLS handshake, and each request's headers, must complete within this. */
@@ -45,10 +45,13 @@ export interface ConnectionGuard {
 const connectionKey = (s: Socket): string => `${s.remoteAddress}|${s.remotePort}`;
 
 /** Counts the server's unadmitted connections and closes new ones past limits.maxUnadmitted. */
-export function guardConnections(server: HttpServer, limits: ConnectionLimits): ConnectionGuard {
+export function guardConnections(server: Server, limits: ConnectionLimits): ConnectionGuard {
   const waiting = new Map<string, Socket>();
   let refused = 0;
   server.on('connection', (socket: Socket) => {
+    // A socket's 'close' comes in the loop's close phase, after the poll that may accept its
+    // peer's next connection: destroyed sockets no longer count, whether or not it came yet.
+    if (waiting.size >= limits.maxUnadmitted) for (const [key, s] of waiting) if (s.destroyed) waiting.delete(key);
     if (waiting.size >= limits.maxUnadmitted) {
       refused++;
       socket.destroy();
