@@ -58,7 +58,7 @@ describeIsolated('the local environment through the sidecar', () => {
 
       const client = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
       const networking = await startNodeNetworking({
-        client, log, nodeName: 'e2e-dns', image: 'burstlet/network:0.1.0', isActivePod: (uid) => uid === 'pod-dns',
+        client, log, nodeName: 'e2e-dns', image: 'burstlet/network:0.1.0', proxyMode: 'nftables', isActivePod: (uid) => uid === 'pod-dns',
         directoryAddress: net.gateway, transport: { kind: 'plain', listenAddress: net.gateway, port: DIRECTORY_PORT },
       });
       cleanup.push(() => networking.stop());

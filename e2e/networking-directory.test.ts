@@ -29,7 +29,7 @@ describeIsolated('service directory on the local API server', () => {
       const port = await freePort();
       const kubeletTls = await selfSignedServingCert('e2e', ['127.0.0.1']);
       const networking = await startNodeNetworking({
-        client, log, nodeName: 'e2e', image: 'burstlet/network:0.1.0', isActivePod: (uid) => uid === 'pod-x', directoryAddress: '127.0.0.1',
+        client, log, nodeName: 'e2e', image: 'burstlet/network:0.1.0', proxyMode: 'nftables', isActivePod: (uid) => uid === 'pod-x', directoryAddress: '127.0.0.1',
         transport: kind === 'plain'
           ? { kind, listenAddress: '127.0.0.1', port }
           : { kind, kubeletPort: port, caPem: kubeletTls.certPem },

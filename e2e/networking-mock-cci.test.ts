@@ -72,7 +72,7 @@ describeIsolated('burstlet-network sidecar in the mock CCI (isolated runtime)', 
       ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
     });
     const sidecar = sidecarContainer({
-      image: 'burstlet/network:0.1.0', directoryUrl: directory.url, podUid: 'uid-client',
+      image: 'burstlet/network:0.1.0', proxyMode: 'nftables', directoryUrl: directory.url, podUid: 'uid-client',
       credential: podCredential(secret, 'uid-client'), caPem: readFileSync(path.join(tmp, 'cert.pem'), 'utf8'),
     });
     // The client pod also serves on the Service's port itself (nginx on 0.0.0.0:80): the sidecar

@@ -65,30 +65,42 @@ export async function upload(host: string, port: number, bytes: number): Promise
   return (bytes * 8) / secs / 1e9;
 }
 
-export async function latency(host: string, port: number, n: number): Promise<{ p50: number; p99: number }> {
-  const s = net.connect({ host, port, noDelay: true });
-  await new Promise((r) => s.once('connect', r));
+/**
+ * 1 KiB request/response round trips, n on each of the paths, taking turns one round trip at a
+ * time: on a small machine the wake-up of the other process dominates a loopback round trip and
+ * drifts by tens of µs over seconds, so paths measured one after the other differ by that drift.
+ */
+export async function latencies(paths: { host: string; port: number }[], n: number): Promise<{ p50: number; p99: number }[]> {
+  const sockets = await Promise.all(paths.map(async ({ host, port }) => {
+    const s = net.connect({ host, port, noDelay: true });
+    await socketEvent(s, 'connect');
+    return s;
+  }));
   const msg = Buffer.alloc(1024, 97);
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    s.write(msg);
+  const samples: number[][] = paths.map(() => []);
+  const roundTrip = (s: net.Socket): Promise<void> => new Promise((resolve) => {
     let got = 0;
-    await new Promise<void>((resolve) => {
-      const on = (d: Buffer): void => {
-        got += d.length;
-        if (got >= msg.length) {
-          s.off('data', on);
-          resolve();
-        }
-      };
-      s.on('data', on);
-    });
-    samples.push((performance.now() - t0) * 1000);
+    const on = (d: Buffer): void => {
+      got += d.length;
+      if (got < msg.length) return;
+      s.off('data', on);
+      resolve();
+    };
+    s.on('data', on);
+    s.write(msg);
+  });
+  for (let i = 0; i < n; i++) {
+    for (const [k, s] of sockets.entries()) {
+      const t0 = performance.now();
+      await roundTrip(s);
+      samples[k]!.push((performance.now() - t0) * 1000);
+    }
   }
-  s.destroy();
-  samples.sort((a, b) => a - b);
-  return { p50: samples[Math.floor(n * 0.5)]!, p99: samples[Math.floor(n * 0.99)]! };
+  for (const s of sockets) s.destroy();
+  return samples.map((xs) => {
+    xs.sort((a, b) => a - b);
+    return { p50: xs[Math.floor(n * 0.5)]!, p99: xs[Math.floor(n * 0.99)]! };
+  });
 }
 
 /** DNS-sized (40-byte) queries, 32 outstanding, for `ms`. */

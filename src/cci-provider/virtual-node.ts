@@ -6,6 +6,7 @@ import type { ConnectionLimits } from '../net/connection-guard.ts';
 import { readFile } from 'node:fs/promises';
 import type { CciClient } from '../cci/client.ts';
 import { startNodeNetworking, type NodeNetworking } from '../network/node-networking.ts';
+import type { ProxyMode } from '../network/sidecar-injection.ts';
 import { errorReason } from '../kube/errors.ts';
 import { UsageError } from '../flags/flags.ts';
 import { errorMessage } from '../log/error-message.ts';
@@ -50,7 +51,7 @@ export interface VirtualNodeOptions extends NodeTimings {
   node: Omit<NodeConfig, 'backend'>;
   translateNode: CciProviderOptions['translateNode'];
   /** --enable-networking: the sidecar injected into every burst pod and the service directory it reads. */
-  networking?: { image: string; directoryAddress: string; directoryPort: number; directoryTls: boolean };
+  networking?: { image: string; proxyMode: ProxyMode; directoryAddress: string; directoryPort: number; directoryTls: boolean };
   /** --leader-elect: replicas elect the one that runs the node; `onLost` hears that this one lost the Lease. */
   leaderElection?: LeaderElectionConfig & { identity: string; onLost: () => void };
   /** Where the zone nodes are declared (CCE's ConfigMap kube-system/bursting-node, --zone-nodes) and their health-check period; undefined = the global node only. */
@@ -138,6 +139,7 @@ async function runNode(o: VirtualNodeOptions, kube: KubeClient, metrics: ReturnT
       log: o.log.child({ component: 'service-directory' }),
       nodeName: o.node.name,
       image: o.networking.image,
+      proxyMode: o.networking.proxyMode,
       directoryAddress: o.networking.directoryAddress,
       transport: o.networking.directoryTls
         ? { kind: 'kubelet-tls', kubeletPort: o.node.kubeletPort, caPem: tls.certPem }

@@ -6,7 +6,7 @@ import { errorMessage } from '../log/error-message.ts';
 import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { renderResolvConf } from '../cci/resolv-conf.ts';
 import { DEFAULT_SIDECAR_IMAGE } from '../network/flags.ts';
-import { networkingEvents, sidecarContainer } from '../network/sidecar-injection.ts';
+import { DEFAULT_PROXY_MODE, networkingEvents, sidecarContainer } from '../network/sidecar-injection.ts';
 import { nodeLabels } from '../provider/node/node-object.ts';
 import { CCI_NODE_BACKEND } from '../cci-provider/node.ts';
 import { sizeSource, type Sized, type SizeSource } from '../cci/flavor.ts';
@@ -114,7 +114,7 @@ function checkTemplate(set: ManifestSet, source: PodSource, pod: V1Pod, options:
   });
   // Placeholder credentials: the sidecar's definition (and so its resources) is the real one.
   const sidecar = options.networking
-    ? sidecarContainer({ image: DEFAULT_SIDECAR_IMAGE, directoryUrl: 'ws://burstlet-check.invalid', podUid: 'burstlet-check', credential: 'burstlet-check' })
+    ? sidecarContainer({ image: DEFAULT_SIDECAR_IMAGE, proxyMode: DEFAULT_PROXY_MODE, directoryUrl: 'ws://burstlet-check.invalid', podUid: 'burstlet-check', credential: 'burstlet-check' })
     : undefined;
   const input = { pod, node: options.node, ...(sidecar ? { sidecar } : {}) };
   const planned = planPod(input);

@@ -163,7 +163,7 @@ export default defineSubcommand({
       ...(v['enable-networking']
         ? {
           networking: {
-            image: v['sidecar-image'], directoryAddress: v['service-directory-address'] || v['node-ip'],
+            image: v['sidecar-image'], proxyMode: v['sidecar-proxy-mode'], directoryAddress: v['service-directory-address'] || v['node-ip'],
             directoryPort: v['service-directory-port'], directoryTls: v['service-directory-tls'],
           },
         }

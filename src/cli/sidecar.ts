@@ -1,10 +1,13 @@
 // `burstlet sidecar`: the networking proxy inside each burst pod. It follows the service
 // directory streamed by burstlet and makes every ClusterIP:port reachable in the pod.
 import { readFileSync } from 'node:fs';
-import { createLogger, LOG_LEVELS } from '../log/logger.ts';
-import { SIDECAR_CA_ENV, SIDECAR_CREDENTIAL_ENV, SIDECAR_HEALTH_PORT } from '../network/sidecar-injection.ts';
+import { createLogger, LOG_LEVELS, type Logger } from '../log/logger.ts';
+import { DEFAULT_PROXY_MODE, PROXY_MODES, SIDECAR_CA_ENV, SIDECAR_CREDENTIAL_ENV, SIDECAR_HEALTH_PORT, type ProxyMode } from '../network/sidecar-injection.ts';
 import { loopbackAddresses } from '../sidecar/addresses.ts';
 import { nftablesDnat } from '../sidecar/dnat.ts';
+import { NftablesProxier } from '../sidecar/nftables-proxier.ts';
+import { Proxier } from '../sidecar/proxier.ts';
+import type { ServiceProxy } from '../sidecar/service-proxy.ts';
 import { startSidecar } from '../sidecar/sidecar.ts';
 import { waitReady } from '../sidecar/wait-ready.ts';
 import { defineSubcommand, durationFlag, enumFlag, formatDuration, intFlag, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
@@ -35,6 +38,11 @@ function readFileFlag(flag: string, path: string): string {
   }
 }
 
+function serviceProxy(mode: ProxyMode, udpIdleTimeoutMs: number, log: Logger): ServiceProxy {
+  if (mode === 'nftables') return new NftablesProxier({ log });
+  return new Proxier({ addresses: loopbackAddresses(), nat: nftablesDnat(), log, udpIdleTimeoutMs });
+}
+
 export default defineSubcommand({
   name: 'sidecar',
   summary: 'Proxy ClusterIP Services and cluster DNS inside a burst pod.',
@@ -49,7 +57,12 @@ export default defineSubcommand({
       'Instead of proxying: wait up to this long for this pod\'s sidecar to be healthy on --health-port, exit 0 when it is, 1 if not (its postStart hook; 0 = off).',
       0,
     ),
-    'udp-idle-timeout': durationFlag('A UDP flow without traffic for this long is closed.', 30_000),
+    'proxy-mode': enumFlag(
+      'How Service traffic reaches endpoints: nftables (DNAT to the endpoint in the kernel, as kube-proxy; needs nft and conntrack) or userspace (listeners in this process that dial endpoints, trying the next when a dial fails).',
+      DEFAULT_PROXY_MODE,
+      PROXY_MODES,
+    ),
+    'udp-idle-timeout': durationFlag('userspace mode: a UDP flow without traffic for this long is closed.', 30_000),
     'termination-drain': durationFlag(
       'On SIGTERM, keep proxying this long (the app containers are stopping too and may still call Services), then exit.',
       5_000,
@@ -76,13 +89,11 @@ export default defineSubcommand({
       podUid: flags['pod-uid'],
       credential,
       ...(ca ? { ca } : {}),
-      addresses: loopbackAddresses(),
-      nat: nftablesDnat(),
+      proxy: serviceProxy(flags['proxy-mode'], flags['udp-idle-timeout'], log),
       log,
       health: flags['health-port'] === 0 ? null : { host: '0.0.0.0', port: flags['health-port'] },
-      udpIdleTimeoutMs: flags['udp-idle-timeout'],
     });
-    log.info({ directory: flags['directory-url'], podUid: flags['pod-uid'], healthPort: sidecar.healthPort }, 'sidecar started');
+    log.info({ directory: flags['directory-url'], podUid: flags['pod-uid'], healthPort: sidecar.healthPort, proxyMode: flags['proxy-mode'] }, 'sidecar started');
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         log.info({ drainMs: flags['termination-drain'] }, 'terminating: still proxying while the pod stops');

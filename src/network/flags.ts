@@ -1,5 +1,6 @@
 // The networking flags of `burstlet node`; the node command spreads `networkFlags` into its own.
-import { boolFlag, intFlag, ipAddress, stringFlag } from '../flags/flags.ts';
+import { boolFlag, enumFlag, intFlag, ipAddress, stringFlag } from '../flags/flags.ts';
+import { DEFAULT_PROXY_MODE, PROXY_MODES } from './sidecar-injection.ts';
 
 export const DEFAULT_SIDECAR_IMAGE = 'burstlet/network:0.1.0';
 export const DEFAULT_SERVICE_DIRECTORY_PORT = 10270;
@@ -9,6 +10,12 @@ export const networkFlags = {
     'Inject the burstlet-network sidecar into every burst pod, making ClusterIP Services and cluster DNS reachable from it',
   ),
   'sidecar-image': stringFlag('Image of the burstlet-network sidecar', DEFAULT_SIDECAR_IMAGE, 'an image reference'),
+  'sidecar-proxy-mode': enumFlag(
+    'How the sidecars take Service traffic to endpoints: nftables (DNAT in the pod\'s kernel, as kube-proxy; the image needs nft and conntrack) ' +
+      'or userspace (listeners in the sidecar that dial endpoints, trying the next when a dial fails)',
+    DEFAULT_PROXY_MODE,
+    PROXY_MODES,
+  ),
   'service-directory-address': {
     ...stringFlag('Address burst pods reach this node at, for the sidecars\' service directory (empty = --node-ip)', '', 'an IP address'),
     parse: ipAddress,

@@ -10,7 +10,7 @@ import type { KubeClient } from '../kube/client.ts';
 import { loadOrCreateNodeSecret, startNodeServiceDirectory, type NodeServiceDirectory } from './service-directory/node-directory.ts';
 import { DIRECTORY_PATH } from './service-directory/protocol.ts';
 import { serveDirectory } from './service-directory/server.ts';
-import { sidecarContainer } from './sidecar-injection.ts';
+import { sidecarContainer, type ProxyMode } from './sidecar-injection.ts';
 import { urlHost } from '../net/url-host.ts';
 
 /**
@@ -27,6 +27,8 @@ export interface NodeNetworkingOptions {
   nodeName: string;
   /** --sidecar-image */
   image: string;
+  /** --sidecar-proxy-mode */
+  proxyMode: ProxyMode;
   /** The address burst pods reach this node at. */
   directoryAddress: string;
   transport: DirectoryTransport;
@@ -67,7 +69,7 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
       const uid = pod.metadata?.uid;
       if (!uid) return undefined;
       return sidecarContainer({
-        image: o.image, directoryUrl, podUid: uid, credential: directory.credentialFor(uid),
+        image: o.image, proxyMode: o.proxyMode, directoryUrl, podUid: uid, credential: directory.credentialFor(uid),
         // Sidecars verify the kubelet port's serving certificate with it.
         ...(t.kind === 'kubelet-tls' ? { caPem: t.caPem } : {}),
       });

@@ -9,8 +9,14 @@ export const SIDECAR_HEALTH_PORT = 15020;
 export const SIDECAR_CREDENTIAL_ENV = 'BURSTLET_SIDECAR_CREDENTIAL';
 export const SIDECAR_CA_ENV = 'BURSTLET_SIDECAR_CA';
 
+/** How a sidecar takes Service traffic to endpoints (`burstlet sidecar --proxy-mode`, src/sidecar/service-proxy.ts). */
+export const PROXY_MODES = ['nftables', 'userspace'] as const;
+export type ProxyMode = (typeof PROXY_MODES)[number];
+export const DEFAULT_PROXY_MODE: ProxyMode = 'nftables';
+
 export interface SidecarParams {
   image: string;
+  proxyMode: ProxyMode;
   /** wss:// URL of the service directory served by burstlet node. */
   directoryUrl: string;
   podUid: string;
@@ -27,7 +33,7 @@ export function sidecarContainer(p: SidecarParams): CciContainer {
     name: SIDECAR_CONTAINER_NAME,
     image: p.image,
     command: ['burstlet', 'sidecar'],
-    args: [`--directory-url=${p.directoryUrl}`, `--pod-uid=${p.podUid}`, `--health-port=${SIDECAR_HEALTH_PORT}`],
+    args: [`--directory-url=${p.directoryUrl}`, `--pod-uid=${p.podUid}`, `--health-port=${SIDECAR_HEALTH_PORT}`, `--proxy-mode=${p.proxyMode}`],
     env,
     ports: [{ name: 'bl-net-health', containerPort: SIDECAR_HEALTH_PORT, protocol: 'TCP' }],
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
@@ -42,8 +48,8 @@ export function sidecarContainer(p: SidecarParams): CciContainer {
       timeoutSeconds: 1,
       failureThreshold: 3,
     },
-    // Adding ClusterIPs to the pod's loopback and the nftables DNAT from ClusterIP:port to the
-    // sidecar's listeners need NET_ADMIN in the pod's own network namespace.
+    // The nftables rules, conntrack deletions and (userspace mode) ClusterIPs on the pod's
+    // loopback need NET_ADMIN in the pod's own network namespace.
     securityContext: { runAsUser: 0, capabilities: { add: ['NET_ADMIN'] } },
   };
 }

@@ -5,10 +5,10 @@
 // un-NATs the replies, so a UDP reply from ClusterIP:<own> reaches the client as from
 // ClusterIP:port. The whole ruleset is
 // replaced atomically by one `nft -f -` transaction; an empty ruleset removes the tables.
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { DirProtocol } from '../network/service-directory/protocol.ts';
+import { nft, NFT_TABLE } from './nft.ts';
 
 export interface DnatRule {
   clusterIP: string;
@@ -23,8 +23,6 @@ export interface ServiceNat {
   /** Makes exactly these rules the ones in force (an empty list removes them all). */
   apply(rules: DnatRule[]): Promise<void>;
 }
-
-export const NFT_TABLE = 'burstlet';
 
 const EPHEMERAL_LOW = 32768;
 const EPHEMERAL_SIZE = 60999 - EPHEMERAL_LOW + 1;
@@ -64,20 +62,6 @@ export function nftScript(rules: DnatRule[], table = NFT_TABLE): string {
     );
   }
   return lines.join('\n') + '\n';
-}
-
-/** Runs `nft -f -` with the script on stdin; rejects with nft's own message. */
-function nft(script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('nft', ['-f', '-'], (err, _stdout, stderr) => {
-      if (!err) return resolve();
-      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      const why = missing ? 'nft is not installed (Debian package nftables)' : stderr.trim() || err.message;
-      reject(new Error(`${why} (the sidecar needs nft and CAP_NET_ADMIN in the pod's network namespace)`, { cause: err }));
-    });
-    child.stdin?.on('error', () => {}); // nft missing or dead: the callback reports it.
-    child.stdin?.end(script);
-  });
 }
 
 /** nftables in the current network namespace; a ruleset identical to the last one applied is not re-sent. */

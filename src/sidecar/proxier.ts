@@ -1,4 +1,4 @@
-// The listener set, reconciled to the forwarding table after every directory update: new
+// Userspace mode (service-proxy.ts): the listener set, reconciled to the forwarding table after every directory update: new
 // ClusterIP:ports get an address, a listener on ClusterIP:<a port of its own> and a DNAT rule
 // to it (dnat.ts: never the Service port itself, which the app may hold), removed ones lose
 // all three, and existing ones keep their listener and port and only get their balancer
@@ -11,6 +11,8 @@ import type { ForwardingEntry } from './rules.ts';
 import { TcpServicePort } from './tcp-proxy.ts';
 import { UdpServicePort } from './udp-proxy.ts';
 import { errorMessage } from '../log/error-message.ts';
+import { LatestApply } from './latest-apply.ts';
+import type { ServiceProxy } from './service-proxy.ts';
 
 export interface ProxierOptions {
   addresses: AddressManager;
@@ -28,7 +30,7 @@ interface Active {
   listener: TcpServicePort | UdpServicePort;
 }
 
-export class Proxier {
+export class Proxier implements ServiceProxy {
   readonly #active = new Map<string, Active>();
   /** Entries whose listener could not start, retried on the next reconcile. */
   readonly #failed = new Set<string>();
@@ -37,50 +39,33 @@ export class Proxier {
   /** The DNAT rules for the last reconciled table could not be installed. */
   #natFailed = false;
   readonly #opts: Required<ProxierOptions>;
-  #desired: Map<string, ForwardingEntry> | null = null;
-  #running: Promise<void> | null = null;
-  #retry: NodeJS.Timeout | undefined;
+  readonly #applier: LatestApply<ReadonlyMap<string, ForwardingEntry>>;
 
   constructor(opts: ProxierOptions) {
     this.#opts = { dialTimeoutMs: 1000, udpIdleTimeoutMs: 30_000, retryMs: 2000, ...opts };
+    this.#applier = new LatestApply((table) => this.#reconcile(table), this.#opts.retryMs);
   }
 
   /** True when every entry of the last applied table has its listener up. */
   get ready(): boolean {
-    return this.#desired !== null && this.#running === null && this.#failed.size === 0 && !this.#natFailed;
+    return this.#applier.settled;
   }
 
-  get listenerCount(): number {
+  get servicePortCount(): number {
     return this.#active.size;
   }
 
-  /** Applies a table; calls are coalesced, and the returned promise settles when it is in place. */
-  apply(table: Map<string, ForwardingEntry>): Promise<void> {
-    clearTimeout(this.#retry);
-    this.#desired = table;
-    this.#running ??= this.#drain().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+  apply(table: ReadonlyMap<string, ForwardingEntry>): Promise<void> {
+    return this.#applier.apply(table);
   }
 
   async close(): Promise<void> {
     await this.apply(new Map());
-    clearTimeout(this.#retry);
+    this.#applier.stop();
   }
 
-  async #drain(): Promise<void> {
-    for (let applied: Map<string, ForwardingEntry> | null = null; applied !== this.#desired; ) {
-      applied = this.#desired!;
-      await this.#reconcile(applied);
-    }
-    if (this.#failed.size > 0 || this.#natFailed) {
-      const table = this.#desired!;
-      this.#retry = setTimeout(() => void this.apply(table).catch(() => {}), this.#opts.retryMs).unref();
-    }
-  }
-
-  async #reconcile(table: Map<string, ForwardingEntry>): Promise<void> {
+  /** Resolves false when a listener or the DNAT rules could not be installed (retried). */
+  async #reconcile(table: ReadonlyMap<string, ForwardingEntry>): Promise<boolean> {
     const { log } = this.#opts;
     // New listeners and their rules go in before removed ones go, so an update never opens a
     // window where a Service that stays is unreachable.
@@ -136,6 +121,7 @@ export class Proxier {
       for (const ip of gone) this.#addresses.delete(ip);
       await this.#opts.addresses.remove(gone).catch((err: unknown) => log.warn({ ips: gone, err: String(err) }, 'could not remove ClusterIP addresses'));
     }
+    return this.#failed.size === 0 && !this.#natFailed;
   }
 
   async #start(key: string, entry: ForwardingEntry): Promise<void> {

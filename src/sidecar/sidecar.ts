@@ -1,44 +1,32 @@
-// The sidecar as a whole: the directory client feeds the proxier, and a health endpoint tells
-// the pod's readiness probe when there is a table and every listener is up.
+// The sidecar as a whole: the directory client feeds the service proxy (either mode), and a
+// health endpoint tells the pod's readiness probe when there is a table and it is in force.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.ts';
-import type { AddressManager } from './addresses.ts';
-import type { ServiceNat } from './dnat.ts';
 import { DirectoryClient } from './directory-client.ts';
-import { Proxier } from './proxier.ts';
+import type { ServiceProxy } from './service-proxy.ts';
 
 export interface SidecarOptions {
   directoryUrl: string;
   podUid: string;
   credential: string;
   ca?: string;
-  addresses: AddressManager;
-  /** DNAT from ClusterIP:port to the listeners' own ports (nftablesDnat() in a pod). */
-  nat: ServiceNat;
+  /** Where the tables go: NftablesProxier or (userspace) Proxier. */
+  proxy: ServiceProxy;
   log: Logger;
   /** Host and port of the health endpoint; port 0 picks one; null turns it off. */
   health: { host: string; port: number } | null;
-  udpIdleTimeoutMs?: number;
-  dialTimeoutMs?: number;
 }
 
 export interface RunningSidecar {
   readonly healthy: boolean;
   readonly healthPort: number | null;
-  readonly proxier: Proxier;
+  readonly proxy: ServiceProxy;
   stop(): Promise<void>;
 }
 
 export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar> {
-  const { log } = opts;
-  const proxier = new Proxier({
-    addresses: opts.addresses,
-    nat: opts.nat,
-    log,
-    ...(opts.udpIdleTimeoutMs !== undefined ? { udpIdleTimeoutMs: opts.udpIdleTimeoutMs } : {}),
-    ...(opts.dialTimeoutMs !== undefined ? { dialTimeoutMs: opts.dialTimeoutMs } : {}),
-  });
+  const { log, proxy } = opts;
   const client = new DirectoryClient({
     url: opts.directoryUrl,
     podUid: opts.podUid,
@@ -46,18 +34,18 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     ...(opts.ca ? { ca: opts.ca } : {}),
     log,
     onTable: (table) => {
-      proxier.apply(table).catch((err: unknown) => log.error({ err: String(err) }, 'applying the forwarding table failed'));
+      proxy.apply(table).catch((err: unknown) => log.error({ err: String(err) }, 'applying the forwarding table failed'));
     },
   });
-  const isHealthy = (): boolean => client.replica.hasState && proxier.ready;
+  const isHealthy = (): boolean => client.replica.hasState && proxy.ready;
 
   let health: http.Server | null = null;
   if (opts.health) {
     health = http.createServer((_req, res) => {
       const ok = isHealthy();
       const body = ok
-        ? `ok: revision ${client.replica.revision}, ${proxier.listenerCount} listeners\n`
-        : client.replica.hasState ? 'not ready: listeners starting\n' : 'not ready: no service directory snapshot yet\n';
+        ? `ok: revision ${client.replica.revision}, ${proxy.servicePortCount} service ports\n`
+        : client.replica.hasState ? 'not ready: service ports being installed\n' : 'not ready: no service directory snapshot yet\n';
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(body);
     });
     const { host, port } = opts.health;
@@ -72,11 +60,11 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       return isHealthy();
     },
     healthPort: health ? (health.address() as AddressInfo).port : null,
-    proxier,
+    proxy,
     async stop() {
       client.stop();
       health?.close();
-      await proxier.close();
+      await proxy.close();
     },
   };
 }

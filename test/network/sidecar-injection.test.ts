@@ -7,7 +7,7 @@ import { networkingEvents, sidecarContainer, SIDECAR_CREDENTIAL_ENV } from '../.
 
 describe('sidecarContainer', () => {
   const c = sidecarContainer({
-    image: 'burstlet/network:0.1.0', directoryUrl: 'wss://198.18.0.1:10250/burstlet/v1/service-directory',
+    image: 'burstlet/network:0.1.0', proxyMode: 'userspace', directoryUrl: 'wss://198.18.0.1:10250/burstlet/v1/service-directory',
     podUid: 'uid-1', credential: 'secret-cred', caPem: '-----BEGIN CERTIFICATE-----\n',
   });
 
@@ -15,7 +15,7 @@ describe('sidecarContainer', () => {
     expect(c.name).toBe('burstlet-network');
     expect(c.command).toEqual(['burstlet', 'sidecar']);
     const flags = parseFlags(sidecarCommand, c.args!);
-    expect(flags).toMatchObject({ 'directory-url': 'wss://198.18.0.1:10250/burstlet/v1/service-directory', 'pod-uid': 'uid-1', 'health-port': 15020 });
+    expect(flags).toMatchObject({ 'directory-url': 'wss://198.18.0.1:10250/burstlet/v1/service-directory', 'pod-uid': 'uid-1', 'health-port': 15020, 'proxy-mode': 'userspace' });
     expect(c.args!.join(' ')).not.toContain('secret-cred');
     expect(c.env).toContainEqual({ name: SIDECAR_CREDENTIAL_ENV, value: 'secret-cred' });
   });
@@ -44,14 +44,14 @@ describe('networkFlags', () => {
   const cmd = defineSubcommand({ name: 'node', summary: '', flags: { ...networkFlags }, run() {} });
   it.each<[string[], object]>([
     [[], {
-      'enable-networking': false, 'sidecar-image': 'burstlet/network:0.1.0', 'service-directory-address': '',
+      'enable-networking': false, 'sidecar-image': 'burstlet/network:0.1.0', 'sidecar-proxy-mode': 'nftables', 'service-directory-address': '',
       'service-directory-port': 10270, 'service-directory-tls': false,
     }],
     [
-      ['--enable-networking', '--sidecar-image=registry.example/burstlet/network:0.2', '--service-directory-address=198.18.0.1',
+      ['--enable-networking', '--sidecar-image=registry.example/burstlet/network:0.2', '--sidecar-proxy-mode=userspace', '--service-directory-address=198.18.0.1',
         '--service-directory-port=9999', '--service-directory-tls'],
       {
-        'enable-networking': true, 'sidecar-image': 'registry.example/burstlet/network:0.2', 'service-directory-address': '198.18.0.1',
+        'enable-networking': true, 'sidecar-image': 'registry.example/burstlet/network:0.2', 'sidecar-proxy-mode': 'userspace', 'service-directory-address': '198.18.0.1',
         'service-directory-port': 9999, 'service-directory-tls': true,
       },
     ],

@@ -58,7 +58,7 @@ describe('Proxier', () => {
     await proxier.close();
     expect(removed).toEqual([ip]);
     expect(nat.rules).toEqual([]);
-    expect(proxier.listenerCount).toBe(0);
+    expect(proxier.servicePortCount).toBe(0);
   });
 
   it('never binds the Service port: an app already on ClusterIP:port keeps it and the Service is DNATed elsewhere', async () => {

@@ -11,6 +11,7 @@ import type { DirService, DirSlice } from '../../src/network/service-directory/p
 import { startStandaloneDirectory, type StandaloneDirectory } from '../../src/network/service-directory/server.ts';
 import { DirectoryState } from '../../src/network/service-directory/state.ts';
 import type { AddressManager } from '../../src/sidecar/addresses.ts';
+import { Proxier } from '../../src/sidecar/proxier.ts';
 import { startSidecar, type RunningSidecar } from '../../src/sidecar/sidecar.ts';
 import { RecordingNat } from './recording-nat.ts';
 
@@ -51,7 +52,7 @@ async function setup(opts: { uid?: string; credentialFor?: string } = {}): Promi
   cleanups.push(() => dir.close());
   const sidecar = await startSidecar({
     directoryUrl: dir.url, podUid: opts.uid ?? 'pod-a', credential: podCredential(secret, opts.credentialFor ?? 'pod-a'),
-    addresses: noAddresses, nat, log, health: { host: '127.0.0.1', port: 0 }, udpIdleTimeoutMs: 300,
+    proxy: new Proxier({ addresses: noAddresses, nat, log, udpIdleTimeoutMs: 300 }), log, health: { host: '127.0.0.1', port: 0 },
   });
   cleanups.push(() => sidecar.stop());
   return { state, dir, sidecar };
@@ -77,7 +78,7 @@ function firstLine(port: number): Promise<string> {
   });
 }
 
-describe('sidecar on real sockets', () => {
+describe('sidecar (userspace mode) on real sockets', () => {
   it('forwards TCP, moves past a dead endpoint, resets at once with no endpoints, and reports health', async () => {
     const { state, sidecar } = await setup();
     expect(sidecar.healthy).toBe(false);
@@ -100,7 +101,7 @@ describe('sidecar on real sockets', () => {
     expect(await firstLine(8080)).toBe('a');
     // Two slices, one endpoint dead: every connection still reaches `a`.
     state.setSlice('default/web-2', { ...slice('web', dead), name: 'web-2' });
-    await until('two backends', async () => sidecar.proxier.listenerCount === 1);
+    await until('two backends', async () => sidecar.proxy.servicePortCount === 1);
     await new Promise((r) => setTimeout(r, 100));
     for (let i = 0; i < 4; i++) expect(await firstLine(8080)).toBe('a');
     state.setSlice('default/web-1', null);
@@ -110,7 +111,7 @@ describe('sidecar on real sockets', () => {
     expect(await firstLine(8080)).toBe('ECONNRESET');
     expect(Date.now() - t0).toBeLessThan(500);
     state.setService('default/web', null);
-    await until('listener removed', () => sidecar.proxier.listenerCount === 0);
+    await until('listener removed', () => sidecar.proxy.servicePortCount === 0);
     expect(await firstLine(8080)).toBe('ECONNREFUSED');
   });
 

@@ -9,10 +9,11 @@ export interface Requirement {
   why: string;
 }
 
-/** Every command the isolated runtime runs (netns.ts, sandbox.ts, mount-plan.ts) and the sidecar's nft. */
+/** Every command the isolated runtime runs (netns.ts, sandbox.ts, mount-plan.ts) and the sidecar's nft and conntrack. */
 export const ISOLATED_COMMANDS: readonly Requirement[] = [
   { command: 'ip', pkg: 'iproute2', why: 'creates the bridge and each pod\'s network namespace and veth' },
   { command: 'nft', pkg: 'nftables', why: 'the burstlet-network sidecar installs the Service DNAT rules with it' },
+  { command: 'conntrack', pkg: 'conntrack', why: 'the burstlet-network sidecar deletes the UDP flows of endpoints that left a Service with it' },
   { command: 'unshare', pkg: 'util-linux', why: 'gives each pod its own mount and UTS namespaces' },
   { command: 'nsenter', pkg: 'util-linux', why: 'starts every container process inside its pod\'s namespaces' },
   { command: 'mount', pkg: 'mount', why: 'mounts each pod\'s root, volumes and /etc files' },
