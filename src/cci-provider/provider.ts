@@ -22,6 +22,7 @@ import { SIDECAR_CONTAINER_NAME } from '../network/sidecar-injection.ts';
 import type { ContainerStatus } from '../kube/wire.ts';
 import { errorMessage } from '../log/error-message.ts';
 import { translatePod, type TranslateInput } from './translate/translate-pod.ts';
+import { TokenPrefetcher } from './token-prefetch.ts';
 
 export interface CciProviderOptions {
   cci: CciPodsBackend;
@@ -46,6 +47,9 @@ export interface CciProviderOptions {
   log: Logger;
   clock?: Clock;
 }
+
+/** ServiceAccount tokens requested ahead of creations at once (token-prefetch.ts), and how long one is kept. */
+const TOKEN_PREFETCH = { concurrency: 16, maxAgeMs: 60_000, maxEntries: 20_000 };
 
 /** Longest wait, in one sync, for a namespace's ConfigMaps and Secrets to be listed the first time. */
 const NAMESPACE_LIST_WAIT_MS = 10_000;
@@ -77,6 +81,8 @@ export class CciProvider implements PodLifecycleHandler {
   /** Per pod uid, while its sidecar is not ready. */
   readonly #sidecars = new Map<string, SidecarDiagnosis>();
   #notify: (key: string) => void = () => undefined;
+  readonly #tokens: TokenPrefetcher<Pod>;
+  #started = false;
 
   readonly #owner: CciOwner;
 
@@ -85,10 +91,12 @@ export class CciProvider implements PodLifecycleHandler {
     this.#owner = { clusterId: options.clusterId, nodeName: options.nodeName };
     this.#pods = options.view.pods;
     this.#lookups = options.view.lookups;
+    this.#tokens = new TokenPrefetcher((pod) => this.#lookups.serviceAccountToken(pod), TOKEN_PREFETCH);
   }
 
   /** Hears about this node's CCI pods and the ConfigMaps and Secrets its waiting pods need (the view is started by its owner). */
   start(): Promise<void> {
+    this.#started = true;
     this.#unsubscribe = this.#o.view.subscribe(this.#o.nodeName, {
       pod: (key) => this.#notify(key),
       config: (ns) => {
@@ -111,10 +119,17 @@ export class CciProvider implements PodLifecycleHandler {
     return this.#pods.list().filter((p) => ownedBy(p, this.#owner)).length;
   }
 
+  /** Requests the token of a pod not yet on CCI (its CCI pods are known once started). */
+  prepare(pod: Pod): void {
+    const phase = pod.status?.phase;
+    if (!this.#started || phase === 'Succeeded' || phase === 'Failed' || this.#pods.get(nameOf(pod))) return;
+    this.#tokens.prefetch(pod.metadata!.uid!, pod);
+  }
+
   async createPod(pod: Pod): Promise<void> {
     const key = objectKey(pod);
     const ns = pod.metadata!.namespace!;
-    const [token] = await Promise.all([this.#lookups.serviceAccountToken(pod), this.#namespaceListed(key, ns)]);
+    const [token] = await Promise.all([this.#tokens.take(pod.metadata!.uid!, pod), this.#namespaceListed(key, ns)]);
     const sidecar = this.#o.sidecarFor?.(pod);
     const result = translatePod({
       ...(sidecar ? { sidecar } : {}),

@@ -109,6 +109,16 @@ afterEach(() => {
 async function provider(listed: CciPod[] = []) {
   const cci = fakeCci(listed);
   const api = fakeKube();
+  // TokenRequests answered with a token naming the pod, and counted.
+  const tokenRequests: string[] = [];
+  const request = api.kube.request;
+  api.kube.request = async <T>(...args: Parameters<KubeApi['request']>): Promise<T> => {
+    const [, path, opts] = args;
+    if (!path.endsWith('/token')) return request<T>(...args);
+    const name = (opts?.body as { spec: { boundObjectRef: { name: string } } }).spec.boundObjectRef.name;
+    tokenRequests.push(name);
+    return { status: { token: `token-of-${name}` } } as T;
+  };
   const notified: string[] = [];
   const events: string[] = [];
   const view = new CciNamespaceView({ cci: cci.backend, kube: api.kube, resyncMs: 60_000, onError: () => undefined, log });
@@ -128,7 +138,7 @@ async function provider(listed: CciPod[] = []) {
   started.push(p, view);
   await view.start();
   await p.start();
-  return { p, cci, api, notified, events, view };
+  return { p, cci, api, notified, events, view, tokenRequests };
 }
 
 describe('CciProvider', () => {
@@ -184,6 +194,22 @@ describe('CciProvider', () => {
     const kept = view.pods.list();
     expect(kept).toHaveLength(2);
     for (const c of kept) expect(Object.keys(c).sort()).toEqual(['apiVersion', 'kind', 'metadata', ...(c.status ? ['status'] : [])]);
+  });
+
+  it('requests the ServiceAccount token of a pod it is to create when prepared, and the creation uses it; none for a pod already on CCI', async () => {
+    const projected = { volumes: [{ name: 'kube-api-access', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }] } }] };
+    const onCci = k8sPod('old', 'u0', projected);
+    const { p, cci, tokenRequests } = await provider([cciPodOf(cciPodName('ns', 'old', 'u0'), { key: 'ns/old', uid: 'u0' })]);
+    p.prepare(onCci);
+    const pod = k8sPod('web', 'u1', projected);
+    p.prepare(pod);
+    p.prepare(pod);
+    await settle();
+    expect(tokenRequests).toEqual(['web']);
+    await p.createPod(pod);
+    expect(tokenRequests).toEqual(['web']);
+    const created = [...cci.pods.values()].find((c) => c.metadata.name === cciPodName('ns', 'web', 'u1'))!;
+    expect(JSON.stringify(created.spec)).toContain(Buffer.from('token-of-web').toString('base64'));
   });
 
   it('labels what it creates with its cluster and node', async () => {

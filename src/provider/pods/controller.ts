@@ -119,6 +119,7 @@ export class PodController {
         const rv = Number(pod?.metadata?.resourceVersion);
         if (written && pod && rv >= Number(written.metadata?.resourceVersion)) this.#written.delete(k);
         if (!pod) this.#deletedFromApi.delete(k);
+        if (pod && !pod.metadata?.deletionTimestamp && previous?.metadata?.uid !== pod.metadata?.uid) options.provider.prepare?.(pod);
         // The echo of burstlet's own status write (that very version) changes nothing to sync:
         // skipping it saves a sync per write, a third of them in a burst.
         if (written && pod && rv === Number(written.metadata?.resourceVersion) && written.metadata?.uid === pod.metadata?.uid) return;

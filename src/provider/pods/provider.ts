@@ -22,6 +22,11 @@ export interface PodLifecycleHandler {
    * can never run there, PodWaitingError for one that needs something not there yet.
    */
   createPod(pod: Pod): Promise<void>;
+  /**
+   * A pod seen for the first time, before a sync worker takes it: the provider may start the
+   * lookups its creation will need (never the backend's own work, which the sync workers bound).
+   */
+  prepare?(pod: Pod): void;
   /** The pod's spec changed after it was created. */
   updatePod(pod: Pod): Promise<void>;
   /** Stops the backend's pod for `pod`, giving its containers the grace period; no error if there is none. */

@@ -65,6 +65,15 @@ describe('PodController', () => {
     expect(provider.calls).toEqual([['create', 'ns/web']]);
   });
 
+  it('lets the provider prepare each pod once, when the pod is first seen: not for its updates, its deletion or a pod deleted already', async () => {
+    const { api, provider } = await setup();
+    api.create('web', 'u1');
+    api.update('ns/web', (p) => void (p.metadata!.labels = { changed: 'yes' }));
+    api.markDeleted('ns/web', 30);
+    await settle();
+    expect(provider.prepared).toEqual(['ns/web']);
+  });
+
   it('hands a changed spec to the provider as an update', async () => {
     const { api, provider } = await setup();
     api.create('web', 'u1');

@@ -18,6 +18,8 @@ export class MemoryProvider implements PodLifecycleHandler {
   /** Backend pods by uid. */
   readonly pods = new Map<string, Running>();
   readonly calls: Call[] = [];
+  /** Keys of the pods prepare() was called for, in order. */
+  readonly prepared: string[] = [];
   /** Errors the next calls of an operation throw, in order. */
   readonly failures: { create: Error[]; delete: Error[] } = { create: [], delete: [] };
   /** Keys of pods whose ConfigMap is missing: their creation waits. */
@@ -31,6 +33,10 @@ export class MemoryProvider implements PodLifecycleHandler {
 
   notifyPods(onChange: (key: string) => void): void {
     this.#notify = onChange;
+  }
+
+  prepare(pod: Pod): void {
+    this.prepared.push(keyOf(pod));
   }
 
   async createPod(pod: Pod): Promise<void> {
