@@ -18,7 +18,7 @@ import { BUILT_MAIN } from '../src/program/entry.ts';
 import { counterSum, startBurstNode, startMockCci } from '../e2e/support/burst-node.ts';
 import { kubectlPath } from '../e2e/support/kubectl.ts';
 import { startLocalCluster } from '../e2e/support/local-cluster.ts';
-import { allIn, cpuSeconds, peakRss, quantile, shippedNodeFlags } from './support/measure.ts';
+import { allIn, cpuSeconds, peakRss, quantile, shippedNodeFlags, writesSettled } from './support/measure.ts';
 
 const SIZES = (process.env.BENCH_PEER_PODS ?? '1000,5000').split(',').map(Number);
 const log = createLogger('warn', 'bench');
@@ -128,7 +128,8 @@ async function runPeer(n: number): Promise<Outcome> {
     const cpu0 = cpuSeconds(child.pid!);
     const r = await burst(name, `vk-${n}`, n);
     const cpu = cpuSeconds(child.pid!) - cpu0;
-    await new Promise((res) => setTimeout(res, 2000));
+    const total = async (): Promise<number> => Object.values(split(await peerWrites(child, out))).reduce((a, b) => a + b, 0);
+    await writesSettled(total);
     const writes = minus(split(await peerWrites(child, out)), before);
     const rssMiB = peakRss(child.pid!);
     await clear(`vk-${n}`);
@@ -150,7 +151,8 @@ async function runBurstlet(n: number): Promise<Outcome> {
     const cpu0 = cpuSeconds(node.pid);
     const r = await burst(name, `bl-${n}`, n);
     const cpu = cpuSeconds(node.pid) - cpu0;
-    await new Promise((res) => setTimeout(res, 2000));
+    const total = async (): Promise<number> => Object.values(writesOf(await node.metrics())).reduce((a, b) => a + b, 0);
+    await writesSettled(total);
     const writes = minus(writesOf(await node.metrics()), before);
     const rssMiB = peakRss(node.pid);
     await clear(`bl-${n}`);

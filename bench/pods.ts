@@ -18,7 +18,7 @@ import { BUILT_MAIN } from '../src/program/entry.ts';
 import { counterSum, startBurstNode, startMockCci } from '../e2e/support/burst-node.ts';
 import { kubectlPath } from '../e2e/support/kubectl.ts';
 import { startLocalCluster } from '../e2e/support/local-cluster.ts';
-import { allIn, cpuSeconds, peakRss, quantile, shippedNodeFlags } from './support/measure.ts';
+import { allIn, cpuSeconds, peakRss, quantile, shippedNodeFlags, writesSettled } from './support/measure.ts';
 
 const N = Number(process.env.BENCH_PODS ?? 1000);
 const NODE = 'burst-bench';
@@ -111,8 +111,8 @@ try {
   while (running.size < N && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const total = Math.max(...running.values()) - start;
   const cpu = { node: cpuSeconds(node.pid) - cpuBefore.node, cci: cpuSeconds(cci.pid) - cpuBefore.cci };
-  // Let late status writes and events land before counting.
-  await new Promise((r) => setTimeout(r, 2000));
+  // Status writes and the events trailing the burst (--event-qps) land before counting.
+  await writesSettled(async () => counterSum(await node.metrics(), 'burstlet_kube_api_requests_total', { verb: /^(POST|PATCH|PUT|DELETE)$/, resource: /^(pods|events)/ }));
   const after = await node.metrics();
   const delta = (labels: Record<string, string | RegExp>): number =>
     counterSum(after, 'burstlet_kube_api_requests_total', labels) - counterSum(before, 'burstlet_kube_api_requests_total', labels);
@@ -129,13 +129,7 @@ try {
   let idle = '';
   if (IDLE_MS > 0) {
     const writes = (m: string): number => counterSum(m, 'burstlet_kube_api_requests_total', { verb: /^(POST|PATCH|PUT|DELETE)$/, resource: /^(pods|events)/ });
-    // First let the burst's event backlog drain: no pod or event write for 5 s (at most 3 min).
-    for (let last = writes(await node.metrics()), still = 0, waited = 0; still < 5 && waited < 180; waited++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const now = writes(await node.metrics());
-      still = now === last ? still + 1 : 0;
-      last = now;
-    }
+    // The burst's event backlog drained above.
     const [m0, c0] = [await node.metrics(), cpuSeconds(node.pid)];
     await new Promise((r) => setTimeout(r, IDLE_MS));
     const [m1, c1] = [await node.metrics(), cpuSeconds(node.pid)];

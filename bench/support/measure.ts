@@ -41,3 +41,18 @@ export function shippedNodeFlags(): string[] {
   const value = deployment.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
   return [...value.split(' '), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ')].filter(Boolean);
 }
+
+/**
+ * Waits until a count of API writes stops moving for `quietMs` (at most `maxMs`): events are
+ * rate limited (--event-qps) and trail a burst, and writes per pod count them all.
+ */
+export async function writesSettled(read: () => Promise<number>, quietMs = 3_000, maxMs = 600_000): Promise<void> {
+  const end = performance.now() + maxMs;
+  let last = await read();
+  let since = performance.now();
+  while (performance.now() - since < quietMs && performance.now() < end) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await read();
+    if (now !== last) [last, since] = [now, performance.now()];
+  }
+}

@@ -26,6 +26,9 @@ export interface NodeTimings {
   nodeStatusReportMs: number;
   leaseRenewMs: number;
   leaseDurationSeconds: number;
+  /** The kubelet's eventRecordQPS and eventBurst: event writes a second (0 = no limit) and at once. */
+  eventQps: number;
+  eventBurst: number;
 }
 
 export interface SharedNodeParts extends NodeTimings {
@@ -59,7 +62,7 @@ export async function startNodeInstance(shared: SharedNodeParts, spec: NodeInsta
   const { kube, metrics, networking } = shared;
   const name = spec.config.name;
   const log = shared.log.child({ node: name });
-  const events = new EventRecorder(kube, { component: 'kubelet', host: name }, log.child({ component: 'events' }));
+  const events = new EventRecorder(kube, { component: 'kubelet', host: name }, log.child({ component: 'events' }), Date.now, { qps: shared.eventQps, burst: shared.eventBurst });
   const podLog = log.child({ component: 'pods' });
   const provider = new CciProvider({
     cci: shared.cci,

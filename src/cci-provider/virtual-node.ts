@@ -157,6 +157,8 @@ async function runNode(o: VirtualNodeOptions, kube: KubeClient, metrics: ReturnT
     clusterId: await clusterIdentity(kube, o.clusterId),
     translateNode: o.translateNode,
     podSyncWorkers: o.podSyncWorkers,
+    eventQps: o.eventQps,
+    eventBurst: o.eventBurst,
     statusResyncMs: o.statusResyncMs,
     nodeStatusUpdateMs: o.nodeStatusUpdateMs,
     nodeStatusReportMs: o.nodeStatusReportMs,

@@ -102,6 +102,11 @@ const flags = {
   'node-ip': { ...stringFlag('Address advertised as the node\'s InternalIP (and hostIP of its pods)', '127.0.0.1', 'an IP address'), parse: ipAddress },
   'hostname-override': stringFlag('A resolvable host name to list as the node\'s Hostname address (the API server dials Hostname before InternalIP); empty = none', '', 'a DNS name'),
   'pod-sync-workers': intFlag('Pods synced concurrently (CCI creations and deletions); pod status writes get as many workers of their own', 10, 1, 1000),
+  'event-qps': intFlag(
+    'Pod and node event writes a second, as the kubelet\'s --event-qps: in a burst of pods, creations and statuses reach the API server first and the events follow (0 = no limit)',
+    50, 0, 100_000,
+  ),
+  'event-burst': intFlag('Event writes at once before --event-qps applies, as the kubelet\'s --event-burst', 100, 1, 100_000),
   'status-resync': durationFlag('Period of the full CCI relist and orphan sweep', 60_000),
   'node-status-update-frequency': durationFlag('How often CCI is checked and the node status recomputed', 10_000),
   'node-status-report-frequency': durationFlag('Longest time between node status writes when nothing changes', 60_000),
@@ -210,6 +215,8 @@ export default defineSubcommand({
         }
         : {}),
       podSyncWorkers: v['pod-sync-workers'],
+      eventQps: v['event-qps'],
+      eventBurst: v['event-burst'],
       statusResyncMs: v['status-resync'],
       nodeStatusUpdateMs: v['node-status-update-frequency'],
       nodeStatusReportMs: v['node-status-report-frequency'],

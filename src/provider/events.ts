@@ -6,6 +6,8 @@
 // does. Posting never blocks or fails the caller: events are best-effort. Writes go from a queue,
 // a few at a time, one at a time per Event (a repeat waits for its Event's creation and is
 // folded into one update), and an update whose Event is gone (expired) creates it again.
+// Writes may be rate limited as the kubelet's are (--event-qps, --event-burst): in a burst of
+// pods the API server's time goes to pod creations and statuses first, the events follow.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -52,6 +54,12 @@ interface Entry {
   queued: boolean;
 }
 
+/** A token bucket of event writes: `qps` a second, up to `burst` at once; qps 0 = no limit. */
+export interface EventRate {
+  qps: number;
+  burst: number;
+}
+
 export class EventRecorder {
   readonly #client: Pick<KubeClient, 'request'>;
   readonly #source: EventSource;
@@ -63,13 +71,41 @@ export class EventRecorder {
   readonly #now: () => number;
   #inFlight = 0;
   #flushWaiters: (() => void)[] = [];
+  readonly #rate: EventRate | undefined;
+  #tokens = 0;
+  #refilledAt = 0;
+  #refill: NodeJS.Timeout | undefined;
 
   /** `now` is injectable so that tests can show repeats spread over minutes. */
-  constructor(client: Pick<KubeClient, 'request'>, source: EventSource, log: Logger, now: () => number = Date.now) {
+  constructor(client: Pick<KubeClient, 'request'>, source: EventSource, log: Logger, now: () => number = Date.now, rate?: EventRate) {
     this.#client = client;
     this.#source = source;
     this.#log = log;
     this.#now = now;
+    if (rate && rate.qps > 0) {
+      this.#rate = rate;
+      this.#tokens = Math.max(1, rate.burst);
+      this.#refilledAt = now();
+    }
+  }
+
+  /** Takes a write's token from the bucket; false (and a pump scheduled for the next token) when empty. */
+  #takeToken(): boolean {
+    const rate = this.#rate;
+    if (!rate) return true;
+    const now = this.#now();
+    this.#tokens = Math.min(Math.max(1, rate.burst), this.#tokens + ((now - this.#refilledAt) * rate.qps) / 1000);
+    this.#refilledAt = now;
+    if (this.#tokens >= 1) {
+      this.#tokens--;
+      return true;
+    }
+    this.#refill ??= setTimeout(() => {
+      this.#refill = undefined;
+      this.#pump();
+    }, Math.ceil(((1 - this.#tokens) * 1000) / rate.qps));
+    this.#refill.unref();
+    return false;
   }
 
   record(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -157,6 +193,7 @@ export class EventRecorder {
         i++;
         continue;
       }
+      if (!this.#takeToken()) break;
       this.#queue.splice(i, 1);
       entry.queued = false;
       entry.sending = true;

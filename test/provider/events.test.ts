@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EventRecorder, type EventTarget } from '../../src/provider/events.ts';
 import { KubeError, type RequestOptions } from '../../src/kube/client.ts';
 import { createLogger } from '../../src/log/logger.ts';
@@ -105,5 +105,32 @@ describe('EventRecorder', () => {
     await releaseAll(api, events);
     expect(api.sent[0]!.path).toBe('/api/v1/namespaces/default/events');
     expect((api.sent[0]!.body as { involvedObject: object }).involvedObject).not.toHaveProperty('namespace');
+  });
+
+  it('with a rate (the kubelet\'s --event-qps and --event-burst) sends the burst at once, then qps a second, and loses none', async () => {
+    vi.useFakeTimers();
+    try {
+      const api = fakeClient();
+      const events = new EventRecorder(api.client, { component: 'kubelet', host: 'node1' }, createLogger('silent', 'test'), Date.now, { qps: 10, burst: 3 });
+      for (let i = 0; i < 8; i++) events.record(pod(i), 'Normal', 'Started', 'Started container c');
+      const answer = async (): Promise<void> => {
+        for (const release of api.open.splice(0)) release();
+        await vi.advanceTimersByTimeAsync(0);
+      };
+      await answer();
+      expect(api.sent).toHaveLength(3);
+      await vi.advanceTimersByTimeAsync(99);
+      await answer();
+      expect(api.sent).toHaveLength(3);
+      await vi.advanceTimersByTimeAsync(1);
+      await answer();
+      expect(api.sent).toHaveLength(4);
+      await vi.advanceTimersByTimeAsync(400);
+      await answer();
+      expect(api.sent).toHaveLength(8);
+      expect(api.sent.map((s) => s.path.split('/').at(-1))).toEqual(Array(8).fill('events'));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
