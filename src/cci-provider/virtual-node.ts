@@ -51,7 +51,7 @@ export interface VirtualNodeOptions extends NodeTimings {
   node: Omit<NodeConfig, 'backend'>;
   translateNode: CciProviderOptions['translateNode'];
   /** --enable-networking: the sidecar injected into every burst pod and the service directory it reads. */
-  networking?: { image: string; proxyMode: ProxyMode; directoryAddress: string; directoryPort: number; directoryTls: boolean };
+  networking?: { image: string; proxyMode: ProxyMode; directoryAddress: string; directoryService: string; directoryPort: number; directoryTls: boolean };
   /** --leader-elect: replicas elect the one that runs the node; `onLost` hears that this one lost the Lease. */
   leaderElection?: LeaderElectionConfig & { identity: string; onLost: () => void };
   /** Where the zone nodes are declared (CCE's ConfigMap kube-system/bursting-node, --zone-nodes) and their health-check period; undefined = the global node only. */
@@ -141,6 +141,7 @@ async function runNode(o: VirtualNodeOptions, kube: KubeClient, metrics: ReturnT
       image: o.networking.image,
       proxyMode: o.networking.proxyMode,
       directoryAddress: o.networking.directoryAddress,
+      directoryService: o.networking.directoryService,
       transport: o.networking.directoryTls
         ? { kind: 'kubelet-tls', kubeletPort: o.node.kubeletPort, caPem: tls.certPem }
         : { kind: 'plain', listenAddress: o.kubelet.address, port: o.networking.directoryPort, limits: o.connectionLimits },

@@ -169,6 +169,7 @@ export default defineSubcommand({
         ? {
           networking: {
             image: v['sidecar-image'], proxyMode: v['sidecar-proxy-mode'], directoryAddress: v['service-directory-address'] || v['node-ip'],
+            directoryService: v['service-directory-service'],
             directoryPort: v['service-directory-port'], directoryTls: v['service-directory-tls'],
           },
         }

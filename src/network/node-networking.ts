@@ -29,6 +29,8 @@ export interface NodeNetworkingOptions {
   image: string;
   /** --sidecar-proxy-mode */
   proxyMode: ProxyMode;
+  /** --service-directory-service: '' = none. */
+  directoryService?: string;
   /** The address burst pods reach this node at. */
   directoryAddress: string;
   transport: DirectoryTransport;
@@ -69,7 +71,7 @@ export async function startNodeNetworking(o: NodeNetworkingOptions): Promise<Nod
       const uid = pod.metadata?.uid;
       if (!uid) return undefined;
       return sidecarContainer({
-        image: o.image, proxyMode: o.proxyMode, directoryUrl, podUid: uid, credential: directory.credentialFor(uid),
+        image: o.image, proxyMode: o.proxyMode, directoryUrl, ...(o.directoryService ? { directoryService: o.directoryService } : {}), podUid: uid, credential: directory.credentialFor(uid),
         // Sidecars verify the kubelet port's serving certificate with it.
         ...(t.kind === 'kubelet-tls' ? { caPem: t.caPem } : {}),
       });

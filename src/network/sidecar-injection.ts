@@ -19,6 +19,8 @@ export interface SidecarParams {
   proxyMode: ProxyMode;
   /** wss:// URL of the service directory served by burstlet node. */
   directoryUrl: string;
+  /** namespace/name of the Service whose endpoints are burstlet's replicas (--service-directory-service), if any. */
+  directoryService?: string;
   podUid: string;
   /** podCredential(nodeSecret, podUid). */
   credential: string;
@@ -33,7 +35,8 @@ export function sidecarContainer(p: SidecarParams): CciContainer {
     name: SIDECAR_CONTAINER_NAME,
     image: p.image,
     command: ['burstlet', 'sidecar'],
-    args: [`--directory-url=${p.directoryUrl}`, `--pod-uid=${p.podUid}`, `--health-port=${SIDECAR_HEALTH_PORT}`, `--proxy-mode=${p.proxyMode}`],
+    args: [`--directory-url=${p.directoryUrl}`, `--pod-uid=${p.podUid}`, `--health-port=${SIDECAR_HEALTH_PORT}`, `--proxy-mode=${p.proxyMode}`,
+      ...(p.directoryService ? [`--directory-service=${p.directoryService}`] : [])],
     env,
     ports: [{ name: 'bl-net-health', containerPort: SIDECAR_HEALTH_PORT, protocol: 'TCP' }],
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '128Mi' } },

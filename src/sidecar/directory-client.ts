@@ -1,7 +1,9 @@
 // The sidecar's end of the service directory: one WebSocket to burstlet, each side proving it
 // holds the pod's credential and every message checked (directory-auth.ts), resumed from the
 // last revision after any disconnect (with backoff), and the forwarding table recomputed after
-// each message. Meanwhile the last table keeps serving.
+// each message. Meanwhile the last table keeps serving. A connection that cannot be made moves
+// on to the next place the directory may be (directory-candidates.ts: another burstlet replica
+// after a leader handover).
 import { WebSocket } from 'ws';
 import type { Logger } from '../log/logger.ts';
 import {
@@ -11,10 +13,14 @@ import {
   decodeDirectoryMessage, directoryHeaders, type DirectoryMessage, type DirService, type DirSlice,
 } from '../network/service-directory/protocol.ts';
 import { forwardingTable, type ForwardingEntry } from './rules.ts';
+import { directoryCandidates } from './directory-candidates.ts';
+import type { ServiceRef } from '../network/service-ref.ts';
 import { errorMessage } from '../log/error-message.ts';
 
 export interface DirectoryClientOptions {
   url: string;
+  /** The Service whose endpoints are burstlet's replicas: tried in turn when `url` cannot be reached. */
+  fallbackService?: ServiceRef;
   podUid: string;
   credential: string;
   /** PEM of the CA that signed the directory's certificate (wss). */
@@ -76,6 +82,8 @@ export class DirectoryClient {
   #connected = false;
   #pending = false;
   #liveness: NodeJS.Timeout | undefined;
+  /** Which of the candidate URLs the next connection tries. */
+  #candidate = 0;
 
   constructor(opts: DirectoryClientOptions) {
     this.#opts = opts;
@@ -98,7 +106,10 @@ export class DirectoryClient {
   }
 
   #connect(): void {
-    const { log, url, podUid, credential } = this.#opts;
+    const { log, podUid, credential } = this.#opts;
+    const candidates = directoryCandidates(this.#opts.url, this.replica.slices.values(), this.#opts.fallbackService);
+    const url = candidates[this.#candidate % candidates.length]!;
+    let opened = false;
     const fields = {
       podUid,
       clientNonce: newNonce(),
@@ -135,6 +146,7 @@ export class DirectoryClient {
         return;
       }
       alive();
+      opened = true;
       this.#connected = true;
       this.#backoff = this.#opts.minBackoffMs ?? 250;
       log.info({ url, resumeFrom: headers[directoryHeaders.resumeFrom] }, 'connected to the service directory');
@@ -154,6 +166,8 @@ export class DirectoryClient {
       this.#connected = false;
       if (this.#ws === ws) this.#ws = null;
       if (this.#stopped) return;
+      // A connection that never opened: the next attempt tries the next place.
+      if (!opened) this.#candidate = (this.#candidate + 1) % candidates.length;
       const delay = Math.round(this.#backoff * (0.75 + Math.random() / 2));
       this.#backoff = Math.min(this.#backoff * 2, this.#opts.maxBackoffMs ?? 10_000);
       log.info({ delayMs: delay }, 'reconnecting to the service directory');

@@ -4,10 +4,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.ts';
 import { DirectoryClient } from './directory-client.ts';
+import type { ServiceRef } from '../network/service-ref.ts';
 import type { ServiceProxy } from './service-proxy.ts';
 
 export interface SidecarOptions {
   directoryUrl: string;
+  /** Where else the directory may be served (burstlet's replicas), tried when directoryUrl fails. */
+  directoryService?: ServiceRef;
   podUid: string;
   credential: string;
   ca?: string;
@@ -29,6 +32,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const { log, proxy } = opts;
   const client = new DirectoryClient({
     url: opts.directoryUrl,
+    ...(opts.directoryService ? { fallbackService: opts.directoryService } : {}),
     podUid: opts.podUid,
     credential: opts.credential,
     ...(opts.ca ? { ca: opts.ca } : {}),

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { V1ClusterRole, V1Deployment, V1Role } from '@kubernetes/client-node';
+import type { V1ClusterRole, V1Deployment, V1Role, V1Service } from '@kubernetes/client-node';
 import { defineSubcommand, parseFlags } from '../../src/flags/flags.ts';
 import { dnsFlags } from '../../src/network/dns/flags.ts';
 import nodeCommand from '../../src/cli/node.ts';
@@ -116,6 +116,14 @@ describe('manifests/', () => {
     expect(c.readinessProbe?.tcpSocket?.port).toBe('webhook');
     const pdb = find<{ spec: { maxUnavailable: number; selector: unknown } }>('PodDisruptionBudget', 'burstlet');
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: d.spec!.selector });
+    // Sidecars find the new leader's directory among the replicas: the Service the flag names
+    // selects them, on the directory port.
+    const [ns, name] = v['service-directory-service'].split('/');
+    const dir = find<V1Service>('Service', name!);
+    expect(dir.metadata?.namespace).toBe(ns);
+    expect(dir.spec?.selector).toEqual(d.spec!.selector.matchLabels);
+    const port = c.ports!.find((p) => p.containerPort === v['service-directory-port'])!;
+    expect(dir.spec?.ports?.[0]?.targetPort).toBe(port.name);
   });
 
   it('the burst policy\'s grants: reads for what it matches, writes only to its own objects', () => {
