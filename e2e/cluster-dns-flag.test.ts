@@ -12,6 +12,7 @@ import { gatewayOf } from '../src/local/nodes.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
 import { burstPod, sleeper } from './support/pods.ts';
 import { waitFor } from './support/poll.ts';
+import { freePort } from '../src/local/free-port.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/cli/main.ts');
 const isolated = isolatedRuntime.ok;
@@ -57,11 +58,11 @@ interface Exit {
 }
 
 /** `burstlet node` with the manifest's args pointed at the local environment; resolves once it runs (or rejects with its exit). */
-function startNode(args: readonly string[]): Promise<{ stop(): Promise<void> }> {
+async function startNode(args: readonly string[]): Promise<{ stop(): Promise<void> }> {
   let local = withFlag(args, 'kubeconfig', cluster.kubeconfig);
   local = withFlag(local, 'cci-endpoint', cci.url);
   local = withFlag(local, 'cci-token-file', cci.tokenFile);
-  local = withFlag(local, 'port', String(20_000 + Math.floor(Math.random() * 30_000)));
+  local = withFlag(local, 'port', String(await freePort()));
   local = withFlag(local, 'metrics-addr', '127.0.0.1:0');
   // The local API server reaches the kubelet API with a client certificate of its own CA.
   local = withFlag(local, 'client-ca-file', join(cluster.stateDir, 'ca.pem'));

@@ -13,13 +13,14 @@ import { startApiServer, type ApiServer } from '../src/local/apiserver/index.ts'
 import { podProxyExtension } from '../src/local/proxy/index.ts';
 import { randomSubnet, startBurstNode, startMockCci, type BurstNode, type MockCci } from './support/burst-node.ts';
 import { kubectlFor, type Kubectl } from './support/kubectl.ts';
+import { freePort } from '../src/local/free-port.ts';
 import { curl, kubectlStreamsScenario, streamsPods, waitRunning } from './support/streams-scenario.ts';
 
 const NODE = 'burst-streams';
 const DENIED_SA = 'kubelet-denied';
 const isolated = isolatedRuntime.ok;
 const tmp = mkdtempSync(join(tmpdir(), 'bl-streams-'));
-const kubeletPort = 20_000 + Math.floor(Math.random() * 30_000);
+const kubeletPort = await freePort();
 
 let server: ApiServer;
 let cci: MockCci;
