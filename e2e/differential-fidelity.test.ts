@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import { loadKubeConfig } from '../src/kube/client.ts';
 import { bearerToken } from '../src/kube/kubeconfig.ts';
-import { kubectlPath } from './support/kubectl.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UNSERVED_WEBHOOK_URL } from '../src/local/kubernetes/webhook.ts';
+import { kubectlFor, kubectlPath } from './support/kubectl.ts';
 import { kubernetesMissing, kubernetesTitle } from './support/kubernetes-cluster.ts';
 import { startLocalCluster, type LocalCluster } from './support/local-cluster.ts';
 
@@ -175,4 +178,21 @@ describe.skipIf(kubernetesMissing !== undefined)(kubernetesTitle('the embedded c
     }
     expect(Object.keys(differences).sort(), JSON.stringify(differences, null, 2)).toEqual(Object.keys(KNOWN).sort());
   }, 120_000);
+
+  // Without --nodes nobody serves the burst-policy webhook: kube-apiserver must fail open on
+  // loopback, never dial the manifests' Service (a ClusterIP no kube-proxy carries here, which
+  // left the machine by the default route).
+  it('kube-apiserver calls the unserved burst-policy webhook on loopback only', async () => {
+    const kubectl = kubectlFor(real.kubeconfig);
+    const config = JSON.parse(await kubectl.ok(['get', 'mutatingwebhookconfiguration', 'burstlet', '-o', 'json'])) as { webhooks: { clientConfig: { url?: string; service?: unknown } }[] };
+    expect(config.webhooks.map((w) => w.clientConfig.url)).toEqual([UNSERVED_WEBHOOK_URL]);
+    await kubectl.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'webhook-probe', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    const log = join(real.stateDir, 'kubernetes', 'logs', 'kube-apiserver.log');
+    const webhookCalls = (): string[] => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('Failed calling webhook'));
+    // The log reaches its file through burstlet local's pipe: wait for the line, boundedly.
+    for (const until = Date.now() + 10_000; webhookCalls().length === 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
+    const calls = webhookCalls();
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.filter((l) => !l.includes(UNSERVED_WEBHOOK_URL.replace('/mutate', '')))).toEqual([]);
+  }, 60_000);
 });

@@ -15,7 +15,7 @@ import { KUBE_DNS_CLUSTER_IP } from '../local/dns/kube-dns-service.ts';
 import { attachToCluster } from '../local/kubernetes/attach.ts';
 import { startKubernetesControlPlane } from '../local/kubernetes/control-plane.ts';
 import { applyOperatorManifests, serviceAccountKubeconfigPath, writeServiceAccountKubeconfig } from '../local/kubernetes/operator-identity.ts';
-import { pointWebhookAt } from '../local/kubernetes/webhook.ts';
+import { pointWebhookAt, UNSERVED_WEBHOOK_URL } from '../local/kubernetes/webhook.ts';
 import { SERVICE_CIDR } from '../local/kubernetes/component-flags.ts';
 import { findTestbedBinary } from '../local/kubernetes/testbed-binary.ts';
 import { BURST_NODE, CLUSTER_NODE, backendStateDir, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
@@ -60,6 +60,9 @@ async function kubernetesPlane(o: PlaneOptions): Promise<Plane> {
   const plane = await startKubernetesControlPlane({ binary: found.path, ...o });
   try {
     await applyOperatorManifests(plane.kubeconfigPath);
+    // manifests/ point kube-apiserver at the webhook's Service; the nodes here are host
+    // processes, and each points it at its own port when it starts.
+    await pointWebhookAt(plane.kubeconfigPath, UNSERVED_WEBHOOK_URL);
     const nodeKubeconfig = await writeServiceAccountKubeconfig(plane.kubeconfigPath, plane.url, plane.pki.pki.caPem, serviceAccountKubeconfigPath(o.stateDir));
     return {
       url: plane.url,
@@ -72,7 +75,6 @@ async function kubernetesPlane(o: PlaneOptions): Promise<Plane> {
         const serving = await plane.pki.issueKubeletServing(name, '127.0.0.1');
         return [`--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`, '--authentication-token-webhook', `--service-cluster-ip-range=${SERVICE_CIDR}`];
       },
-      // manifests/ point kube-apiserver at the webhook's Service; the nodes here are host processes.
       webhook: (url) => pointWebhookAt(plane.kubeconfigPath, url),
       close: () => plane.close(),
     };

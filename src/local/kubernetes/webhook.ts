@@ -6,6 +6,15 @@ import { isConflict } from '../../kube/errors.ts';
 
 const PATH = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/burstlet';
 
+/**
+ * Where the webhook points while no burst node serves it: a loopback port nobody listens on
+ * (only root may bind below 1024), so that kube-apiserver fails open at once. Left at the
+ * manifests' Service, it dialled the Service's ClusterIP, which on this host no kube-proxy
+ * carries: every pod created before a node came (all of them, without --nodes) left the
+ * machine by its default route.
+ */
+export const UNSERVED_WEBHOOK_URL = 'https://127.0.0.1:1/mutate';
+
 interface WebhookConfiguration {
   webhooks?: { clientConfig?: { url?: string; service?: unknown; caBundle?: string } }[];
 }
