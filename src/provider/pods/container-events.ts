@@ -1,10 +1,13 @@
 // The kubelet's per-container events, derived from the container statuses a provider reports.
-// Providers report states, not image pulls (CCI pulls images itself), so burstlet cannot
-// honestly say when a pull happened: no Pulling/Pulled; but a pull that fails shows as waiting
-// reasons (ErrImagePull, ImagePullBackOff, InvalidImageName), which get the kubelet's
+// Providers report states, not the steps that led to them (CCI pulls images and creates
+// containers itself), so burstlet says only what a status shows: no Pulling/Pulled, and no
+// Created, which the kubelet posts between its own create and start calls but which burstlet
+// could only post at the same instant as Started (one event per start is also one API write
+// per container, virtual-kubelet's count). A pull that fails shows as waiting reasons
+// (ErrImagePull, ImagePullBackOff, InvalidImageName), which get the kubelet's
 // Failed/BackOff/InspectFailed. A container instance seen for the first time (first start, or
-// restartCount grew) yields Created and Started (Failed when it could not start); entering
-// CrashLoopBackOff yields BackOff.
+// restartCount grew) yields Started (Failed when it could not start); entering CrashLoopBackOff
+// yields BackOff.
 import type { ContainerStatus } from '../../kube/wire.ts';
 
 export interface ContainerEvent {
@@ -58,8 +61,7 @@ export function containerEvents(
     const instance = newestInstance(now);
     const newInstance = instance !== undefined && (newestInstance(was) === undefined || (now.restartCount ?? 0) > (was?.restartCount ?? 0));
     if (newInstance) {
-      events.push({ type: 'Normal', reason: 'Created', message: `Created container: ${now.name}`, fieldPath });
-      // A container that could not start (its command is missing, ...) was created, not started.
+      // A container that could not start (its command is missing, ...) failed instead.
       const startError = instance.terminated?.reason === 'StartError';
       events.push(startError
         ? { type: 'Warning', reason: 'Failed', message: `Error: ${instance.terminated!.message ?? 'the container could not start'}`, fieldPath }

@@ -10,13 +10,13 @@ const reasons = (b: ContainerStatus[] | undefined, a: ContainerStatus[]) => cont
 
 describe('containerEvents', () => {
   it.each([
-    ['first start', [waiting('ContainerCreating')], [running()], ['Created', 'Started']],
-    ['first seen already running', undefined, [running()], ['Created', 'Started']],
-    ['first seen already exited', undefined, [exited()], ['Created', 'Started']],
+    ['first start', [waiting('ContainerCreating')], [running()], ['Started']],
+    ['first seen already running', undefined, [running()], ['Started']],
+    ['first seen already exited', undefined, [exited()], ['Started']],
     ['no change', [running()], [running()], []],
     ['exit of a running container', [running()], [exited()], []],
-    ['restart', [exited()], [running(1)], ['Created', 'Started']],
-    ['restart seen late, already exited again', [running(1)], [exited(2)], ['Created', 'Started']],
+    ['restart', [exited()], [running(1)], ['Started']],
+    ['restart seen late, already exited again', [running(1)], [exited(2)], ['Started']],
     ['crash loop entered', [exited(1)], [waiting('CrashLoopBackOff', 1)], ['BackOff']],
     ['crash loop continues', [waiting('CrashLoopBackOff', 1)], [waiting('CrashLoopBackOff', 1)], []],
     ['still creating', [waiting('ContainerCreating')], [waiting('ContainerCreating')], []],
@@ -24,9 +24,9 @@ describe('containerEvents', () => {
     ['image pull backing off', [waiting('ErrImagePull')], [waiting('ImagePullBackOff')], ['BackOff', 'Failed']],
     ['image pull retried', [waiting('ImagePullBackOff')], [waiting('ErrImagePull')], ['Failed', 'Failed']],
     ['invalid image name', [waiting('ContainerCreating')], [waiting('InvalidImageName')], ['InspectFailed', 'Failed']],
-    ['a container that could not start', [waiting('ContainerCreating')], [{ ...exited(), state: { terminated: { exitCode: 128, reason: 'StartError', message: 'exec: "nope": executable file not found in $PATH' } } }], ['Created', 'Failed']],
+    ['a container that could not start', [waiting('ContainerCreating')], [{ ...exited(), state: { terminated: { exitCode: 128, reason: 'StartError', message: 'exec: "nope": executable file not found in $PATH' } } }], ['Failed']],
     // A status write may first show a container in back-off, its failed instance only in lastState (CI saw no event then).
-    ['a container that could not start, first seen in back-off', [waiting('ContainerCreating')], [{ ...waiting('CrashLoopBackOff', 1), lastState: { terminated: { exitCode: 128, reason: 'StartError', message: 'exec: "nope"' } } }], ['Created', 'Failed', 'BackOff']],
+    ['a container that could not start, first seen in back-off', [waiting('ContainerCreating')], [{ ...waiting('CrashLoopBackOff', 1), lastState: { terminated: { exitCode: 128, reason: 'StartError', message: 'exec: "nope"' } } }], ['Failed', 'BackOff']],
     ['the running instance ended and backs off: nothing new was created', [running(1)], [{ ...waiting('CrashLoopBackOff', 1), lastState: { terminated: { exitCode: 3 } } }], ['BackOff']],
   ] as const)('%s', (_n, before, after, expected) => {
     expect(reasons(before ? [...before] : undefined, [...after])).toEqual(expected);
@@ -51,8 +51,8 @@ describe('containerEvents', () => {
   });
 
   it('names the container in fieldPath and message', () => {
-    const [created, started] = containerEvents(undefined, [running()], 'initContainers');
-    expect(created).toMatchObject({ fieldPath: 'spec.initContainers{c}', message: 'Created container: c' });
-    expect(started!.message).toBe('Started container c');
+    expect(containerEvents(undefined, [running()], 'initContainers')).toEqual([
+      { type: 'Normal', reason: 'Started', message: 'Started container c', fieldPath: 'spec.initContainers{c}' },
+    ]);
   });
 });
