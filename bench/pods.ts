@@ -148,6 +148,8 @@ try {
   console.log(`CPU used until all Running: burstlet node ${cpu.node.toFixed(1)} s, mock CCI ${cpu.cci.toFixed(1)} s (2 cores shared with the API server and this client)`);
   const syncQ = (q: string): string => (counterSum(after, 'burstlet_pod_sync_duration_seconds', { result: 'ok', quantile: q }) * 1000).toFixed(0);
   console.log(`one pod sync (a create, or deciding a status), last 1,000: p50 ${syncQ('0.5')} ms, p99 ${syncQ('0.99')} ms; syncs ${counterSum(after, 'burstlet_pod_sync_duration_seconds_count') - counterSum(before, 'burstlet_pod_sync_duration_seconds_count')}`);
+  const ms = (metric: string, q: string): string => (counterSum(after, metric, { quantile: q }) * 1000).toFixed(0);
+  console.log(`status writes, last 1,000: waited for a status worker p50 ${ms('burstlet_pod_status_wait_seconds', '0.5')} ms, p99 ${ms('burstlet_pod_status_wait_seconds', '0.99')} ms; the PATCH p50 ${ms('burstlet_pod_status_write_duration_seconds', '0.5')} ms, p99 ${ms('burstlet_pod_status_write_duration_seconds', '0.99')} ms`);
   const createQ = (q: string): string => (counterSum(after, 'burstlet_cci_create_duration_seconds', { quantile: q }) * 1000).toFixed(0);
   console.log(`one CCI create request from burstlet: p50 ${createQ('0.5')} ms, p99 ${createQ('0.99')} ms`);
   const mem = (kind: string): string => (counterSum(after, 'burstlet_process_memory_bytes', { kind }) / 2 ** 20).toFixed(0);

@@ -1,5 +1,6 @@
-// The metrics of `burstlet node`: what an operator watches (pods by phase, sync durations,
-// API requests by verb, CCI errors), also read by the benchmark.
+// The metrics of `burstlet node`: what an operator watches (pods by phase, sync durations, how
+// long statuses wait for their write, API requests by verb, CCI errors), also read by the
+// benchmark.
 import { Registry, type Counter, type Summary } from '../provider/metrics.ts';
 
 export interface NodeMetrics {
@@ -12,6 +13,10 @@ export interface NodeMetrics {
   podSync: Summary;
   /** CCI pod creations, seconds. */
   cciCreate: Summary;
+  /** From a pod status decided to its write starting, seconds. */
+  statusWait: Summary;
+  /** Pod status writes, seconds. */
+  statusWrite: Summary;
 }
 
 /** The resource of an API path: /api/v1/namespaces/x/pods/y/status → pods/status. */
@@ -28,8 +33,10 @@ export function nodeMetrics(podsByPhase: () => Map<string, number>): NodeMetrics
   const cciErrors = registry.counter('burstlet_cci_errors_total', 'CCI API calls that failed, by operation and reason');
   const podSync = registry.summary('burstlet_pod_sync_duration_seconds', 'Time to sync one pod with CCI');
   const cciCreate = registry.summary('burstlet_cci_create_duration_seconds', 'Time of one CCI pod creation request');
+  const statusWait = registry.summary('burstlet_pod_status_wait_seconds', 'Time a pod status decided from CCI waited for its write to the API server');
+  const statusWrite = registry.summary('burstlet_pod_status_write_duration_seconds', 'Time of one pod status write to the API server');
   registry.gauge('burstlet_process_memory_bytes', 'Memory of this process (rss, heapTotal, heapUsed, external, arrayBuffers)', () =>
     Object.entries(process.memoryUsage()).map(([kind, bytes]) => [{ kind }, bytes]));
   registry.gauge('burstlet_pods', 'Pods bound to this node, by phase', () => [...podsByPhase()].map(([phase, n]) => [{ phase }, n]));
-  return { registry, apiRequests, cciErrors, podSync, cciCreate };
+  return { registry, apiRequests, cciErrors, podSync, cciCreate, statusWait, statusWrite };
 }

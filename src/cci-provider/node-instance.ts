@@ -88,6 +88,8 @@ export async function startNodeInstance(shared: SharedNodeParts, spec: NodeInsta
     resyncMs: shared.statusResyncMs,
     events,
     syncDuration: metrics.podSync,
+    statusWait: metrics.statusWait,
+    statusWrite: metrics.statusWrite,
     log: podLog,
   });
   const node = new NodeController({

@@ -115,7 +115,7 @@ const flags = {
   'log-level': enumFlag<LevelWithSilent>('Log level', 'info', LOG_LEVELS),
   'heap-growing-percent': intFlag('How far the JavaScript heap may grow beyond its live data before a full garbage collection, in percent; 0 leaves it to V8, whose choice lets a burst of pod changes take twice the memory (README: Memory)', 30, 0, 1000),
   ...connectionFlags('the kubelet API (and, counted apart, the service directory)'),
-  'metrics-addr': addressFlag('Prometheus metrics listener (plain HTTP, GET /metrics): pods by phase, sync durations, API requests, CCI errors', ':10255'),
+  'metrics-addr': addressFlag('Prometheus metrics listener (plain HTTP, GET /metrics): pods by phase, sync durations, status write waits and durations, API requests, CCI errors', ':10255'),
   ...dnsFlags,
   ...networkFlags,
   ...policyFlags,

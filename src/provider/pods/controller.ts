@@ -36,6 +36,10 @@ export interface PodControllerOptions {
   events: Pick<EventRecorder, 'record'>;
   /** One sync's duration, seconds, by result. */
   syncDuration?: Summary;
+  /** How long a decided status waited for its write, seconds (burstlet's share of the status lag). */
+  statusWait?: Summary;
+  /** One status write to the API server, seconds. */
+  statusWrite?: Summary;
   log: Logger;
   clock?: Clock;
   /** In [0, 1), for the retry backoffs' jitter. */
@@ -101,7 +105,7 @@ export class PodController {
         if (err instanceof CreateFailedError && failures >= CREATE_FAILURES_BEFORE_EVENT) this.#createRetrying(k, err);
       },
     });
-    this.#statuses = new StatusWriter((k, desired) => this.#writeStatus(k, desired), {
+    this.#statuses = new StatusWriter((k, desired, waitedMs) => this.#writeStatus(k, desired, waitedMs), {
       ...retries,
       onError: (k, err, delayMs) => log.warn({ pod: k, err: errorMessage(err), retryInMs: delayMs }, 'pod status write failed; will retry'),
     });
@@ -314,7 +318,7 @@ export class PodController {
   }
 
   /** One status write: the patch from what the API server holds, and the container events it implies. */
-  async #writeStatus(k: string, desired: DesiredStatus): Promise<void> {
+  async #writeStatus(k: string, desired: DesiredStatus, waitedMs: number): Promise<void> {
     const informed = this.#pods.get(k);
     // Gone, or replaced by a new pod of the same name: this status was not decided for it.
     if (!informed || informed.metadata?.uid !== desired.uid) return;
@@ -326,7 +330,10 @@ export class PodController {
     const failure = podFailureEvent(pod.status, desired.status);
     if (failure) this.#event(pod, failure.type, failure.reason, failure.message);
     const m = pod.metadata!;
+    this.#o.statusWait?.observe(waitedMs / 1000);
+    const started = performance.now();
     const updated = await this.#o.api.patchStatus(m.namespace!, m.name!, patch);
+    this.#o.statusWrite?.observe((performance.now() - started) / 1000);
     if (updated && updated.metadata?.uid === m.uid) this.#written.set(k, withoutManagedFields(updated));
   }
 

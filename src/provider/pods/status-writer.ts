@@ -5,6 +5,7 @@
 // queued behind them (bound → Running was almost all queue wait). Per pod, writes are
 // serialized and coalesced: only the newest desired status is written, so a pod that went
 // Pending → Running before its first write was taken costs one write.
+import { systemClock } from '../../kube/clock.ts';
 import type { PodStatus } from '../../kube/wire.ts';
 import { WorkQueue, type WorkQueueOptions } from '../../kube/workqueue.ts';
 
@@ -16,18 +17,35 @@ export interface DesiredStatus {
   annotations: Record<string, string>;
 }
 
-/** Writes one desired status of the pod at `key`; throwing retries it after a backoff. */
-export type StatusWrite = (key: string, desired: DesiredStatus) => Promise<void>;
+/**
+ * Writes one desired status of the pod at `key`; throwing retries it after a backoff.
+ * `waitedMs`: since the oldest status decided for the pod and not written yet (the status lag
+ * burstlet itself adds, for the metrics).
+ */
+export type StatusWrite = (key: string, desired: DesiredStatus, waitedMs: number) => Promise<void>;
 
 export class StatusWriter {
   readonly #pending = new Map<string, DesiredStatus>();
+  /** Per key, when the oldest status not yet written was decided. */
+  readonly #since = new Map<string, number>();
   readonly #queue: WorkQueue;
+  readonly #now: () => number;
 
   constructor(write: StatusWrite, options: Pick<WorkQueueOptions, 'workers' | 'onError' | 'clock'>) {
+    const clock = options.clock ?? systemClock;
+    this.#now = () => clock.now();
     this.#queue = new WorkQueue(async (key) => {
       const desired = this.#pending.get(key);
       if (!desired) return;
-      await write(key, desired);
+      const since = this.#since.get(key) ?? this.#now();
+      // A status set during the write starts its own wait.
+      this.#since.delete(key);
+      try {
+        await write(key, desired, this.#now() - since);
+      } catch (err) {
+        if (this.#pending.has(key)) this.#since.set(key, since);
+        throw err;
+      }
       // A status set while this one was written stays pending: the queue runs the key again.
       if (this.#pending.get(key) === desired) this.#pending.delete(key);
     }, { ...options, baseDelayMs: 250, maxDelayMs: 30_000 });
@@ -36,6 +54,7 @@ export class StatusWriter {
   /** Makes `desired` the status to write for the pod at `key`, replacing one not written yet. */
   set(key: string, desired: DesiredStatus): void {
     this.#pending.set(key, desired);
+    if (!this.#since.has(key)) this.#since.set(key, this.#now());
     this.#queue.add(key);
   }
 
@@ -47,6 +66,7 @@ export class StatusWriter {
   /** Drops the unwritten status of a pod that left the API. */
   forget(key: string): void {
     this.#pending.delete(key);
+    this.#since.delete(key);
   }
 
   /** Resolves when no write is queued or running (retries after a failure may still wait). */
@@ -57,5 +77,6 @@ export class StatusWriter {
   shutdown(): void {
     this.#queue.shutdown();
     this.#pending.clear();
+    this.#since.clear();
   }
 }
