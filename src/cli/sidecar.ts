@@ -12,7 +12,7 @@ import { startSidecar } from '../sidecar/sidecar.ts';
 import { waitReady } from '../sidecar/wait-ready.ts';
 import { defineSubcommand, durationFlag, enumFlag, formatDuration, intFlag, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
 import { errorMessage } from '../log/error-message.ts';
-import { parseServiceRef } from '../network/service-ref.ts';
+import { parseServiceRef, serviceRefFlag } from '../network/service-ref.ts';
 
 
 const directoryUrl: FlagDef<string> = {
@@ -49,13 +49,9 @@ export default defineSubcommand({
   summary: 'Proxy ClusterIP Services and cluster DNS inside a burst pod.',
   flags: {
     'directory-url': directoryUrl,
-    'directory-service': {
-      ...stringFlag(
-        'Service (namespace/name) whose endpoints are burstlet\'s replicas: when --directory-url cannot be reached, they are tried in turn (a leader handover) (empty = none).',
-        '', 'namespace/name',
-      ),
-      parse: (raw: string) => (raw === '' ? raw : (parseServiceRef(raw), raw)),
-    },
+    'directory-service': serviceRefFlag(
+      'Service (namespace/name) whose endpoints are burstlet\'s replicas: when --directory-url cannot be reached, they are tried in turn (a leader handover) (empty = none).',
+    ),
     'pod-uid': stringFlag('The uid of the Kubernetes pod this sidecar serves.', '', 'a pod uid'),
     'credential-file': stringFlag(`File holding the pod's directory credential (else $${SIDECAR_CREDENTIAL_ENV}).`, '', 'a file path'),
     'ca-file': stringFlag(`PEM file of the CA that signed the directory's certificate (else $${SIDECAR_CA_ENV}, else the system CAs).`, '', 'a file path'),

@@ -1,7 +1,7 @@
 // The networking flags of `burstlet node`; the node command spreads `networkFlags` into its own.
 import { boolFlag, enumFlag, intFlag, ipAddress, stringFlag } from '../flags/flags.ts';
 import { DEFAULT_PROXY_MODE, PROXY_MODES } from './sidecar-injection.ts';
-import { parseServiceRef } from './service-ref.ts';
+import { serviceRefFlag } from './service-ref.ts';
 
 export const DEFAULT_SIDECAR_IMAGE = 'burstlet/network:0.1.0';
 export const DEFAULT_SERVICE_DIRECTORY_PORT = 10270;
@@ -21,14 +21,10 @@ export const networkFlags = {
     ...stringFlag('Address burst pods reach this node at, for the sidecars\' service directory (empty = --node-ip)', '', 'an IP address'),
     parse: ipAddress,
   },
-  'service-directory-service': {
-    ...stringFlag(
-      'Service (namespace/name) whose endpoints are this Deployment\'s replicas on the directory port: a sidecar that cannot reach the address it was given tries them, ' +
-        'so pods started before a leader handover find the new leader (empty = none)',
-      '', 'namespace/name',
-    ),
-    parse: (raw: string) => (raw === '' ? raw : (parseServiceRef(raw), raw)),
-  },
+  'service-directory-service': serviceRefFlag(
+    'Service (namespace/name) whose endpoints are this Deployment\'s replicas on the directory port: a sidecar that cannot reach the address it was given tries them, ' +
+      'so pods started before a leader handover find the new leader (empty = none)',
+  ),
   'service-directory-port': intFlag(
     'Port of the sidecars\' service directory, a plain-HTTP WebSocket listener on --address where both ends prove they hold the pod\'s ' +
       'credential and every message is authenticated (not encrypted: see README, "Service directory transport")',

@@ -117,16 +117,17 @@ describe('EventRecorder', () => {
         for (const release of api.open.splice(0)) release();
         await vi.advanceTimersByTimeAsync(0);
       };
+      const after = async (ms: number): Promise<void> => {
+        await vi.advanceTimersByTimeAsync(ms);
+        await answer();
+      };
       await answer();
       expect(api.sent).toHaveLength(3);
-      await vi.advanceTimersByTimeAsync(99);
-      await answer();
+      await after(99);
       expect(api.sent).toHaveLength(3);
-      await vi.advanceTimersByTimeAsync(1);
-      await answer();
+      await after(1);
       expect(api.sent).toHaveLength(4);
-      await vi.advanceTimersByTimeAsync(400);
-      await answer();
+      await after(400);
       expect(api.sent).toHaveLength(8);
       expect(api.sent.map((s) => s.path.split('/').at(-1))).toEqual(Array(8).fill('events'));
     } finally {

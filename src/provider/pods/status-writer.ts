@@ -5,7 +5,7 @@
 // queued behind them (bound → Running was almost all queue wait). Per pod, writes are
 // serialized and coalesced: only the newest desired status is written, so a pod that went
 // Pending → Running before its first write was taken costs one write.
-import { systemClock } from '../../kube/clock.ts';
+import { systemClock, type Clock } from '../../kube/clock.ts';
 import type { PodStatus } from '../../kube/wire.ts';
 import { WorkQueue, type WorkQueueOptions } from '../../kube/workqueue.ts';
 
@@ -29,19 +29,18 @@ export class StatusWriter {
   /** Per key, when the oldest status not yet written was decided. */
   readonly #since = new Map<string, number>();
   readonly #queue: WorkQueue;
-  readonly #now: () => number;
+  readonly #clock: Clock;
 
   constructor(write: StatusWrite, options: Pick<WorkQueueOptions, 'workers' | 'onError' | 'clock'>) {
-    const clock = options.clock ?? systemClock;
-    this.#now = () => clock.now();
+    this.#clock = options.clock ?? systemClock;
     this.#queue = new WorkQueue(async (key) => {
       const desired = this.#pending.get(key);
       if (!desired) return;
-      const since = this.#since.get(key) ?? this.#now();
+      const since = this.#since.get(key) ?? this.#clock.now();
       // A status set during the write starts its own wait.
       this.#since.delete(key);
       try {
-        await write(key, desired, this.#now() - since);
+        await write(key, desired, this.#clock.now() - since);
       } catch (err) {
         if (this.#pending.has(key)) this.#since.set(key, since);
         throw err;
@@ -54,7 +53,7 @@ export class StatusWriter {
   /** Makes `desired` the status to write for the pod at `key`, replacing one not written yet. */
   set(key: string, desired: DesiredStatus): void {
     this.#pending.set(key, desired);
-    if (!this.#since.has(key)) this.#since.set(key, this.#now());
+    if (!this.#since.has(key)) this.#since.set(key, this.#clock.now());
     this.#queue.add(key);
   }
 
