@@ -7,7 +7,7 @@ import { openWebSocketRemoteCommand } from '../streams/websocket-remote-command.
 import { isBadRequest, isNotFound } from '../kube/errors.ts';
 import type { Pod } from '../kube/wire.ts';
 import { BackendError, type KubeletBackend, type PodUsage } from '../provider/kubelet/backend.ts';
-import { cciPodName } from './naming.ts';
+import { cciPodNameOf } from './naming.ts';
 import { SIDECAR_CONTAINER_NAME } from '../network/sidecar-injection.ts';
 import { errorMessage } from '../log/error-message.ts';
 
@@ -17,11 +17,6 @@ export interface PodSource {
 }
 
 type CciStreams = Pick<CciClient, 'logs' | 'exec' | 'attach' | 'portForward' | 'stats'>;
-
-function nameOf(pod: Pod): string {
-  const m = pod.metadata!;
-  return cciPodName(m.namespace!, m.name!, m.uid!);
-}
 
 /** CCI's 404 becomes the kubelet's 404; other CCI failures a 502 that names CCI. */
 async function translated<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -45,7 +40,7 @@ export function cciKubeletBackend(cci: CciStreams, source: PodSource): KubeletBa
     findPod: (namespace, name) => source.findPod(namespace, name),
     logs: (pod, container, o) =>
       translated('logs', () =>
-        cci.logs(nameOf(pod), {
+        cci.logs(cciPodNameOf(pod), {
           container,
           follow: o.follow,
           previous: o.previous,
@@ -56,12 +51,12 @@ export function cciKubeletBackend(cci: CciStreams, source: PodSource): KubeletBa
           ...(o.limitBytes !== undefined ? { limitBytes: o.limitBytes } : {}),
         })),
     exec: (pod, container, command, o) =>
-      translated('exec', () => openWebSocketRemoteCommand(cci.exec(nameOf(pod), { container, command, ...streamFlags(o) }), streamFlags(o))),
+      translated('exec', () => openWebSocketRemoteCommand(cci.exec(cciPodNameOf(pod), { container, command, ...streamFlags(o) }), streamFlags(o))),
     attach: (pod, container, o) =>
-      translated('attach', () => openWebSocketRemoteCommand(cci.attach(nameOf(pod), { container, ...streamFlags(o) }), streamFlags(o))),
-    portForward: (pod, port) => translated('port-forward', () => cci.portForward(nameOf(pod), port)),
+      translated('attach', () => openWebSocketRemoteCommand(cci.attach(cciPodNameOf(pod), { container, ...streamFlags(o) }), streamFlags(o))),
+    portForward: (pod, port) => translated('port-forward', () => cci.portForward(cciPodNameOf(pod), port)),
     async stats(): Promise<PodUsage[]> {
-      const byCciName = new Map(source.pods().filter((p) => p.metadata?.uid).map((p) => [nameOf(p), p]));
+      const byCciName = new Map(source.pods().filter((p) => p.metadata?.uid).map((p) => [cciPodNameOf(p), p]));
       const usage = await translated('stats', () => cci.stats());
       const out: PodUsage[] = [];
       for (const s of usage) {

@@ -12,6 +12,20 @@ export function cciPodName(namespace: string, name: string, uid: string): string
   return `${base}-${hash}`;
 }
 
+/** The names already derived, per pod metadata object: a pod's CCI pod is looked up on every sync and kubelet request. */
+const derived = new WeakMap<object, string>();
+
+/** cciPodName of a Kubernetes pod (remembered for its metadata object, which the informer shares between syncs). */
+export function cciPodNameOf(pod: { metadata?: { namespace?: string; name?: string; uid?: string } }): string {
+  const m = pod.metadata ?? {};
+  let name = derived.get(m);
+  if (name === undefined) {
+    name = cciPodName(m.namespace ?? '', m.name ?? '', m.uid ?? '');
+    derived.set(m, name);
+  }
+  return name;
+}
+
 /** "namespace/name" of the Kubernetes pod a CCI pod belongs to, if burstlet created it. */
 export function ownerKey(pod: CciPodState): string | undefined {
   return pod.metadata.annotations?.[annotations.podKey];

@@ -16,7 +16,7 @@ import type { CciPodsBackend } from './cci-backend.ts';
 import { cciCreateRefusal } from '../cci/refusal.ts';
 import type { ClusterLookups } from './lookups.ts';
 import type { CciNamespaceView } from './namespace-view.ts';
-import { cciPodName, ownedBy, ownerKey, ownerUID, ownershipLabels, type CciOwner } from './naming.ts';
+import { cciPodNameOf, ownedBy, ownerKey, ownerUID, ownershipLabels, type CciOwner } from './naming.ts';
 import { flavorAnnotations, NETWORK_READY_CONDITION, sidecarCause, statusFromCci } from './pod-status.ts';
 import { SIDECAR_CONTAINER_NAME } from '../network/sidecar-injection.ts';
 import type { ContainerStatus } from '../kube/wire.ts';
@@ -63,11 +63,6 @@ interface SidecarDiagnosis {
   at: number;
   reading: boolean;
   posted?: string;
-}
-
-function nameOf(pod: Pod): string {
-  const m = pod.metadata!;
-  return cciPodName(m.namespace!, m.name!, m.uid!);
 }
 
 export class CciProvider implements PodLifecycleHandler {
@@ -122,7 +117,7 @@ export class CciProvider implements PodLifecycleHandler {
   /** Requests the token of a pod not yet on CCI (its CCI pods are known once started). */
   prepare(pod: Pod): void {
     const phase = pod.status?.phase;
-    if (!this.#started || phase === 'Succeeded' || phase === 'Failed' || this.#pods.get(nameOf(pod))) return;
+    if (!this.#started || phase === 'Succeeded' || phase === 'Failed' || this.#pods.get(cciPodNameOf(pod))) return;
     this.#tokens.prefetch(pod.metadata!.uid!, pod);
   }
 
@@ -151,7 +146,7 @@ export class CciProvider implements PodLifecycleHandler {
       throw new PodWaitingError(result.message);
     }
     this.#forgetWaiting(key);
-    const name = nameOf(pod);
+    const name = cciPodNameOf(pod);
     const started = performance.now();
     try {
       const network = this.#o.defaultNetwork;
@@ -209,7 +204,7 @@ export class CciProvider implements PodLifecycleHandler {
   async deletePod(pod: Pod, gracePeriodSeconds: number): Promise<void> {
     this.#forgetWaiting(objectKey(pod));
     this.#sidecars.delete(pod.metadata!.uid!);
-    const name = nameOf(pod);
+    const name = cciPodNameOf(pod);
     try {
       await this.#o.cci.deletePod(name, gracePeriodSeconds);
     } catch (err) {
@@ -220,7 +215,7 @@ export class CciProvider implements PodLifecycleHandler {
   }
 
   async getPodStatus(pod: Pod, options: { confirm?: boolean } = {}): Promise<ProviderPodStatus | undefined> {
-    const name = nameOf(pod);
+    const name = cciPodNameOf(pod);
     let cci = this.#pods.get(name);
     if (!cci && options.confirm) {
       try {

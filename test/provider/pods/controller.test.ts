@@ -78,6 +78,14 @@ describe('PodController', () => {
     const { api, provider } = await setup();
     api.create('web', 'u1');
     await settle();
+    // A new object with the same spec (keys in another order, a null where nothing was): no update.
+    api.update('ns/web', (p) => {
+      p.metadata!.labels = { changed: 'yes' };
+      const { containers, ...rest } = p.spec!;
+      p.spec = { ...rest, nodeSelector: null as unknown as undefined, containers };
+    });
+    await settle();
+    expect(provider.calls).toEqual([['create', 'ns/web']]);
     api.update('ns/web', (p) => {
       p.spec!.containers[0]!.image = 'busybox:2';
     });
