@@ -6,8 +6,9 @@
 // burstlet node runs as shipped — from the build (`npm run bench` builds first), with the Node
 // options the Deployment sets (manifests/) — so that its memory is the memory it has when
 // deployed; BENCH_NODE_FLAGS adds to them. BENCH_PLANE=kubernetes runs it on the real control
-// plane (kube-apiserver, etcd) instead of the embedded one.
+// plane (kube-apiserver, etcd) instead of the embedded one, and counts the pod watches it closed.
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
 import { CciClient } from '../src/cci/client.ts';
 import type { CciPod } from '../src/cci/types.ts';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
@@ -36,6 +37,19 @@ function fmt(ms: number): string {
 
 const REAL = process.env.BENCH_PLANE === 'kubernetes';
 if (REAL) process.env.KUBECTL ??= kubectlPath('1.33');
+/** kube-apiserver's count of pod watches it closed because it could not feed them (real plane only). */
+async function closedPodWatches(): Promise<number | undefined> {
+  if (!REAL) return undefined;
+  const kc = loadKubeConfig(cluster.kubeconfig);
+  const dispatcher = new Agent({ connect: { ca: kc.ca, cert: kc.cert, key: kc.key } });
+  try {
+    const res = await request(`${kc.server}/metrics`, { dispatcher });
+    return counterSum(await res.body.text(), 'apiserver_terminated_watchers_total', { resource: 'pods' });
+  } finally {
+    await dispatcher.close();
+  }
+}
+
 const cluster = await startLocalCluster(REAL ? { args: ['--control-plane=kubernetes'], readyTimeoutMs: 240_000 } : {});
 const cci = await startMockCci({ subnet, args: ['--quota-pods=100000', '--quota-cpu=100000', '--quota-memory=1Pi'] });
 const children: { stop(graceMs?: number): Promise<void> }[] = [cci, cluster];
@@ -90,6 +104,7 @@ try {
     if (key && p.status?.phase === 'Running' && !cciRunning.has(key)) cciRunning.set(key, performance.now());
   }, cciAbort.signal);
   const before = await node.metrics();
+  const closedBefore = await closedPodWatches();
   const cpuBefore = { node: cpuSeconds(node.pid), cci: cpuSeconds(cci.pid) };
   const start = performance.now();
   await allIn(indices, 50, async (i) => {
@@ -145,6 +160,8 @@ try {
   console.log(`comparison, same pods straight on the mock CCI (no Kubernetes, no burstlet): all Running in ${fmt(directTotal)}`);
   console.log(`Kubernetes API writes per pod: ${((podWrites + eventWrites) / N).toFixed(2)} = pod status ${(podWrites / N).toFixed(2)} + events ${(eventWrites / N).toFixed(2)}   (target ≤ 4; node status + lease writes in the window: ${otherWrites})`);
   console.log(`Kubernetes API reads per pod: ${(reads / N).toFixed(3)} (list/watch)`);
+  const closed = await closedPodWatches();
+  if (closed !== undefined && closedBefore !== undefined) console.log(`pod watches kube-apiserver closed as unresponsive during the burst (apiserver_terminated_watchers_total; burstlet's, this bench's, the controllers'): ${closed - closedBefore}`);
   console.log(`CPU used until all Running: burstlet node ${cpu.node.toFixed(1)} s, mock CCI ${cpu.cci.toFixed(1)} s (2 cores shared with the API server and this client)`);
   const syncQ = (q: string): string => (counterSum(after, 'burstlet_pod_sync_duration_seconds', { result: 'ok', quantile: q }) * 1000).toFixed(0);
   console.log(`one pod sync (a create, or deciding a status), last 1,000: p50 ${syncQ('0.5')} ms, p99 ${syncQ('0.99')} ms; syncs ${counterSum(after, 'burstlet_pod_sync_duration_seconds_count') - counterSum(before, 'burstlet_pod_sync_duration_seconds_count')}`);
