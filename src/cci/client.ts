@@ -1,7 +1,11 @@
-// The CCI 2.0 client the virtual node uses: JSON over undici (one connection pool per
-// endpoint), a newline-delimited watch, log streams and the WebSocket endpoints. Every failure
-// becomes a CciError with CCI's status and reason (kube/errors.ts tells whether retrying can
-// help); the token never appears in errors.
+// The CCI 2.0 client the virtual node uses: JSON over undici, a newline-delimited watch, log
+// streams and the WebSocket endpoints. Every failure becomes a CciError with CCI's status and
+// reason (kube/errors.ts tells whether retrying can help); the token never appears in errors.
+// HTTP/1.1, as the Kubernetes client (kube/client.ts says why): requests on a pool of 64
+// connections, and the watch and each log stream on a connection of its own, so that
+// `kubectl logs -f` sessions, however many and however slowly read, never hold the connections
+// pod creations need (on one HTTP/2 connection, undici's default, unread log streams would hold
+// its shared flow-control window).
 import type { Duplex, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -91,6 +95,7 @@ export class CciClient {
   readonly #ca: string | Buffer | undefined;
   readonly #timeoutMs: number;
   readonly #agent: Agent;
+  readonly #streams: Agent;
 
   constructor(opts: CciClientOptions) {
     this.#endpoint = new URL(opts.endpoint);
@@ -98,7 +103,9 @@ export class CciClient {
     this.namespace = opts.namespace;
     this.#ca = opts.ca;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
-    this.#agent = new Agent({ connections: 64, ...(opts.ca ? { connect: { ca: opts.ca } } : {}) });
+    const connect = opts.ca ? { connect: { ca: opts.ca } } : {};
+    this.#agent = new Agent({ connections: 64, allowH2: false, ...connect });
+    this.#streams = new Agent({ allowH2: false, ...connect });
   }
 
   async #send(method: Dispatcher.HttpMethod, path: string, body?: unknown, stream = false): Promise<Dispatcher.ResponseData> {
@@ -107,7 +114,7 @@ export class CciClient {
     try {
       res = await request(new URL(path, this.#endpoint), {
         method,
-        dispatcher: this.#agent,
+        dispatcher: stream ? this.#streams : this.#agent,
         headers: { [CCI_AUTH_HEADER]: this.#token, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         headersTimeout: this.#timeoutMs,
@@ -158,7 +165,7 @@ export class CciClient {
     try {
       res = await request(new URL(path, this.#endpoint), {
         method: 'GET',
-        dispatcher: this.#agent,
+        dispatcher: this.#streams,
         headers: { [CCI_AUTH_HEADER]: this.#token, accept: 'application/json' },
         headersTimeout: this.#timeoutMs,
         bodyTimeout: 0,
@@ -261,7 +268,7 @@ export class CciClient {
 
   /** Closes the connections, ending open watches and log streams too. */
   async close(): Promise<void> {
-    await this.#agent.destroy();
+    await Promise.all([this.#agent.destroy(), this.#streams.destroy()]);
   }
 }
 
