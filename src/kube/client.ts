@@ -11,8 +11,8 @@
 // close delaying what the watch had to tell. Watches on HTTP/2 connections of their own were
 // still closed in one burst of three: an HTTP/2 stream buffers at most its window (256 KiB),
 // where a TCP connection's buffers grow to megabytes. So requests use a pool of HTTP/1.1
-// connections and each watch a connection of its own: no pod watch was closed in six bursts,
-// and the status lag's p99 halved.
+// connections and each watch a connection of its own: kube-apiserver then closed 0–5 pod
+// watches a burst, of all its clients, against 40–71, and the status lag's p99 halved.
 import type https from 'node:https';
 import { createInterface } from 'node:readline';
 import { Agent, request, type Dispatcher } from 'undici';
