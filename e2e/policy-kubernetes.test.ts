@@ -6,7 +6,7 @@
 // limits, rounded up): the sizes below are chosen so that the scheduler's count and the quota's
 // agree. A 750m/1800Mi pod is a 1 CPU/2 GiB flavor: room for 4.
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from './support/poll.ts';
 import type { KubectlOptions } from './support/kubectl.ts';
 
@@ -72,6 +72,26 @@ describe.skipIf(missing !== undefined)(title('burst policy on the real control p
   beforeAll(async () => {
     // The burst node moves pods home every 2 s (burstlet node --rebalance) in this environment.
     cluster = await startKubernetesCluster({ args: ['--rebalance-interval=2s'] });
+  }, 300_000);
+
+  // A failure here has, so far, only been seen on a CI machine: say what the cluster held then.
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(async () => {
+      const dump = async (args: string[]) => `$ kubectl ${args.join(' ')}\n${(await cluster.kubectl.run(args)).stdout.slice(-12_288)}`;
+      const parts = await Promise.all([
+        dump(['get', 'pods', '-A', '-o', 'wide']),
+        dump(['get', 'nodes', '-o', 'wide']),
+        dump(['describe', 'node', MACHINE]),
+        dump(['get', 'events', '-A', '--sort-by=.lastTimestamp']),
+      ]);
+      console.error([...parts, `burstlet local's log (last 8 KiB):\n${cluster.logs().slice(-8192)}`].join('\n'));
+    });
+  });
+
+  // Each test starts from an empty default namespace, whether the one before passed or not.
+  afterEach(async () => {
+    await ok(['delete', 'deployments,poddisruptionbudgets', '--all', '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
+    await waitFor('the default namespace\'s workload pods gone', async () => ((await ok(['get', 'pods', '-l', 'app', '-o', 'name'])).trim() === '' ? true : undefined), { timeoutMs: 120_000 });
   }, 300_000);
 
   afterAll(async () => {

@@ -58,7 +58,9 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         child.kill('SIGTERM');
         await exited;
       }
-      rmSync(stateDir, { recursive: true, force: true });
+      // BURSTLET_E2E_KEEP_STATE=1 keeps the components' logs and state for a failure's post-mortem.
+      if (process.env.BURSTLET_E2E_KEEP_STATE === '1') console.warn(`kept ${stateDir} (BURSTLET_E2E_KEEP_STATE=1)`);
+      else rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

@@ -18,6 +18,7 @@ import { applyOperatorManifests, serviceAccountKubeconfigPath, writeServiceAccou
 import { pointWebhookAt, UNSERVED_WEBHOOK_URL } from '../local/kubernetes/webhook.ts';
 import { SERVICE_CIDR } from '../local/kubernetes/component-flags.ts';
 import { findTestbedBinary } from '../local/kubernetes/testbed-binary.ts';
+import { waitForSchedulableNodes } from '../local/schedulable-nodes.ts';
 import { BURST_NODE, CLUSTER_NODE, backendStateDir, routeBetweenBackends, startLocalBackend, startLocalNode, type LocalBackend } from '../local/nodes.ts';
 import { freePort } from '../local/free-port.ts';
 import { boolFlag, defineSubcommand, durationFlag, enumFlag, intFlag, ipAddress, stringFlag, UsageError, type FlagDef } from '../flags/flags.ts';
@@ -200,6 +201,7 @@ export default defineSubcommand({
         stops.push(() => node.stop());
         if (node.webhookPort !== undefined) await plane.webhook(`https://127.0.0.1:${node.webhookPort}/mutate`);
       }
+      if (backends.length > 0) await waitForSchedulableNodes(plane.kubeconfig, backends.map((b) => b.spec.name), { timeoutMs: 60_000 });
       const nodes = backends.length > 0 ? ` (nodes: ${backends.map((b) => b.spec.name).join(' ')})` : '';
       console.log(`burstlet local: ready at ${plane.url}, kubeconfig ${plane.kubeconfig}${nodes}`);
     } catch (err) {
