@@ -26,6 +26,17 @@ export interface KubectlResult {
   stderr: string;
 }
 
+/**
+ * kubectl's stderr without one line client-go logs when kube-apiserver's WebSocket exec sends its
+ * empty "connection established" message on stdout before kubectl has opened its stdout stream
+ * (k8s.io/apiserver pkg/util/proxy/websocket.go, client-go remotecommand/websocket.go): kubectl
+ * drops that empty message and says so. Seen on a CI machine; nothing of the command's is lost
+ * (its stdout is checked whole).
+ */
+export function withoutWebSocketRaceLog(stderr: string): string {
+  return stderr.replace(/^E\d{4} [\d:.]+ +\d+ websocket\.go:\d+\] Unknown stream id \d+, discarding message\n/gm, '');
+}
+
 export interface PortForward {
   /** The local port kubectl listens on. */
   port: number;
