@@ -201,10 +201,10 @@ describe.skipIf(kubernetesMissing !== undefined)(kubernetesTitle('the node lifec
     const newUid = await waitFor(`${name} registered again`, async () => {
       const r = await k.run(['get', 'node', name, '-o', 'jsonpath={.metadata.uid}']);
       return r.code === 0 && r.stdout !== '' && r.stdout !== oldUid ? r.stdout : undefined;
-    }, { timeoutMs: 90_000 });
-    // burstlet notices at its next status write, which is at the latest one report period
-    // (--node-status-report-frequency, 60 s) plus one update period (10 s) away: a 60 s wait
-    // timed out once on CI. (Issue note: why the Lease renewal does not notice first.)
+    }, { timeoutMs: 60_000 });
+    // Noticed at the first lease renewal after the garbage collector took the Lease (10 s apart).
+    // Before, only at the next status write, up to a report period (60 s) plus an update period
+    // (10 s) away: this wait timed out once on CI.
     console.log(`${name} registered again ${((performance.now() - deleted) / 1000).toFixed(1)} s after its deletion`);
     // The old Lease goes with its owner; the one left is owned by the new Node.
     const owner = await waitFor('a Lease owned by the new Node', async () => ((await leaseOwner()) === newUid ? newUid : undefined), { timeoutMs: 60_000 });

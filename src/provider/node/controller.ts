@@ -58,6 +58,9 @@ export class NodeController {
   #timers: NodeJS.Timeout[] = [];
   #health: BackendHealth = { reachable: true };
 
+  /** A Lease was held: one missing later was taken away, as the garbage collector does with a deleted Node's. */
+  #leaseHeld = false;
+
   constructor(options: NodeControllerOptions) {
     this.#o = options;
   }
@@ -178,6 +181,19 @@ export class NodeController {
   }
 
   /**
+   * The Lease this node held is gone (a renewal's PUT, carrying its uid, was refused and a read
+   * found none): the garbage collector takes it when the Node object is deleted. A status written
+   * now says whether the Node still exists (a 404 registers it again, with no right to read Nodes
+   * needed) before a Lease owned by it is created. A deleted Node is so back within a lease
+   * renewal rather than at the next status report (up to --node-status-report-frequency, 60 s),
+   * with its status: without one it is NotReady.
+   */
+  async #ensureRegistered(): Promise<void> {
+    this.#lastWrite = Number.NEGATIVE_INFINITY;
+    await this.updateStatus();
+  }
+
+  /**
    * Creates or renews the node's Lease in kube-node-lease. A write that lost to another (the
    * previous process of a restarted node renewing on its way out) reads the Lease again and
    * retries, up to 5 times as the kubelet's lease controller does; it failed the start before.
@@ -205,6 +221,7 @@ export class NodeController {
         this.#lease = await kube.request<Lease>('GET', path);
       } catch (err) {
         if (!isNotFound(err)) throw err;
+        if (this.#leaseHeld) await this.#ensureRegistered();
         this.#lease = await kube.request<Lease>('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
           body: {
             apiVersion: 'coordination.k8s.io/v1',
@@ -217,6 +234,7 @@ export class NodeController {
             spec: { holderIdentity: config.name, leaseDurationSeconds: this.#o.leaseDurationSeconds, acquireTime: now, renewTime: now },
           },
         });
+        this.#leaseHeld = true;
         return;
       }
     }
@@ -228,6 +246,7 @@ export class NodeController {
     }
     try {
       this.#lease = await kube.request<Lease>('PUT', path, { body });
+      this.#leaseHeld = true;
     } catch (err) {
       // Someone else wrote it (or it was deleted): read it again next time.
       this.#lease = undefined;
