@@ -21,6 +21,7 @@ export const COMPONENT_USERS = {
 export type ClientComponent = keyof typeof COMPONENT_USERS;
 
 export const FRONT_PROXY_CLIENT = 'front-proxy-client';
+export const FRONT_PROXY_CA = 'front-proxy-ca';
 /** What metrics-server's serving certificate names: the Service the APIService points at. */
 export const METRICS_SERVER_NAMES = ['metrics-server.kube-system.svc', 'metrics-server.kube-system', 'metrics-server'];
 
@@ -54,8 +55,9 @@ export async function createKubernetesPki(stateDir: string, apiserverUrl: string
   const dir = join(stateDir, 'kubernetes', 'pki');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // A CA of its own for the request-header proxy client, as kubeadm does: a client certificate
-  // of the cluster CA must never be able to assert identities through X-Remote-User.
-  const frontProxy = await createLocalPki(join(dir, 'front-proxy'));
+  // of the cluster CA must never be able to assert identities through X-Remote-User. Its name
+  // is kubeadm's too.
+  const frontProxy = await createLocalPki(join(dir, 'front-proxy'), { caCommonName: FRONT_PROXY_CA });
   const issueClient = (commonName: string): Promise<CertKeyPair> => pki.issue({ commonName, usage: 'client' });
   const [proxyClient, metricsServerServing, signer] = await Promise.all([
     frontProxy.issue({ commonName: FRONT_PROXY_CLIENT, usage: 'client' }).then((p) => save(dir, 'front-proxy-client', p)),
