@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
 import { informer } from '../src/kube/list-watch-cache.ts';
 import type { Pod } from '../src/kube/wire.ts';
+import { serviceAccountKubeconfigPath, writeServiceAccountKubeconfig } from '../src/local/kubernetes/operator-identity.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { BUILT_MAIN } from '../src/program/entry.ts';
 import { counterSum, startBurstNode, startMockCci } from '../e2e/support/burst-node.ts';
@@ -52,6 +53,26 @@ const cluster = await startLocalCluster({ args: ['--control-plane=kubernetes'], 
 const kube = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
 const cci = await startMockCci({ subnet: '198.18.64.0/18', args: ['--runtime=none', '--quota-pods=100000', '--quota-cpu=100000', '--quota-memory=1Pi'] });
 const peer = buildPeer();
+// Both engines as deployed: under a ServiceAccount token, which kube-apiserver authenticates
+// once per 10 s (its token cache), not under the admin certificate it verifies on every request.
+// burstlet under the manifests' ServiceAccount; vk-peer under one of its own, bound to
+// cluster-admin (virtual-kubelet's own RBAC is not what is compared).
+const burstletKubeconfig = serviceAccountKubeconfigPath(cluster.stateDir);
+const peerKubeconfig = await peerIdentity();
+
+async function peerIdentity(): Promise<string> {
+  const account = { namespace: 'kube-system', name: 'vk-peer' };
+  await kube.request('POST', `/api/v1/namespaces/${account.namespace}/serviceaccounts`, { body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: account.name } } });
+  await kube.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'vk-peer' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ kind: 'ServiceAccount', ...account }],
+    },
+  });
+  const kc = loadKubeConfig(cluster.kubeconfig);
+  return writeServiceAccountKubeconfig(cluster.kubeconfig, kc.server, kc.ca?.toString('utf8') ?? '', join(cluster.stateDir, 'vk-peer.kubeconfig'), account);
+}
 
 /** `n` pods bound to `node` at once in a namespace of their own; resolves when all are Running. */
 async function burst(node: string, namespace: string, n: number): Promise<{ totalMs: number; latencies: number[] }> {
@@ -114,7 +135,7 @@ const minus = (a: Outcome['writes'], b: Outcome['writes']): Outcome['writes'] =>
 
 async function runPeer(n: number): Promise<Outcome> {
   const name = `vk-peer-${n}`;
-  const child = spawn(peer, [`--kubeconfig=${cluster.kubeconfig}`, `--nodename=${name}`, '--workers=10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(peer, [`--kubeconfig=${peerKubeconfig}`, `--nodename=${name}`, '--workers=10'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { text: '' };
   child.stdout!.on('data', (d: Buffer) => (out.text += d.toString()));
   let stderr = '';
@@ -141,7 +162,7 @@ async function runPeer(n: number): Promise<Outcome> {
 
 async function runBurstlet(n: number): Promise<Outcome> {
   const name = `burstlet-peer-${n}`;
-  const node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name, args: ['--cluster-dns=198.19.0.10', '--log-level=error', '--zone-config-map='], nodeFlags: shippedNodeFlags(), entry: BUILT_MAIN });
+  const node = await startBurstNode({ kubeconfig: burstletKubeconfig, cci, name, args: ['--cluster-dns=198.19.0.10', '--log-level=error', '--zone-config-map='], nodeFlags: shippedNodeFlags(), entry: BUILT_MAIN });
   try {
     const writesOf = (m: string): Outcome['writes'] => {
       const w = (resource: RegExp): number => counterSum(m, 'burstlet_kube_api_requests_total', { resource, verb: /^(POST|PATCH|PUT|DELETE)$/ });

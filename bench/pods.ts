@@ -8,18 +8,20 @@
 // deployed; BENCH_NODE_FLAGS adds to them. BENCH_PLANE=kubernetes runs it on the real control
 // plane (kube-apiserver, etcd) instead of the embedded one, and counts the pod watches it closed.
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { Agent, request } from 'undici';
 import { CciClient } from '../src/cci/client.ts';
 import type { CciPod } from '../src/cci/types.ts';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
 import { informer } from '../src/kube/list-watch-cache.ts';
 import type { Pod } from '../src/kube/wire.ts';
+import { serviceAccountKubeconfigPath } from '../src/local/kubernetes/operator-identity.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { BUILT_MAIN } from '../src/program/entry.ts';
 import { counterSum, startBurstNode, startMockCci } from '../e2e/support/burst-node.ts';
 import { kubectlPath } from '../e2e/support/kubectl.ts';
 import { startLocalCluster } from '../e2e/support/local-cluster.ts';
-import { allIn, cpuSeconds, peakRss, quantile, shippedNodeFlags, writesSettled } from './support/measure.ts';
+import { allIn, controlPlaneCpu, cpuSeconds, peakRss, quantile, shippedNodeFlags, writesSettled } from './support/measure.ts';
 
 const N = Number(process.env.BENCH_PODS ?? 1000);
 const NODE = 'burst-bench';
@@ -81,7 +83,8 @@ try {
   while ((await direct.listPods()).items.length > 0) await new Promise((r) => setTimeout(r, 200));
 
   // ---- burstlet: pods bound in the API, run by burstlet node on the same mock. ----
-  const node = await startBurstNode({ kubeconfig: cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10', '--log-level=error', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)], nodeFlags, entry: BUILT_MAIN });
+  // On the real plane as deployed: under the manifests' ServiceAccount (a token), not the admin certificate.
+  const node = await startBurstNode({ kubeconfig: REAL ? serviceAccountKubeconfigPath(cluster.stateDir) : cluster.kubeconfig, cci, name: NODE, args: ['--cluster-dns=198.19.0.10', '--log-level=error', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)], nodeFlags, entry: BUILT_MAIN });
   children.unshift(node);
   const kube = await KubeClient.create(loadKubeConfig(cluster.kubeconfig));
   const bound = new Map<string, number>();
@@ -105,7 +108,7 @@ try {
   }, cciAbort.signal);
   const before = await node.metrics();
   const closedBefore = await closedPodWatches();
-  const cpuBefore = { node: cpuSeconds(node.pid), cci: cpuSeconds(cci.pid) };
+  const cpuBefore = { node: cpuSeconds(node.pid), cci: cpuSeconds(cci.pid), bench: process.cpuUsage(), plane: controlPlaneCpu(cluster.stateDir) };
   const start = performance.now();
   await allIn(indices, 50, async (i) => {
     const name = `bench-${i}`;
@@ -125,7 +128,9 @@ try {
   const deadline = start + Math.max(120_000, N * 60);
   while (running.size < N && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const total = Math.max(...running.values()) - start;
-  const cpu = { node: cpuSeconds(node.pid) - cpuBefore.node, cci: cpuSeconds(cci.pid) - cpuBefore.cci };
+  const bench = process.cpuUsage(cpuBefore.bench);
+  const plane = [...controlPlaneCpu(cluster.stateDir)].map(([c, s]) => [c, s - (cpuBefore.plane.get(c) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
+  const cpu = { node: cpuSeconds(node.pid) - cpuBefore.node, cci: cpuSeconds(cci.pid) - cpuBefore.cci, bench: (bench.user + bench.system) / 1e6, plane };
   // Status writes and the events trailing the burst (--event-qps) land before counting.
   await writesSettled(async () => counterSum(await node.metrics(), 'burstlet_kube_api_requests_total', { verb: /^(POST|PATCH|PUT|DELETE)$/, resource: /^(pods|events)/ }));
   const after = await node.metrics();
@@ -162,7 +167,7 @@ try {
   console.log(`Kubernetes API reads per pod: ${(reads / N).toFixed(3)} (list/watch)`);
   const closed = await closedPodWatches();
   if (closed !== undefined && closedBefore !== undefined) console.log(`pod watches kube-apiserver closed as unresponsive during the burst (apiserver_terminated_watchers_total; burstlet's, this bench's, the controllers'): ${closed - closedBefore}`);
-  console.log(`CPU used until all Running: burstlet node ${cpu.node.toFixed(1)} s, mock CCI ${cpu.cci.toFixed(1)} s (2 cores shared with the API server and this client)`);
+  console.log(`CPU used until all Running: burstlet node ${cpu.node.toFixed(1)} s, mock CCI ${cpu.cci.toFixed(1)} s, this client ${cpu.bench.toFixed(1)} s${cpu.plane.map(([c, s]) => `, ${c} ${s.toFixed(1)} s`).join('')} (${os.availableParallelism()} cores: ${(cpu.node + cpu.cci + cpu.bench + cpu.plane.reduce((a, [, s]) => a + s, 0)).toFixed(1)} s of ${((os.availableParallelism() * total) / 1000).toFixed(1)} s)`);
   const syncQ = (q: string): string => (counterSum(after, 'burstlet_pod_sync_duration_seconds', { result: 'ok', quantile: q }) * 1000).toFixed(0);
   console.log(`one pod sync (a create, or deciding a status), last 1,000: p50 ${syncQ('0.5')} ms, p99 ${syncQ('0.99')} ms; syncs ${counterSum(after, 'burstlet_pod_sync_duration_seconds_count') - counterSum(before, 'burstlet_pod_sync_duration_seconds_count')}`);
   const ms = (metric: string, q: string): string => (counterSum(after, metric, { quantile: q }) * 1000).toFixed(0);

@@ -1,6 +1,7 @@
 // What the pod benchmarks share: bounded concurrency, quantiles, a process's CPU time and peak
 // RSS from /proc, and the Node options burstlet runs with when deployed (manifests/).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parse } from 'yaml';
 
 /** Runs `fn` over `items`, at most `limit` at a time. */
@@ -31,6 +32,25 @@ export function rss(pid: number): number {
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU seconds so far of the real control plane's components (kube-testbed kube-apiserver, etcd,
+ * …) of the local environment in `stateDir`, by component.
+ */
+export function controlPlaneCpu(stateDir: string): Map<string, number> {
+  const byComponent = new Map<string, number>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (basename(args[0] ?? '') !== 'kube-testbed' || !args[1] || !args.some((a) => a.includes(stateDir))) continue;
+      byComponent.set(args[1], (byComponent.get(args[1]) ?? 0) + cpuSeconds(Number(pid)));
+    } catch {
+      // Exited while being read.
+    }
+  }
+  return byComponent;
 }
 
 /** NODE_OPTIONS of the burstlet container in manifests/deployment.yaml, as flags, plus BENCH_NODE_FLAGS. */

@@ -41,11 +41,13 @@ export async function applyOperatorManifests(adminKubeconfig: string): Promise<v
   await kubectl(adminKubeconfig, ['-n', 'kube-system', 'scale', `deployment/${BURSTLET_DEPLOYMENT}`, '--replicas=0']);
 }
 
-/** Writes a kubeconfig holding a fresh token of the burstlet ServiceAccount; returns its path. */
-export async function writeServiceAccountKubeconfig(adminKubeconfig: string, server: string, caPem: string, path: string): Promise<string> {
+/** Writes a kubeconfig holding a fresh token of a ServiceAccount (burstlet's by default); returns its path. */
+export async function writeServiceAccountKubeconfig(
+  adminKubeconfig: string, server: string, caPem: string, path: string, account: { namespace: string; name: string } = BURSTLET_SERVICE_ACCOUNT,
+): Promise<string> {
   const client = await KubeClient.create(loadKubeConfig(adminKubeconfig));
   try {
-    const { namespace, name } = BURSTLET_SERVICE_ACCOUNT;
+    const { namespace, name } = account;
     const review = await client.request<{ status?: { token?: string } }>('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: TOKEN_SECONDS } },
     });
