@@ -94,6 +94,27 @@ describe('PodController', () => {
     expect(provider.pods.get('u1')?.pod.spec?.containers[0]?.image).toBe('busybox:2');
   });
 
+  // A spec is compared by identity first; equal specs of later versions (each watch event and
+  // status write parses a new object) are the first version's object, so no old copy is kept.
+  it('keeps one spec object for a pod\'s versions while its spec does not change', async () => {
+    const { api, provider, controller } = await setup();
+    api.create('web', 'u1');
+    await settle();
+    const first = controller.findPod('ns', 'web')?.spec;
+    provider.run('u1');
+    await settle();
+    api.update('ns/web', (p) => void (p.metadata!.labels = { changed: 'yes' }));
+    await settle();
+    expect(phase(api, 'ns/web')).toBe('Running');
+    expect(controller.findPod('ns', 'web')?.metadata?.labels).toEqual({ changed: 'yes' });
+    expect(controller.findPod('ns', 'web')?.spec).toBe(first);
+    api.update('ns/web', (p) => void (p.spec!.activeDeadlineSeconds = 60));
+    await settle();
+    expect(controller.findPod('ns', 'web')?.spec).not.toBe(first);
+    expect(controller.findPod('ns', 'web')?.spec?.activeDeadlineSeconds).toBe(60);
+    expect(provider.calls).toEqual([['create', 'ns/web'], ['update', 'ns/web']]);
+  });
+
   it('deletes with the pod\'s grace period, then removes the API object once the provider is done', async () => {
     const { api, provider, events } = await setup((_api, p) => {
       p.holdDeletions = true;
