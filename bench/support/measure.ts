@@ -35,8 +35,9 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
- * CPU seconds so far of the real control plane's components (kube-testbed kube-apiserver, etcd,
- * …) of the local environment in `stateDir`, by component.
+ * CPU seconds so far of the local environment in `stateDir`, by component: `burstlet local`
+ * itself (the embedded control plane, or what starts the real one) and the real control plane's
+ * components (kube-testbed kube-apiserver, etcd, …).
  */
 export function controlPlaneCpu(stateDir: string): Map<string, number> {
   const byComponent = new Map<string, number>();
@@ -44,8 +45,10 @@ export function controlPlaneCpu(stateDir: string): Map<string, number> {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (basename(args[0] ?? '') !== 'kube-testbed' || !args[1] || !args.some((a) => a.includes(stateDir))) continue;
-      byComponent.set(args[1], (byComponent.get(args[1]) ?? 0) + cpuSeconds(Number(pid)));
+      const component = basename(args[0] ?? '') === 'kube-testbed' && args.some((a) => a.includes(stateDir))
+        ? args[1]
+        : args[args.indexOf('--state-dir') + 1] === stateDir && args.includes('local') ? 'burstlet local' : undefined;
+      if (component) byComponent.set(component, (byComponent.get(component) ?? 0) + cpuSeconds(Number(pid)));
     } catch {
       // Exited while being read.
     }
