@@ -3,7 +3,7 @@
 // apiserver→kubelet proxy, certificates issued on demand (kubelet endpoints, sidecars), and
 // HMAC-signed bearer tokens standing in for ServiceAccount tokens. ECDSA P-256 throughout:
 // Go's crypto/tls and Node accept it, and it is fast to generate.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createCa, issueCert, type CertKeyPair, type IssueOptions } from '../tls/ca.ts';
@@ -34,7 +34,9 @@ async function loadOrCreateCa(dir: string, commonName: string): Promise<CertKeyP
   const keyPath = join(dir, 'ca-key.pem');
   try {
     const [certPem, keyPem] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
-    return { certPem, keyPem };
+    // A CA of another name (a state dir from before the front-proxy CA had its own) is replaced:
+    // only this run's certificates, issued below, hang from it.
+    if (new X509Certificate(certPem).subject === `CN=${commonName}`) return { certPem, keyPem };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }

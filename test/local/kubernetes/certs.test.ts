@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesPki, type KubernetesPki } from '../../../src/local/kubernetes/certs.ts';
+import { createLocalPki } from '../../../src/local/pki.ts';
 
 let dir: string;
 let pki: KubernetesPki;
@@ -28,5 +29,20 @@ describe('the real control plane PKI', () => {
     expect(admin.issuer).not.toBe(frontProxyCa.subject);
     expect(proxyClient.issuer).toBe(frontProxyCa.subject);
     expect(proxyClient.verify(frontProxyCa.publicKey)).toBe(true);
+  });
+
+  it('keeps the cluster CA of a state dir, and replaces a front-proxy CA named as the cluster CA (a state dir from before)', async () => {
+    const old = await mkdtemp(join(tmpdir(), 'bl-certs-old-'));
+    try {
+      await createLocalPki(join(old, 'kubernetes', 'pki', 'front-proxy'));
+      const first = await createKubernetesPki(old, 'https://127.0.0.1:6443', ['127.0.0.1']);
+      const [clusterCa, frontProxyCa] = await Promise.all([readFile(first.caFile, 'utf8'), cert(first.frontProxyCaFile)]);
+      expect(frontProxyCa.subject).toBe('CN=front-proxy-ca');
+      const again = await createKubernetesPki(old, 'https://127.0.0.1:6443', ['127.0.0.1']);
+      expect(await readFile(again.caFile, 'utf8')).toBe(clusterCa);
+      expect((await cert(again.frontProxyCaFile)).fingerprint256).toBe(frontProxyCa.fingerprint256);
+    } finally {
+      await rm(old, { recursive: true, force: true });
+    }
   });
 });
