@@ -67,7 +67,7 @@ export interface PkiOptions {
   servingIps?: string[];
   servingDnsNames?: string[];
   /**
-   * The CA's subject (a new CA's; a CA already in `dir` is kept). Two CAs one API server trusts
+   * The CA's subject; a CA of another name found in `dir` is replaced. Two CAs one API server trusts
    * need different names: Go's chain builder tries every CA whose subject is a certificate's
    * issuer, so a second CA of the same name cost kube-apiserver a failing signature check on
    * every request made with a client certificate (11% of its CPU in bench/pods).
